@@ -1,0 +1,164 @@
+import { InvalidArgumentError, type Command } from 'commander';
+import { action, explain, print, Refusal } from '../context';
+import { parseSeason } from './policy';
+import { dataPaths } from '../../config/env';
+import { listObligations, obligationRecord, extend, waive, submitEvidenceFile, review } from '../../services/obligations';
+import type { Actor, ObligationRecord } from '../../model/obligation';
+
+const office = (): Actor => ({ role: 'office', id: process.env.LANTIAN_USER ?? process.env.USER ?? 'office' });
+
+function parseLevel(v: string): number {
+  if (!/^\d$/.test(v)) throw new InvalidArgumentError(`expected a level 0–9, not ${v}`);
+  return Number(v);
+}
+function parseDate(v: string): string {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(v) || Number.isNaN(Date.parse(v))) throw new InvalidArgumentError(`expected a date YYYY-MM-DD, not ${v}`);
+  return v;
+}
+function parseQuantity(v: string): number {
+  const n = Number(v);
+  if (v.trim() === '' || !Number.isFinite(n) || n < 0) throw new InvalidArgumentError(`expected a non-negative number, not ${v}`);
+  return n;
+}
+
+export function timelineText(r: ObligationRecord): string {
+  const i = r.input;
+  const head = [
+    `${r.workflowId}`,
+    `  ${i.title} — ${i.assignee.name} (${i.assignee.code})${i.period ? `, period ${i.period}` : ''}`,
+    `  clause ${i.clause.section}${i.clause.item ?? ''}${i.clause.text ? ` “${i.clause.text}”` : ''}`,
+    `  status ${r.status}${r.overdue && r.status === 'submitted' ? ' (overdue)' : ''}, level ${r.level}, due ${r.dueDate} (deadline ${r.deadline})${i.quantity ? `, ${r.accepted}/${i.quantity.value} ${i.quantity.unit} accepted` : ''}`,
+    '',
+    'timeline (Asia/Shanghai):',
+  ];
+  const lines = r.timeline.map((e) => {
+    const who = e.actor.role === 'system' ? '' : ` by ${e.actor.role} ${e.actor.org ?? e.actor.id}`;
+    const what = [e.entry, e.evidenceId, e.dueDate && `due ${e.dueDate}`, e.previousDueDate && `was ${e.previousDueDate}`, e.level && `level ${e.level}`]
+      .filter(Boolean)
+      .join(', ');
+    const notice = e.notice ? `\n      notice “${e.notice.subject}” → ${e.notice.to.join(', ')} (${e.notice.transport})` : '';
+    return `  ${e.atLocal.slice(0, 16).replace('T', ' ')}  ${e.type}${what ? ` [${what}]` : ''}${who}${e.reason ? `: ${e.reason}` : ''}${notice}`;
+  });
+  const pending = r.schedule.filter((e) => !e.done).map((e) => `  ${e.atLocal.slice(0, 16).replace('T', ' ')}  ${e.key}`);
+  return [...head, ...lines, ...(pending.length && !r.closedAt ? ['', 'still to come:', ...pending] : [])].join('\n');
+}
+
+export function registerObligation(program: Command) {
+  const obligation = program.command('obligation').description('list, inspect, extend and waive obligations');
+
+  obligation
+    .command('list')
+    .description('obligations through Temporal visibility, by deadline')
+    .option('--campaign <id>')
+    .option('--season <year>', 'season', parseSeason)
+    .option('--obligation <id>')
+    .option('--assignee <code>')
+    .option('--province <code>')
+    .option('--status <status>', 'open | submitted | overdue | met | met-late | waived | unmet')
+    .option('--level <n>', 'escalation level reached, at least', parseLevel)
+    .option('--json', 'machine-readable output')
+    .action(
+      action(async (ctx, opts: { json?: boolean; campaign?: string; season?: number; obligation?: string; assignee?: string; province?: string; status?: string; level?: number }) => {
+        const rows = await listObligations(await ctx.client(), opts);
+        print(opts.json ?? false, rows, () =>
+          rows
+            .map((r) => `${(r.deadline ?? '').slice(0, 10)}  ${(r.status ?? '').padEnd(9)} L${r.level ?? 0}  ${r.workflowId}`)
+            .concat(`${rows.length} obligations`)
+            .join('\n'),
+        );
+      }),
+    );
+
+  obligation
+    .command('show')
+    .description('status and the full timeline of one obligation')
+    .argument('<workflowId>')
+    .option('--json', 'machine-readable output')
+    .action(
+      action(async (ctx, id: string, opts: { json?: boolean }) => {
+        const r = await obligationRecord(await ctx.client(), dataPaths(ctx.env.LANTIAN_DATA_DIR).archive, id).catch((e) => {
+          throw explain(e, id);
+        });
+        print(opts.json ?? false, r, () => timelineText(r));
+      }),
+    );
+
+  obligation
+    .command('extend')
+    .description('move the deadline; every later reminder and escalation step moves with it')
+    .argument('<workflowId>')
+    .requiredOption('--to <date>', 'new due date (YYYY-MM-DD, local)', parseDate)
+    .requiredOption('--reason <text>', 'why')
+    .option('--json', 'machine-readable output')
+    .action(
+      action(async (ctx, id: string, opts: { to: string; reason: string; json?: boolean }) => {
+        const r = await extend(await ctx.client(), id, office(), opts.to, opts.reason).catch((e) => {
+          throw explain(e, id);
+        });
+        print(opts.json ?? false, { workflowId: id, ...r }, () => `${id}: due ${r.dueDate}`);
+      }),
+    );
+
+  obligation
+    .command('waive')
+    .description('waive an obligation; escalation stops')
+    .argument('<workflowId>')
+    .requiredOption('--reason <text>', 'why')
+    .option('--json', 'machine-readable output')
+    .action(
+      action(async (ctx, id: string, opts: { reason: string; json?: boolean }) => {
+        const r = await waive(await ctx.client(), id, office(), opts.reason).catch((e) => {
+          throw explain(e, id);
+        });
+        print(opts.json ?? false, { workflowId: id, ...r }, () => `${id}: ${r.status}`);
+      }),
+    );
+}
+
+export function registerEvidence(program: Command) {
+  const evidence = program.command('evidence').description('submit and review evidence');
+
+  evidence
+    .command('submit')
+    .description('upload a file as evidence for an obligation; prints the receipt')
+    .argument('<workflowId>')
+    .argument('<file>')
+    .requiredOption('--as <assigneeCode>', 'the assignee submitting')
+    .option('--note <text>')
+    .option('--quantity <n>', 'quantity achieved to date', parseQuantity)
+    .option('--json', 'machine-readable output')
+    .action(
+      action(async (ctx, id: string, file: string, opts: { as: string; note?: string; quantity?: number; json?: boolean }) => {
+        const actor: Actor = { role: 'assignee', id: process.env.LANTIAN_USER ?? opts.as, org: opts.as };
+        const receipt = await submitEvidenceFile(await ctx.client(), dataPaths(ctx.env.LANTIAN_DATA_DIR).evidence, id, file, actor, {
+          note: opts.note,
+          quantity: opts.quantity,
+        }).catch((e) => {
+          if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new Refusal(`cannot read ${file}: no such file`);
+          throw explain(e, id);
+        });
+        print(opts.json ?? false, receipt, () =>
+          `receipt ${receipt.evidenceId} for ${id}\n  sha256 ${receipt.sha256}\n  size ${receipt.size} bytes\n  received ${receipt.receivedAtLocal}\n  state ${receipt.state}`,
+        );
+      }),
+    );
+
+  evidence
+    .command('review')
+    .description('accept or reject submitted evidence')
+    .argument('<workflowId>')
+    .argument('<evidenceId>')
+    .option('--accept')
+    .option('--reject')
+    .option('--reason <text>', 'required for a rejection')
+    .option('--json', 'machine-readable output')
+    .action(
+      action(async (ctx, id: string, evidenceId: string, opts: { accept?: boolean; reject?: boolean; reason?: string; json?: boolean }) => {
+        if (!!opts.accept === !!opts.reject) throw new Refusal('say either --accept or --reject');
+        const ev = await review(await ctx.client(), id, office(), evidenceId, opts.accept ? 'accept' : 'reject', opts.reason).catch((e) => {
+          throw explain(e, id);
+        });
+        print(opts.json ?? false, ev, () => `${id} ${ev.id}: ${ev.state}`);
+      }),
+    );
+}

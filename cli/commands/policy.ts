@@ -1,0 +1,93 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { InvalidArgumentError, type Command } from 'commander';
+import { action, print, Refusal } from '../context';
+import { loadPolicies, PolicyError } from '../../planner/load';
+import { resolveCampaign, type PlanRow } from '../../planner/resolve';
+
+export function planView(r: PlanRow) {
+  return {
+    workflowId: r.workflowId,
+    obligationId: r.obligationId,
+    clause: r.clause,
+    assignee: r.assignee,
+    assigneeName: r.assigneeName,
+    ...(r.period ? { period: r.period } : {}),
+    dueDate: r.dueDate,
+    ...(r.statedDueDate !== r.dueDate ? { statedDueDate: r.statedDueDate } : {}),
+    deadline: r.deadline,
+    ...(r.quantity ? { quantity: r.quantity } : {}),
+    ladder: r.ladder,
+  };
+}
+
+export function registerPolicy(program: Command) {
+  const policy = program.command('policy').description('validate and inspect policy files');
+
+  policy
+    .command('validate')
+    .description('validate a campaign file, or a whole policy folder; every error is listed')
+    .argument('<path>', 'a campaign YAML file or a policy folder')
+    .option('--json', 'machine-readable output')
+    .action(
+      action(async (ctx, target: string, opts: { json?: boolean }) => {
+        if (!fs.existsSync(target)) throw new Refusal(`${target} does not exist`);
+        const isDir = fs.statSync(target).isDirectory();
+        try {
+          const set = isDir ? loadPolicies(target) : loadPolicies(ctx.env.LANTIAN_POLICIES_DIR, [path.resolve(target)]);
+          const obligations = [...set.campaigns.values()].reduce((n, c) => n + c.obligations.length, 0);
+          print(opts.json ?? false, { valid: true, campaigns: [...set.campaigns.keys()], organisations: set.organisations.size, obligations }, () =>
+            `valid: ${set.campaigns.size} campaign(s) (${[...set.campaigns.keys()].join(', ')}), ${set.organisations.size} organisations, ${obligations} obligations`,
+          );
+        } catch (e) {
+          if (!(e instanceof PolicyError)) throw e;
+          if (opts.json) print(true, { valid: false, issues: e.issues }, () => '');
+          throw new Refusal(e.message);
+        }
+      }),
+    );
+
+  policy
+    .command('list')
+    .description('the campaigns in the policy folder')
+    .option('--json', 'machine-readable output')
+    .action(
+      action(async (ctx, opts: { json?: boolean }) => {
+        const list = [...ctx.policies().campaigns.values()].map((c) => ({
+          id: c.id,
+          title: c.title,
+          season: c.season,
+          period: c.period,
+          obligations: c.obligations.length,
+          file: c.file,
+        }));
+        print(opts.json ?? false, list, () =>
+          list.map((c) => `${c.id}  season ${c.season}  ${c.period.start}…${c.period.end}  ${c.obligations} obligations  ${c.title}`).join('\n'),
+        );
+      }),
+    );
+
+  policy
+    .command('show')
+    .description('the resolved plan: one row per obligation × assignee × period')
+    .argument('<campaignId>')
+    .option('--season <year>', 'the autumn–winter starting in this year (default: the campaign\'s own)', parseSeason)
+    .option('--json', 'machine-readable output')
+    .action(
+      action(async (ctx, campaignId: string, opts: { season?: number; json?: boolean }) => {
+        const rows = resolveCampaign(ctx.policies(), campaignId, ctx.calendar(), opts.season).map(planView);
+        print(opts.json ?? false, rows, () =>
+          rows
+            .map((r) => `${r.dueDate}  ${r.obligationId.padEnd(40)} ${r.assignee.padEnd(14)} ${r.period ?? ''}${r.quantity ? `  ${r.quantity.value} ${r.quantity.unit}` : ''}`)
+            .concat(`${rows.length} rows`)
+            .join('\n'),
+        );
+      }),
+    );
+}
+
+export function parseSeason(v: string): number {
+  const n = Number(v);
+  if (!/^\d{4}$/.test(v) || n < 2000 || n > 2100) throw new InvalidArgumentError(`expected a year such as 2026, not ${v}`);
+  return n;
+}

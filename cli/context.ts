@@ -1,0 +1,81 @@
+// What every CLI command needs: configuration, policies, the calendar, a Temporal client,
+// and one way to print results (text or --json) and refusals (stderr, non-zero exit).
+import { Client, Connection, WorkflowNotFoundError, WorkflowUpdateFailedError, ApplicationFailure } from '@temporalio/client';
+import { readEnv, type Env } from '../config/env';
+import { loadPolicies, type PolicySet } from '../planner/load';
+import { loadCalendar, type WorkingCalendar } from '../planner/calendar';
+
+export class Refusal extends Error {
+  constructor(message: string, readonly code = 1) {
+    super(message);
+    this.name = 'Refusal';
+  }
+}
+
+export interface Ctx {
+  env: Env;
+  policies(): PolicySet;
+  calendar(): WorkingCalendar;
+  client(): Promise<Client>;
+  close(): Promise<void>;
+}
+
+export function makeContext(): Ctx {
+  const env = readEnv();
+  let policies: PolicySet | undefined;
+  let connection: Connection | undefined;
+  let client: Client | undefined;
+  return {
+    env,
+    policies: () => (policies ??= loadPolicies(env.LANTIAN_POLICIES_DIR)),
+    calendar: () => loadCalendar(),
+    async client() {
+      if (client) return client;
+      try {
+        connection = await Connection.connect({ address: env.TEMPORAL_ADDRESS, connectTimeout: 3000 });
+      } catch (e) {
+        throw new Refusal(`cannot reach Temporal at ${env.TEMPORAL_ADDRESS} (is \`npm start\` running?): ${(e as Error).message}`);
+      }
+      client = new Client({ connection, namespace: env.TEMPORAL_NAMESPACE });
+      return client;
+    },
+    async close() {
+      await connection?.close();
+    },
+  };
+}
+
+/** Turns Temporal's errors about one obligation into a sentence an office can act on. */
+export function explain(err: unknown, workflowId?: string): Error {
+  if (err instanceof Refusal) return err;
+  if (err instanceof WorkflowNotFoundError) return new Refusal(`no obligation ${workflowId ?? err.workflowId}`);
+  if (err instanceof WorkflowUpdateFailedError) {
+    const cause = err.cause;
+    return new Refusal(cause instanceof ApplicationFailure || cause instanceof Error ? cause.message : err.message);
+  }
+  const msg = (err as Error)?.message ?? String(err);
+  if (/workflow execution already completed/i.test(msg)) {
+    return new Refusal(`obligation ${workflowId} is closed; nothing can change it (see \`obligation show ${workflowId}\`)`);
+  }
+  return err instanceof Error ? err : new Error(msg);
+}
+
+export function print(json: boolean, value: unknown, text: () => string): void {
+  process.stdout.write(json ? JSON.stringify(value, null, 2) + '\n' : text() + '\n');
+}
+
+/** Wraps a command action: refusals go to stderr with a non-zero exit code. */
+export function action<A extends unknown[]>(fn: (ctx: Ctx, ...args: A) => Promise<void>) {
+  return async (...args: A) => {
+    const ctx = makeContext();
+    try {
+      await fn(ctx, ...args);
+    } catch (e) {
+      const err = explain(e);
+      process.stderr.write(`lantian: ${err.message}\n`);
+      process.exitCode = err instanceof Refusal ? err.code : 1;
+    } finally {
+      await ctx.close();
+    }
+  };
+}

@@ -1,0 +1,18 @@
+// `npm run lantian -- <command>`: the office's, assignee's and supervisor's command line.
+import { Command } from 'commander';
+import { registerPolicy } from './commands/policy';
+import { registerCampaign } from './commands/campaign';
+import { registerObligation, registerEvidence } from './commands/obligation';
+
+const program = new Command('lantian')
+  .description('Lantian (蓝天): air-pollution campaign obligations as durable Temporal workflows')
+  .showHelpAfterError();
+registerPolicy(program);
+registerCampaign(program);
+registerObligation(program);
+registerEvidence(program);
+
+program.parseAsync(process.argv).catch((e) => {
+  process.stderr.write(`lantian: ${(e as Error).message}\n`);
+  process.exitCode = 1;
+});

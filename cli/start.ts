@@ -1,0 +1,114 @@
+// `npm start`: the whole system on one machine — the Temporal dev server on a SQLite file
+// under the data folder, the search attributes and retention set, the policies validated, and
+// the worker. Ctrl-C stops the worker first, then the server; a second start finds all as left.
+import fs from 'node:fs';
+import path from 'node:path';
+import { NativeConnection } from '@temporalio/worker';
+import { Connection } from '@temporalio/client';
+import { DateTime } from 'luxon';
+import { readEnv, dataPaths } from '../config/env';
+import { loadPolicies, PolicyError } from '../planner/load';
+import { loadCalendar } from '../planner/calendar';
+import { resolveCampaign } from '../planner/resolve';
+import { startDevServer, type DevServer } from '../temporal/dev-server';
+import { registerSearchAttributes, setRetention } from '../temporal/setup';
+import { activityDeps, createWorker } from '../worker/create';
+
+export function currentSeason(now = DateTime.now().setZone('Asia/Shanghai')): number {
+  // An autumn–winter season is named after the year it starts in (October).
+  return now.month >= 7 ? now.year : now.year - 1;
+}
+
+async function main() {
+  const env = readEnv();
+  const data = dataPaths(env.LANTIAN_DATA_DIR);
+  fs.mkdirSync(data.root, { recursive: true });
+
+  let policies;
+  try {
+    policies = loadPolicies(env.LANTIAN_POLICIES_DIR);
+  } catch (e) {
+    if (e instanceof PolicyError) {
+      console.error(`lantian: the policies do not validate; nothing was started.\n${e.message}`);
+      process.exit(1);
+    }
+    throw e;
+  }
+  const calendar = loadCalendar();
+
+  let server: DevServer | undefined;
+  let address = env.TEMPORAL_ADDRESS;
+  if (env.LANTIAN_EMBEDDED_TEMPORAL) {
+    server = await startDevServer({
+      dbFile: data.temporalDb,
+      port: env.LANTIAN_TEMPORAL_PORT,
+      uiPort: env.LANTIAN_TEMPORAL_UI_PORT,
+      httpPort: env.LANTIAN_TEMPORAL_HTTP_PORT,
+      logFile: path.join(data.root, 'temporal.log'),
+    });
+    address = server.address;
+  }
+  const stopServer = async () => server && (await server.stop());
+  try {
+    const admin = await Connection.connect({ address });
+    const added = await registerSearchAttributes(admin, env.TEMPORAL_NAMESPACE);
+    await setRetention(admin, env.TEMPORAL_NAMESPACE, env.LANTIAN_RETENTION_DAYS);
+    await admin.close();
+
+    const connection = await NativeConnection.connect({ address });
+    const deps = activityDeps(env, policies);
+    const worker = await createWorker({ connection, namespace: env.TEMPORAL_NAMESPACE, taskQueue: env.LANTIAN_TASK_QUEUE, deps });
+
+    const season = currentSeason();
+    const campaigns = [...policies.campaigns.values()].map((c) => {
+      try {
+        return `  ${c.id.padEnd(24)} ${resolveCampaign(policies, c.id, calendar, season).length} obligations for season ${season}–${season + 1}  (${c.title})`;
+      } catch (e) {
+        return `  ${c.id.padEnd(24)} not ready for season ${season}: ${(e as Error).message}`;
+      }
+    });
+    console.log(
+      [
+        '',
+        'Lantian (蓝天) is running',
+        `  Temporal gRPC     ${address}${server ? ' (embedded dev server)' : ''}`,
+        ...(server ? [`  Temporal UI       ${server.uiUrl}`, `  Temporal HTTP     http://127.0.0.1:${env.LANTIAN_TEMPORAL_HTTP_PORT}`] : []),
+        `  namespace         ${env.TEMPORAL_NAMESPACE} (retention ${env.LANTIAN_RETENTION_DAYS} days${added.length ? `; registered ${added.join(', ')}` : ''})`,
+        `  task queue        ${env.LANTIAN_TASK_QUEUE}`,
+        `  data folder       ${data.root}`,
+        `  notices           ${env.SMTP_URL ? `SMTP ${env.SMTP_URL.replace(/\/\/[^@]*@/, '//***@')}` : `.eml files in ${data.outbox}`}`,
+        '',
+        'Campaigns ready to launch:',
+        ...campaigns,
+        '',
+        `Launch one:   npm run lantian -- campaign launch <campaignId> --season ${season}`,
+        'List:         npm run lantian -- obligation list --status overdue',
+        'Press Ctrl-C to stop.',
+        '',
+      ].join('\n'),
+    );
+
+    let stopping = false;
+    const stop = (signal: string) => {
+      if (stopping) return;
+      stopping = true;
+      console.log(`\n${signal}: stopping the worker, then Temporal…`);
+      worker.shutdown();
+    };
+    process.on('SIGINT', () => stop('SIGINT'));
+    process.on('SIGTERM', () => stop('SIGTERM'));
+    await worker.run();
+    deps.mailer.close();
+    await connection.close();
+  } finally {
+    await stopServer();
+  }
+  console.log('stopped.');
+}
+
+if (require.main === module) {
+  main().catch((err) => {
+    console.error(`lantian: ${err instanceof Error ? err.message : err}`);
+    process.exit(1);
+  });
+}

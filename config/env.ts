@@ -1,0 +1,51 @@
+// Runtime configuration from the environment, validated once. docker-compose.yml sets these
+// same names for the production topology (a test keeps the two in step).
+import { z } from 'zod';
+import path from 'node:path';
+
+export const repoRoot = path.join(__dirname, '..');
+
+const port = z.coerce.number().int().min(1).max(65535);
+
+export const envSchema = z.object({
+  LANTIAN_DATA_DIR: z.string().default(path.join(repoRoot, '.data')),
+  LANTIAN_POLICIES_DIR: z.string().default(path.join(repoRoot, 'policies')),
+  TEMPORAL_ADDRESS: z.string().default('127.0.0.1:7233'),
+  TEMPORAL_NAMESPACE: z.string().default('default'),
+  LANTIAN_TASK_QUEUE: z.string().default('lantian'),
+  /** Embedded dev server ports (npm start). */
+  LANTIAN_TEMPORAL_PORT: port.default(7233),
+  LANTIAN_TEMPORAL_UI_PORT: port.default(8233),
+  LANTIAN_TEMPORAL_HTTP_PORT: port.default(7243),
+  /** Retention of closed workflows in Temporal; the archive under the data folder keeps records beyond it. */
+  LANTIAN_RETENTION_DAYS: z.coerce.number().int().min(1).default(3650),
+  /** Start the embedded dev server with npm start (false: use TEMPORAL_ADDRESS as is). */
+  LANTIAN_EMBEDDED_TEMPORAL: z
+    .enum(['true', 'false'])
+    .default('true')
+    .transform((v) => v === 'true'),
+  /** smtp://user:pass@host:port; unset writes .eml files to the outbox folder instead. */
+  SMTP_URL: z.string().optional(),
+  LANTIAN_MAIL_FROM: z.string().default('Lantian <lantian@localhost>'),
+  LANTIAN_TEMPORAL_BIN: z.string().optional(),
+  LANTIAN_TEMPORAL_TEST_SERVER_BIN: z.string().optional(),
+});
+export type Env = z.infer<typeof envSchema>;
+
+export function readEnv(source: NodeJS.ProcessEnv = process.env): Env {
+  const parsed = envSchema.safeParse(source);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    throw new Error(`lantian: invalid environment:\n${lines.join('\n')}`);
+  }
+  return parsed.data;
+}
+
+export const dataPaths = (dataDir: string) => ({
+  root: dataDir,
+  temporalDb: path.join(dataDir, 'temporal.db'),
+  evidence: path.join(dataDir, 'evidence'),
+  outbox: path.join(dataDir, 'outbox'),
+  archive: path.join(dataDir, 'archive'),
+  ledger: path.join(dataDir, 'ledger'),
+});

@@ -1,0 +1,192 @@
+// What crosses the workflow boundary: the input a launcher starts an obligation workflow with,
+// the arguments of its Updates, and the record its query returns. One schema each; the
+// TypeScript types are inferred. Imported by workflow code, so it must stay deterministic.
+import { z } from 'zod';
+import { escalationStep, contactRole } from '../planner/schema';
+
+export const localDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'expected a local date YYYY-MM-DD');
+
+export const assigneeRef = z.object({
+  code: z.string().min(1),
+  name: z.string().min(1),
+  kind: z.string().min(1),
+  /** Province code for cities and special units; the code itself for provinces; "national" for bodies. */
+  province: z.string().min(1),
+});
+export type AssigneeRef = z.infer<typeof assigneeRef>;
+
+export const obligationInput = z.object({
+  campaignId: z.string().min(1),
+  season: z.number().int(),
+  obligationId: z.string().min(1),
+  /** Covered period of a recurring obligation (YYYY-MM or YYYY-Qn). */
+  period: z.string().optional(),
+  title: z.string().min(1),
+  clause: z.object({ section: z.string(), item: z.string().optional(), text: z.string().optional() }),
+  assignee: assigneeRef,
+  dueDate: localDate,
+  quantity: z.object({ value: z.number(), unit: z.string(), comparison: z.enum(['at-least', 'at-most']) }).optional(),
+  evidenceDescription: z.string().optional(),
+  review: z.boolean(),
+  reminders: z.array(z.string()),
+  ladder: z.array(escalationStep),
+  roll: z.enum(['stay', 'next-working-day']),
+  timezone: z.string(),
+  sending: z.object({ at: z.string(), workingDaysOnly: z.boolean() }),
+  /** Last day of the campaign period (season-shifted); an unmet obligation stays open past it by closeAfter. */
+  periodEnd: localDate,
+  closeAfter: z.string(),
+  office: z.object({ name: z.string(), abbreviation: z.string(), email: z.string() }),
+  /** Hash of the resolved plan row, to tell a changed policy on relaunch. */
+  planHash: z.string(),
+});
+export type ObligationInput = z.infer<typeof obligationInput>;
+
+export const actor = z.object({
+  role: z.enum(['office', 'assignee', 'supervisor', 'system']),
+  /** User name (or "lantian" for the system). */
+  id: z.string().min(1),
+  /** Organisation code, for assignees. */
+  org: z.string().optional(),
+});
+export type Actor = z.infer<typeof actor>;
+
+const sha256 = z.string().regex(/^[0-9a-f]{64}$/, 'expected a sha256 hex digest');
+
+export const evidenceSubmission = z.object({
+  actor,
+  sha256,
+  size: z.number().int().positive('is empty: an evidence file must have content'),
+  fileName: z.string().min(1).max(255),
+  mediaType: z.string().min(1),
+  note: z.string().max(4000).optional(),
+  quantity: z.number().nonnegative().optional(),
+});
+export type EvidenceSubmission = z.infer<typeof evidenceSubmission>;
+
+export const evidenceReview = z.object({
+  actor,
+  evidenceId: z.string().min(1),
+  decision: z.enum(['accept', 'reject']),
+  reason: z.string().max(4000).optional(),
+});
+export type EvidenceReview = z.infer<typeof evidenceReview>;
+
+export const extension = z.object({ actor, dueDate: localDate, reason: z.string().min(1, 'a reason is required') });
+export type Extension = z.infer<typeof extension>;
+
+export const waiver = z.object({ actor, reason: z.string().min(1, 'a reason is required') });
+export type Waiver = z.infer<typeof waiver>;
+
+export const status = z.enum(['open', 'submitted', 'overdue', 'met', 'met-late', 'waived', 'unmet']);
+export type Status = z.infer<typeof status>;
+export const closedStatuses: readonly Status[] = ['met', 'met-late', 'waived', 'unmet'];
+
+export interface Evidence {
+  id: string;
+  sha256: string;
+  size: number;
+  fileName: string;
+  mediaType: string;
+  note?: string;
+  quantity?: number;
+  submittedAt: string;
+  submittedBy: Actor;
+  state: 'pending' | 'accepted' | 'rejected';
+  reviewedAt?: string;
+  reviewedBy?: Actor;
+  reviewReason?: string;
+}
+
+export interface Receipt {
+  obligation: string;
+  evidenceId: string;
+  sha256: string;
+  size: number;
+  receivedAt: string;
+  receivedAtLocal: string;
+  state: Evidence['state'];
+}
+
+export type TimelineEventType =
+  | 'launched'
+  | 'reminder-sent'
+  | 'reminder-skipped'
+  | 'deadline-passed'
+  | 'escalated'
+  | 'escalation-skipped'
+  | 'escalation-held'
+  | 'evidence-submitted'
+  | 'evidence-accepted'
+  | 'evidence-rejected'
+  | 'extended'
+  | 'waived'
+  | 'met'
+  | 'closed-unmet'
+  | 'notice-failed';
+
+export interface TimelineEvent {
+  type: TimelineEventType;
+  /** UTC instant. */
+  at: string;
+  /** The same instant in the campaign's official time (Asia/Shanghai), with its offset. */
+  atLocal: string;
+  actor: Actor;
+  reason?: string;
+  /** Schedule entry this event belongs to (reminder or escalation step). */
+  entry?: string;
+  level?: number;
+  evidenceId?: string;
+  notice?: NoticeRecord;
+  dueDate?: string;
+  previousDueDate?: string;
+}
+
+export interface NoticeRecord {
+  /** Workflow ID + step: the idempotency key. */
+  key: string;
+  kind: string;
+  level?: number;
+  to: string[];
+  cc: string[];
+  subject: string;
+  messageId: string;
+  transport: 'smtp' | 'outbox';
+  location?: string;
+  sentAt: string;
+}
+
+export interface ObligationRecord {
+  workflowId: string;
+  input: ObligationInput;
+  status: Status;
+  overdue: boolean;
+  level: number;
+  dueDate: string;
+  deadline: string;
+  accepted: number;
+  evidence: Evidence[];
+  timeline: TimelineEvent[];
+  notices: NoticeRecord[];
+  schedule: ScheduleEntry[];
+  closedAt?: string;
+}
+
+export const scheduleEntry = z.object({
+  key: z.string(),
+  kind: z.enum(['reminder', 'deadline', 'escalation', 'close']),
+  at: z.string(),
+  atLocal: z.string(),
+  offset: z.string().optional(),
+  step: escalationStep.optional(),
+  done: z.boolean().optional(),
+});
+export type ScheduleEntry = z.infer<typeof scheduleEntry>;
+
+export interface Schedule {
+  deadline: string;
+  deadlineLocal: string;
+  entries: ScheduleEntry[];
+}
+
+export { contactRole };

@@ -1,0 +1,111 @@
+// Delivery of one rendered notice, exactly once per idempotency key: the Message-ID is derived
+// from the key, and a ledger (SMTP) or the outbox file itself (no SMTP) records what went out,
+// so an activity retried after a crash does not send the same letter twice.
+import fs from 'node:fs';
+import path from 'node:path';
+import crypto from 'node:crypto';
+import nodemailer from 'nodemailer';
+import MailComposer from 'nodemailer/lib/mail-composer';
+import type Mail from 'nodemailer/lib/mailer';
+
+export interface OutgoingMail {
+  key: string;
+  from: string;
+  to: string[];
+  cc: string[];
+  subject: string;
+  text: string;
+}
+
+export interface Delivery {
+  messageId: string;
+  transport: 'smtp' | 'outbox';
+  location?: string;
+  deliveredAt: string;
+  /** True when this key had already been delivered and nothing was sent now. */
+  duplicate: boolean;
+}
+
+/** A refusal that retrying cannot cure (5xx from the server, unknown mailbox). */
+export class PermanentDeliveryError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'PermanentDeliveryError';
+  }
+}
+
+export function messageIdFor(key: string): string {
+  return `<${crypto.createHash('sha256').update(key).digest('hex').slice(0, 32)}@lantian>`;
+}
+
+const fileNameFor = (key: string) => crypto.createHash('sha256').update(key).digest('hex').slice(0, 32);
+
+function message(m: OutgoingMail, messageId: string): Mail.Options {
+  return {
+    messageId,
+    from: m.from,
+    to: m.to,
+    cc: m.cc.length ? m.cc : undefined,
+    subject: m.subject,
+    text: m.text,
+    textEncoding: 'base64',
+    headers: { 'X-Lantian-Key': m.key },
+  };
+}
+
+function writeAtomically(file: string, data: Buffer | string): void {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  const tmp = `${file}.${process.pid}.tmp`;
+  fs.writeFileSync(tmp, data);
+  fs.renameSync(tmp, file);
+}
+
+export interface Mailer {
+  deliver(m: OutgoingMail): Promise<Delivery>;
+  close(): void;
+}
+
+/** No SMTP configured: each notice becomes an .eml file in the outbox folder. */
+export function outboxMailer(outboxDir: string): Mailer {
+  return {
+    async deliver(m) {
+      const messageId = messageIdFor(m.key);
+      const file = path.join(outboxDir, `${fileNameFor(m.key)}.eml`);
+      if (fs.existsSync(file)) {
+        return { messageId, transport: 'outbox', location: file, deliveredAt: fs.statSync(file).mtime.toISOString(), duplicate: true };
+      }
+      const raw = await new MailComposer(message(m, messageId)).compile().build();
+      writeAtomically(file, raw);
+      return { messageId, transport: 'outbox', location: file, deliveredAt: new Date().toISOString(), duplicate: false };
+    },
+    close() {},
+  };
+}
+
+/** SMTP (pooled) with a sent ledger keyed like the outbox. */
+export function smtpMailer(url: string, ledgerDir: string): Mailer {
+  const transport = nodemailer.createTransport(url.includes('pool=') ? url : `${url}${url.includes('?') ? '&' : '?'}pool=true`);
+  return {
+    async deliver(m) {
+      const messageId = messageIdFor(m.key);
+      const ledger = path.join(ledgerDir, `${fileNameFor(m.key)}.json`);
+      if (fs.existsSync(ledger)) {
+        const entry = JSON.parse(fs.readFileSync(ledger, 'utf8')) as Delivery;
+        return { ...entry, duplicate: true };
+      }
+      try {
+        await transport.sendMail(message(m, messageId));
+      } catch (e) {
+        const code = (e as { responseCode?: number }).responseCode;
+        if (code && code >= 500) throw new PermanentDeliveryError(`SMTP refused the notice (${code}): ${(e as Error).message}`);
+        throw e;
+      }
+      const delivery: Delivery = { messageId, transport: 'smtp', deliveredAt: new Date().toISOString(), duplicate: false };
+      writeAtomically(ledger, JSON.stringify(delivery));
+      return delivery;
+    },
+    close() {
+      transport.close();
+    },
+  };
+}

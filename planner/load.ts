@@ -1,0 +1,217 @@
+// Loads and validates the policy folder: organisations, campaigns and notice templates.
+// Every problem of every file is collected (file, line, YAML path, reason) before anything is
+// returned, so an office fixes a file in one pass and nothing launches from an invalid one.
+import fs from 'node:fs';
+import path from 'node:path';
+import { LineCounter, parseDocument, isNode, type Document } from 'yaml';
+import type { z } from 'zod';
+import {
+  campaign as campaignSchema,
+  organisationsFile,
+  type Campaign,
+  type Organisation,
+  type EscalationStep,
+} from './schema';
+
+export interface PolicyIssue {
+  file: string;
+  line?: number;
+  path: string;
+  reason: string;
+}
+
+export function formatIssue(i: PolicyIssue): string {
+  return `${i.file}${i.line ? `:${i.line}` : ''} ${i.path ? `${i.path}: ` : ''}${i.reason}`;
+}
+
+export class PolicyError extends Error {
+  constructor(readonly issues: PolicyIssue[]) {
+    super(`${issues.length} policy error${issues.length === 1 ? '' : 's'}:\n${issues.map((i) => '  ' + formatIssue(i)).join('\n')}`);
+    this.name = 'PolicyError';
+  }
+}
+
+export interface LoadedCampaign extends Campaign {
+  file: string;
+}
+
+export interface PolicySet {
+  dir: string;
+  organisations: Map<string, Organisation>;
+  campaigns: Map<string, LoadedCampaign>;
+  templatesDir: string;
+  templates: Set<string>;
+}
+
+interface ParsedFile {
+  file: string;
+  doc: Document;
+  counter: LineCounter;
+}
+
+/** Path as offices read it: obligations[3].deadline. */
+export function formatPath(p: ReadonlyArray<PropertyKey>): string {
+  return p
+    .map((k, idx) => (typeof k === 'number' ? `[${k}]` : idx === 0 ? String(k) : `.${String(k)}`))
+    .join('');
+}
+
+function lineOf(parsed: ParsedFile, p: ReadonlyArray<PropertyKey>): number | undefined {
+  // Walk up from the full path until a node exists (a missing key reports its parent's line).
+  for (let n = p.length; n >= 0; n--) {
+    const node = parsed.doc.getIn(p.slice(0, n) as unknown[], true);
+    if (isNode(node) && node.range) return parsed.counter.linePos(node.range[0]).line;
+  }
+  return undefined;
+}
+
+function parseYaml(file: string, rel: string, issues: PolicyIssue[]): ParsedFile | undefined {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    issues.push({ file: rel, path: '', reason: `cannot be read: ${(e as Error).message}` });
+    return undefined;
+  }
+  const counter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: counter, prettyErrors: false, uniqueKeys: true });
+  if (doc.errors.length) {
+    for (const err of doc.errors) {
+      issues.push({ file: rel, line: counter.linePos(err.pos[0]).line, path: '', reason: `YAML: ${err.message.split('\n')[0]}` });
+    }
+    return undefined;
+  }
+  return { file: rel, doc, counter };
+}
+
+function validate<T extends z.ZodType>(schema: T, parsed: ParsedFile, issues: PolicyIssue[]): z.infer<T> | undefined {
+  const result = schema.safeParse(parsed.doc.toJS());
+  if (result.success) return result.data;
+  for (const issue of result.error.issues) {
+    issues.push({ file: parsed.file, line: lineOf(parsed, issue.path), path: formatPath(issue.path), reason: describe(issue, parsed) });
+  }
+  return undefined;
+}
+
+function describe(issue: z.core.$ZodIssue, parsed: ParsedFile): string {
+  const value = parsed.doc.getIn(issue.path as unknown[]);
+  const shown = value === undefined || typeof value === 'object' ? '' : `${JSON.stringify(value)} `;
+  if (issue.code === 'invalid_union') return `${shown}matches none of the allowed forms`.trim();
+  if (issue.code === 'unrecognized_keys') return `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.join(', ')}`;
+  if (issue.code === 'invalid_type' && value === undefined) return `is required (${issue.expected})`;
+  return `${shown}${issue.message}`;
+}
+
+function yamlFiles(dir: string): string[] {
+  if (!fs.existsSync(dir)) return [];
+  return fs
+    .readdirSync(dir)
+    .filter((f) => /\.ya?ml$/.test(f))
+    .sort()
+    .map((f) => path.join(dir, f));
+}
+
+/**
+ * Loads the whole policy folder. With `only`, campaign files are limited to those paths
+ * (organisations and templates always come from the folder).
+ */
+export function loadPolicies(dir: string, only?: string[]): PolicySet {
+  const issues: PolicyIssue[] = [];
+  const rel = (f: string) => path.relative(process.cwd(), f) || f;
+
+  const organisations = new Map<string, Organisation>();
+  for (const file of yamlFiles(path.join(dir, 'organisations'))) {
+    const parsed = parseYaml(file, rel(file), issues);
+    const data = parsed && validate(organisationsFile, parsed, issues);
+    if (!parsed || !data) continue;
+    data.organisations.forEach((org, i) => {
+      if (organisations.has(org.code)) {
+        issues.push({ file: parsed.file, line: lineOf(parsed, ['organisations', i, 'code']), path: `organisations[${i}].code`, reason: `duplicate organisation code ${org.code}` });
+      }
+      organisations.set(org.code, org);
+    });
+  }
+  for (const [code, org] of organisations) {
+    if (org.parent && !organisations.has(org.parent)) {
+      issues.push({ file: rel(path.join(dir, 'organisations')), path: code, reason: `parent ${org.parent} of ${org.name} is not a known organisation` });
+    }
+  }
+
+  const templatesDir = path.join(dir, 'templates');
+  const templates = new Set(
+    fs.existsSync(templatesDir)
+      ? fs.readdirSync(templatesDir).filter((f) => f.endsWith('.hbs')).map((f) => f.replace(/\.hbs$/, ''))
+      : [],
+  );
+
+  const campaigns = new Map<string, LoadedCampaign>();
+  const files = only ?? yamlFiles(path.join(dir, 'campaigns'));
+  for (const file of files) {
+    const parsed = parseYaml(file, rel(file), issues);
+    const data = parsed && validate(campaignSchema, parsed, issues);
+    if (!parsed || !data) continue;
+    const before = issues.length;
+    checkCampaign(data, parsed, organisations, templates, issues);
+    if (campaigns.has(data.id)) {
+      issues.push({ file: parsed.file, line: lineOf(parsed, ['id']), path: 'id', reason: `campaign id ${data.id} is also used by ${campaigns.get(data.id)!.file}` });
+    }
+    if (issues.length === before) campaigns.set(data.id, { ...data, file: parsed.file });
+  }
+
+  if (issues.length) throw new PolicyError(issues);
+  return { dir, organisations, campaigns, templatesDir, templates };
+}
+
+/** Cross-references a schema cannot see: codes, ladders, rules, templates, periods. */
+function checkCampaign(
+  c: Campaign,
+  parsed: ParsedFile,
+  orgs: Map<string, Organisation>,
+  templates: Set<string>,
+  issues: PolicyIssue[],
+): void {
+  const at = (p: (string | number)[], reason: string) =>
+    issues.push({ file: parsed.file, line: lineOf(parsed, p), path: formatPath(p), reason });
+  const scope = new Set(c.scope);
+
+  if (c.period.end < c.period.start) at(['period', 'end'], `${c.period.end} is before the period start ${c.period.start}`);
+  c.scope.forEach((code, i) => {
+    if (!orgs.has(code)) at(['scope', i], `${code} is not a known organisation (policies/organisations)`);
+  });
+  const checkLadder = (steps: EscalationStep[], p: (string | number)[]) =>
+    steps.forEach((s, i) => {
+      if (!templates.has(s.template)) at([...p, i, 'template'], `template ${s.template} not found in policies/templates/`);
+    });
+  for (const [name, steps] of Object.entries(c.ladders)) checkLadder(steps, ['ladders', name]);
+  if (!c.ladders[c.defaults.ladder]) at(['defaults', 'ladder'], `ladder ${c.defaults.ladder} is not defined under ladders`);
+
+  const ids = new Set<string>();
+  c.obligations.forEach((o, i) => {
+    const p = ['obligations', i];
+    if (ids.has(o.id)) at([...p, 'id'], `duplicate obligation id ${o.id}`);
+    ids.add(o.id);
+    if (Array.isArray(o.assignees)) {
+      o.assignees.forEach((code, j) => {
+        if (!orgs.has(code)) at([...p, 'assignees', j], `${code} is not a known organisation`);
+        else if (!scope.has(code)) at([...p, 'assignees', j], `${code} is not in the campaign scope`);
+      });
+    } else {
+      for (const key of ['in', 'except'] as const) {
+        o.assignees[key]?.forEach((code, j) => {
+          if (!orgs.has(code)) at([...p, 'assignees', key, j], `${code} is not a known organisation`);
+        });
+      }
+    }
+    if (typeof o.ladder === 'string' && !c.ladders[o.ladder]) at([...p, 'ladder'], `ladder ${o.ladder} is not defined under ladders`);
+    if (Array.isArray(o.ladder)) checkLadder(o.ladder, [...p, 'ladder']);
+    if ('rule' in o.deadline && !c.dateRules[o.deadline.rule]) {
+      at([...p, 'deadline', 'rule'], `date rule ${o.deadline.rule} is not defined under dateRules`);
+    }
+    if ('recurring' in o.deadline && o.deadline.recurring.until < o.deadline.recurring.from) {
+      at([...p, 'deadline', 'recurring', 'until'], `${o.deadline.recurring.until} is before ${o.deadline.recurring.from}`);
+    }
+    for (const code of Object.keys(o.quantity?.perAssignee ?? {})) {
+      if (!orgs.has(code)) at([...p, 'quantity', 'perAssignee', code], `${code} is not a known organisation`);
+    }
+  });
+}

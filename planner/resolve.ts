@@ -1,0 +1,146 @@
+// Turns a campaign into its plan: one row per obligation × assignee × period, with the due
+// date for the chosen season (calendar-rolled where the policy says so), the quantity owed and
+// the escalation ladder. The launcher starts one workflow per row; `policy show` prints them.
+import crypto from 'node:crypto';
+import type { PolicySet, LoadedCampaign } from './load';
+import type { Obligation, Organisation, AssigneeSelector } from './schema';
+import type { WorkingCalendar } from './calendar';
+import { shiftDate, shiftMonth, monthEnd, addMonths, dayOfMonth } from './season';
+import { deadlineOf, localIso } from './schedule';
+import type { AssigneeRef, ObligationInput } from '../model/obligation';
+import { obligationWorkflowId } from '../temporal/ids';
+
+export interface PlanRow {
+  workflowId: string;
+  obligationId: string;
+  clause: ObligationInput['clause'];
+  assignee: string;
+  assigneeName: string;
+  period?: string;
+  /** Local date the obligation is due (after rolling off a day off, if the policy says so). */
+  dueDate: string;
+  /** The date as written, before rolling. */
+  statedDueDate: string;
+  /** End of the due date, as an instant with the campaign's offset. */
+  deadline: string;
+  quantity?: { value: number; unit: string };
+  ladder: ObligationInput['ladder'];
+  input: ObligationInput;
+}
+
+export class UnknownCampaignError extends Error {
+  constructor(readonly campaignId: string, known: string[]) {
+    super(`unknown campaign ${campaignId}; known: ${known.join(', ') || '(none)'}`);
+    this.name = 'UnknownCampaignError';
+  }
+}
+
+export function getCampaign(set: PolicySet, campaignId: string): LoadedCampaign {
+  const c = set.campaigns.get(campaignId);
+  if (!c) throw new UnknownCampaignError(campaignId, [...set.campaigns.keys()]);
+  return c;
+}
+
+export function selectAssignees(sel: AssigneeSelector, c: LoadedCampaign, orgs: Map<string, Organisation>): Organisation[] {
+  if (Array.isArray(sel)) return sel.map((code) => orgs.get(code)!);
+  const kinds = sel.every === 'city-or-special-unit' ? ['city', 'special-unit'] : [sel.every];
+  return c.scope
+    .map((code) => orgs.get(code)!)
+    .filter((o) => kinds.includes(o.kind))
+    .filter((o) => !sel.in || sel.in.includes(o.parent ?? o.code))
+    .filter((o) => !sel.except?.includes(o.code));
+}
+
+export function assigneeRef(o: Organisation): AssigneeRef {
+  const province = o.kind === 'province' ? o.code : o.parent ?? 'national';
+  return { code: o.code, name: o.name, kind: o.kind, province };
+}
+
+interface Occurrence {
+  period?: string;
+  date: string;
+}
+
+/** The stated due dates of an obligation in the target season (before rolling). */
+export function occurrences(o: Obligation, c: LoadedCampaign, season: number): Occurrence[] {
+  const years = season - c.season;
+  const d = o.deadline;
+  if ('date' in d) return [{ date: shiftDate(d.date, years) }];
+  if ('monthEnd' in d) return [{ date: monthEnd(shiftMonth(d.monthEnd, years)) }];
+  if ('rule' in d) {
+    const rule = c.dateRules[d.rule];
+    const year = season + (rule.year === 'second' ? 1 : 0);
+    return [{ date: `${year}-${rule.monthDay}` }];
+  }
+  const r = d.recurring;
+  const out: Occurrence[] = [];
+  const step = r.every === 'month' ? 1 : 3;
+  const until = shiftMonth(r.until, years);
+  for (let m = shiftMonth(r.from, years); m <= until; m = addMonths(m, step)) {
+    const [y, mm] = m.split('-').map(Number);
+    const period = r.every === 'month' ? m : `${y}-Q${Math.floor((mm - 1) / 3) + 1}`;
+    const dueMonth = r.covers === 'current-month' ? m : addMonths(m, step);
+    out.push({ period, date: dayOfMonth(dueMonth, r.day) });
+  }
+  return out;
+}
+
+export function resolveCampaign(set: PolicySet, campaignId: string, cal: WorkingCalendar, season?: number): PlanRow[] {
+  const c = getCampaign(set, campaignId);
+  const s = season ?? c.season;
+  const years = s - c.season;
+  const periodEnd = shiftDate(c.period.end, years);
+  const rows: PlanRow[] = [];
+  for (const o of c.obligations) {
+    const ladder = Array.isArray(o.ladder) ? o.ladder : c.ladders[o.ladder ?? c.defaults.ladder];
+    const roll = o.roll ?? c.defaults.roll;
+    for (const org of selectAssignees(o.assignees, c, set.organisations)) {
+      const value = o.quantity?.perAssignee?.[org.code] ?? o.quantity?.default;
+      const quantity =
+        o.quantity && value !== undefined ? { value, unit: o.quantity.unit, comparison: o.quantity.comparison } : undefined;
+      for (const occ of occurrences(o, c, s)) {
+        // Asking the calendar about every due date makes an uncovered year fail here, at planning time.
+        const working = cal.isWorkingDay(occ.date);
+        const dueDate = roll === 'next-working-day' && !working ? cal.nextWorkingDay(occ.date) : occ.date;
+        const ref = { campaignId: c.id, season: s, obligationId: o.id, assigneeCode: org.code, period: occ.period };
+        const body = {
+          campaignId: c.id,
+          season: s,
+          obligationId: o.id,
+          period: occ.period,
+          title: o.title,
+          clause: o.clause,
+          assignee: assigneeRef(org),
+          dueDate,
+          quantity,
+          evidenceDescription: o.evidence?.description,
+          review: o.review ?? c.defaults.review,
+          reminders: o.reminders ?? c.defaults.reminders,
+          ladder,
+          roll,
+          timezone: c.timezone,
+          sending: c.sending,
+          periodEnd,
+          closeAfter: c.defaults.closeAfter,
+          office: c.office,
+        };
+        const planHash = crypto.createHash('sha256').update(JSON.stringify(body)).digest('hex').slice(0, 16);
+        rows.push({
+          workflowId: obligationWorkflowId(ref),
+          obligationId: o.id,
+          clause: o.clause,
+          assignee: org.code,
+          assigneeName: org.name,
+          period: occ.period,
+          dueDate,
+          statedDueDate: occ.date,
+          deadline: localIso(deadlineOf(dueDate, c.timezone), c.timezone),
+          quantity: quantity && { value: quantity.value, unit: quantity.unit },
+          ladder,
+          input: { ...body, planHash },
+        });
+      }
+    }
+  }
+  return rows;
+}

@@ -1,0 +1,101 @@
+// The embedded Temporal: the CLI's dev server on a SQLite file under the data folder, so state
+// survives restarts. Ports are checked before starting, so a taken port is a clear error.
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { Connection } from '@temporalio/client';
+import { temporalCli } from './binaries';
+
+export interface DevServerOptions {
+  dbFile: string;
+  ip?: string;
+  port: number;
+  uiPort: number;
+  httpPort: number;
+  logFile: string;
+}
+
+export interface DevServer {
+  address: string;
+  uiUrl: string;
+  child: ChildProcess;
+  stop(): Promise<void>;
+}
+
+export class PortTakenError extends Error {
+  constructor(readonly port: number, readonly purpose: string, readonly envVar: string) {
+    super(`port ${port} (${purpose}) is already in use: stop what uses it, or choose another with ${envVar}=<port>`);
+    this.name = 'PortTakenError';
+  }
+}
+
+export function portFree(port: number, host = '127.0.0.1'): Promise<boolean> {
+  return new Promise((resolve) => {
+    const srv = net.createServer();
+    srv.once('error', () => resolve(false));
+    srv.listen(port, host, () => srv.close(() => resolve(true)));
+  });
+}
+
+export async function startDevServer(o: DevServerOptions): Promise<DevServer> {
+  const ip = o.ip ?? '127.0.0.1';
+  for (const [port, purpose, envVar] of [
+    [o.port, 'Temporal gRPC', 'LANTIAN_TEMPORAL_PORT'],
+    [o.uiPort, 'Temporal UI', 'LANTIAN_TEMPORAL_UI_PORT'],
+    [o.httpPort, 'Temporal HTTP API', 'LANTIAN_TEMPORAL_HTTP_PORT'],
+  ] as const) {
+    if (!(await portFree(port, ip))) throw new PortTakenError(port, purpose, envVar);
+  }
+  fs.mkdirSync(path.dirname(o.dbFile), { recursive: true });
+  const log = fs.openSync(o.logFile, 'a');
+  const args = [
+    'server', 'start-dev',
+    '--db-filename', o.dbFile,
+    '--ip', ip,
+    '--port', String(o.port),
+    '--ui-port', String(o.uiPort),
+    '--http-port', String(o.httpPort),
+    '--log-level', 'warn',
+    '--ui-disable-news-fetch',
+    '--sqlite-pragma', 'journal_mode=wal',
+    '--sqlite-pragma', 'synchronous=normal',
+  ];
+  // Own process group, so Ctrl-C in the terminal reaches us first and we stop it in order.
+  const child = spawn(temporalCli(), args, { stdio: ['ignore', log, log], detached: true });
+  let exited: number | null | undefined;
+  child.once('exit', (code) => (exited = code));
+  const address = `${ip}:${o.port}`;
+
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (exited !== undefined) throw new Error(`the Temporal dev server exited (code ${exited}) while starting; see ${o.logFile}`);
+    try {
+      const c = await Connection.connect({ address, connectTimeout: 1000 });
+      await c.workflowService.getSystemInfo({});
+      await c.close();
+      break;
+    } catch {
+      if (Date.now() > deadline) {
+        child.kill('SIGTERM');
+        throw new Error(`the Temporal dev server did not answer on ${address} within 60 s; see ${o.logFile}`);
+      }
+      await new Promise((r) => setTimeout(r, 300));
+    }
+  }
+  return {
+    address,
+    uiUrl: `http://${ip === '0.0.0.0' ? '127.0.0.1' : ip}:${o.uiPort}`,
+    child,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (exited !== undefined) return resolve();
+        const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+        child.once('exit', () => {
+          clearTimeout(timer);
+          resolve();
+        });
+        child.kill('SIGTERM');
+      }),
+  };
+}

@@ -1,0 +1,29 @@
+// Workflow IDs are the identity of an obligation for one assignee, season and period: readable
+// in the Temporal UI, deterministic so a relaunch finds what is already running, and the base
+// of every notice's idempotency key (the run ID changes on continue-as-new; this does not).
+export interface ObligationRef {
+  campaignId: string;
+  season: number;
+  obligationId: string;
+  assigneeCode: string;
+  period?: string;
+}
+
+const PREFIX = 'lantian';
+
+export function obligationWorkflowId(r: ObligationRef): string {
+  return [PREFIX, r.campaignId, r.season, r.obligationId, r.assigneeCode, ...(r.period ? [r.period] : [])].join(':');
+}
+
+export function parseObligationWorkflowId(id: string): ObligationRef | undefined {
+  const parts = id.split(':');
+  if (parts[0] !== PREFIX || parts.length < 5 || parts.length > 6) return undefined;
+  const season = Number(parts[2]);
+  if (!Number.isInteger(season)) return undefined;
+  return { campaignId: parts[1], season, obligationId: parts[3], assigneeCode: parts[4], period: parts[5] };
+}
+
+/** Idempotency key of a notice: the workflow ID and the schedule entry, never the run ID. */
+export function noticeKey(workflowId: string, entryKey: string): string {
+  return `${workflowId}#${entryKey}`;
+}

@@ -1,0 +1,56 @@
+// Wiring: one worker on the Lantian task queue with the obligation workflow and its activities.
+import path from 'node:path';
+import { NativeConnection, Worker, bundleWorkflowCode, type WorkflowBundle } from '@temporalio/worker';
+import { createActivities, type ActivityDeps } from '../activities';
+import { loadPolicies, type PolicySet } from '../planner/load';
+import { loadCalendar } from '../planner/calendar';
+import { outboxMailer, smtpMailer } from '../notices/mailer';
+import { dataPaths, type Env } from '../config/env';
+
+export const workflowsPath = path.join(__dirname, '..', 'workflows', 'index.ts');
+
+export function activityDeps(env: Env, policies: PolicySet = loadPolicies(env.LANTIAN_POLICIES_DIR)): ActivityDeps {
+  const data = dataPaths(env.LANTIAN_DATA_DIR);
+  return {
+    calendar: loadCalendar(),
+    organisations: policies.organisations,
+    templatesDir: policies.templatesDir,
+    archiveDir: data.archive,
+    mailer: env.SMTP_URL ? smtpMailer(env.SMTP_URL, data.ledger) : outboxMailer(data.outbox),
+    mailFrom: env.LANTIAN_MAIL_FROM,
+  };
+}
+
+export interface WorkerOptions {
+  connection: NativeConnection;
+  namespace: string;
+  taskQueue: string;
+  deps: ActivityDeps;
+  /** A pre-built bundle (tests build it once); otherwise workflows are bundled from source. */
+  workflowBundle?: WorkflowBundle;
+}
+
+export async function createWorker(o: WorkerOptions): Promise<Worker> {
+  return Worker.create({
+    connection: o.connection,
+    namespace: o.namespace,
+    taskQueue: o.taskQueue,
+    ...(o.workflowBundle ? { workflowBundle: o.workflowBundle } : { workflowsPath }),
+    activities: createActivities(o.deps),
+  });
+}
+
+export const bundleWorkflows = () => bundleWorkflowCode({ workflowsPath, logger: quietLogger });
+
+const quietLogger = {
+  log() {},
+  trace() {},
+  debug() {},
+  info() {},
+  warn(m: string) {
+    console.warn(m);
+  },
+  error(m: string) {
+    console.error(m);
+  },
+};

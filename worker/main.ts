@@ -1,0 +1,20 @@
+// A standalone worker process (the production topology runs it as its own service).
+import { NativeConnection } from '@temporalio/worker';
+import { readEnv } from '../config/env';
+import { activityDeps, createWorker } from './create';
+
+async function main() {
+  const env = readEnv();
+  const connection = await NativeConnection.connect({ address: env.TEMPORAL_ADDRESS });
+  const deps = activityDeps(env);
+  const worker = await createWorker({ connection, namespace: env.TEMPORAL_NAMESPACE, taskQueue: env.LANTIAN_TASK_QUEUE, deps });
+  console.log(`lantian worker: task queue ${env.LANTIAN_TASK_QUEUE} on ${env.TEMPORAL_ADDRESS} (${env.TEMPORAL_NAMESPACE})`);
+  await worker.run();
+  deps.mailer.close();
+  await connection.close();
+}
+
+main().catch((err) => {
+  console.error(err instanceof Error ? err.message : err);
+  process.exit(1);
+});

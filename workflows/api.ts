@@ -1,0 +1,21 @@
+// The obligation workflow's public surface: its Updates and Query. Clients (CLI, API) and the
+// workflow import these same definitions, so names and argument types cannot drift apart.
+import { defineQuery, defineUpdate } from '@temporalio/workflow';
+import type {
+  EvidenceReview,
+  EvidenceSubmission,
+  Extension,
+  ObligationRecord,
+  Receipt,
+  Waiver,
+  Evidence,
+} from '../model/obligation';
+
+export const submitEvidence = defineUpdate<Receipt, [EvidenceSubmission]>('submitEvidence');
+export const reviewEvidence = defineUpdate<Evidence, [EvidenceReview]>('reviewEvidence');
+export const extendDeadline = defineUpdate<{ dueDate: string }, [Extension]>('extendDeadline');
+export const waiveObligation = defineUpdate<{ status: string }, [Waiver]>('waiveObligation');
+export const recordQuery = defineQuery<ObligationRecord>('record');
+
+/** Failure types a client can tell apart; all are refusals, none is retried. */
+export const REFUSED = 'LantianRefused';

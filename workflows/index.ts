@@ -1,0 +1,1 @@
+export { obligationWorkflow } from './obligation';

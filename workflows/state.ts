@@ -1,0 +1,324 @@
+// The state of one obligation and the rules that change it: who may submit, review, extend
+// or waive, when it is met, late or overdue. Plain deterministic code, no Temporal calls, so
+// the workflow function stays a short loop over the schedule and this can be read as policy.
+import { ApplicationFailure } from '@temporalio/workflow';
+import type { z } from 'zod';
+import {
+  evidenceReview,
+  evidenceSubmission,
+  extension,
+  waiver,
+  closedStatuses,
+  type Actor,
+  type Evidence,
+  type EvidenceReview,
+  type EvidenceSubmission,
+  type Extension,
+  type NoticeRecord,
+  type ObligationInput,
+  type ObligationRecord,
+  type Receipt,
+  type Schedule,
+  type ScheduleEntry,
+  type Status,
+  type TimelineEvent,
+  type Waiver,
+} from '../model/obligation';
+import { REFUSED } from './api';
+
+export const SYSTEM: Actor = { role: 'system', id: 'lantian' };
+/** A run accepts at most 2,000 Updates; refuse well before the server would. */
+export const MAX_UPDATES = 1900;
+
+export class ObligationState {
+  status: Status = 'open';
+  overdue = false;
+  level = 0;
+  dueDate: string;
+  deadline = '';
+  evidence: Evidence[] = [];
+  timeline: TimelineEvent[] = [];
+  notices: NoticeRecord[] = [];
+  schedule: ScheduleEntry[] = [];
+  done = new Set<string>();
+  /** Bumped whenever something the main loop waits on changes (due date, review outcome). */
+  version = 0;
+  dueDateChanged = false;
+  closedAt?: string;
+  private updates = 0;
+  private offsetMinutes = 0;
+
+  constructor(readonly input: ObligationInput, readonly workflowId: string) {
+    this.dueDate = input.dueDate;
+  }
+
+  get closed(): boolean {
+    return closedStatuses.includes(this.status);
+  }
+  get pendingReview(): boolean {
+    return this.evidence.some((e) => e.state === 'pending');
+  }
+
+  // ------------------------------------------------------------------ schedule
+
+  setSchedule(s: Schedule, now: number, atLaunch: boolean): void {
+    this.schedule = s.entries;
+    this.deadline = s.deadline;
+    this.offsetMinutes = offsetOf(s.deadlineLocal);
+    this.dueDateChanged = false;
+    const past = s.entries.filter((e) => !this.done.has(e.key) && Date.parse(e.at) <= now);
+    // Reminders whose time passed before launch (or before an extension) are not sent late.
+    for (const e of past.filter((p) => p.kind === 'reminder')) {
+      this.done.add(e.key);
+      this.record('reminder-skipped', now, SYSTEM, {
+        entry: e.key,
+        reason: atLaunch ? 'its time had passed when the obligation was launched' : 'its time had passed when the deadline moved',
+      });
+    }
+    // Launched late: only the latest escalation step already due is issued, not the whole ladder at once.
+    const pastSteps = past.filter((p) => p.kind === 'escalation');
+    if (atLaunch) {
+      for (const e of pastSteps.slice(0, -1)) {
+        this.done.add(e.key);
+        this.record('escalation-skipped', now, SYSTEM, { entry: e.key, level: e.step?.level, reason: 'launched after it fell due; a later step supersedes it' });
+      }
+    }
+  }
+
+  nextEntry(): ScheduleEntry | undefined {
+    return this.schedule.find((e) => !this.done.has(e.key));
+  }
+
+  // ------------------------------------------------------------------ events
+
+  localTime(ms: number): string {
+    const d = new Date(ms + this.offsetMinutes * 60_000);
+    const sign = this.offsetMinutes >= 0 ? '+' : '-';
+    const abs = Math.abs(this.offsetMinutes);
+    const off = `${sign}${String(Math.floor(abs / 60)).padStart(2, '0')}:${String(abs % 60).padStart(2, '0')}`;
+    return d.toISOString().replace('Z', off);
+  }
+
+  record(type: TimelineEvent['type'], now: number, actor: Actor, extra: Partial<TimelineEvent> = {}): TimelineEvent {
+    const ev: TimelineEvent = { type, at: new Date(now).toISOString(), atLocal: this.localTime(now), actor, ...extra };
+    this.timeline.push(ev);
+    return ev;
+  }
+
+  // ------------------------------------------------------------------ refusals (Update validators)
+
+  private refuse(message: string): never {
+    throw ApplicationFailure.create({ type: REFUSED, message: `${this.workflowId}: ${message}`, nonRetryable: true });
+  }
+
+  private parse<T extends z.ZodType>(schema: T, arg: unknown): z.infer<T> {
+    const r = schema.safeParse(arg);
+    if (!r.success) {
+      this.refuse(r.error.issues.map((i) => `${i.path.join('.') || 'argument'} ${i.message}`).join('; '));
+    }
+    return r.data;
+  }
+
+  private checkOpen(action: string): void {
+    if (this.closed) this.refuse(`cannot ${action}: the obligation is closed (${this.status})`);
+    if (this.updates >= MAX_UPDATES) this.refuse(`cannot ${action}: this obligation has reached ${MAX_UPDATES} changes; ask the office to relaunch it`);
+  }
+
+  private checkOffice(a: Actor, action: string): void {
+    if (a.role !== 'office') this.refuse(`only an office may ${action} (actor ${a.role} ${a.id})`);
+  }
+
+  checkSubmit(arg: unknown): EvidenceSubmission {
+    const s = this.parse(evidenceSubmission, arg);
+    if (s.actor.role !== 'assignee' || s.actor.org !== this.input.assignee.code) {
+      this.refuse(`evidence for ${this.input.assignee.code} (${this.input.assignee.name}) cannot come from ${s.actor.role} ${s.actor.org ?? s.actor.id}`);
+    }
+    this.checkOpen('accept evidence');
+    if (this.input.quantity && s.quantity === undefined) {
+      this.refuse(`this obligation counts ${this.input.quantity.unit}: the evidence must state the quantity achieved`);
+    }
+    if (this.evidence.some((e) => e.sha256 === s.sha256 && e.state !== 'rejected')) {
+      this.refuse(`the same file (sha256 ${s.sha256.slice(0, 12)}…) was already submitted`);
+    }
+    return s;
+  }
+
+  checkReview(arg: unknown): EvidenceReview {
+    const r = this.parse(evidenceReview, arg);
+    this.checkOffice(r.actor, 'review evidence');
+    this.checkOpen('review evidence');
+    const ev = this.evidence.find((e) => e.id === r.evidenceId);
+    if (!ev) this.refuse(`no evidence ${r.evidenceId}`);
+    if (ev.state !== 'pending') this.refuse(`evidence ${r.evidenceId} was already ${ev.state}`);
+    if (r.decision === 'reject' && !r.reason?.trim()) this.refuse('a rejection needs a reason');
+    return r;
+  }
+
+  checkExtend(arg: unknown, now: number): Extension {
+    const e = this.parse(extension, arg);
+    this.checkOffice(e.actor, 'extend a deadline');
+    this.checkOpen('extend the deadline');
+    if (e.dueDate <= this.dueDate) this.refuse(`new due date ${e.dueDate} is not after the current one ${this.dueDate}`);
+    if (e.dueDate < this.localTime(now).slice(0, 10)) this.refuse(`new due date ${e.dueDate} is already past`);
+    return e;
+  }
+
+  checkWaive(arg: unknown): Waiver {
+    const w = this.parse(waiver, arg);
+    this.checkOffice(w.actor, 'waive an obligation');
+    this.checkOpen('waive');
+    return w;
+  }
+
+  // ------------------------------------------------------------------ changes (Update handlers)
+
+  submit(s: EvidenceSubmission, now: number): Receipt {
+    this.updates++;
+    const ev: Evidence = {
+      id: `E${this.evidence.length + 1}`,
+      sha256: s.sha256,
+      size: s.size,
+      fileName: s.fileName,
+      mediaType: s.mediaType,
+      note: s.note,
+      quantity: s.quantity,
+      submittedAt: new Date(now).toISOString(),
+      submittedBy: s.actor,
+      state: 'pending',
+    };
+    this.evidence.push(ev);
+    this.record('evidence-submitted', now, s.actor, { evidenceId: ev.id, reason: s.note });
+    if (!this.input.review) this.decide(ev, 'accept', SYSTEM, 'review not required by the policy', now);
+    this.refreshStatus();
+    return {
+      obligation: this.workflowId,
+      evidenceId: ev.id,
+      sha256: ev.sha256,
+      size: ev.size,
+      receivedAt: ev.submittedAt,
+      receivedAtLocal: this.localTime(now),
+      state: ev.state,
+    };
+  }
+
+  review(r: EvidenceReview, now: number): Evidence {
+    this.updates++;
+    const ev = this.evidence.find((e) => e.id === r.evidenceId)!;
+    this.decide(ev, r.decision, r.actor, r.reason, now);
+    this.version++;
+    this.refreshStatus();
+    return ev;
+  }
+
+  private decide(ev: Evidence, decision: 'accept' | 'reject', actor: Actor, reason: string | undefined, now: number): void {
+    ev.state = decision === 'accept' ? 'accepted' : 'rejected';
+    ev.reviewedAt = new Date(now).toISOString();
+    ev.reviewedBy = actor;
+    ev.reviewReason = reason;
+    this.record(decision === 'accept' ? 'evidence-accepted' : 'evidence-rejected', now, actor, { evidenceId: ev.id, reason });
+    if (decision === 'accept' && this.targetReached()) {
+      // Late or not is judged by when the completing evidence was submitted, not when it was reviewed.
+      const late = Date.parse(ev.submittedAt) > Date.parse(this.deadline);
+      this.close(late ? 'met-late' : 'met', now, actor, late ? `met after the deadline ${this.dueDate}` : undefined);
+    }
+  }
+
+  get accepted(): number {
+    return this.evidence.filter((e) => e.state === 'accepted').reduce((n, e) => n + (e.quantity ?? 0), 0);
+  }
+
+  private targetReached(): boolean {
+    const q = this.input.quantity;
+    if (!q) return true;
+    if (q.comparison === 'at-most') {
+      const last = [...this.evidence].reverse().find((e) => e.state === 'accepted');
+      return last?.quantity !== undefined && last.quantity <= q.value;
+    }
+    return this.accepted >= q.value;
+  }
+
+  extend(e: Extension, now: number): void {
+    this.updates++;
+    const from = this.dueDate;
+    this.dueDate = e.dueDate;
+    this.overdue = false;
+    this.dueDateChanged = true;
+    this.version++;
+    this.record('extended', now, e.actor, { reason: e.reason, dueDate: e.dueDate, previousDueDate: from });
+    this.refreshStatus();
+  }
+
+  waive(w: Waiver, now: number): void {
+    this.updates++;
+    this.close('waived', now, w.actor, w.reason);
+  }
+
+  private close(status: Status, now: number, actor: Actor, reason?: string): void {
+    this.status = status;
+    this.closedAt = new Date(now).toISOString();
+    const type = status === 'waived' ? 'waived' : status === 'unmet' ? 'closed-unmet' : 'met';
+    this.record(type, now, actor, { reason });
+  }
+
+  // ------------------------------------------------------------------ schedule entries falling due
+
+  deadlinePassed(entry: ScheduleEntry, now: number): void {
+    this.overdue = true;
+    this.record('deadline-passed', now, SYSTEM, { entry: entry.key, dueDate: this.dueDate });
+    this.refreshStatus();
+  }
+
+  escalated(entry: ScheduleEntry, notice: NoticeRecord | undefined, now: number): void {
+    const level = entry.step!.level;
+    this.level = Math.max(this.level, level);
+    if (notice) this.notices.push(notice);
+    this.record('escalated', now, SYSTEM, { entry: entry.key, level, notice });
+  }
+
+  reminded(entry: ScheduleEntry, notice: NoticeRecord | undefined, now: number): void {
+    if (notice) this.notices.push(notice);
+    this.record('reminder-sent', now, SYSTEM, { entry: entry.key, notice });
+  }
+
+  noticeFailed(entry: ScheduleEntry, reason: string, now: number): void {
+    this.record('notice-failed', now, SYSTEM, { entry: entry.key, reason, level: entry.step?.level });
+  }
+
+  closeUnmet(now: number): void {
+    this.close('unmet', now, SYSTEM, `not met by the close of the campaign (due ${this.dueDate})`);
+  }
+
+  private refreshStatus(): void {
+    if (this.closed) return;
+    this.status = this.pendingReview ? 'submitted' : this.overdue ? 'overdue' : 'open';
+  }
+
+  daysOverdue(now: number): number {
+    const today = this.localTime(now).slice(0, 10);
+    return Math.max(0, Math.round((Date.parse(today) - Date.parse(this.dueDate)) / 86_400_000));
+  }
+
+  snapshot(): ObligationRecord {
+    return {
+      workflowId: this.workflowId,
+      input: this.input,
+      status: this.status,
+      overdue: this.overdue,
+      level: this.level,
+      dueDate: this.dueDate,
+      deadline: this.deadline,
+      accepted: this.accepted,
+      evidence: this.evidence,
+      timeline: this.timeline,
+      notices: this.notices,
+      schedule: this.schedule.map((e) => ({ ...e, done: this.done.has(e.key) })),
+      closedAt: this.closedAt,
+    };
+  }
+}
+
+function offsetOf(localIso: string): number {
+  const m = /([+-])(\d{2}):(\d{2})$/.exec(localIso);
+  if (!m) return 0;
+  return (m[1] === '-' ? -1 : 1) * (Number(m[2]) * 60 + Number(m[3]));
+}
