@@ -6,4 +6,5 @@ module.exports = {
   transform: { '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2022', parser: { syntax: 'typescript' } } }] },
   testTimeout: 120000,
   reporters: ['default', '<rootDir>/test/support/summary-reporter.js'],
+  globalSetup: '<rootDir>/test/support/global-setup.ts',
 };

@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { registerPolicy } from './commands/policy';
 import { registerCampaign } from './commands/campaign';
 import { registerObligation, registerEvidence } from './commands/obligation';
+import { registerNamespace } from './commands/namespace';
 
 const program = new Command('lantian')
   .description('Lantian (蓝天): air-pollution campaign obligations as durable Temporal workflows')
@@ -11,6 +12,7 @@ registerPolicy(program);
 registerCampaign(program);
 registerObligation(program);
 registerEvidence(program);
+registerNamespace(program);
 
 program.parseAsync(process.argv).catch((e) => {
   process.stderr.write(`lantian: ${(e as Error).message}\n`);

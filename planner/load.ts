@@ -87,10 +87,23 @@ function parseYaml(file: string, rel: string, issues: PolicyIssue[]): ParsedFile
 function validate<T extends z.ZodType>(schema: T, parsed: ParsedFile, issues: PolicyIssue[]): z.infer<T> | undefined {
   const result = schema.safeParse(parsed.doc.toJS());
   if (result.success) return result.data;
-  for (const issue of result.error.issues) {
+  for (const issue of result.error.issues.flatMap((i) => unfoldUnion(i))) {
     issues.push({ file: parsed.file, line: lineOf(parsed, issue.path), path: formatPath(issue.path), reason: describe(issue, parsed) });
   }
   return undefined;
+}
+
+/**
+ * "matches none of the allowed forms" helps nobody: report the issues of the form the value
+ * came closest to (the branch whose problems lie deepest, i.e. whose keys matched).
+ */
+function unfoldUnion(issue: z.core.$ZodIssue): z.core.$ZodIssue[] {
+  if (issue.code !== 'invalid_union' || !('errors' in issue) || !issue.errors?.length) return [issue];
+  const depth = (branch: z.core.$ZodIssue[]) =>
+    Math.min(...branch.map((i) => (i.code === 'unrecognized_keys' || (i.code === 'invalid_type' && i.path.length === 0) ? -1 : i.path.length)));
+  const best = [...issue.errors].sort((a, b) => depth(b) - depth(a))[0];
+  if (depth(best) < 0) return [issue];
+  return best.flatMap((i) => unfoldUnion({ ...i, path: [...issue.path, ...i.path] } as z.core.$ZodIssue));
 }
 
 function describe(issue: z.core.$ZodIssue, parsed: ParsedFile): string {
@@ -113,9 +126,9 @@ function yamlFiles(dir: string): string[] {
 
 /**
  * Loads the whole policy folder. With `only`, campaign files are limited to those paths
- * (organisations and templates always come from the folder).
+ * (organisations and templates always come from the folder, unless templatesDir says otherwise).
  */
-export function loadPolicies(dir: string, only?: string[]): PolicySet {
+export function loadPolicies(dir: string, only?: string[], templatesDir = path.join(dir, 'templates')): PolicySet {
   const issues: PolicyIssue[] = [];
   const rel = (f: string) => path.relative(process.cwd(), f) || f;
 
@@ -137,7 +150,6 @@ export function loadPolicies(dir: string, only?: string[]): PolicySet {
     }
   }
 
-  const templatesDir = path.join(dir, 'templates');
   const templates = new Set(
     fs.existsSync(templatesDir)
       ? fs.readdirSync(templatesDir).filter((f) => f.endsWith('.hbs')).map((f) => f.replace(/\.hbs$/, ''))

@@ -1,0 +1,10 @@
+# The Lantian worker/CLI image for docker-compose.yml. Temporal itself runs as its own service,
+# so the pinned dev-server binaries are not installed here.
+FROM node:20-bookworm-slim
+WORKDIR /app
+ENV LANTIAN_SKIP_TEMPORAL_INSTALL=1 LANTIAN_EMBEDDED_TEMPORAL=false
+COPY package.json package-lock.json ./
+COPY scripts ./scripts
+RUN npm ci --omit=dev
+COPY . .
+CMD ["npm", "run", "worker"]

@@ -1,0 +1,169 @@
+// Launching campaigns on the dev server (SQLite, search attributes): idempotent launches, a
+// relaunch after a policy change, listing through visibility, the CLI against a live server,
+// and state that survives a restart of the server.
+import fs from 'node:fs';
+import path from 'node:path';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { Worker } from '@temporalio/worker';
+import { launchCampaign } from '../launcher/launch';
+import { listObligations, type ObligationFilter } from '../services/obligations';
+import { resolveCampaign } from '../planner/resolve';
+import { loadPolicies } from '../planner/load';
+import { recordQuery } from '../workflows/api';
+import { devServerEnv, fixturePolicies, fixturePoliciesDir, repo, tempDir, templatesDir, testCalendar, testDeps, testWorker, type TestDeps } from './support/temporal';
+
+const calendar = testCalendar(2026, 2032, ['2031-01-01']);
+const SEASON = 2030;
+const TQ = 'lantian-test';
+
+let dbDir: string;
+let env: TestWorkflowEnvironment;
+let deps: TestDeps;
+let worker: Worker;
+let running: Promise<void>;
+
+async function up() {
+  env = await devServerEnv(path.join(dbDir, 'temporal.db'));
+  worker = await testWorker(env, deps, TQ);
+  running = worker.run();
+}
+async function down() {
+  worker.shutdown();
+  await running;
+  await env.teardown();
+}
+
+beforeAll(async () => {
+  dbDir = tempDir('devserver');
+  deps = testDeps(calendar);
+  await up();
+});
+afterAll(async () => {
+  await down();
+});
+
+/** Visibility is eventually consistent: ask again until the expected count shows (bounded). */
+async function listUntil(filter: ObligationFilter, count: number) {
+  for (let i = 0; i < 100; i++) {
+    const rows = await listObligations(env.client, filter);
+    if (rows.length === count) return rows;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return listObligations(env.client, filter);
+}
+
+const rows = () => resolveCampaign(fixturePolicies(), 'drill', calendar, SEASON);
+
+test('launching a campaign twice starts nothing twice', async () => {
+  const plan = rows();
+  // 2 cities × boilers + 1 VOC + 2 provinces × 6 months of reports
+  expect(plan).toHaveLength(2 + 1 + 12);
+  const first = await launchCampaign(env.client, plan, { taskQueue: TQ });
+  expect(first).toMatchObject({ total: 15, existing: [], changed: [], failed: [] });
+  expect(first.started).toHaveLength(15);
+
+  const again = await launchCampaign(env.client, plan, { taskQueue: TQ });
+  expect(again.started).toEqual([]);
+  expect(again.existing).toHaveLength(15);
+  expect(again.changed).toEqual([]);
+});
+
+test('a relaunch after a policy change reports what it added and what the change would alter', async () => {
+  const dir = tempDir('policy-change');
+  fs.cpSync(fixturePoliciesDir, dir, { recursive: true });
+  const file = path.join(dir, 'campaigns', 'drill.yaml');
+  const yaml = fs
+    .readFileSync(file, 'utf8')
+    .replace('assignees: ["130100"]', 'assignees: ["130100", "130200"]')
+    .replace('{ monthEnd: 2030-12 }', '{ monthEnd: 2031-01 }');
+  fs.writeFileSync(file, yaml);
+  const changed = resolveCampaign(loadPolicies(dir, undefined, templatesDir), 'drill', calendar, SEASON);
+
+  const report = await launchCampaign(env.client, changed, { taskQueue: TQ });
+  expect(report.started).toEqual(['lantian:drill:2030:voc-bypass:130200']);
+  expect(report.changed.map((c) => c.workflowId).sort()).toEqual(['lantian:drill:2030:coal-boilers:130100', 'lantian:drill:2030:coal-boilers:130200']);
+});
+
+test('a supervisor lists by campaign, assignee, province and status through visibility', async () => {
+  expect(await listUntil({ campaign: 'drill' }, 16)).toHaveLength(16);
+  const sjz = await listUntil({ campaign: 'drill', assignee: '130100' }, 2);
+  expect(sjz.map((r) => r.obligation).sort()).toEqual(['coal-boilers', 'voc-bypass']);
+  expect(sjz.every((r) => r.status === 'open' && r.level === 0 && r.province === '130000')).toBe(true);
+  const hebei = await listUntil({ campaign: 'drill', province: '130000' }, 3 + 6);
+  expect(hebei).toHaveLength(9);
+  expect((await listUntil({ campaign: 'drill', status: 'overdue' }, 0)).length).toBe(0);
+});
+
+const exec = promisify(execFile);
+async function cli(args: string[]) {
+  try {
+    const r = await exec(path.join(repo, 'node_modules', '.bin', 'tsx'), [path.join(repo, 'cli', 'main.ts'), ...args], {
+      env: { ...process.env, TEMPORAL_ADDRESS: env.address, LANTIAN_POLICIES_DIR: fixturePoliciesDir, LANTIAN_DATA_DIR: deps.dir, LANTIAN_USER: 'tester' },
+    });
+    return { code: 0, out: r.stdout, err: r.stderr };
+  } catch (e) {
+    const x = e as { code: number; stdout: string; stderr: string };
+    return { code: x.code, out: x.stdout, err: x.stderr };
+  }
+}
+
+test('the CLI submits evidence with a receipt, refuses another city, and the status shows in the listing', async () => {
+  const id = 'lantian:drill:2030:coal-boilers:130200';
+  const file = path.join(deps.dir, 'boilers.pdf');
+  fs.writeFileSync(file, '%PDF-1.4 boiler removal list');
+
+  const refused = await cli(['evidence', 'submit', id, file, '--as', '130100', '--quantity', '8']);
+  expect(refused.code).not.toBe(0);
+  expect(refused.err).toMatch(/cannot come from assignee 130100/);
+
+  const ok = await cli(['evidence', 'submit', id, file, '--as', '130200', '--quantity', '8', '--note', '8台全部拆除', '--json']);
+  expect(ok.err).toBe('');
+  const receipt = JSON.parse(ok.out);
+  expect(receipt).toMatchObject({ evidenceId: 'E1', state: 'pending', size: fs.statSync(file).size });
+  expect(fs.existsSync(path.join(deps.dir, 'evidence', receipt.sha256.slice(0, 2), receipt.sha256))).toBe(true);
+
+  // Visibility may lag a moment behind the Update: wait for it, then the CLI must list the same.
+  expect((await listUntil({ campaign: 'drill', status: 'submitted' }, 1)).map((r) => r.workflowId)).toEqual([id]);
+  const listed = await cli(['obligation', 'list', '--campaign', 'drill', '--status', 'submitted', '--json']);
+  expect((JSON.parse(listed.out) as { workflowId: string }[]).map((r) => r.workflowId)).toEqual([id]);
+
+  const reject = await cli(['evidence', 'review', id, 'E1', '--reject']);
+  expect(reject.code).not.toBe(0);
+  expect(reject.err).toMatch(/a rejection needs a reason/);
+  const accept = await cli(['evidence', 'review', id, 'E1', '--accept', '--reason', '核实无误']);
+  expect(accept.code).toBe(0);
+  expect((await listUntil({ campaign: 'drill', status: 'met' }, 1)).map((r) => r.workflowId)).toEqual([id]);
+
+  const closed = await cli(['obligation', 'waive', id, '--reason', 'too late']);
+  expect(closed.code).not.toBe(0);
+  expect(closed.err).toMatch(/closed/);
+
+  const show = await cli(['obligation', 'show', id]);
+  expect(show.out).toContain('evidence-accepted');
+  expect(show.out).toContain('by office tester: 核实无误');
+
+  const missing = await cli(['obligation', 'show', 'lantian:drill:2030:nothing:000000']);
+  expect(missing.code).not.toBe(0);
+  expect(missing.err).toMatch(/no obligation lantian:drill:2030:nothing:000000/);
+});
+
+test('state survives a restart of the server: the same obligations, with their timelines', async () => {
+  const id = 'lantian:drill:2030:voc-bypass:130100';
+  await env.client.workflow.getHandle(id).executeUpdate('extendDeadline', {
+    args: [{ actor: { role: 'office', id: 'tester' }, dueDate: '2031-04-30', reason: '汛期施工受限' }],
+  });
+  await down();
+  await up();
+  const rec = await env.client.workflow.getHandle(id).query(recordQuery);
+  expect(rec.dueDate).toBe('2031-04-30');
+  expect(rec.timeline.map((e) => e.type)).toEqual(['launched', 'extended']);
+  expect(await listUntil({ campaign: 'drill' }, 16)).toHaveLength(16);
+});
+
+test('a closed obligation stays readable from the archive', async () => {
+  const id = 'lantian:drill:2030:coal-boilers:130200';
+  const archived = path.join(deps.archiveDir, `${id.replace(/[^A-Za-z0-9._-]/g, '_')}.json`);
+  expect(JSON.parse(fs.readFileSync(archived, 'utf8'))).toMatchObject({ workflowId: id, status: 'met' });
+});

@@ -1,0 +1,45 @@
+// No Docker engine runs here, so the production topology is checked by reading it: the services
+// it must have, and that every variable it gives a Lantian service is one the code reads.
+import fs from 'node:fs';
+import path from 'node:path';
+import { parse } from 'yaml';
+import { envSchema, readEnv } from '../config/env';
+import { repo } from './support/temporal';
+
+interface Service {
+  image?: string;
+  build?: string;
+  command?: string[];
+  environment?: Record<string, string>;
+  depends_on?: unknown;
+}
+const compose = parse(fs.readFileSync(path.join(repo, 'docker-compose.yml'), 'utf8')) as { services: Record<string, Service> };
+const lantian = Object.entries(compose.services).filter(([name]) => name.startsWith('lantian-'));
+
+test('the topology has Temporal on PostgreSQL, its UI, an SMTP relay and the Lantian worker', () => {
+  expect(Object.keys(compose.services).sort()).toEqual(
+    expect.arrayContaining(['postgresql', 'temporal', 'temporal-ui', 'smtp-relay', 'lantian-worker', 'lantian-setup']),
+  );
+  expect(compose.services.temporal.environment).toMatchObject({ DB: 'postgres12', POSTGRES_SEEDS: 'postgresql' });
+  expect(compose.services['temporal-ui'].environment?.TEMPORAL_ADDRESS).toBe('temporal:7233');
+});
+
+test('every variable given to a Lantian service is one config/env.ts reads, and it parses', () => {
+  const known = Object.keys(envSchema.shape);
+  for (const [name, svc] of lantian) {
+    const vars = Object.keys(svc.environment ?? {});
+    expect({ service: name, unknown: vars.filter((v) => !known.includes(v)) }).toEqual({ service: name, unknown: [] });
+    expect(() => readEnv(svc.environment as NodeJS.ProcessEnv)).not.toThrow();
+  }
+});
+
+test('Lantian services point at the services of this file: Temporal and the SMTP relay', () => {
+  const worker = compose.services['lantian-worker'].environment!;
+  const [host, port] = worker.TEMPORAL_ADDRESS.split(':');
+  expect(compose.services[host]).toBeDefined();
+  expect(port).toBe('7233');
+  expect(compose.services[new URL(worker.SMTP_URL).hostname]).toBeDefined();
+  expect(compose.services['lantian-worker'].command).toEqual(['npm', 'run', 'worker']);
+  const pkg = JSON.parse(fs.readFileSync(path.join(repo, 'package.json'), 'utf8'));
+  expect(pkg.scripts.worker).toBeDefined();
+});

@@ -1,0 +1,106 @@
+// An office's mistakes in a policy file: each class of error names file, line, YAML path and
+// reason; every error of a file is reported, and an invalid file yields no campaign at all.
+import fs from 'node:fs';
+import path from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { loadPolicies, PolicyError, formatIssue } from '../planner/load';
+import { fixturePoliciesDir, templatesDir, tempDir, repo } from './support/temporal';
+
+const drill = fs.readFileSync(path.join(fixturePoliciesDir, 'campaigns', 'drill.yaml'), 'utf8');
+
+/** A policy folder with the fixture organisations and one campaign file of our making. */
+function folderWith(campaignYaml: string): { dir: string; file: string } {
+  const dir = tempDir('policies');
+  fs.cpSync(path.join(fixturePoliciesDir, 'organisations'), path.join(dir, 'organisations'), { recursive: true });
+  fs.cpSync(templatesDir, path.join(dir, 'templates'), { recursive: true });
+  fs.mkdirSync(path.join(dir, 'campaigns'));
+  const file = path.join(dir, 'campaigns', 'x.yaml');
+  fs.writeFileSync(file, campaignYaml);
+  return { dir, file };
+}
+
+function errorsOf(campaignYaml: string): string[] {
+  const { dir } = folderWith(campaignYaml);
+  try {
+    loadPolicies(dir);
+  } catch (e) {
+    if (e instanceof PolicyError) return e.issues.map(formatIssue);
+    throw e;
+  }
+  throw new Error('expected the policy to be refused');
+}
+
+const lineOf = (yaml: string, needle: string) => yaml.split('\n').findIndex((l) => l.includes(needle)) + 1;
+
+test('the drill fixture loads', () => {
+  const set = loadPolicies(fixturePoliciesDir, undefined, templatesDir);
+  expect([...set.campaigns.keys()]).toEqual(['drill']);
+  expect(set.organisations.size).toBe(5);
+});
+
+test('a date that does not exist → file:line, path to the date, and the value', () => {
+  const yaml = drill.replace('{ date: 2031-03-31 }', '{ date: "2019-13-31" }');
+  const errors = errorsOf(yaml);
+  expect(errors).toHaveLength(1);
+  expect(errors[0]).toMatch(new RegExp(`x\\.yaml:${lineOf(yaml, '2019-13-31')} obligations\\[1\\]\\.deadline\\.date: "2019-13-31" is not a date$`));
+});
+
+test('every error of a file is reported, not only the first', () => {
+  const yaml = drill
+    .replace('title: 完成VOCs旁路封堵', 'title: ""')
+    .replace('assignees: ["130100"]', 'assignees: ["999999"]')
+    .replace('after: P15D', 'after: 15 days')
+    .replace('roll: next-working-day', 'roll: sometimes');
+  const errors = errorsOf(yaml);
+  expect(errors.join('\n')).toContain('obligations[1].title:');
+  expect(errors.join('\n')).toContain('ladders.default[1].after:');
+  expect(errors.join('\n')).toContain('obligations[2].roll:');
+  // Cross-references are checked only once the file has the right shape; the shape errors come first.
+  expect(errors.length).toBeGreaterThanOrEqual(3);
+});
+
+test('an unknown organisation code is named with its line', () => {
+  const yaml = drill.replace('assignees: ["130100"]', 'assignees: ["999999"]');
+  const [err] = errorsOf(yaml);
+  expect(err).toMatch(new RegExp(`x\\.yaml:${lineOf(yaml, '999999')} obligations\\[1\\]\\.assignees\\[0\\]: 999999 is not a known organisation$`));
+});
+
+test('a missing required key, an unknown key, a duplicate id, an undefined ladder and a missing template', () => {
+  const yaml = drill
+    .replace('    title: 报送上月区县空气质量日数据\n', '')
+    .replace('    review: false', '    review: false\n    reveiw: true')
+    .replace('id: voc-bypass', 'id: coal-boilers\n    ladder: strict')
+    .replace('template: urging', 'template: urgent');
+  const errors = errorsOf(yaml).join('\n');
+  expect(errors).toMatch(/obligations\[2\]\.title: is required/);
+  expect(errors).toMatch(/obligations\[2\]: unknown key reveiw/);
+  const second = errorsOf(drill.replace('id: voc-bypass', 'id: coal-boilers\n    ladder: strict').replace('template: urging', 'template: urgent')).join('\n');
+  expect(second).toMatch(/obligations\[1\]\.id: duplicate obligation id coal-boilers/);
+  expect(second).toMatch(/obligations\[1\]\.ladder: ladder strict is not defined/);
+  expect(second).toMatch(/ladders\.default\[0\]\.template: template urgent not found/);
+});
+
+test('broken YAML → the line of the syntax error', () => {
+  const yaml = drill.replace('scope: ["110000"', 'scope: [["110000"');
+  const errors = errorsOf(yaml);
+  expect(errors[0]).toMatch(/x\.yaml:\d+ YAML: /);
+});
+
+test('`policy validate` on a bad file exits non-zero with the reason on stderr; on a good folder exits 0', () => {
+  const { dir, file } = folderWith(drill.replace('{ date: 2031-03-31 }', '{ date: "2019-13-31" }'));
+  const good = folderWith(drill);
+  const run = (args: string[]) => {
+    try {
+      return { code: 0, out: execFileSync(path.join(repo, 'node_modules', '.bin', 'tsx'), [path.join(repo, 'cli', 'main.ts'), ...args], { encoding: 'utf8', stdio: 'pipe', env: { ...process.env, LANTIAN_POLICIES_DIR: dir } }), err: '' };
+    } catch (e) {
+      const x = e as { status: number; stdout: string; stderr: string };
+      return { code: x.status, out: x.stdout, err: x.stderr };
+    }
+  };
+  const bad = run(['policy', 'validate', file]);
+  expect(bad.code).not.toBe(0);
+  expect(bad.err).toMatch(/x\.yaml:\d+ obligations\[1\]\.deadline\.date: "2019-13-31" is not a date/);
+  const ok = run(['policy', 'validate', good.dir, '--json']);
+  expect(ok.code).toBe(0);
+  expect(JSON.parse(ok.out)).toMatchObject({ valid: true, campaigns: ['drill'], obligations: 3 });
+});
