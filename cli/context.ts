@@ -2,6 +2,7 @@
 // and one way to print results (text or --json) and refusals (stderr, non-zero exit).
 import { Client, Connection, WorkflowNotFoundError, WorkflowUpdateFailedError, ApplicationFailure } from '@temporalio/client';
 import { readEnv, type Env } from '../config/env';
+import { LantianStatus } from '../temporal/search-attributes';
 import { loadPolicies, type PolicySet } from '../planner/load';
 import { loadCalendar, type WorkingCalendar } from '../planner/calendar';
 
@@ -58,6 +59,21 @@ export function explain(err: unknown, workflowId?: string): Error {
     return new Refusal(`obligation ${workflowId} is closed; nothing can change it (see \`obligation show ${workflowId}\`)`);
   }
   return err instanceof Error ? err : new Error(msg);
+}
+
+/**
+ * An Update sent to a closed workflow comes back as "not found"; tell the two apart, because
+ * "no such obligation" and "this obligation is closed" ask for different actions.
+ */
+export async function explainChange(client: Client, err: unknown, workflowId: string): Promise<Error> {
+  if (err instanceof WorkflowNotFoundError) {
+    const d = await client.workflow.getHandle(workflowId).describe().catch(() => undefined);
+    if (d) {
+      const status = d.typedSearchAttributes.get(LantianStatus) ?? d.status.name.toLowerCase();
+      return new Refusal(`obligation ${workflowId} is closed (${status}); nothing can change it (see \`obligation show ${workflowId}\`)`);
+    }
+  }
+  return explain(err, workflowId);
 }
 
 export function print(json: boolean, value: unknown, text: () => string): void {

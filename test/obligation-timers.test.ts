@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { historyToJSON } from '@temporalio/common/lib/proto-utils';
+import { historyToText } from './support/histories';
 import type { Worker } from '@temporalio/worker';
 import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import { obligationWorkflow } from '../workflows/obligation';
@@ -30,36 +30,41 @@ const sjz: Actor = { role: 'assignee', id: 'sjz-user', org: '130100' };
 const evidence = (quantity?: number, sha = 'a') => ({ actor: sjz, sha256: sha.repeat(64), size: 2048, fileName: 'boilers.pdf', mediaType: 'application/pdf', quantity });
 
 let env: TestWorkflowEnvironment;
-let deps: TestDeps;
 let worker: Worker;
 let running: Promise<void>;
+// One outbox for the whole file, so the last test can check that no notice was written twice.
+const deps: TestDeps = testDeps(calendar);
 
-beforeAll(async () => {
+beforeAll(() => {
   if (Date.now() > Date.parse('2030-09-01')) throw new Error('the drill fixture season 2030 is in the past: move it (and these expectations) forward');
+});
+
+// The time-skipping server's clock is global: each scenario gets a server of its own, so one
+// scenario skipping to 2031 does not put the next one's deadlines in the past.
+beforeEach(async () => {
   env = await timeSkippingEnv();
-  deps = testDeps(calendar);
   worker = await testWorker(env, deps);
   running = worker.run();
 });
 
-afterAll(async () => {
+afterEach(async () => {
   // LANTIAN_RECORD_HISTORIES=1 npx jest test/obligation-timers.test.ts stores each scenario's
   // history for the replay test; commit new fixtures when behaviour grows (never overwrite old ones).
   if (process.env.LANTIAN_RECORD_HISTORIES) {
     for (const [name, h] of recorded) {
       const file = path.join(__dirname, 'fixtures', 'histories', `${name}.json`);
-      if (!fs.existsSync(file)) fs.writeFileSync(file, historyToJSON(await h.fetchHistory()));
+      if (!fs.existsSync(file)) fs.writeFileSync(file, historyToText(await h.fetchHistory()));
     }
   }
-  worker?.shutdown();
+  recorded.clear();
+  worker.shutdown();
   await running;
-  await env?.teardown();
+  await env.teardown();
 });
 
 let seq = 0;
 const recorded = new Map<string, WorkflowHandle>();
 async function start(r: PlanRow) {
-  // Each test gets its own workflow ID so the tests share one server without colliding.
   const h = await env.client.workflow.start(obligationWorkflow, { taskQueue: 'lantian-test', workflowId: `${r.workflowId}#t${++seq}`, args: [r.input] });
   const name = expect.getState().currentTestName!.split(' ').slice(0, 6).join('-').replace(/[^a-z0-9-]/gi, '').toLowerCase();
   recorded.set(`v1-${name}-${r.obligationId}${r.period ? `-${r.period}` : ''}`, h);
@@ -83,10 +88,12 @@ test('city ignores its deadline → urging, warning letter, public interview, ac
 
   const rec = await h.query(recordQuery);
   expect(local(rec, 'reminder-sent')).toEqual(['2030-12-24T09:00', '2030-12-30T09:00']);
-  expect(local(rec, 'deadline-passed')).toEqual(['2030-12-31T23:59']);
+  // The due day ends at midnight: that is when the obligation turns overdue.
+  expect(local(rec, 'deadline-passed')).toEqual(['2031-01-01T00:00']);
   expect(local(rec, 'escalated')).toEqual(['2031-01-02T09:00 L1', '2031-01-15T09:00 L2', '2031-01-31T09:00 L3', '2031-02-28T09:00 L4']);
   expect(rec.timeline.at(-1)).toMatchObject({ type: 'closed-unmet' });
-  expect(rec.timeline.at(-1)!.atLocal.slice(0, 10)).toBe('2031-04-30');
+  // Period end 2031-03-31 + closeAfter P30D: closes when 2031-04-30 ends.
+  expect(rec.timeline.at(-1)!.atLocal.slice(0, 16)).toBe('2031-05-01T00:00');
 
   const kinds = rec.notices.map((n) => n.kind);
   expect(kinds).toEqual(['reminder', 'reminder', 'urging', 'warning-letter', 'public-interview', 'accountability']);

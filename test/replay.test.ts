@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Worker } from '@temporalio/worker';
-import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
+import { historyFromText } from './support/histories';
 import { workflowBundle } from './support/temporal';
 
 const dir = path.join(__dirname, 'fixtures', 'histories');
@@ -14,6 +14,6 @@ test('there are stored histories to replay', () => {
 });
 
 test.each(files)('%s replays without nondeterminism', async (file) => {
-  const history = historyFromJSON(JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8')));
+  const history = historyFromText(fs.readFileSync(path.join(dir, file), 'utf8'));
   await Worker.runReplayHistory({ workflowBundle: workflowBundle() }, history, file.replace(/\.json$/, ''));
 });

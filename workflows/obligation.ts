@@ -9,6 +9,7 @@ import { submitEvidence, reviewEvidence, extendDeadline, waiveObligation, record
 import { ObligationState } from './state';
 import { noticeKey } from '../temporal/ids';
 import {
+  LantianCampaign,
   LantianStatus,
   LantianLevel,
   LantianDeadline,
@@ -48,12 +49,17 @@ export async function obligationWorkflow(input: ObligationInput): Promise<Obliga
     validator: (w) => void o.checkWaive(w),
   });
 
+  // Search attributes are kept up to date only for workflows launched with them (the launcher
+  // always sets them); a server without Lantian's attributes (the time-skipping test server)
+  // would fail every workflow task on an upsert.
+  const indexed = wf.workflowInfo().typedSearchAttributes.get(LantianCampaign) !== undefined;
   let published = { status: '', level: -1, deadline: '' };
   function after<T>(result: T): T {
     publish();
     return result;
   }
   function publish(): void {
+    if (!indexed) return;
     if (published.status === o.status && published.level === o.level && published.deadline === o.deadline) return;
     wf.upsertSearchAttributes([
       { key: LantianStatus, value: o.status },
@@ -86,7 +92,8 @@ export async function obligationWorkflow(input: ObligationInput): Promise<Obliga
       continue;
     }
     const interrupted = await wf.condition(() => o.closed || o.version !== version, Math.max(1, Date.parse(next.at) - now()));
-    if (interrupted) continue;
+    // Evidence may have arrived while we waited: the next turn holds the step instead.
+    if (interrupted || (next.kind === 'escalation' && o.pendingReview)) continue;
     o.done.add(next.key);
     await fire(next);
     publish();

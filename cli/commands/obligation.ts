@@ -1,5 +1,5 @@
 import { InvalidArgumentError, type Command } from 'commander';
-import { action, explain, print, Refusal } from '../context';
+import { action, explain, explainChange, print, Refusal } from '../context';
 import { parseSeason } from './policy';
 import { dataPaths } from '../../config/env';
 import { listObligations, obligationRecord, extend, waive, submitEvidenceFile, review } from '../../services/obligations';
@@ -92,8 +92,9 @@ export function registerObligation(program: Command) {
     .option('--json', 'machine-readable output')
     .action(
       action(async (ctx, id: string, opts: { to: string; reason: string; json?: boolean }) => {
-        const r = await extend(await ctx.client(), id, office(), opts.to, opts.reason).catch((e) => {
-          throw explain(e, id);
+        const client = await ctx.client();
+        const r = await extend(client, id, office(), opts.to, opts.reason).catch(async (e) => {
+          throw await explainChange(client, e, id);
         });
         print(opts.json ?? false, { workflowId: id, ...r }, () => `${id}: due ${r.dueDate}`);
       }),
@@ -107,8 +108,9 @@ export function registerObligation(program: Command) {
     .option('--json', 'machine-readable output')
     .action(
       action(async (ctx, id: string, opts: { reason: string; json?: boolean }) => {
-        const r = await waive(await ctx.client(), id, office(), opts.reason).catch((e) => {
-          throw explain(e, id);
+        const client = await ctx.client();
+        const r = await waive(client, id, office(), opts.reason).catch(async (e) => {
+          throw await explainChange(client, e, id);
         });
         print(opts.json ?? false, { workflowId: id, ...r }, () => `${id}: ${r.status}`);
       }),
@@ -130,12 +132,13 @@ export function registerEvidence(program: Command) {
     .action(
       action(async (ctx, id: string, file: string, opts: { as: string; note?: string; quantity?: number; json?: boolean }) => {
         const actor: Actor = { role: 'assignee', id: process.env.LANTIAN_USER ?? opts.as, org: opts.as };
-        const receipt = await submitEvidenceFile(await ctx.client(), dataPaths(ctx.env.LANTIAN_DATA_DIR).evidence, id, file, actor, {
+        const client = await ctx.client();
+        const receipt = await submitEvidenceFile(client, dataPaths(ctx.env.LANTIAN_DATA_DIR).evidence, id, file, actor, {
           note: opts.note,
           quantity: opts.quantity,
-        }).catch((e) => {
+        }).catch(async (e) => {
           if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new Refusal(`cannot read ${file}: no such file`);
-          throw explain(e, id);
+          throw await explainChange(client, e, id);
         });
         print(opts.json ?? false, receipt, () =>
           `receipt ${receipt.evidenceId} for ${id}\n  sha256 ${receipt.sha256}\n  size ${receipt.size} bytes\n  received ${receipt.receivedAtLocal}\n  state ${receipt.state}`,
@@ -155,8 +158,9 @@ export function registerEvidence(program: Command) {
     .action(
       action(async (ctx, id: string, evidenceId: string, opts: { accept?: boolean; reject?: boolean; reason?: string; json?: boolean }) => {
         if (!!opts.accept === !!opts.reject) throw new Refusal('say either --accept or --reject');
-        const ev = await review(await ctx.client(), id, office(), evidenceId, opts.accept ? 'accept' : 'reject', opts.reason).catch((e) => {
-          throw explain(e, id);
+        const client = await ctx.client();
+        const ev = await review(client, id, office(), evidenceId, opts.accept ? 'accept' : 'reject', opts.reason).catch(async (e) => {
+          throw await explainChange(client, e, id);
         });
         print(opts.json ?? false, ev, () => `${id} ${ev.id}: ${ev.state}`);
       }),
