@@ -57,7 +57,7 @@ async function main() {
 
     const connection = await NativeConnection.connect({ address });
     const deps = activityDeps(env, policies);
-    const worker = await createWorker({ connection, namespace: env.TEMPORAL_NAMESPACE, taskQueue: env.LANTIAN_TASK_QUEUE, deps });
+    const worker = await createWorker({ connection, namespace: env.TEMPORAL_NAMESPACE, taskQueue: env.LANTIAN_TASK_QUEUE, deps, maxCachedWorkflows: env.LANTIAN_MAX_CACHED_WORKFLOWS });
 
     const season = currentSeason();
     const campaigns = [...policies.campaigns.values()].map((c) => {

@@ -27,6 +27,11 @@ export const envSchema = z.object({
   /** smtp://user:pass@host:port; unset writes .eml files to the outbox folder instead. */
   SMTP_URL: z.string().optional(),
   LANTIAN_MAIL_FROM: z.string().default('Lantian <lantian@localhost>'),
+  /**
+   * Workflows kept in the worker's memory between tasks. Obligations wait weeks on timers; an
+   * evicted one replays its (short) history at its next timer, so a small cache bounds memory.
+   */
+  LANTIAN_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).default(250),
   LANTIAN_TEMPORAL_BIN: z.string().optional(),
   LANTIAN_TEMPORAL_TEST_SERVER_BIN: z.string().optional(),
 });

@@ -4,7 +4,7 @@
 import { z } from 'zod';
 import { escalationStep, contactRole } from '../planner/schema';
 
-export const localDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'expected a local date YYYY-MM-DD');
+import { localDate } from './updates';
 
 export const assigneeRef = z.object({
   code: z.string().min(1),
@@ -42,45 +42,8 @@ export const obligationInput = z.object({
 });
 export type ObligationInput = z.infer<typeof obligationInput>;
 
-export const actor = z.object({
-  role: z.enum(['office', 'assignee', 'supervisor', 'system']),
-  /** User name (or "lantian" for the system). */
-  id: z.string().min(1),
-  /** Organisation code, for assignees. */
-  org: z.string().optional(),
-});
-export type Actor = z.infer<typeof actor>;
-
-const sha256 = z.string().regex(/^[0-9a-f]{64}$/, 'expected a sha256 hex digest');
-
-export const evidenceSubmission = z.object({
-  actor,
-  sha256,
-  size: z.number().int().positive('is empty: an evidence file must have content'),
-  fileName: z.string().min(1).max(255),
-  mediaType: z.string().min(1),
-  note: z.string().max(4000).optional(),
-  quantity: z.number().nonnegative().optional(),
-});
-export type EvidenceSubmission = z.infer<typeof evidenceSubmission>;
-
-export const evidenceReview = z.object({
-  actor,
-  evidenceId: z.string().min(1),
-  decision: z.enum(['accept', 'reject']),
-  reason: z.string().max(4000).optional(),
-});
-export type EvidenceReview = z.infer<typeof evidenceReview>;
-
-export const extension = z.object({ actor, dueDate: localDate, reason: z.string().min(1, 'a reason is required') });
-export type Extension = z.infer<typeof extension>;
-
-export const waiver = z.object({ actor, reason: z.string().min(1, 'a reason is required') });
-export type Waiver = z.infer<typeof waiver>;
-
-export const status = z.enum(['open', 'submitted', 'overdue', 'met', 'met-late', 'waived', 'unmet']);
-export type Status = z.infer<typeof status>;
-export const closedStatuses: readonly Status[] = ['met', 'met-late', 'waived', 'unmet'];
+export * from './updates';
+import type { Actor, Status } from './updates';
 
 export interface Evidence {
   id: string;

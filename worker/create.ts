@@ -28,6 +28,7 @@ export interface WorkerOptions {
   deps: ActivityDeps;
   /** A pre-built bundle (tests build it once); otherwise workflows are bundled from source. */
   workflowBundle?: WorkflowBundle;
+  maxCachedWorkflows?: number;
 }
 
 export async function createWorker(o: WorkerOptions): Promise<Worker> {
@@ -37,6 +38,7 @@ export async function createWorker(o: WorkerOptions): Promise<Worker> {
     taskQueue: o.taskQueue,
     ...(o.workflowBundle ? { workflowBundle: o.workflowBundle } : { workflowsPath }),
     activities: createActivities(o.deps),
+    ...(o.maxCachedWorkflows !== undefined ? { maxCachedWorkflows: o.maxCachedWorkflows } : {}),
   });
 }
 

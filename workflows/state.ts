@@ -3,26 +3,22 @@
 // the workflow function stays a short loop over the schedule and this can be read as policy.
 import { ApplicationFailure } from '@temporalio/workflow';
 import type { z } from 'zod';
-import {
-  evidenceReview,
-  evidenceSubmission,
-  extension,
-  waiver,
-  closedStatuses,
-  type Actor,
-  type Evidence,
-  type EvidenceReview,
-  type EvidenceSubmission,
-  type Extension,
-  type NoticeRecord,
-  type ObligationInput,
-  type ObligationRecord,
-  type Receipt,
-  type Schedule,
-  type ScheduleEntry,
-  type Status,
-  type TimelineEvent,
-  type Waiver,
+import { evidenceReview, evidenceSubmission, extension, waiver, closedStatuses } from '../model/updates';
+import type {
+  Actor,
+  Evidence,
+  EvidenceReview,
+  EvidenceSubmission,
+  Extension,
+  NoticeRecord,
+  ObligationInput,
+  ObligationRecord,
+  Receipt,
+  Schedule,
+  ScheduleEntry,
+  Status,
+  TimelineEvent,
+  Waiver,
 } from '../model/obligation';
 import { REFUSED } from './api';
 

@@ -1,0 +1,187 @@
+// `npm run bench`: throughput, simulation time and memory, each beside a baseline measured in
+// the same run. Not a test: it prints figures (median of several runs) for the README.
+//   1. launch: N obligation workflows through Lantian's launcher vs N no-op workflows started
+//      with the bare client, same dev server, same concurrency → ratio (target ≥ 0.9)
+//   2. simulation: the largest campaign, every assignee ignoring every obligation, a whole
+//      season on the time-skipping server (target < 60 s)
+//   3. memory: the worker's resident set with 5,000 open obligation workflows
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { spawn } from 'node:child_process';
+import { Worker } from '@temporalio/worker';
+import type { Client } from '@temporalio/client';
+import { devServerEnv, timeSkippingEnv, fixturePoliciesDir, templatesDir, repo, workflowBundle } from '../test/support/temporal';
+import bundleSetup from '../test/support/global-setup';
+import { launchCampaign, inPool } from '../launcher/launch';
+import { loadPolicies, type PolicySet } from '../planner/load';
+import { resolveCampaign, type PlanRow } from '../planner/resolve';
+import { createActivities } from '../activities';
+import { outboxMailer } from '../notices/mailer';
+import { obligationWorkflow } from '../workflows/obligation';
+import { benchCalendar } from './calendar';
+
+const N = Number(process.env.LANTIAN_BENCH_N ?? 2000);
+const RUNS = Number(process.env.LANTIAN_BENCH_RUNS ?? 3);
+const OPEN = Number(process.env.LANTIAN_BENCH_OPEN ?? 5000);
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const { calendar, synthetic } = benchCalendar();
+
+function policies(): { set: PolicySet; campaignId: string; dir: string } {
+  // The largest shipped campaign when the policy folder loads; the drill fixture otherwise.
+  try {
+    const set = loadPolicies(path.join(repo, 'policies'));
+    const largest = [...set.campaigns.values()].sort((a, b) => resolveCampaign(set, b.id, calendar).length - resolveCampaign(set, a.id, calendar).length)[0];
+    if (largest) return { set, campaignId: largest.id, dir: path.join(repo, 'policies') };
+  } catch {
+    /* fall through */
+  }
+  return { set: loadPolicies(fixturePoliciesDir, undefined, templatesDir), campaignId: 'drill', dir: fixturePoliciesDir };
+}
+
+/** n distinct plan rows: the campaign's rows, repeated over seasons as needed. */
+function rowsFor(set: PolicySet, campaignId: string, n: number, firstSeason: number, tag: string): PlanRow[] {
+  const out: PlanRow[] = [];
+  for (let s = firstSeason; out.length < n; s++) {
+    for (const r of resolveCampaign(set, campaignId, calendar, s)) {
+      if (out.length >= n) break;
+      out.push({ ...r, workflowId: `${r.workflowId}:${tag}` });
+    }
+  }
+  return out;
+}
+
+async function launchBench(set: PolicySet, campaignId: string) {
+  const env = await devServerEnv(path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'lantian-bench-')), 'temporal.db'));
+  const client = env.client;
+  const lantian: number[] = [];
+  const bare: number[] = [];
+  try {
+    for (let run = 0; run < RUNS; run++) {
+      // Alternate which goes first so neither always meets a warmer server.
+      const order = run % 2 === 0 ? ['bare', 'lantian'] : ['lantian', 'bare'];
+      for (const which of order) {
+        const t0 = performance.now();
+        if (which === 'lantian') {
+          const report = await launchCampaign(client, rowsFor(set, campaignId, N, 2040, `r${run}`), { taskQueue: 'bench-idle' });
+          if (report.started.length !== N) throw new Error(`launcher started ${report.started.length} of ${N}`);
+          lantian.push(N / ((performance.now() - t0) / 1000));
+        } else {
+          await inPool([...Array(N).keys()], 64, async (i) => {
+            await client.workflow.start('noop', { taskQueue: 'bench-idle', workflowId: `noop-${run}-${i}`, args: [] });
+          });
+          bare.push(N / ((performance.now() - t0) / 1000));
+        }
+      }
+    }
+  } finally {
+    await env.teardown();
+  }
+  return { lantian: median(lantian), bare: median(bare), ratio: median(lantian) / median(bare), runs: { lantian, bare } };
+}
+
+async function simulationBench(set: PolicySet, campaignId: string) {
+  const times: number[] = [];
+  let rows = 0;
+  let notices = 0;
+  let unmet = 0;
+  for (let run = 0; run < RUNS; run++) {
+    const env = await timeSkippingEnv();
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lantian-sim-'));
+    const season = new Date().getFullYear() + 1;
+    const plan = resolveCampaign(set, campaignId, calendar, season);
+    rows = plan.length;
+    const worker = await Worker.create({
+      connection: env.nativeConnection,
+      taskQueue: 'sim',
+      workflowBundle: workflowBundle(),
+      activities: createActivities({ calendar, organisations: set.organisations, templatesDir: set.templatesDir, archiveDir: path.join(dir, 'archive'), mailer: outboxMailer(path.join(dir, 'outbox')), mailFrom: 'sim@localhost' }),
+    });
+    const t0 = performance.now();
+    await worker.runUntil(async () => {
+      const handles: { result(): Promise<unknown> }[] = [];
+      await inPool(plan, 64, async (r) => {
+        handles.push(await env.client.workflow.start(obligationWorkflow, { taskQueue: 'sim', workflowId: r.workflowId, args: [r.input] }));
+      });
+      // One skip to past the last close, rather than many concurrent result() calls each
+      // unlocking time skipping (the test server stalls on that).
+      const end = Math.max(...plan.map((r) => Date.parse(r.deadline))) + 400 * 86_400_000;
+      await env.sleep(end - (await env.currentTimeMs()));
+      const outcomes = (await Promise.all(handles.map((h) => h.result()))) as { status: string }[];
+      unmet = outcomes.filter((o) => o.status === 'unmet').length;
+    });
+    times.push((performance.now() - t0) / 1000);
+    notices = fs.readdirSync(path.join(dir, 'outbox')).length;
+    await env.teardown();
+  }
+  return { seconds: median(times), runs: times, rows, notices, unmet };
+}
+
+function rssOf(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) * 1024 : NaN;
+}
+
+async function waitForTimers(client: Client, ids: string[]) {
+  // Every sampled workflow has planned its schedule and is waiting on a timer.
+  const sample = [ids[0], ids[ids.length - 1], ...ids.filter((_, i) => i % Math.ceil(ids.length / 20) === 0)];
+  for (const id of sample) {
+    for (;;) {
+      const h = await client.workflow.getHandle(id).fetchHistory();
+      if (h.events?.some((e) => e.timerStartedEventAttributes)) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+}
+
+async function memoryBench(set: PolicySet, campaignId: string, dir: string) {
+  const env = await devServerEnv(path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'lantian-mem-')), 'temporal.db'));
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'worker-process.ts'), env.address, 'mem', dir, set.templatesDir], { stdio: ['ignore', 'pipe', 'inherit'] });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      child.stdout!.on('data', (d: Buffer) => d.toString().includes('ready') && resolve());
+      child.once('exit', (c) => reject(new Error(`worker exited ${c}`)));
+    });
+    await new Promise((r) => setTimeout(r, 2000));
+    const idle = rssOf(child.pid!);
+    const rows = rowsFor(set, campaignId, OPEN, new Date().getFullYear() + 2, 'mem');
+    await launchCampaign(env.client, rows, { taskQueue: 'mem' });
+    await waitForTimers(env.client, rows.map((r) => r.workflowId));
+    const loaded = rssOf(child.pid!);
+    return { idleMiB: idle / 2 ** 20, openMiB: loaded / 2 ** 20, perWorkflowKiB: (loaded - idle) / OPEN / 1024, open: OPEN };
+  } finally {
+    child.kill('SIGTERM');
+    await new Promise((r) => child.once('exit', r));
+    await env.teardown();
+  }
+}
+
+async function main() {
+  await bundleSetup();
+  const { set, campaignId, dir } = policies();
+  const f = (x: number, d = 1) => x.toFixed(d);
+  console.log(`machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${f(os.totalmem() / 2 ** 30, 0)} GiB, node ${process.version}`);
+  console.log(`campaign: ${campaignId}; runs per figure: ${RUNS} (median)${synthetic.length ? `; years without an official calendar count weekends only: ${synthetic[0]}–${synthetic.at(-1)}` : ''}`);
+
+  const only = process.env.LANTIAN_BENCH_ONLY?.split(',');
+  const want = (part: string) => !only || only.includes(part);
+  if (want('launch')) {
+  const l = await launchBench(set, campaignId);
+  console.log(`1. launch N=${N}: Lantian launcher ${f(l.lantian)} workflows/s, bare client no-op ${f(l.bare)} workflows/s, ratio ${f(l.ratio, 2)} (target ≥ 0.9)  runs ${JSON.stringify(l.runs, (_k, v) => (typeof v === 'number' ? Math.round(v) : v))}`);
+
+  }
+  if (want('simulation')) {
+  const s = await simulationBench(set, campaignId);
+  console.log(`2. whole season, every obligation ignored: ${s.rows} workflows (${s.unmet} closed unmet), ${s.notices} notices, ${f(s.seconds)} s wall (target < 60 s)  runs ${s.runs.map((x) => f(x)).join(', ')}`);
+
+  }
+  if (want('memory')) {
+  const m = await memoryBench(set, campaignId, dir);
+  console.log(`3. worker memory: idle ${f(m.idleMiB)} MiB, with ${m.open} open obligations ${f(m.openMiB)} MiB (${f(m.perWorkflowKiB, 2)} KiB per open workflow)`);
+  }
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});

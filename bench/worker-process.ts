@@ -1,0 +1,34 @@
+// A worker in a process of its own, so the benchmark can read its resident memory alone.
+import path from 'node:path';
+import os from 'node:os';
+import fs from 'node:fs';
+import { NativeConnection } from '@temporalio/worker';
+import { createWorker } from '../worker/create';
+import { loadPolicies } from '../planner/load';
+import { outboxMailer } from '../notices/mailer';
+import { benchCalendar } from './calendar';
+import { readEnv } from '../config/env';
+
+async function main() {
+  const [address, taskQueue, policiesDir, templatesDir] = process.argv.slice(2);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lantian-bench-worker-'));
+  const policies = loadPolicies(policiesDir, undefined, templatesDir);
+  const connection = await NativeConnection.connect({ address });
+  const deps = {
+    calendar: benchCalendar().calendar,
+    organisations: policies.organisations,
+    templatesDir: policies.templatesDir,
+    archiveDir: path.join(dir, 'archive'),
+    mailer: outboxMailer(path.join(dir, 'outbox')),
+    mailFrom: 'bench@localhost',
+  };
+  const worker = await createWorker({ connection, namespace: 'default', taskQueue, deps, maxCachedWorkflows: readEnv().LANTIAN_MAX_CACHED_WORKFLOWS });
+  process.on('SIGTERM', () => worker.shutdown());
+  process.stdout.write('ready\n');
+  await worker.run();
+  await connection.close();
+}
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
