@@ -3,12 +3,13 @@
 //   sendNotice        — render the step's letter and deliver it once per (workflow, step)
 //   archiveObligation — keep the closed obligation's record beyond Temporal's retention
 import { ApplicationFailure } from '@temporalio/activity';
-import { DateTime } from 'luxon';
 import type { WorkingCalendar } from '../planner/calendar';
 import type { Organisation } from '../planner/schema';
 import { computeSchedule, type ScheduleInput } from '../planner/schedule';
-import type { NoticeRecord, ObligationInput, ObligationRecord, Schedule, ScheduleEntry } from '../model/obligation';
-import { renderNotice, TemplateError, chineseDate } from '../notices/render';
+import type { NoticeRecord, ObligationRecord, Schedule } from '../model/obligation';
+export type { NoticeRequest };
+import { renderNotice, TemplateError } from '../notices/render';
+import { noticeContext, type NoticeRequest } from '../notices/context';
 import { addresseesFor } from '../notices/directory';
 import { PermanentDeliveryError, type Mailer } from '../notices/mailer';
 import { writeArchive } from '../storage/archive';
@@ -22,55 +23,6 @@ export interface ActivityDeps {
   mailFrom: string;
 }
 
-export interface NoticeRequest {
-  key: string;
-  workflowId: string;
-  entry: ScheduleEntry;
-  obligation: ObligationInput;
-  dueDate: string;
-  originalDueDate: string;
-  deadlineLocal: string;
-  daysOverdue: number;
-  issuedAt: number;
-  evidence: number;
-}
-
-const stepLabels: Record<string, string> = {
-  reminder: '到期提醒',
-  urging: '督办通知',
-  'warning-letter': '预警通知函',
-  'public-interview': '公开约谈通知',
-  accountability: '问责及区域环评限批通知',
-};
-
-export function noticeContext(req: NoticeRequest) {
-  const o = req.obligation;
-  const kind = req.entry.kind === 'reminder' ? 'reminder' : req.entry.step!.kind;
-  const issued = DateTime.fromMillis(req.issuedAt, { zone: o.timezone }).toISODate()!;
-  return {
-    workflowId: req.workflowId,
-    kind,
-    kindLabel: stepLabels[kind] ?? kind,
-    level: req.entry.step?.level ?? 0,
-    assignee: o.assignee,
-    obligation: { id: o.obligationId, title: o.title, period: o.period ?? '', evidence: o.evidenceDescription ?? '' },
-    clause: `${o.clause.section}${o.clause.item ?? ''}`,
-    clauseText: o.clause.text ?? '',
-    campaign: { id: o.campaignId, season: o.season },
-    office: o.office,
-    dueDate: req.dueDate,
-    dueDateCn: chineseDate(req.dueDate),
-    originalDueDate: req.originalDueDate,
-    originalDueDateCn: chineseDate(req.originalDueDate),
-    extended: req.dueDate !== req.originalDueDate,
-    deadline: req.deadlineLocal,
-    daysOverdue: req.daysOverdue,
-    quantity: o.quantity ? `${o.quantity.value} ${o.quantity.unit}` : '',
-    evidenceCount: req.evidence,
-    issuedDate: issued,
-    issuedDateCn: chineseDate(issued),
-  };
-}
 
 export function createActivities(deps: ActivityDeps) {
   return {

@@ -4,6 +4,7 @@ import { registerPolicy } from './commands/policy';
 import { registerCampaign } from './commands/campaign';
 import { registerObligation, registerEvidence } from './commands/obligation';
 import { registerNamespace } from './commands/namespace';
+import { registerNotice } from './commands/notice';
 
 const program = new Command('lantian')
   .description('Lantian (蓝天): air-pollution campaign obligations as durable Temporal workflows')
@@ -13,6 +14,7 @@ registerCampaign(program);
 registerObligation(program);
 registerEvidence(program);
 registerNamespace(program);
+registerNotice(program);
 
 program.parseAsync(process.argv).catch((e) => {
   process.stderr.write(`lantian: ${(e as Error).message}\n`);

@@ -15,6 +15,7 @@ export interface OutgoingMail {
   cc: string[];
   subject: string;
   text: string;
+  html?: string;
 }
 
 export interface Delivery {
@@ -48,6 +49,7 @@ function message(m: OutgoingMail, messageId: string): Mail.Options {
     cc: m.cc.length ? m.cc : undefined,
     subject: m.subject,
     text: m.text,
+    html: m.html,
     textEncoding: 'base64',
     headers: { 'X-Lantian-Key': m.key },
   };

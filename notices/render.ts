@@ -15,6 +15,7 @@ export class TemplateError extends Error {
 export interface RenderedNotice {
   subject: string;
   text: string;
+  html: string;
 }
 
 const hbs = Handlebars.create();
@@ -50,10 +51,40 @@ export function compileTemplate(dir: string, name: string): Compiled {
 export function renderNotice(dir: string, name: string, context: object): RenderedNotice {
   const t = compileTemplate(dir, name);
   try {
-    return { subject: t.subject(context).replace(/\s+/g, ' ').trim(), text: t.body(context) };
+    const subject = t.subject(context).replace(/\s+/g, ' ').trim();
+    const text = t.body(context);
+    return { subject, text, html: letterHtml(subject, text) };
   } catch (e) {
     // Handlebars strict mode says: "foo" not defined in [object Object]
     const m = /"([^"]+)" not defined/.exec((e as Error).message);
     throw new TemplateError(name, m ? `variable ${m[1]} is not provided` : (e as Error).message);
   }
+}
+
+const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+
+/**
+ * The printable form of a letter: the plain text laid out as an official letter (addressee,
+ * body paragraphs, issuing office and date at the right). One source, two parts.
+ */
+export function letterHtml(subject: string, text: string): string {
+  const blocks = text.trim().split(/\n\s*\n/).map((b) => b.trim());
+  const signatureAt = blocks.findIndex((b, i) => i > 0 && /\d{4}年\d{1,2}月\d{1,2}日\s*$/.test(b));
+  const html = blocks.map((b, i) => {
+    const inner = escapeHtml(b).replace(/\n/g, '<br>');
+    if (i === 0) return `<p class="addressee">${inner}</p>`;
+    if (i === signatureAt) return `<p class="signature">${inner}</p>`;
+    if (i > signatureAt && signatureAt > 0) return `<p class="reference">${inner}</p>`;
+    return `<p>${inner}</p>`;
+  });
+  return `<!doctype html>
+<html lang="zh-CN"><head><meta charset="utf-8"><title>${escapeHtml(subject)}</title>
+<style>body{font-family:"FangSong","STFangsong","Songti SC",serif;max-width:42em;margin:3em auto;line-height:1.9;font-size:16pt}
+h1{font-family:"SimHei","Heiti SC",sans-serif;font-size:20pt;text-align:center;font-weight:normal}
+p{text-indent:2em;margin:.4em 0}.addressee,.reference{text-indent:0}.signature{text-align:right;text-indent:0;margin-top:2em}
+.reference{font-size:10pt;color:#555;margin-top:3em}@media print{body{margin:0}}</style></head>
+<body><h1>${escapeHtml(subject)}</h1>
+${html.join('\n')}
+</body></html>
+`;
 }

@@ -12,6 +12,8 @@ import {
   type Organisation,
   type EscalationStep,
 } from './schema';
+import { renderNotice, TemplateError } from '../notices/render';
+import { sampleNoticeContext } from '../notices/context';
 
 export interface PolicyIssue {
   file: string;
@@ -156,6 +158,8 @@ export function loadPolicies(dir: string, only?: string[], templatesDir = path.j
       : [],
   );
 
+  checkTemplates(templatesDir, templates, rel, issues);
+
   const campaigns = new Map<string, LoadedCampaign>();
   const files = only ?? yamlFiles(path.join(dir, 'campaigns'));
   for (const file of files) {
@@ -172,6 +176,19 @@ export function loadPolicies(dir: string, only?: string[], templatesDir = path.j
 
   if (issues.length) throw new PolicyError(issues);
   return { dir, organisations, campaigns, templatesDir, templates };
+}
+
+/** Every template renders against a sample notice in strict mode: no unknown variable, no blank. */
+function checkTemplates(dir: string, templates: Set<string>, rel: (f: string) => string, issues: PolicyIssue[]): void {
+  if (!templates.has('reminder')) issues.push({ file: rel(dir), path: '', reason: 'template reminder.hbs is missing (every reminder uses it)' });
+  for (const name of templates) {
+    try {
+      renderNotice(dir, name, sampleNoticeContext(name === 'reminder' ? 'reminder' : 'escalation'));
+    } catch (e) {
+      if (!(e instanceof TemplateError)) throw e;
+      issues.push({ file: rel(path.join(dir, `${name}.hbs`)), path: '', reason: e.message });
+    }
+  }
 }
 
 /** Cross-references a schema cannot see: codes, ladders, rules, templates, periods. */

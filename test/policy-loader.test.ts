@@ -104,3 +104,10 @@ test('`policy validate` on a bad file exits non-zero with the reason on stderr; 
   expect(ok.code).toBe(0);
   expect(JSON.parse(ok.out)).toMatchObject({ valid: true, campaigns: ['drill'], obligations: 3 });
 });
+
+test('a misspelt variable in a notice template is a load error naming the template and the variable', () => {
+  const { dir } = folderWith(drill);
+  const file = path.join(dir, 'templates', 'warning-letter.hbs');
+  fs.writeFileSync(file, fs.readFileSync(file, 'utf8').replace('{{dueDateCn}}', '{{dueDateCN}}'));
+  expect(() => loadPolicies(dir)).toThrow(/warning-letter\.hbs template warning-letter: variable dueDateCN is not provided/);
+});

@@ -1,0 +1,105 @@
+// What a notice template can use: one context object per notice, built from the obligation
+// and the schedule entry that fell due. The loader renders every template against a sample of
+// it, so a misspelt variable is a load error rather than a blank in a sent letter.
+import { DateTime } from 'luxon';
+import type { ObligationInput, ScheduleEntry } from '../model/obligation';
+import { chineseDate } from './render';
+
+export interface NoticeRequest {
+  key: string;
+  workflowId: string;
+  entry: ScheduleEntry;
+  obligation: ObligationInput;
+  dueDate: string;
+  originalDueDate: string;
+  deadlineLocal: string;
+  daysOverdue: number;
+  issuedAt: number;
+  evidence: number;
+}
+
+const stepLabels: Record<string, string> = {
+  reminder: '到期提醒',
+  urging: '督办通知',
+  'warning-letter': '预警通知函',
+  'public-interview': '公开约谈通知',
+  accountability: '问责及区域环评限批通知',
+};
+
+export function noticeContext(req: NoticeRequest) {
+  const o = req.obligation;
+  const kind = req.entry.kind === 'reminder' ? 'reminder' : req.entry.step!.kind;
+  const issued = DateTime.fromMillis(req.issuedAt, { zone: o.timezone }).toISODate()!;
+  return {
+    workflowId: req.workflowId,
+    kind,
+    kindLabel: stepLabels[kind] ?? kind,
+    level: req.entry.step?.level ?? 0,
+    assignee: o.assignee,
+    obligation: { id: o.obligationId, title: o.title, period: o.period ?? '', evidence: o.evidenceDescription ?? '' },
+    clause: `${o.clause.section}${o.clause.item ?? ''}`,
+    clauseText: o.clause.text ?? '',
+    campaign: { id: o.campaignId, season: o.season },
+    office: o.office,
+    dueDate: req.dueDate,
+    dueDateCn: chineseDate(req.dueDate),
+    originalDueDate: req.originalDueDate,
+    originalDueDateCn: chineseDate(req.originalDueDate),
+    extended: req.dueDate !== req.originalDueDate,
+    deadline: req.deadlineLocal,
+    daysOverdue: req.daysOverdue,
+    quantity: o.quantity ? `${o.quantity.value} ${o.quantity.unit}` : '',
+    evidenceCount: req.evidence,
+    issuedDate: issued,
+    issuedDateCn: chineseDate(issued),
+  };
+}
+
+
+/** A plausible notice for checking templates when policies load. */
+export function sampleNoticeContext(kind: 'reminder' | 'escalation') {
+  const obligation: ObligationInput = {
+    campaignId: 'sample',
+    season: 2019,
+    obligationId: 'sample-obligation',
+    period: '2019-11',
+    title: '示例任务',
+    clause: { section: '三', item: '（一）', text: '2019年12月底前' },
+    assignee: { code: '130100', name: '石家庄市', kind: 'city', province: '130000' },
+    dueDate: '2019-12-31',
+    quantity: { value: 1, unit: '台', comparison: 'at-least' },
+    evidenceDescription: '佐证材料',
+    review: true,
+    reminders: ['P7D'],
+    ladder: [],
+    roll: 'stay',
+    timezone: 'Asia/Shanghai',
+    sending: { at: '09:00', workingDaysOnly: true },
+    periodEnd: '2020-03-31',
+    closeAfter: 'P30D',
+    office: { name: '示例办公室', abbreviation: '示例', email: 'office@example.invalid' },
+    planHash: 'sample',
+  };
+  const entry: ScheduleEntry =
+    kind === 'reminder'
+      ? { key: 'reminder:P7D@2019-12-31', kind: 'reminder', at: '2019-12-24T01:00:00.000Z', atLocal: '2019-12-24T09:00:00.000+08:00', offset: 'P7D' }
+      : {
+          key: 'escalation:2-warning-letter',
+          kind: 'escalation',
+          at: '2020-01-15T01:00:00.000Z',
+          atLocal: '2020-01-15T09:00:00.000+08:00',
+          step: { kind: 'warning-letter', level: 2, after: 'P15D', template: 'warning-letter', recipients: ['government'] },
+        };
+  return noticeContext({
+    key: 'sample#' + entry.key,
+    workflowId: 'lantian:sample:2019:sample-obligation:130100:2019-11',
+    entry,
+    obligation,
+    dueDate: '2020-01-10',
+    originalDueDate: '2019-12-31',
+    deadlineLocal: '2020-01-10T23:59:59.999+08:00',
+    daysOverdue: 5,
+    issuedAt: Date.parse('2020-01-15T01:00:00Z'),
+    evidence: 0,
+  });
+}
