@@ -53,6 +53,7 @@ export function createActivities(deps: ActivityDeps) {
           transport: d.transport,
           location: d.location,
           sentAt: d.deliveredAt,
+          ...(d.rejected ? { rejected: d.rejected } : {}),
         };
       } catch (e) {
         if (e instanceof TemplateError || e instanceof PermanentDeliveryError) {

@@ -117,6 +117,8 @@ export interface NoticeRecord {
   transport: 'smtp' | 'outbox';
   location?: string;
   sentAt: string;
+  /** Recipients the mail server refused permanently. */
+  rejected?: { address: string; reason: string }[];
 }
 
 export interface ObligationRecord {

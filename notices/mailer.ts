@@ -25,6 +25,8 @@ export interface Delivery {
   deliveredAt: string;
   /** True when this key had already been delivered and nothing was sent now. */
   duplicate: boolean;
+  /** Recipients the server refused permanently while accepting the others. */
+  rejected?: { address: string; reason: string }[];
 }
 
 /** A refusal that retrying cannot cure (5xx from the server, unknown mailbox). */
@@ -95,14 +97,21 @@ export function smtpMailer(url: string, ledgerDir: string): Mailer {
         const entry = JSON.parse(fs.readFileSync(ledger, 'utf8')) as Delivery;
         return { ...entry, duplicate: true };
       }
+      let info: { rejected?: unknown[]; rejectedErrors?: { recipient?: string; responseCode?: number; message: string }[] };
       try {
-        await transport.sendMail(message(m, messageId));
+        info = await transport.sendMail(message(m, messageId));
       } catch (e) {
         const code = (e as { responseCode?: number }).responseCode;
         if (code && code >= 500) throw new PermanentDeliveryError(`SMTP refused the notice (${code}): ${(e as Error).message}`);
         throw e;
       }
-      const delivery: Delivery = { messageId, transport: 'smtp', deliveredAt: new Date().toISOString(), duplicate: false };
+      // Sent to the accepted recipients; a refused one is reported, and not retried (that would
+      // send the letter again to everyone who did receive it).
+      const rejected = (info.rejectedErrors ?? []).map((r) => ({
+        address: r.recipient ?? '',
+        reason: `SMTP refused the notice (${r.responseCode ?? '?'}): ${r.message}`,
+      }));
+      const delivery: Delivery = { messageId, transport: 'smtp', deliveredAt: new Date().toISOString(), duplicate: false, ...(rejected.length ? { rejected } : {}) };
       writeAtomically(ledger, JSON.stringify(delivery));
       return delivery;
     },

@@ -269,11 +269,17 @@ export class ObligationState {
     this.level = Math.max(this.level, level);
     if (notice) this.notices.push(notice);
     this.record('escalated', now, SYSTEM, { entry: entry.key, level, notice });
+    this.refusedRecipients(entry, notice, now);
+  }
+
+  private refusedRecipients(entry: ScheduleEntry, notice: NoticeRecord | undefined, now: number): void {
+    for (const r of notice?.rejected ?? []) this.noticeFailed(entry, `${r.address}: ${r.reason}`, now);
   }
 
   reminded(entry: ScheduleEntry, notice: NoticeRecord | undefined, now: number): void {
     if (notice) this.notices.push(notice);
     this.record('reminder-sent', now, SYSTEM, { entry: entry.key, notice });
+    this.refusedRecipients(entry, notice, now);
   }
 
   noticeFailed(entry: ScheduleEntry, reason: string, now: number): void {

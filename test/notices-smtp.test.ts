@@ -1,0 +1,113 @@
+// Notices over real SMTP (an in-process smtp-server): the letter arrives with its Chinese
+// subject intact and both parts, a second delivery of the same key sends nothing, and a
+// permanent refusal (550 unknown mailbox) is marked on the obligation's timeline, not retried.
+import path from 'node:path';
+import { SMTPServer } from 'smtp-server';
+import { simpleParser, type ParsedMail } from 'mailparser';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { obligationWorkflow } from '../workflows/obligation';
+import { recordQuery } from '../workflows/api';
+import { smtpMailer, messageIdFor, PermanentDeliveryError } from '../notices/mailer';
+import { resolveCampaign } from '../planner/resolve';
+import { loadPolicies } from '../planner/load';
+import { fixturePoliciesDir, testCalendar, testDeps, testWorker, timeSkippingEnv, tempDir, fixturePolicies } from './support/temporal';
+
+let server: SMTPServer;
+let port: number;
+const received: ParsedMail[] = [];
+const attempts: string[] = [];
+
+beforeAll(async () => {
+  server = new SMTPServer({
+    authOptional: true,
+    disabledCommands: ['STARTTLS'],
+    logger: false,
+    onRcptTo(address, _session, cb) {
+      attempts.push(address.address);
+      if (address.address.startsWith('nobody')) return cb(Object.assign(new Error('5.1.1 unknown mailbox'), { responseCode: 550 }));
+      cb();
+    },
+    onData(stream, _session, cb) {
+      simpleParser(stream).then((m) => {
+        received.push(m);
+        cb();
+      }, cb);
+    },
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  port = (server.server.address() as { port: number }).port;
+});
+
+afterAll(async () => {
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+});
+
+test('the same notice key delivered twice reaches the server once, with a deterministic Message-ID', async () => {
+  const mailer = smtpMailer(`smtp://127.0.0.1:${port}`, tempDir('ledger'));
+  const mail = {
+    key: 'lantian:drill:2030:coal-boilers:130100#escalation:2-warning-letter',
+    from: 'Lantian <lantian@localhost>',
+    to: ['zfb@sjz.example.gov.cn'],
+    cc: ['office@drill.lantian.local'],
+    subject: '【预警通知函】关于石家庄市“淘汰燃煤锅炉”任务进展滞后的预警',
+    text: '石家庄市人民政府：\n\n正文。\n\n测试大气办\n2031年1月15日\n',
+    html: '<p>石家庄市人民政府：</p>',
+  };
+  const before = received.length;
+  const first = await mailer.deliver(mail);
+  const second = await mailer.deliver(mail);
+  mailer.close();
+  expect(first.duplicate).toBe(false);
+  expect(second).toMatchObject({ duplicate: true, messageId: first.messageId });
+  expect(received.length - before).toBe(1);
+  const m = received.at(-1)!;
+  expect(m.subject).toBe(mail.subject);
+  expect(m.messageId).toBe(messageIdFor(mail.key));
+  expect(m.text).toContain('石家庄市人民政府');
+  expect(m.html).toContain('<p>石家庄市人民政府：</p>');
+  expect(m.headers.get('x-lantian-key')).toBe(mail.key);
+});
+
+test('a 550 unknown mailbox is a permanent failure, not a retryable one', async () => {
+  const mailer = smtpMailer(`smtp://127.0.0.1:${port}`, tempDir('ledger'));
+  await expect(
+    mailer.deliver({ key: 'k-550', from: 'lantian@localhost', to: ['nobody@example.gov.cn'], cc: [], subject: 's', text: 't' }),
+  ).rejects.toBeInstanceOf(PermanentDeliveryError);
+  mailer.close();
+});
+
+describe('on the time-skipping server', () => {
+  let env: TestWorkflowEnvironment;
+  afterEach(async () => env?.teardown());
+
+  test('an addressee refused by the mail server is marked on the timeline, not retried, and the ladder goes on', async () => {
+    // 唐山市 (130200) has no contact in the fixture registry: its placeholder address is refused.
+    const dir = tempDir('smtp-policies');
+    const calendar = testCalendar(2026, 2032, ['2031-01-01']);
+    const policies = loadPolicies(fixturePoliciesDir);
+    const org = policies.organisations.get('130200')!;
+    org.contacts = [{ role: 'environment-bureau', email: 'sthjj@ts.example.gov.cn' }, { role: 'government', email: 'nobody@ts.example.gov.cn' }];
+    const deps = { ...testDeps(calendar, policies, smtpMailer(`smtp://127.0.0.1:${port}`, path.join(dir, 'ledger'))) };
+    env = await timeSkippingEnv();
+    const worker = await testWorker(env, deps);
+    const row = resolveCampaign(fixturePolicies(), 'drill', calendar, 2030).find((r) => r.obligationId === 'coal-boilers' && r.assignee === '130200')!;
+    const before = received.length;
+    const rec = await worker.runUntil(async () => {
+      const h = await env.client.workflow.start(obligationWorkflow, { taskQueue: 'lantian-test', workflowId: row.workflowId, args: [row.input] });
+      await h.result();
+      return h.query(recordQuery);
+    });
+    deps.mailer.close();
+    const failed = rec.timeline.filter((e) => e.type === 'notice-failed');
+    // warning letter, interview and accountability go to the government address, which is refused
+    expect(failed.map((e) => e.level)).toEqual([2, 3, 4]);
+    expect(failed[0].reason).toMatch(/SMTP refused the notice \(550\)/);
+    expect(rec.level).toBe(4);
+    // Every notice arrived once: reminders and urging at the environment bureau, the letters at
+    // the leading-group office in CC, whose copy is not withheld because the addressee was refused.
+    const arrived = received.slice(before).map((m) => m.subject);
+    expect(arrived).toHaveLength(6);
+    expect(failed[0].reason).toContain('nobody@ts.example.gov.cn');
+    expect(attempts.filter((a) => a === 'nobody@ts.example.gov.cn')).toHaveLength(3);
+  });
+});
