@@ -3,7 +3,7 @@
 // the worker. Ctrl-C stops the worker first, then the server; a second start finds all as left.
 import fs from 'node:fs';
 import path from 'node:path';
-import { NativeConnection } from '@temporalio/worker';
+import { NativeConnection, Runtime, DefaultLogger } from '@temporalio/worker';
 import { Connection } from '@temporalio/client';
 import { DateTime } from 'luxon';
 import { readEnv, dataPaths } from '../config/env';
@@ -20,6 +20,7 @@ export function currentSeason(now = DateTime.now().setZone('Asia/Shanghai')): nu
 }
 
 async function main() {
+  Runtime.install({ logger: new DefaultLogger('WARN') });
   const env = readEnv();
   const data = dataPaths(env.LANTIAN_DATA_DIR);
   fs.mkdirSync(data.root, { recursive: true });
@@ -61,10 +62,19 @@ async function main() {
 
     const season = currentSeason();
     const campaigns = [...policies.campaigns.values()].map((c) => {
+      const rows = (s: number) => resolveCampaign(policies, c.id, calendar, s).length;
       try {
-        return `  ${c.id.padEnd(24)} ${resolveCampaign(policies, c.id, calendar, season).length} obligations for season ${season}–${season + 1}  (${c.title})`;
+        return `  ${c.id.padEnd(24)} season ${season}–${season + 1}: ${rows(season)} obligations  (${c.title})`;
       } catch (e) {
-        return `  ${c.id.padEnd(24)} not ready for season ${season}: ${(e as Error).message}`;
+        // Say which season can be planned, so the office knows what the calendar lacks.
+        const ready = [season - 1, season - 2].find((s) => {
+          try {
+            return rows(s) >= 0;
+          } catch {
+            return false;
+          }
+        });
+        return `  ${c.id.padEnd(24)} season ${season}–${season + 1} not ready: ${(e as Error).message}${ready ? `\n${' '.repeat(27)}season ${ready}–${ready + 1} is ready (${rows(ready)} obligations)` : ''}`;
       }
     });
     console.log(

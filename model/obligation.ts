@@ -129,6 +129,8 @@ export interface ObligationRecord {
   level: number;
   dueDate: string;
   deadline: string;
+  /** The deadline in the campaign's official time, with its offset. */
+  deadlineLocal: string;
   accepted: number;
   evidence: Evidence[];
   timeline: TimelineEvent[];

@@ -36,7 +36,8 @@ export async function createWorker(o: WorkerOptions): Promise<Worker> {
     connection: o.connection,
     namespace: o.namespace,
     taskQueue: o.taskQueue,
-    ...(o.workflowBundle ? { workflowBundle: o.workflowBundle } : { workflowsPath }),
+    // Bundled here with a quiet logger: webpack's report is noise in `npm start`.
+    workflowBundle: o.workflowBundle ?? (await bundleWorkflows()),
     activities: createActivities(o.deps),
     ...(o.maxCachedWorkflows !== undefined ? { maxCachedWorkflows: o.maxCachedWorkflows } : {}),
   });

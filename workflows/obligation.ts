@@ -70,7 +70,6 @@ export async function obligationWorkflow(input: ObligationInput): Promise<Obliga
   }
 
   o.setSchedule(await planSchedule({ ...input, dueDate: o.dueDate }), now(), true);
-  o.record('launched', now(), { role: 'system', id: 'lantian' }, { dueDate: o.dueDate });
   publish();
 
   const held = new Set<string>();

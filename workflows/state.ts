@@ -32,6 +32,7 @@ export class ObligationState {
   level = 0;
   dueDate: string;
   deadline = '';
+  deadlineLocal = '';
   evidence: Evidence[] = [];
   timeline: TimelineEvent[] = [];
   notices: NoticeRecord[] = [];
@@ -60,8 +61,10 @@ export class ObligationState {
   setSchedule(s: Schedule, now: number, atLaunch: boolean): void {
     this.schedule = s.entries;
     this.deadline = s.deadline;
+    this.deadlineLocal = s.deadlineLocal;
     this.offsetMinutes = offsetOf(s.deadlineLocal);
     this.dueDateChanged = false;
+    if (atLaunch) this.record('launched', now, SYSTEM, { dueDate: this.dueDate });
     const past = s.entries.filter((e) => !this.done.has(e.key) && Date.parse(e.at) <= now);
     // Reminders whose time passed before launch (or before an extension) are not sent late.
     for (const e of past.filter((p) => p.kind === 'reminder')) {
@@ -309,6 +312,7 @@ export class ObligationState {
       level: this.level,
       dueDate: this.dueDate,
       deadline: this.deadline,
+      deadlineLocal: this.deadlineLocal,
       accepted: this.accepted,
       evidence: this.evidence,
       timeline: this.timeline,

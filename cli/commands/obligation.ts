@@ -27,7 +27,7 @@ export function timelineText(r: ObligationRecord): string {
     `${r.workflowId}`,
     `  ${i.title} — ${i.assignee.name} (${i.assignee.code})${i.period ? `, period ${i.period}` : ''}`,
     `  clause ${i.clause.section}${i.clause.item ?? ''}${i.clause.text ? ` “${i.clause.text}”` : ''}`,
-    `  status ${r.status}${r.overdue && r.status === 'submitted' ? ' (overdue)' : ''}, level ${r.level}, due ${r.dueDate} (deadline ${r.deadline})${i.quantity ? `, ${r.accepted}/${i.quantity.value} ${i.quantity.unit} accepted` : ''}`,
+    `  status ${r.status}${r.overdue && r.status === 'submitted' ? ' (overdue)' : ''}, level ${r.level}, due ${r.dueDate} (deadline ${r.deadlineLocal ?? r.deadline})${i.quantity ? `, ${r.accepted}/${i.quantity.value} ${i.quantity.unit} accepted` : ''}`,
     '',
     'timeline (Asia/Shanghai):',
   ];
