@@ -1,82 +1,327 @@
-// PROVISIONAL (replaced by the full calendar module): working days from the holiday data.
+// The official PRC working-day calendar: which local dates offices work, from the State
+// Council's yearly holiday notices (policies/calendar/cn-public-holidays.yaml).
+//
+// Everything here is pure, synchronous and deterministic over local dates written 'YYYY-MM-DD'.
+// Dates are turned into day numbers (days since 1970-01-01) with integer arithmetic on the
+// proleptic Gregorian calendar, so neither the machine's time zone nor Date objects play any
+// part. A date in a year the data does not cover is an error (CalendarCoverageError), never a
+// guess: planning past the last published notice must fail loudly.
 import fs from 'node:fs';
 import path from 'node:path';
-import { parse } from 'yaml';
+import { LineCounter, parseDocument, isNode, type Document } from 'yaml';
+import { z } from 'zod';
+
+const repoRoot = path.join(__dirname, '..');
+export const defaultCalendarFile = path.join(repoRoot, 'policies', 'calendar', 'cn-public-holidays.yaml');
+
+/** The file as people read it: repo-relative when it lies inside the repository. */
+function displayFile(file: string): string {
+  if (!path.isAbsolute(file)) return file;
+  const rel = path.relative(repoRoot, file);
+  return rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel.split(path.sep).join('/') : file;
+}
 
 export class CalendarCoverageError extends Error {
-  constructor(readonly year: number, readonly file: string, date: string) {
-    super(`${file} does not cover ${year}: add that year's holiday notice before planning dates in it (date ${date})`);
+  /** The calendar file, repo-relative when it lies inside the repository. */
+  readonly file: string;
+  constructor(
+    readonly year: number,
+    file: string,
+    readonly date: string,
+  ) {
+    const shown = displayFile(file);
+    super(`${shown} does not cover ${year}: add that year's holiday notice before planning dates in it (date ${date})`);
     this.name = 'CalendarCoverageError';
+    this.file = shown;
+  }
+}
+
+export interface CalendarIssue {
+  file: string;
+  line?: number;
+  /** YAML path, e.g. years.2020.holidays[3] */
+  path: string;
+  reason: string;
+}
+
+/** The calendar data is invalid: every problem found, each with file, (line,) YAML path and reason. */
+export class CalendarDataError extends Error {
+  constructor(readonly issues: CalendarIssue[]) {
+    const fmt = (i: CalendarIssue) => `${i.file}${i.line ? `:${i.line}` : ''} ${i.path ? `${i.path}: ` : ''}${i.reason}`;
+    super(
+      issues.length === 1
+        ? `invalid holiday calendar: ${fmt(issues[0])}`
+        : `invalid holiday calendar, ${issues.length} errors:\n${issues.map((i) => '  ' + fmt(i)).join('\n')}`,
+    );
+    this.name = 'CalendarDataError';
   }
 }
 
 export interface WorkingCalendar {
   readonly years: number[];
   covers(year: number): boolean;
+  /** Throws CalendarCoverageError if the date's year is not covered. */
   isWorkingDay(date: string): boolean;
+  /** date itself if it is a working day (inclusive) or the next one after it */
   nextWorkingDay(date: string): string;
+  /** date itself if it is a working day, else the last working day before it */
   previousWorkingDay(date: string): string;
+  /** n >= 0 working days after date (n = 0 → nextWorkingDay(date)); counting starts the day after date */
   addWorkingDays(date: string, n: number): string;
 }
 
+// ---------------------------------------------------------------------------------------------
+// Date arithmetic on 'YYYY-MM-DD' strings (H. Hinnant's days_from_civil / civil_from_days).
+
+const DATE_RE = /^(\d{4})-(\d{2})-(\d{2})$/;
+
+function daysInMonth(y: number, m: number): number {
+  if (m === 2) return y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0) ? 29 : 28;
+  return [4, 6, 9, 11].includes(m) ? 30 : 31;
+}
+
+/** Why s is not a local date, or undefined when it is one. */
+function dateProblem(s: string): string | undefined {
+  const m = DATE_RE.exec(s);
+  if (!m) return `${JSON.stringify(s)} is not a date written YYYY-MM-DD`;
+  const [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  if (mo < 1 || mo > 12 || d < 1 || d > daysInMonth(y, mo)) return `${JSON.stringify(s)} is not a calendar date`;
+  return undefined;
+}
+
+function toDayNumber(date: string): number {
+  const problem = typeof date === 'string' ? dateProblem(date) : `${JSON.stringify(date)} is not a date written YYYY-MM-DD`;
+  if (problem) throw new RangeError(problem);
+  let y = Number(date.slice(0, 4));
+  const m = Number(date.slice(5, 7));
+  const d = Number(date.slice(8, 10));
+  if (m <= 2) y -= 1;
+  const era = Math.floor(y / 400);
+  const yoe = y - era * 400;
+  const doy = Math.floor((153 * (m + (m > 2 ? -3 : 9)) + 2) / 5) + d - 1;
+  const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy;
+  return era * 146097 + doe - 719468;
+}
+
+function fromDayNumber(n: number): string {
+  const z0 = n + 719468;
+  const era = Math.floor(z0 / 146097);
+  const doe = z0 - era * 146097;
+  const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36524) - Math.floor(doe / 146096)) / 365);
+  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
+  const mp = Math.floor((5 * doy + 2) / 153);
+  const d = doy - Math.floor((153 * mp + 2) / 5) + 1;
+  const m = mp < 10 ? mp + 3 : mp - 9;
+  const y = yoe + era * 400 + (m <= 2 ? 1 : 0);
+  if (y < 0 || y > 9999) throw new RangeError(`date out of range (year ${y})`);
+  return `${String(y).padStart(4, '0')}-${String(m).padStart(2, '0')}-${String(d).padStart(2, '0')}`;
+}
+
+/** The date n calendar days after date (n may be negative). */
 export function addDays(date: string, n: number): string {
-  const d = new Date(`${date}T00:00:00Z`);
-  d.setUTCDate(d.getUTCDate() + n);
-  return d.toISOString().slice(0, 10);
+  if (!Number.isInteger(n)) throw new RangeError(`addDays: ${n} is not a whole number of days`);
+  return fromDayNumber(toDayNumber(date) + n);
 }
 
+/** ISO weekday: 1 = Monday … 7 = Sunday. */
 export function weekday(date: string): number {
-  const w = new Date(`${date}T00:00:00Z`).getUTCDay();
-  return w === 0 ? 7 : w;
+  // Day 0 (1970-01-01) was a Thursday.
+  return ((((toDayNumber(date) + 3) % 7) + 7) % 7) + 1;
 }
 
-export function calendarFromData(data: unknown, file: string): WorkingCalendar {
-  const years = (data as { years: Record<string, { holidays?: string[]; workdays?: string[] }> }).years;
+const WEEKDAY_NAMES = ['', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday', 'Sunday'];
+
+// ---------------------------------------------------------------------------------------------
+// Validation.
+
+const dateString = z.string().superRefine((s, ctx) => {
+  const problem = dateProblem(s);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+});
+
+const yearEntry = z.strictObject({
+  source: z.string().trim().min(1, 'must name the notice the dates come from'),
+  holidays: z.array(dateString).default([]),
+  workdays: z.array(dateString).default([]),
+});
+
+const calendarFile = z.strictObject({
+  timezone: z.string().refine(
+    (tz) => {
+      try {
+        new Intl.DateTimeFormat('en', { timeZone: tz });
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    { message: 'is not an IANA time zone' },
+  ),
+  years: z.record(z.string().regex(/^\d{4}$/, 'a year key must be a four-digit year'), yearEntry),
+});
+
+interface RuleIssue {
+  path: (string | number)[];
+  message: string;
+}
+
+/**
+ * The rules between dates, checked on the raw data so that they are reported together with any
+ * shape problem elsewhere in the file: a date under the wrong year, a date listed twice, a date
+ * both a holiday and a make-up working day, a make-up working day that is not a weekend day.
+ * Entries that are not dates are skipped here (the schema reports them).
+ */
+function crossRules(data: unknown): RuleIssue[] {
+  const issues: RuleIssue[] = [];
+  const obj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+  if (!obj(data) || !obj(data.years)) return issues;
+  const dates = (v: unknown): (string | undefined)[] =>
+    Array.isArray(v) ? v.map((d) => (typeof d === 'string' && !dateProblem(d) ? d : undefined)) : [];
+  for (const [key, entry] of Object.entries(data.years)) {
+    if (!obj(entry)) continue;
+    const lists = { holidays: dates(entry.holidays), workdays: dates(entry.workdays) };
+    for (const [list, ds] of Object.entries(lists)) {
+      const seen = new Map<string, number>();
+      ds.forEach((date, i) => {
+        if (!date) return;
+        const at = ['years', key, list, i];
+        const year = date.slice(0, 4);
+        if (year !== key) issues.push({ path: at, message: `${date} belongs to ${year}: list it under years.${year}` });
+        if (seen.has(date)) issues.push({ path: at, message: `${date} is listed twice (also ${list}[${seen.get(date)}])` });
+        else seen.set(date, i);
+      });
+    }
+    lists.workdays.forEach((date, i) => {
+      if (!date) return;
+      const at = ['years', key, 'workdays', i];
+      const h = lists.holidays.indexOf(date);
+      if (h >= 0) issues.push({ path: at, message: `${date} is both a holiday and a make-up working day (also holidays[${h}])` });
+      const wd = weekday(date);
+      if (wd <= 5) {
+        issues.push({
+          path: at,
+          message: `${date} is a ${WEEKDAY_NAMES[wd]}: only Saturdays and Sundays can be make-up working days (a weekday is worked unless it is a holiday)`,
+        });
+      }
+    });
+  }
+  return issues;
+}
+
+/** Path as offices read it: years.2020.holidays[3]. */
+function formatPath(p: ReadonlyArray<PropertyKey>): string {
+  return p.map((k, i) => (typeof k === 'number' ? `[${k}]` : i === 0 ? String(k) : `.${String(k)}`)).join('');
+}
+
+function describe(issue: z.core.$ZodIssue): string {
+  if (issue.code === 'unrecognized_keys') return `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.join(', ')}`;
+  if (issue.code === 'invalid_key') return 'is not a year: a year key must be a four-digit year (e.g. 2027)';
+  if (issue.code === 'invalid_type' && /received undefined/.test(issue.message)) return `is required (${issue.expected})`;
+  return issue.message;
+}
+
+type Locate = (p: ReadonlyArray<PropertyKey>) => number | undefined;
+
+function build(data: unknown, file: string, locate?: Locate): WorkingCalendar {
+  const shown = displayFile(file);
+  const result = calendarFile.safeParse(data);
+  const found = [
+    ...(result.success ? [] : result.error.issues.map((i) => ({ path: i.path, reason: describe(i) }))),
+    ...crossRules(data).map((i) => ({ path: i.path, reason: i.message })),
+  ];
+  if (!result.success || found.length) {
+    const issues = found.map((i) => ({ file: shown, line: locate?.(i.path), path: formatPath(i.path), reason: i.reason }));
+    issues.sort((a, b) => (a.line ?? 0) - (b.line ?? 0));
+    throw new CalendarDataError(issues);
+  }
   const holidays = new Set<string>();
   const workdays = new Set<string>();
-  for (const y of Object.values(years)) {
-    (y.holidays ?? []).forEach((d) => holidays.add(String(d)));
-    (y.workdays ?? []).forEach((d) => workdays.add(String(d)));
+  for (const entry of Object.values(result.data.years)) {
+    entry.holidays.forEach((d) => holidays.add(d));
+    entry.workdays.forEach((d) => workdays.add(d));
   }
-  const covered = Object.keys(years).map(Number);
-  const isWorkingDay = (date: string) => {
-    const y = Number(date.slice(0, 4));
-    if (!covered.includes(y)) throw new CalendarCoverageError(y, file, date);
+  const years = Object.keys(result.data.years)
+    .map(Number)
+    .sort((a, b) => a - b);
+  const covered = new Set(years);
+
+  const isWorkingDay = (date: string): boolean => {
+    const wd = weekday(date); // validates the date first
+    const year = Number(date.slice(0, 4));
+    if (!covered.has(year)) throw new CalendarCoverageError(year, file, date);
     if (holidays.has(date)) return false;
-    return weekday(date) <= 5 || workdays.has(date);
+    return wd <= 5 || workdays.has(date);
   };
+  const step = (date: string, dir: 1 | -1): string => {
+    let d = date;
+    while (!isWorkingDay(d)) d = addDays(d, dir);
+    return d;
+  };
+
   return {
-    years: covered,
-    covers: (y) => covered.includes(y),
+    years,
+    covers: (year) => covered.has(year),
     isWorkingDay,
-    nextWorkingDay(date) {
-      let d = date;
-      while (!isWorkingDay(d)) d = addDays(d, 1);
-      return d;
-    },
-    previousWorkingDay(date) {
-      let d = date;
-      while (!isWorkingDay(d)) d = addDays(d, -1);
-      return d;
-    },
+    nextWorkingDay: (date) => step(date, 1),
+    previousWorkingDay: (date) => step(date, -1),
     addWorkingDays(date, n) {
+      if (!Number.isInteger(n) || n < 0) throw new RangeError(`addWorkingDays: n must be a whole number >= 0, got ${n}`);
+      if (n === 0) return step(date, 1);
       let d = date;
-      if (n === 0) return this.nextWorkingDay(d);
-      for (let i = 0; i < n; ) {
+      weekday(d); // a bad date fails here, not after counting
+      for (let left = n; left > 0; ) {
         d = addDays(d, 1);
-        if (isWorkingDay(d)) i++;
+        if (isWorkingDay(d)) left--;
       }
       return d;
     },
   };
 }
 
+/**
+ * A calendar from already-parsed data ({ timezone, years: { YYYY: { source, holidays, workdays } } }).
+ * Invalid data throws CalendarDataError naming the file, the YAML path and the reason of each problem.
+ */
+export function calendarFromData(data: unknown, file: string): WorkingCalendar {
+  return build(data, file);
+}
+
+function lineLocator(doc: Document, counter: LineCounter): Locate {
+  return (p) => {
+    // The deepest node that exists (a missing key reports its parent's line).
+    for (let n = p.length; n >= 0; n--) {
+      const node = doc.getIn(p.slice(0, n).map((k) => (typeof k === 'string' && /^\d+$/.test(k) ? Number(k) : k)) as unknown[], true);
+      if (isNode(node) && node.range) return counter.linePos(node.range[0]).line;
+      const raw = doc.getIn(p.slice(0, n) as unknown[], true);
+      if (isNode(raw) && raw.range) return counter.linePos(raw.range[0]).line;
+    }
+    return undefined;
+  };
+}
+
 const cache = new Map<string, WorkingCalendar>();
-export function loadCalendar(file = path.join(__dirname, '..', 'policies', 'calendar', 'cn-public-holidays.yaml')): WorkingCalendar {
-  let cal = cache.get(file);
-  if (!cal) {
-    cal = calendarFromData(parse(fs.readFileSync(file, 'utf8'), { schema: 'core' }), file);
-    cache.set(file, cal);
+
+/** The calendar in a YAML file (default: policies/calendar/cn-public-holidays.yaml), parsed once per path. */
+export function loadCalendar(file: string = defaultCalendarFile): WorkingCalendar {
+  const key = path.resolve(file);
+  const hit = cache.get(key);
+  if (hit) return hit;
+  const shown = displayFile(key);
+  let text: string;
+  try {
+    text = fs.readFileSync(key, 'utf8');
+  } catch (e) {
+    throw new CalendarDataError([{ file: shown, path: '', reason: `cannot be read: ${(e as Error).message}` }]);
   }
+  const counter = new LineCounter();
+  // YAML 1.2 core schema: 2020-01-24 stays the string '2020-01-24' (no timestamps, no time zones).
+  const doc = parseDocument(text, { lineCounter: counter, prettyErrors: false, uniqueKeys: true, schema: 'core' });
+  if (doc.errors.length) {
+    throw new CalendarDataError(
+      doc.errors.map((err) => ({ file: shown, line: counter.linePos(err.pos[0]).line, path: '', reason: `YAML: ${err.message.split('\n')[0]}` })),
+    );
+  }
+  const cal = build(doc.toJS(), key, lineLocator(doc, counter));
+  cache.set(key, cal);
   return cal;
 }
