@@ -19,6 +19,18 @@ export function currentSeason(now = DateTime.now().setZone('Asia/Shanghai')): nu
   return now.month >= 7 ? now.year : now.year - 1;
 }
 
+/** `npm start -- --season 2025` shows the campaigns for that season instead of the current one. */
+function seasonArgument(): number | undefined {
+  const i = process.argv.indexOf('--season');
+  if (i < 0) return undefined;
+  const v = process.argv[i + 1];
+  if (!/^\d{4}$/.test(v ?? '')) {
+    console.error(`lantian: --season expects a year such as 2026, not ${v ?? '(nothing)'}`);
+    process.exit(2);
+  }
+  return Number(v);
+}
+
 async function main() {
   Runtime.install({ logger: new DefaultLogger('WARN') });
   const env = readEnv();
@@ -60,7 +72,7 @@ async function main() {
     const deps = activityDeps(env, policies);
     const worker = await createWorker({ connection, namespace: env.TEMPORAL_NAMESPACE, taskQueue: env.LANTIAN_TASK_QUEUE, deps, maxCachedWorkflows: env.LANTIAN_MAX_CACHED_WORKFLOWS });
 
-    const season = currentSeason();
+    const season = seasonArgument() ?? currentSeason();
     const campaigns = [...policies.campaigns.values()].map((c) => {
       const rows = (s: number) => resolveCampaign(policies, c.id, calendar, s).length;
       try {

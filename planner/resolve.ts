@@ -92,7 +92,8 @@ export function resolveCampaign(set: PolicySet, campaignId: string, cal: Working
   const periodEnd = shiftDate(c.period.end, years);
   const rows: PlanRow[] = [];
   for (const o of c.obligations) {
-    const ladder = Array.isArray(o.ladder) ? o.ladder : c.ladders[o.ladder ?? c.defaults.ladder];
+    // Step notes document the policy; workflows need none of them in every input payload.
+    const ladder = (Array.isArray(o.ladder) ? o.ladder : c.ladders[o.ladder ?? c.defaults.ladder]).map(({ note: _note, ...step }) => step);
     const roll = o.roll ?? c.defaults.roll;
     for (const org of selectAssignees(o.assignees, c, set.organisations)) {
       const value = o.quantity?.perAssignee?.[org.code] ?? o.quantity?.default;

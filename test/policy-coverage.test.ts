@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { loadPolicies } from '../planner/load';
-import { coverage, datedSentences } from '../planner/coverage';
+import { coverage, coverageMarkdown, datedSentences } from '../planner/coverage';
 import { repo } from './support/temporal';
 
 const seeds = path.join(repo, '..', 'shared', 'seeds');
@@ -35,4 +35,10 @@ const campaigns = haveSeeds ? [...loadPolicies(path.join(repo, 'policies')).camp
     expect(report.notInDocument).toEqual([]);
     expect(report.uncovered.map((s) => s.text)).toEqual([]);
   });
+});
+
+(haveSeeds ? test : test.skip)('docs/policy-coverage.md is the current output of `policy coverage`', () => {
+  const docs = new Map(campaigns.map((c) => [c.id, fs.readFileSync(path.join(seeds, c.source.file!), 'utf8')]));
+  const committed = fs.readFileSync(path.join(repo, 'docs', 'policy-coverage.md'), 'utf8');
+  expect(committed).toBe(coverageMarkdown(campaigns, docs));
 });

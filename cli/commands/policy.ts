@@ -4,6 +4,8 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { action, print, Refusal } from '../context';
 import { loadPolicies, PolicyError } from '../../planner/load';
 import { resolveCampaign, type PlanRow } from '../../planner/resolve';
+import { coverageMarkdown } from '../../planner/coverage';
+import { repoRoot } from '../../config/env';
 
 export function planView(r: PlanRow) {
   return {
@@ -47,6 +49,8 @@ export function registerPolicy(program: Command) {
       }),
     );
 
+  registerCoverage(policy);
+
   policy
     .command('list')
     .description('the campaigns in the policy folder')
@@ -82,6 +86,24 @@ export function registerPolicy(program: Command) {
             .concat(`${rows.length} rows`)
             .join('\n'),
         );
+      }),
+    );
+}
+
+export function registerCoverage(policy: Command) {
+  policy
+    .command('coverage')
+    .description('the clause → obligation table of every campaign (docs/policy-coverage.md)')
+    .option('--seeds <dir>', 'folder of the source documents', path.join(repoRoot, '..', 'shared', 'seeds'))
+    .action(
+      action(async (ctx, opts: { seeds: string }) => {
+        const campaigns = [...ctx.policies().campaigns.values()];
+        const docs = new Map<string, string>();
+        for (const c of campaigns) {
+          const file = c.source.file && path.join(opts.seeds, c.source.file);
+          if (file && fs.existsSync(file)) docs.set(c.id, fs.readFileSync(file, 'utf8'));
+        }
+        process.stdout.write(coverageMarkdown(campaigns, docs));
       }),
     );
 }
