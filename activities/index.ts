@@ -1,5 +1,6 @@
 // Activities: all the I/O of an obligation workflow, each small and idempotent.
 //   planSchedule      — when reminders, the deadline and escalation steps fall (calendar-aware)
+//   documentNumber    — the letter's 文号, in sequence per office and year
 //   sendNotice        — render the step's letter and deliver it once per (workflow, step)
 //   archiveObligation — keep the closed obligation's record beyond Temporal's retention
 import { ApplicationFailure } from '@temporalio/activity';
@@ -13,6 +14,7 @@ import { noticeContext, type NoticeRequest } from '../notices/context';
 import { addresseesFor } from '../notices/directory';
 import { PermanentDeliveryError, type Mailer } from '../notices/mailer';
 import { writeArchive } from '../storage/archive';
+import type { DocumentNumberAllocator } from '../services/document-numbers';
 
 export interface ActivityDeps {
   calendar: WorkingCalendar;
@@ -21,6 +23,7 @@ export interface ActivityDeps {
   archiveDir: string;
   mailer: Mailer;
   mailFrom: string;
+  documentNumbers: DocumentNumberAllocator;
 }
 
 
@@ -44,6 +47,7 @@ export function createActivities(deps: ActivityDeps) {
         const d = await deps.mailer.deliver({ key: req.key, from: deps.mailFrom, to, cc, ...rendered });
         return {
           key: req.key,
+          ...(req.documentNumber ? { documentNumber: req.documentNumber } : {}),
           kind: escalation ? req.entry.step!.kind : 'reminder',
           level: req.entry.step?.level,
           to,
@@ -61,6 +65,12 @@ export function createActivities(deps: ActivityDeps) {
         }
         throw e;
       }
+    },
+
+    /** 京津冀大气办〔2020〕12号: the next number of the office for that year, the same one on a retry. */
+    async documentNumber(req: { office: string; year: number; key: string }): Promise<string> {
+      const n = await deps.documentNumbers(req.office, req.year, req.key);
+      return `${req.office}〔${req.year}〕${n}号`;
     },
 
     async archiveObligation(record: ObligationRecord): Promise<string> {

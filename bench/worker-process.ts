@@ -8,6 +8,8 @@ import { loadPolicies } from '../planner/load';
 import { outboxMailer } from '../notices/mailer';
 import { benchCalendar } from './calendar';
 import { readEnv } from '../config/env';
+import { Client, Connection } from '@temporalio/client';
+import { documentNumberAllocator } from '../services/document-numbers';
 
 async function main() {
   const [address, taskQueue, policiesDir, templatesDir] = process.argv.slice(2);
@@ -21,6 +23,7 @@ async function main() {
     archiveDir: path.join(dir, 'archive'),
     mailer: outboxMailer(path.join(dir, 'outbox')),
     mailFrom: 'bench@localhost',
+    documentNumbers: documentNumberAllocator(async () => new Client({ connection: await Connection.connect({ address }) }), taskQueue),
   };
   const worker = await createWorker({ connection, namespace: 'default', taskQueue, deps, maxCachedWorkflows: readEnv().LANTIAN_MAX_CACHED_WORKFLOWS });
   process.on('SIGTERM', () => worker.shutdown());

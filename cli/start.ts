@@ -69,7 +69,7 @@ async function main() {
     await admin.close();
 
     const connection = await NativeConnection.connect({ address });
-    const deps = activityDeps(env, policies);
+    const deps = activityDeps(env, policies, address);
     const worker = await createWorker({ connection, namespace: env.TEMPORAL_NAMESPACE, taskQueue: env.LANTIAN_TASK_QUEUE, deps, maxCachedWorkflows: env.LANTIAN_MAX_CACHED_WORKFLOWS });
 
     const season = seasonArgument() ?? currentSeason();

@@ -108,6 +108,8 @@ export interface TimelineEvent {
 export interface NoticeRecord {
   /** Workflow ID + step: the idempotency key. */
   key: string;
+  /** 文号 of an escalation letter. */
+  documentNumber?: string;
   kind: string;
   level?: number;
   to: string[];

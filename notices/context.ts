@@ -16,6 +16,8 @@ export interface NoticeRequest {
   daysOverdue: number;
   issuedAt: number;
   evidence: number;
+  /** 文号 of an escalation letter; reminders have none. */
+  documentNumber?: string;
 }
 
 const stepLabels: Record<string, string> = {
@@ -32,6 +34,7 @@ export function noticeContext(req: NoticeRequest) {
   const issued = DateTime.fromMillis(req.issuedAt, { zone: o.timezone }).toISODate()!;
   return {
     workflowId: req.workflowId,
+    documentNumber: req.documentNumber ?? '',
     kind,
     kindLabel: stepLabels[kind] ?? kind,
     level: req.entry.step?.level ?? 0,
@@ -101,5 +104,6 @@ export function sampleNoticeContext(kind: 'reminder' | 'escalation') {
     daysOverdue: 5,
     issuedAt: Date.parse('2020-01-15T01:00:00Z'),
     evidence: 0,
+    documentNumber: kind === 'escalation' ? '示例〔2020〕1号' : undefined,
   });
 }

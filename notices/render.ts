@@ -72,7 +72,8 @@ export function letterHtml(subject: string, text: string): string {
   const signatureAt = blocks.findIndex((b, i) => i > 0 && /\d{4}年\d{1,2}月\d{1,2}日\s*$/.test(b));
   const html = blocks.map((b, i) => {
     const inner = escapeHtml(b).replace(/\n/g, '<br>');
-    if (i === 0) return `<p class="addressee">${inner}</p>`;
+    if (i === 0 && /〔\d{4}〕\d+号$/.test(b)) return `<p class="docno">${inner}</p>`;
+    if (i === 0 || (i === 1 && /〔\d{4}〕\d+号$/.test(blocks[0]))) return `<p class="addressee">${inner}</p>`;
     if (i === signatureAt) return `<p class="signature">${inner}</p>`;
     if (i > signatureAt && signatureAt > 0) return `<p class="reference">${inner}</p>`;
     return `<p>${inner}</p>`;
@@ -81,7 +82,7 @@ export function letterHtml(subject: string, text: string): string {
 <html lang="zh-CN"><head><meta charset="utf-8"><title>${escapeHtml(subject)}</title>
 <style>body{font-family:"FangSong","STFangsong","Songti SC",serif;max-width:42em;margin:3em auto;line-height:1.9;font-size:16pt}
 h1{font-family:"SimHei","Heiti SC",sans-serif;font-size:20pt;text-align:center;font-weight:normal}
-p{text-indent:2em;margin:.4em 0}.addressee,.reference{text-indent:0}.signature{text-align:right;text-indent:0;margin-top:2em}
+p{text-indent:2em;margin:.4em 0}.addressee,.reference{text-indent:0}.docno{text-align:center;text-indent:0}.signature{text-align:right;text-indent:0;margin-top:2em}
 .reference{font-size:10pt;color:#555;margin-top:3em}@media print{body{margin:0}}</style></head>
 <body><h1>${escapeHtml(subject)}</h1>
 ${html.join('\n')}

@@ -12,6 +12,7 @@ import { listObligations, type ObligationFilter } from '../services/obligations'
 import { resolveCampaign } from '../planner/resolve';
 import { loadPolicies } from '../planner/load';
 import { recordQuery } from '../workflows/api';
+import { documentNumberAllocator } from '../services/document-numbers';
 import { devServerEnv, fixturePolicies, fixturePoliciesDir, repo, tempDir, templatesDir, testCalendar, testDeps, testWorker, type TestDeps } from './support/temporal';
 
 const calendar = testCalendar(2026, 2032, ['2031-01-01']);
@@ -167,4 +168,13 @@ test('a closed obligation stays readable from the archive', async () => {
   const id = 'lantian:drill:2030:coal-boilers:130200';
   const archived = path.join(deps.archiveDir, `${id.replace(/[^A-Za-z0-9._-]/g, '_')}.json`);
   expect(JSON.parse(fs.readFileSync(archived, 'utf8'))).toMatchObject({ workflowId: id, status: 'met' });
+});
+
+test('document numbers: in sequence per office and year, and the same notice key always gets its own number back', async () => {
+  const allocate = documentNumberAllocator(async () => env.client, TQ);
+  expect(await allocate('测试大气办', 2031, 'a#escalation:1-urging')).toBe(1);
+  expect(await allocate('测试大气办', 2031, 'b#escalation:1-urging')).toBe(2);
+  expect(await allocate('测试大气办', 2031, 'a#escalation:1-urging')).toBe(1);
+  expect(await allocate('测试大气办', 2032, 'c#escalation:2-warning-letter')).toBe(1);
+  expect(await allocate('其他办', 2031, 'd#escalation:1-urging')).toBe(1);
 });

@@ -67,7 +67,7 @@ const recorded = new Map<string, WorkflowHandle>();
 async function start(r: PlanRow) {
   const h = await env.client.workflow.start(obligationWorkflow, { taskQueue: 'lantian-test', workflowId: `${r.workflowId}#t${++seq}`, args: [r.input] });
   const name = expect.getState().currentTestName!.split(' ').slice(0, 6).join('-').replace(/[^a-z0-9-]/gi, '').toLowerCase();
-  recorded.set(`v1-${name}-${r.obligationId}${r.period ? `-${r.period}` : ''}`, h);
+  recorded.set(`v2-${name}-${r.obligationId}${r.period ? `-${r.period}` : ''}`, h);
   return h;
 }
 
@@ -95,6 +95,8 @@ test('city ignores its deadline → urging, warning letter, public interview, ac
   // Period end 2031-03-31 + closeAfter P30D: closes when 2031-04-30 ends.
   expect(rec.timeline.at(-1)!.atLocal.slice(0, 16)).toBe('2031-05-01T00:00');
 
+  // Escalation letters are numbered in sequence for the office and year; reminders are not.
+  expect(rec.notices.map((n) => n.documentNumber)).toEqual([undefined, undefined, '测试大气办〔2031〕1号', '测试大气办〔2031〕2号', '测试大气办〔2031〕3号', '测试大气办〔2031〕4号']);
   const kinds = rec.notices.map((n) => n.kind);
   expect(kinds).toEqual(['reminder', 'reminder', 'urging', 'warning-letter', 'public-interview', 'accountability']);
   // The warning letter goes to the city government, copied to the leading-group office.

@@ -6,12 +6,18 @@ import { loadPolicies, type PolicySet } from '../planner/load';
 import { loadCalendar } from '../planner/calendar';
 import { outboxMailer, smtpMailer } from '../notices/mailer';
 import { dataPaths, type Env } from '../config/env';
+import { Client, Connection } from '@temporalio/client';
+import { documentNumberAllocator } from '../services/document-numbers';
 
 export const workflowsPath = path.join(__dirname, '..', 'workflows', 'index.ts');
 
-export function activityDeps(env: Env, policies: PolicySet = loadPolicies(env.LANTIAN_POLICIES_DIR)): ActivityDeps {
+export function activityDeps(env: Env, policies: PolicySet = loadPolicies(env.LANTIAN_POLICIES_DIR), address = env.TEMPORAL_ADDRESS): ActivityDeps {
   const data = dataPaths(env.LANTIAN_DATA_DIR);
+  let client: Promise<Client> | undefined;
+  const connect = () =>
+    (client ??= Connection.connect({ address }).then((connection) => new Client({ connection, namespace: env.TEMPORAL_NAMESPACE })));
   return {
+    documentNumbers: documentNumberAllocator(connect, env.LANTIAN_TASK_QUEUE),
     calendar: loadCalendar(),
     organisations: policies.organisations,
     templatesDir: policies.templatesDir,

@@ -1,1 +1,2 @@
 export { obligationWorkflow } from './obligation';
+export { documentNumbersWorkflow } from './document-numbers';

@@ -17,7 +17,7 @@ import {
 
 type Activities = ReturnType<typeof createActivities>;
 
-const { planSchedule, archiveObligation } = wf.proxyActivities<Activities>({
+const { planSchedule, archiveObligation, documentNumber } = wf.proxyActivities<Activities>({
   startToCloseTimeout: '1 minute',
   retry: { maximumInterval: '1 minute' },
 });
@@ -122,8 +122,15 @@ export async function obligationWorkflow(input: ObligationInput): Promise<Obliga
 
   async function notify(entry: ScheduleEntry) {
     try {
+      const key = noticeKey(o.workflowId, entry.key);
+      // Escalation letters carry a 文号; runs from before numbering replay without one.
+      const number =
+        entry.kind === 'escalation' && wf.patched('document-numbers')
+          ? await documentNumber({ office: input.office.abbreviation, year: Number(o.localTime(now()).slice(0, 4)), key })
+          : undefined;
       return await sendNotice({
-        key: noticeKey(o.workflowId, entry.key),
+        documentNumber: number,
+        key,
         workflowId: o.workflowId,
         entry,
         obligation: input,

@@ -50,6 +50,8 @@ export function registerNotice(program: Command) {
           daysOverdue,
           issuedAt: at,
           evidence: 0,
+          // The real number is allocated when the letter is sent; a preview must not consume one.
+          documentNumber: entry.kind === 'escalation' ? `${row.input.office.abbreviation}〔${today.slice(0, 4)}〕×号` : undefined,
         });
         const template = entry.step?.template ?? 'reminder';
         const notice = renderNotice(policies.templatesDir, template, context);

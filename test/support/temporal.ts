@@ -13,6 +13,7 @@ import { calendarFromData, type WorkingCalendar } from '../../planner/calendar';
 import { loadPolicies, type PolicySet } from '../../planner/load';
 import { outboxMailer, type Mailer } from '../../notices/mailer';
 import { bundleFile } from './global-setup';
+import { documentNumberAllocator } from '../../services/document-numbers';
 
 let runtimeInstalled = false;
 function quietRuntime() {
@@ -87,6 +88,9 @@ export function testDeps(calendar: WorkingCalendar, policies: PolicySet = fixtur
     archiveDir: path.join(dir, 'archive'),
     mailer: mailer ?? outboxMailer(path.join(dir, 'outbox')),
     mailFrom: 'Lantian <lantian@localhost>',
+    documentNumbers: async () => {
+      throw new Error('document numbers need a server: testWorker binds them to its environment');
+    },
   };
 }
 
@@ -95,7 +99,7 @@ export async function testWorker(env: TestWorkflowEnvironment, deps: ActivityDep
     connection: env.nativeConnection,
     taskQueue,
     workflowBundle: workflowBundle(),
-    activities: createActivities(deps),
+    activities: createActivities({ ...deps, documentNumbers: documentNumberAllocator(async () => env.client, taskQueue) }),
   });
 }
 
