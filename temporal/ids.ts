@@ -15,14 +15,6 @@ export function obligationWorkflowId(r: ObligationRef): string {
   return [PREFIX, r.campaignId, r.season, r.obligationId, r.assigneeCode, ...(r.period ? [r.period] : [])].join(':');
 }
 
-export function parseObligationWorkflowId(id: string): ObligationRef | undefined {
-  const parts = id.split(':');
-  if (parts[0] !== PREFIX || parts.length < 5 || parts.length > 6) return undefined;
-  const season = Number(parts[2]);
-  if (!Number.isInteger(season)) return undefined;
-  return { campaignId: parts[1], season, obligationId: parts[3], assigneeCode: parts[4], period: parts[5] };
-}
-
 /** Idempotency key of a notice: the workflow ID and the schedule entry, never the run ID. */
 export function noticeKey(workflowId: string, entryKey: string): string {
   return `${workflowId}#${entryKey}`;

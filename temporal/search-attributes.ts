@@ -25,9 +25,3 @@ export const allSearchAttributes = [
   LantianSeason,
   LantianDeadline,
 ];
-
-/** Name → CLI type for `temporal operator search-attribute create` and `--search-attribute`. */
-export function searchAttributeCliSpecs(): { name: string; type: string }[] {
-  const cli: Record<string, string> = { KEYWORD: 'Keyword', INT: 'Int', DATETIME: 'Datetime', TEXT: 'Text' };
-  return allSearchAttributes.map((k) => ({ name: k.name, type: cli[k.type] ?? k.type }));
-}
