@@ -111,3 +111,49 @@ describe('on the time-skipping server', () => {
     expect(attempts.filter((a) => a === 'nobody@ts.example.gov.cn')).toHaveLength(3);
   });
 });
+
+describe('mail server down for a while, on the time-skipping server', () => {
+  let env: TestWorkflowEnvironment;
+  afterEach(async () => env?.teardown());
+
+  test('notices wait with backoff, none is lost, and each arrives once, in order, when the server returns', async () => {
+    // A port with nothing listening: connections are refused until the server starts on it.
+    const probe = new SMTPServer({ authOptional: true, disabledCommands: ['STARTTLS'], logger: false });
+    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+    const downPort = (probe.server.address() as { port: number }).port;
+    await new Promise<void>((resolve) => probe.close(() => resolve()));
+
+    const calendar = testCalendar(2026, 2032, ['2031-01-01']);
+    const deps = testDeps(calendar, fixturePolicies(), smtpMailer(`smtp://127.0.0.1:${downPort}`, path.join(tempDir('ledger'), 'l')));
+    env = await timeSkippingEnv();
+    const worker = await testWorker(env, deps);
+    const row = resolveCampaign(fixturePolicies(), 'drill', calendar, 2030).find((r) => r.obligationId === 'coal-boilers' && r.assignee === '130100')!;
+    const got: string[] = [];
+    const late = new SMTPServer({
+      authOptional: true,
+      disabledCommands: ['STARTTLS'],
+      logger: false,
+      onData(stream, _s, cb) {
+        simpleParser(stream).then((m) => (got.push(`${m.headers.get('x-lantian-key')} ${m.subject}`), cb()), cb);
+      },
+    });
+    await worker.runUntil(async () => {
+      const h = await env.client.workflow.start(obligationWorkflow, { taskQueue: 'lantian-test', workflowId: row.workflowId, args: [row.input] });
+      // Both reminders (12-24, 12-30) fall due while the server is down.
+      const until = Date.parse('2030-12-31T12:00:00+08:00');
+      await env.sleep(until - (await env.currentTimeMs()));
+      expect((await h.query(recordQuery)).notices).toHaveLength(0);
+      await new Promise<void>((resolve) => late.listen(downPort, '127.0.0.1', resolve));
+      await env.sleep(2 * 3600_000);
+      const rec = await h.query(recordQuery);
+      expect(rec.timeline.filter((e) => e.type === 'reminder-sent')).toHaveLength(2);
+      await h.executeUpdate('waiveObligation', { args: [{ actor: { role: 'office', id: 't' }, reason: 'end of test' }] });
+    });
+    deps.mailer.close();
+    await new Promise<void>((resolve) => late.close(() => resolve()));
+    // Once each, in the order the workflow issued them: the 7-day reminder, then the 1-day one.
+    expect(got).toHaveLength(2);
+    expect(got[0]).toMatch(/#reminder:P7D@2030-12-31 【到期提醒】石家庄市/);
+    expect(got[1]).toMatch(/#reminder:P1D@2030-12-31 【到期提醒】石家庄市/);
+  });
+});

@@ -20,7 +20,8 @@ function quietRuntime() {
   if (runtimeInstalled) return;
   runtimeInstalled = true;
   try {
-    Runtime.install({ logger: new DefaultLogger('WARN') });
+    // ERROR: retried activity attempts (an SMTP outage test makes hundreds) would drown the report.
+    Runtime.install({ logger: new DefaultLogger('ERROR') });
   } catch {
     // already installed by another test file in this process
   }
