@@ -14,6 +14,7 @@ import { noticeContext, type NoticeRequest } from '../notices/context';
 import { addresseesFor } from '../notices/directory';
 import { PermanentDeliveryError, type Mailer } from '../notices/mailer';
 import { writeArchive } from '../storage/archive';
+import { writeLetter } from '../storage/letters';
 import type { DocumentNumberAllocator } from '../services/document-numbers';
 
 export interface ActivityDeps {
@@ -21,6 +22,7 @@ export interface ActivityDeps {
   organisations: Map<string, Organisation>;
   templatesDir: string;
   archiveDir: string;
+  lettersDir: string;
   mailer: Mailer;
   mailFrom: string;
   documentNumbers: DocumentNumberAllocator;
@@ -44,6 +46,7 @@ export function createActivities(deps: ActivityDeps) {
       const { to, cc } = addresseesFor(org, [...roles], req.obligation.office, escalation);
       try {
         const rendered = renderNotice(deps.templatesDir, template, noticeContext(req));
+        writeLetter(deps.lettersDir, { key: req.key, subject: rendered.subject, text: rendered.text, html: rendered.html, ...(req.documentNumber ? { documentNumber: req.documentNumber } : {}), storedAt: new Date().toISOString() });
         const d = await deps.mailer.deliver({ key: req.key, from: deps.mailFrom, to, cc, ...rendered });
         return {
           key: req.key,

@@ -101,7 +101,7 @@ async function simulationBench(set: PolicySet, campaignId: string) {
       connection: env.nativeConnection,
       taskQueue: 'sim',
       workflowBundle: workflowBundle(),
-      activities: createActivities({ calendar, organisations: set.organisations, templatesDir: set.templatesDir, archiveDir: path.join(dir, 'archive'), mailer: outboxMailer(path.join(dir, 'outbox')), mailFrom: 'sim@localhost', documentNumbers: documentNumberAllocator(async () => env.client, 'sim') }),
+      activities: createActivities({ calendar, organisations: set.organisations, templatesDir: set.templatesDir, archiveDir: path.join(dir, 'archive'), lettersDir: path.join(dir, 'letters'), mailer: outboxMailer(path.join(dir, 'outbox')), mailFrom: 'sim@localhost', documentNumbers: documentNumberAllocator(async () => env.client, 'sim') }),
     });
     const t0 = performance.now();
     await worker.runUntil(async () => {

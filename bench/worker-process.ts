@@ -21,6 +21,7 @@ async function main() {
     organisations: policies.organisations,
     templatesDir: policies.templatesDir,
     archiveDir: path.join(dir, 'archive'),
+    lettersDir: path.join(dir, 'letters'),
     mailer: outboxMailer(path.join(dir, 'outbox')),
     mailFrom: 'bench@localhost',
     documentNumbers: documentNumberAllocator(async () => new Client({ connection: await Connection.connect({ address }) }), taskQueue),

@@ -52,5 +52,6 @@ export const dataPaths = (dataDir: string) => ({
   evidence: path.join(dataDir, 'evidence'),
   outbox: path.join(dataDir, 'outbox'),
   archive: path.join(dataDir, 'archive'),
+  letters: path.join(dataDir, 'letters'),
   ledger: path.join(dataDir, 'ledger'),
 });

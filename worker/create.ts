@@ -22,6 +22,7 @@ export function activityDeps(env: Env, policies: PolicySet = loadPolicies(env.LA
     organisations: policies.organisations,
     templatesDir: policies.templatesDir,
     archiveDir: data.archive,
+    lettersDir: data.letters,
     mailer: env.SMTP_URL ? smtpMailer(env.SMTP_URL, data.ledger) : outboxMailer(data.outbox),
     mailFrom: env.LANTIAN_MAIL_FROM,
   };

@@ -87,6 +87,7 @@ export function testDeps(calendar: WorkingCalendar, policies: PolicySet = fixtur
     organisations: policies.organisations,
     templatesDir: policies.templatesDir,
     archiveDir: path.join(dir, 'archive'),
+    lettersDir: path.join(dir, 'letters'),
     mailer: mailer ?? outboxMailer(path.join(dir, 'outbox')),
     mailFrom: 'Lantian <lantian@localhost>',
     documentNumbers: async () => {
