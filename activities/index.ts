@@ -30,12 +30,17 @@ export interface ActivityDeps {
 
 
 export function createActivities(deps: ActivityDeps) {
+  // The registry returns the same number for the same notice key, so a retried send keeps it.
+  async function documentNumberOf(n: { office: string; year: number }, key: string): Promise<string> {
+    return `${n.office}〔${n.year}〕${await deps.documentNumbers(n.office, n.year, key)}号`;
+  }
   return {
     async planSchedule(input: ScheduleInput): Promise<Schedule> {
       return computeSchedule(input, deps.calendar);
     },
 
-    async sendNotice(req: NoticeRequest): Promise<NoticeRecord> {
+    async sendNotice(numbered: NoticeRequest): Promise<NoticeRecord> {
+      const req = numbered.numbering ? { ...numbered, documentNumber: await documentNumberOf(numbered.numbering, numbered.key) } : numbered;
       const escalation = req.entry.kind === 'escalation';
       const template = escalation ? req.entry.step!.template : 'reminder';
       const org = deps.organisations.get(req.obligation.assignee.code);
@@ -72,8 +77,7 @@ export function createActivities(deps: ActivityDeps) {
 
     /** 京津冀大气办〔2020〕12号: the next number of the office for that year, the same one on a retry. */
     async documentNumber(req: { office: string; year: number; key: string }): Promise<string> {
-      const n = await deps.documentNumbers(req.office, req.year, req.key);
-      return `${req.office}〔${req.year}〕${n}号`;
+      return documentNumberOf(req, req.key);
     },
 
     async archiveObligation(record: ObligationRecord): Promise<string> {

@@ -26,7 +26,7 @@ async function main() {
     mailFrom: 'bench@localhost',
     documentNumbers: documentNumberAllocator(async () => new Client({ connection: await Connection.connect({ address }) }), taskQueue),
   };
-  const worker = await createWorker({ connection, namespace: 'default', taskQueue, deps, maxCachedWorkflows: readEnv().LANTIAN_MAX_CACHED_WORKFLOWS });
+  const worker = await createWorker({ connection, namespace: 'default', taskQueue, deps, maxCachedWorkflows: readEnv().LANTIAN_MAX_CACHED_WORKFLOWS, workflowThreads: readEnv().LANTIAN_WORKFLOW_THREADS });
   process.on('SIGTERM', () => worker.shutdown());
   process.stdout.write('ready\n');
   await worker.run();

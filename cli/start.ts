@@ -70,7 +70,7 @@ async function main() {
 
     const connection = await NativeConnection.connect({ address });
     const deps = activityDeps(env, policies, address);
-    const worker = await createWorker({ connection, namespace: env.TEMPORAL_NAMESPACE, taskQueue: env.LANTIAN_TASK_QUEUE, deps, maxCachedWorkflows: env.LANTIAN_MAX_CACHED_WORKFLOWS });
+    const worker = await createWorker({ connection, namespace: env.TEMPORAL_NAMESPACE, taskQueue: env.LANTIAN_TASK_QUEUE, deps, maxCachedWorkflows: env.LANTIAN_MAX_CACHED_WORKFLOWS, workflowThreads: env.LANTIAN_WORKFLOW_THREADS });
 
     const season = seasonArgument() ?? currentSeason();
     const campaigns = [...policies.campaigns.values()].map((c) => {

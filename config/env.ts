@@ -32,6 +32,9 @@ export const envSchema = z.object({
    * evicted one replays its (short) history at its next timer, so a small cache bounds memory.
    */
   LANTIAN_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).default(250),
+  /** Threads running workflow code. The SDK's default is one; a deadline that falls for a
+   * thousand obligations at once keeps one thread busy while the main thread runs activities. */
+  LANTIAN_WORKFLOW_THREADS: z.coerce.number().int().min(1).default(2),
   LANTIAN_TEMPORAL_BIN: z.string().optional(),
   LANTIAN_TEMPORAL_TEST_SERVER_BIN: z.string().optional(),
 });

@@ -152,10 +152,7 @@ export const scheduleEntry = z.object({
 });
 export type ScheduleEntry = z.infer<typeof scheduleEntry>;
 
-export interface Schedule {
-  deadline: string;
-  deadlineLocal: string;
-  entries: ScheduleEntry[];
-}
+export const schedule = z.object({ deadline: z.string(), deadlineLocal: z.string(), entries: z.array(scheduleEntry) });
+export type Schedule = z.infer<typeof schedule>;
 
 export { contactRole };

@@ -18,6 +18,8 @@ export interface NoticeRequest {
   evidence: number;
   /** 文号 of an escalation letter; reminders have none. */
   documentNumber?: string;
+  /** Allocate the 文号 in this office's sequence for the year before rendering. */
+  numbering?: { office: string; year: number };
 }
 
 const stepLabels: Record<string, string> = {

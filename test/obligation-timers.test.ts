@@ -67,7 +67,7 @@ const recorded = new Map<string, WorkflowHandle>();
 async function start(r: PlanRow) {
   const h = await env.client.workflow.start(obligationWorkflow, { taskQueue: 'lantian-test', workflowId: `${r.workflowId}#t${++seq}`, args: [r.input] });
   const name = expect.getState().currentTestName!.split(' ').slice(0, 6).join('-').replace(/[^a-z0-9-]/gi, '').toLowerCase();
-  recorded.set(`v2-${name}-${r.obligationId}${r.period ? `-${r.period}` : ''}`, h);
+  recorded.set(`v3-${name}-${r.obligationId}${r.period ? `-${r.period}` : ''}`, h);
   return h;
 }
 

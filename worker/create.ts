@@ -36,6 +36,7 @@ export interface WorkerOptions {
   /** A pre-built bundle (tests build it once); otherwise workflows are bundled from source. */
   workflowBundle?: WorkflowBundle;
   maxCachedWorkflows?: number;
+  workflowThreads?: number;
 }
 
 export async function createWorker(o: WorkerOptions): Promise<Worker> {
@@ -47,6 +48,7 @@ export async function createWorker(o: WorkerOptions): Promise<Worker> {
     workflowBundle: o.workflowBundle ?? (await bundleWorkflows()),
     activities: createActivities(o.deps),
     ...(o.maxCachedWorkflows !== undefined ? { maxCachedWorkflows: o.maxCachedWorkflows } : {}),
+    ...(o.workflowThreads !== undefined ? { workflowThreadPoolSize: o.workflowThreads } : {}),
   });
 }
 

@@ -21,6 +21,10 @@ const { planSchedule, archiveObligation, documentNumber } = wf.proxyActivities<A
   startToCloseTimeout: '1 minute',
   retry: { maximumInterval: '1 minute' },
 });
+const { planSchedule: planLocally } = wf.proxyLocalActivities<Activities>({
+  startToCloseTimeout: '10 seconds',
+  retry: { maximumInterval: '1 minute' },
+});
 // Mail servers go down; keep trying with backoff for days rather than lose a notice.
 // Permanent refusals (unknown mailbox, broken template) are non-retryable where they are born.
 const { sendNotice } = wf.proxyActivities<Activities>({
@@ -69,13 +73,13 @@ export async function obligationWorkflow(input: ObligationInput): Promise<Obliga
     published = { status: o.status, level: o.level, deadline: o.deadline };
   }
 
-  o.setSchedule(await planSchedule({ ...input, dueDate: o.dueDate }), now(), true);
+  o.setSchedule(await plan(), now(), true);
   publish();
 
   const held = new Set<string>();
   while (!o.closed) {
     if (o.dueDateChanged) {
-      o.setSchedule(await planSchedule({ ...input, dueDate: o.dueDate }), now(), false);
+      o.setSchedule(await plan(), now(), false);
       publish();
       continue;
     }
@@ -103,6 +107,13 @@ export async function obligationWorkflow(input: ObligationInput): Promise<Obliga
   await archiveObligation(o.snapshot());
   return { status: o.status, level: o.level, dueDate: o.dueDate, closedAt: o.closedAt };
 
+  // Planning is a pure computation on the worker's calendar: a local activity spares the server a
+  // round trip per obligation. Runs from before plan through a regular activity on replay.
+  function plan() {
+    const args = { ...input, dueDate: o.dueDate };
+    return wf.patched('local-planning') ? planLocally(args) : planSchedule(args);
+  }
+
   async function fire(entry: ScheduleEntry): Promise<void> {
     switch (entry.kind) {
       case 'deadline':
@@ -123,12 +134,16 @@ export async function obligationWorkflow(input: ObligationInput): Promise<Obliga
   async function notify(entry: ScheduleEntry) {
     try {
       const key = noticeKey(o.workflowId, entry.key);
-      // Escalation letters carry a 文号; runs from before numbering replay without one.
+      const numbering = { office: input.office.abbreviation, year: Number(o.localTime(now()).slice(0, 4)) };
+      // Escalation letters carry a 文号, now allocated by sendNotice itself (one activity, not
+      // two); runs from before replay their separate documentNumber step, or none at all.
+      const numberedBySend = entry.kind === 'escalation' && wf.patched('numbered-by-send');
       const number =
-        entry.kind === 'escalation' && wf.patched('document-numbers')
-          ? await documentNumber({ office: input.office.abbreviation, year: Number(o.localTime(now()).slice(0, 4)), key })
+        entry.kind === 'escalation' && !numberedBySend && wf.patched('document-numbers')
+          ? await documentNumber({ ...numbering, key })
           : undefined;
       return await sendNotice({
+        ...(numberedBySend ? { numbering } : {}),
         documentNumber: number,
         key,
         workflowId: o.workflowId,
