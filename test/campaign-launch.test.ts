@@ -13,6 +13,7 @@ import { resolveCampaign } from '../planner/resolve';
 import { loadPolicies } from '../planner/load';
 import { recordQuery } from '../workflows/api';
 import { documentNumberAllocator } from '../services/document-numbers';
+import { documentNumbersWorkflowId } from '../workflows/document-numbers';
 import { devServerEnv, fixturePolicies, fixturePoliciesDir, repo, tempDir, templatesDir, testCalendar, testDeps, testWorker, type TestDeps } from './support/temporal';
 
 const calendar = testCalendar(2026, 2032, ['2031-01-01']);
@@ -177,4 +178,16 @@ test('document numbers: in sequence per office and year, and the same notice key
   expect(await allocate('测试大气办', 2031, 'a#escalation:1-urging')).toBe(1);
   expect(await allocate('测试大气办', 2032, 'c#escalation:2-warning-letter')).toBe(1);
   expect(await allocate('其他办', 2031, 'd#escalation:1-urging')).toBe(1);
+});
+
+test('document numbers: a burst of 300 letters at once gets 300 distinct numbers in a few batched Updates', async () => {
+  const allocate = documentNumberAllocator(async () => env.client, TQ);
+  const keys = Array.from({ length: 300 }, (_, i) => `burst-${i}#escalation:2-warning-letter`);
+  const numbers = await Promise.all([...keys, ...keys.slice(0, 50)].map((k) => allocate('突发大气办', 2031, k)));
+  expect(new Set(numbers.slice(0, 300)).size).toBe(300);
+  expect([...numbers.slice(0, 300)].sort((a, b) => a - b)).toEqual(keys.map((_, i) => i + 1));
+  expect(numbers.slice(300)).toEqual(numbers.slice(0, 50));
+  const history = await env.client.workflow.getHandle(documentNumbersWorkflowId('突发大气办', 2031)).fetchHistory();
+  const updates = history.events!.filter((e) => e.workflowExecutionUpdateAcceptedEventAttributes).length;
+  expect(updates).toBeLessThan(20);
 });

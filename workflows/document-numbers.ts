@@ -13,6 +13,9 @@ export interface DocumentNumberState {
 }
 
 export const allocateDocumentNumber = wf.defineUpdate<number, [{ key: string }]>('allocateDocumentNumber');
+/** Many notices at once: a deadline that falls for hundreds of obligations asks in batches, far
+ * below the server's limit of in-flight Updates per workflow (10) and Updates per run (2,000). */
+export const allocateDocumentNumbers = wf.defineUpdate<Record<string, number>, [{ keys: string[] }]>('allocateDocumentNumbers');
 export const documentNumbersQuery = wf.defineQuery<DocumentNumberState>('documentNumbers');
 
 const UPDATES_PER_RUN = 1000;
@@ -27,15 +30,33 @@ export async function documentNumbersWorkflow(state: DocumentNumberState): Promi
   let updates = 0;
   const snapshot = (): DocumentNumberState => ({ office: state.office, year: state.year, next, issued: Object.fromEntries(issued) });
 
+  const allocate = (key: string): number => {
+    const known = issued.get(key);
+    if (known !== undefined) return known;
+    issued.set(key, next);
+    return next++;
+  };
+
   wf.setHandler(documentNumbersQuery, snapshot);
+  wf.setHandler(
+    allocateDocumentNumbers,
+    ({ keys }) => {
+      updates++;
+      return Object.fromEntries(keys.map((k) => [k, allocate(k)]));
+    },
+    {
+      validator: (arg) => {
+        if (!Array.isArray(arg?.keys) || arg.keys.length === 0 || arg.keys.some((k: unknown) => typeof k !== 'string' || !k)) {
+          throw new Error('document numbers need a non-empty list of notice keys');
+        }
+      },
+    },
+  );
   wf.setHandler(
     allocateDocumentNumber,
     ({ key }) => {
       updates++;
-      const known = issued.get(key);
-      if (known !== undefined) return known;
-      issued.set(key, next);
-      return next++;
+      return allocate(key);
     },
     {
       validator: (arg) => {
