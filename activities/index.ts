@@ -3,7 +3,7 @@
 //   documentNumber    — the letter's 文号, in sequence per office and year
 //   sendNotice        — render the step's letter and deliver it once per (workflow, step)
 //   archiveObligation — keep the closed obligation's record beyond Temporal's retention
-import { ApplicationFailure } from '@temporalio/activity';
+import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { WorkingCalendar } from '../planner/calendar';
 import type { Organisation } from '../planner/schema';
 import { computeSchedule, type ScheduleInput } from '../planner/schedule';
@@ -29,10 +29,23 @@ export interface ActivityDeps {
 }
 
 
+function inActivity(): boolean {
+  try {
+    Context.current();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export function createActivities(deps: ActivityDeps) {
   // The registry returns the same number for the same notice key, so a retried send keeps it.
+  // A worker shutting down cancels its activities: stop waiting for the registry then, so Ctrl-C
+  // does not hang behind a burst of letters (the notice is retried after the restart).
   async function documentNumberOf(n: { office: string; year: number }, key: string): Promise<string> {
-    return `${n.office}〔${n.year}〕${await deps.documentNumbers(n.office, n.year, key)}号`;
+    const number = deps.documentNumbers(n.office, n.year, key);
+    const cancelled = inActivity() ? Context.current().cancelled : new Promise<never>(() => {});
+    return `${n.office}〔${n.year}〕${await Promise.race([number, cancelled])}号`;
   }
   return {
     async planSchedule(input: ScheduleInput): Promise<Schedule> {
