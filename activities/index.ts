@@ -16,6 +16,9 @@ import { PermanentDeliveryError, type Mailer } from '../notices/mailer';
 import { writeArchive } from '../storage/archive';
 import { writeLetter } from '../storage/letters';
 import type { DocumentNumberAllocator } from '../services/document-numbers';
+import type { PolicySet } from '../planner/load';
+import type { Client } from '@temporalio/client';
+import { createAssessmentActivities } from './assessment';
 
 export interface ActivityDeps {
   calendar: WorkingCalendar;
@@ -26,11 +29,17 @@ export interface ActivityDeps {
   mailer: Mailer;
   mailFrom: string;
   documentNumbers: DocumentNumberAllocator;
+  /** Assessment (activities/assessment.ts): the policies with their targets, and the air-quality store. */
+  policies?: PolicySet;
+  airQualityDir?: string;
+  /** For the share of overdue obligations through visibility; absent where there is none (time-skipping server). */
+  temporalClient?: () => Promise<Client>;
 }
 
 
 export function createActivities(deps: ActivityDeps) {
   return {
+    ...createAssessmentActivities(deps),
     async planSchedule(input: ScheduleInput): Promise<Schedule> {
       return computeSchedule(input, deps.calendar);
     },
