@@ -82,8 +82,9 @@ export async function assessmentWorkflow(input: AssessmentWorkflowInput): Promis
     record.pending = record.pending.filter((p) => p.id !== point.id);
     for (const a of results.filter((r) => r.act)) {
       try {
-        // Idempotency key from the workflow ID and the step: a retry or a replay sends nothing twice.
-        const key = `${workflowId}:${point.id}:${a.code}`;
+        // Idempotency key from the season workflow's ID and the step (point, city), never the run ID:
+        // a retry, a replay or an office's one-off run of the same point sends nothing twice.
+        const key = `${assessmentWorkflowId(input.campaignId, input.season)}:${point.id}:${a.code}`;
         rec.acts.push(await issueAssessmentAct({ key, campaignId: input.campaignId, season: input.season, pointId: point.id, assessment: a, issuedAt: Date.now() }));
       } catch (err) {
         const cause = err instanceof wf.ActivityFailure && err.cause ? err.cause.message : String(err);
