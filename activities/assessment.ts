@@ -18,7 +18,7 @@ import { writeTimelineAct, type TimelineAct } from '../assessment/timeline';
 import type { CityAssessment } from '../assessment/compute';
 import type { NoticeRecord } from '../model/obligation';
 import type { Client } from '@temporalio/client';
-import type { PaceSettings } from '../assessment/pace';
+import { paceCheckTimes, type PaceSettings } from '../assessment/pace';
 
 export interface AssessmentRequest {
   campaignId: string;
@@ -47,7 +47,8 @@ export interface PaceWarningRequest {
   issuedAt: number;
 }
 
-const DEFAULT_PACE: PaceSettings = { yellowBehind: 0.1, redBehind: 0.25, checks: [0.5, 0.75] };
+/** A campaign without policies/targets/<campaign>.yaml checks no pace (colours are still shown). */
+const DEFAULT_PACE: PaceSettings = { yellowBehind: 0.1, redBehind: 0.25, checks: [] };
 
 export function createAssessmentActivities(deps: ActivityDeps) {
   const need = () => {
@@ -121,6 +122,19 @@ export function createAssessmentActivities(deps: ActivityDeps) {
 
     async paceSettings(req: { campaignId: string }): Promise<PaceSettings> {
       return deps.policies?.targets.get(req.campaignId)?.pace ?? DEFAULT_PACE;
+    },
+
+    /** When to check pace: the campaign's shares of launch → deadline, at the sending time on a working day (the one before, if it falls on a day off). */
+    async planPaceChecks(req: { checks: number[]; launchedAt: number; deadline: number; timezone: string; sending: { at: string; workingDaysOnly: boolean } }): Promise<number[]> {
+      const [h, m] = req.sending.at.split(':').map(Number);
+      const out = new Set<number>();
+      for (const raw of paceCheckTimes(req.launchedAt, req.deadline, req.checks)) {
+        let date = DateTime.fromMillis(raw, { zone: req.timezone }).toISODate()!;
+        if (req.sending.workingDaysOnly) date = deps.calendar.previousWorkingDay(date);
+        const t = DateTime.fromISO(date, { zone: req.timezone }).set({ hour: h, minute: m, second: 0, millisecond: 0 }).toMillis();
+        if (t > req.launchedAt && t < req.deadline) out.add(t);
+      }
+      return [...out].sort((a, b) => a - b);
     },
 
     async sendPaceWarning(req: PaceWarningRequest): Promise<NoticeRecord> {
