@@ -4,6 +4,7 @@ import { parseSeason } from './policy';
 import { dataPaths } from '../../config/env';
 import { listObligations, obligationRecord, extend, waive, submitEvidenceFile, review } from '../../services/obligations';
 import type { Actor, ObligationRecord } from '../../model/obligation';
+import { paceForRecord, paceOfObligations } from '../../assessment/pace-service';
 
 const office = (): Actor => ({ role: 'office', id: process.env.LANTIAN_USER ?? process.env.USER ?? 'office' });
 
@@ -56,9 +57,20 @@ export function registerObligation(program: Command) {
     .option('--province <code>')
     .option('--status <status>', 'open | submitted | overdue | met | met-late | waived | unmet')
     .option('--level <n>', 'escalation level reached, at least', parseLevel)
+    .option('--pace', 'also the pace colour of quantitative obligations (green / yellow / red; reads each record)')
     .option('--json', 'machine-readable output')
     .action(
-      action(async (ctx, opts: { json?: boolean; campaign?: string; season?: number; obligation?: string; assignee?: string; province?: string; status?: string; level?: number }) => {
+      action(async (ctx, opts: { json?: boolean; pace?: boolean; campaign?: string; season?: number; obligation?: string; assignee?: string; province?: string; status?: string; level?: number }) => {
+        if (opts.pace) {
+          const paced = await paceOfObligations(await ctx.client(), ctx.policies(), dataPaths(ctx.env.LANTIAN_DATA_DIR).archive, opts, Date.now());
+          print(opts.json ?? false, paced, () =>
+            paced
+              .map((p) => `${p.pace.colour.padEnd(6)} ${String(p.pace.reported).padStart(8)} / ${p.pace.target} (expected ${Math.round(p.pace.expected * 100) / 100})  ${p.workflowId}`)
+              .concat(`${paced.length} quantitative obligations`)
+              .join('\n'),
+          );
+          return;
+        }
         const rows = await listObligations(await ctx.client(), opts);
         print(opts.json ?? false, rows, () =>
           rows
@@ -79,7 +91,10 @@ export function registerObligation(program: Command) {
         const r = await obligationRecord(await ctx.client(), dataPaths(ctx.env.LANTIAN_DATA_DIR).archive, id).catch((e) => {
           throw explain(e, id);
         });
-        print(opts.json ?? false, r, () => timelineText(r));
+        const pace = paceForRecord(ctx.policies(), r, Date.now());
+        print(opts.json ?? false, pace ? { ...r, pace } : r, () =>
+          timelineText(r) + (pace ? `\n\npace (序时进度): ${pace.colour} — ${pace.reported} reported of ${pace.target}, ${Math.round(pace.expected * 100) / 100} expected by now` : ''),
+        );
       }),
     );
 
