@@ -46,8 +46,8 @@ export interface CityAssessment {
   target?: ResolvedTarget;
   overdueShare: number | null;
   falsified?: FalsifiedMark;
-  verdict: 'pass' | 'fail' | 'no-data';
-  /** 合格 / 不合格 / 无数据 */
+  verdict: 'pass' | 'fail' | 'no-data' | 'bulletin';
+  /** 合格 / 不合格 / 无数据 / 通报 (a bulletin without a target only ranks) */
   verdictCn: string;
   /** Every criterion missed (the ones this assessment acts on are in `act.reasons`). */
   reasons: Reason[];
@@ -108,7 +108,7 @@ export function assessPoint(input: AssessInput): CityAssessment[] {
   for (const region of t.regions) {
     for (const code of region.members) {
       const figures = windowFigures(input.observed[code], dates, heavyAbove, offAbove);
-      const target = targetFor(t, code, point.target);
+      const target = point.target ? targetFor(t, code, point.target) : undefined;
       const yoy = t.basis === 'year-on-year' || target?.pm25ChangePctMax !== undefined || target?.heavyDaysChangeMax !== undefined;
       const baseline = yoy ? windowFigures(input.baseline?.[code], baseDates, heavyAbove, offAbove) : undefined;
       const falsified = input.falsified?.[code];
@@ -138,10 +138,11 @@ export function assessPoint(input: AssessInput): CityAssessment[] {
       // Falsified data voids the assessment whatever the figures (“考核结果直接认定为不合格”).
       if (falsified) r.verdict = 'fail';
       else if (noData) r.verdict = 'no-data';
+      else if (!point.target) r.verdict = 'bulletin';
       else if (r.reasons.some((x) => x.kind === 'pm25' || x.kind === 'heavy-days')) r.verdict = 'fail';
-      r.verdictCn = { pass: '合格', fail: '不合格', 'no-data': '无数据' }[r.verdict];
+      r.verdictCn = { pass: '合格', fail: '不合格', 'no-data': '无数据', bulletin: '通报' }[r.verdict];
       const acting = r.reasons.filter((x) => point.triggers.includes(x.kind));
-      if (acting.length) {
+      if (acting.length && point.act) {
         r.act = { kind: point.act, reasons: acting, clause: point.clause, regionalEiaRestriction: point.regionalEiaRestriction };
       }
       results.push(r);

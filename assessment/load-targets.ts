@@ -63,9 +63,13 @@ export function loadTargets(
       if (a.window.start < c.period.start || a.window.end > c.period.end) {
         at(['assessments', i, 'window'], `${a.window.start}..${a.window.end} is outside the campaign period ${c.period.start}..${c.period.end}`);
       }
-      t.regions.forEach((r) => {
-        if (!r.targets[a.target] && !t.sixTier?.tier1[a.target]) at(['assessments', i, 'target'], `region ${r.id} has no target ${a.target}`);
-      });
+      const key = a.target;
+      if (key) {
+        t.regions.forEach((r) => {
+          if (!r.targets[key] && !t.sixTier?.tier1[key]) at(['assessments', i, 'target'], `region ${r.id} has no target ${key}`);
+        });
+      }
+      if (a.act && !a.triggers.length) at(['assessments', i, 'triggers'], `an assessment with an act (${a.act}) needs its triggers`);
     });
     if (t.pace.redBehind < t.pace.yellowBehind) at(['pace', 'redBehind'], `${t.pace.redBehind} is below yellowBehind ${t.pace.yellowBehind}`);
     out.set(t.campaign, t);

@@ -37,13 +37,13 @@ export const assessmentPoint = z.strictObject({
   title: z.string().min(1),
   /** Days whose figures count (base season dates; shifted with --season). */
   window: z.strictObject({ start: localDate, end: localDate }),
-  /** Which target key of the regions/cities applies. */
-  target: z.string().min(1),
+  /** Which target key of the regions/cities applies (a bulletin without one only ranks). */
+  target: z.string().min(1).optional(),
   /** When the assessment is made, counted from the window end; rolled to a working day, at the sending time. */
   after: isoDateDuration,
-  /** The act a failed verdict triggers, and which reasons count here (the text names them). */
-  act: actKind,
-  triggers: z.array(reasonKind).min(1),
+  /** The act a failed verdict triggers, and which reasons count here (the text names them); none for a bulletin. */
+  act: actKind.optional(),
+  triggers: z.array(reasonKind).default([]),
   regionalEiaRestriction: z.boolean().default(false),
   clause: z.strictObject({ section: z.string().min(1), item: z.string().optional(), text: z.string().min(1) }),
 });

@@ -189,7 +189,7 @@ describe('targets files are policy: errors with file:line path: reason', () => {
     const issues2 = withTargets(good.replace('members: ["140700"', 'members: ["999999"').replace('window: { start: 2020-10-01, end: 2020-12-31 }', 'window: { start: 2020-09-01, end: 2020-12-31 }'));
     expect(issues2).toEqual([
       `jjj-fenwei-2020-2021.yaml:${line('members: ["140700"')} regions[1].members[0]: 999999 is not a known organisation`,
-      `jjj-fenwei-2020-2021.yaml:${line('window: { start: 2020-10-01, end: 2020-12-31 }')} assessments[0].window: 2020-09-01..2020-12-31 is outside the campaign period 2020-10-01..2021-03-31`,
+      `jjj-fenwei-2020-2021.yaml:${line('window: { start: 2020-10-01, end: 2020-12-31 }')} assessments[6].window: 2020-09-01..2020-12-31 is outside the campaign period 2020-10-01..2021-03-31`,
     ]);
   });
   test('an assessment letter template with a misspelt variable is a load error', () => {

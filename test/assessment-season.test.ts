@@ -113,7 +113,20 @@ test('2020–21 plan: on target → nothing; Oct–Dec stage missed → warning 
 
   // The city's timeline: from the workflow's query and from the durable store.
   const xian = await h.query(cityAssessmentQuery, '610100');
-  expect(xian.points.map((p) => `${p.id} ${p.verdictCn} ${p.act?.act ?? '-'}`)).toEqual(['stage-1 合格 -', 'stage-2 不合格 warning-letter', 'final 不合格 public-interview']);
+  expect(xian.points.map((p) => `${p.id} ${p.verdictCn} ${p.act?.act ?? '-'}`)).toEqual([
+    'bulletin-2020-10 通报 -',
+    'bulletin-2020-11 通报 -',
+    'bulletin-2020-12 通报 -',
+    'stage-1 合格 -',
+    'bulletin-2021-01 通报 -',
+    'bulletin-2021-02 通报 -',
+    'bulletin-2021-03 通报 -',
+    'stage-2 不合格 warning-letter',
+    'final 不合格 public-interview',
+  ]);
+  // The monthly bulletin ranks by mean PM2.5 (no act this year): 石家庄 50 < 唐山 60 < 西安 95 in January.
+  const january = record.points.find((p) => p.id === 'bulletin-2021-01')!;
+  expect(january.results.filter((r) => r.rank).sort((a, b) => a.rank! - b.rank!).map((r) => r.code)).toEqual(['130100', '130200', '610100']);
   expect(readTimeline(deps.airQualityDir, S, SEASON, '610100').map((a) => a.act)).toEqual(['warning-letter', 'public-interview']);
 });
 

@@ -96,6 +96,15 @@ function resultText(r: CityAssessment): string {
   return `${r.code.padEnd(8)} ${r.name.padEnd(8, '　')} PM2.5 ${String(f.pm25Mean ?? '—').padStart(5)}${change} heavy ${String(f.heavyDays).padStart(3)}d  ${r.verdictCn}${r.falsified ? '（数据造假）' : ''} ${act}`;
 }
 
+/** The bulletin as CSV, best first; cities without data last. */
+export function bulletinCsv(results: CityAssessment[]): string {
+  const rows = [...results].sort((a, b) => (a.rank ?? Infinity) - (b.rank ?? Infinity) || a.code.localeCompare(b.code));
+  const cell = (v: unknown) => (v === undefined || v === null ? '' : String(v));
+  return ['rank,code,name,days,pm25,pm25_change_pct,heavy_days,verdict,act']
+    .concat(rows.map((r) => [r.rank, r.code, r.name, r.figures.days, r.figures.pm25Mean, r.pm25ChangePct, r.figures.heavyDays, r.verdictCn, r.act?.kind].map(cell).join(',')))
+    .join('\n') + '\n';
+}
+
 async function tryClient(ctx: Ctx): Promise<Client | undefined> {
   try {
     return await ctx.client();
@@ -117,7 +126,7 @@ export function registerAssessment(program: Command) {
       action(async (ctx, id: string, opts: { season?: number; json?: boolean }) => {
         const { campaign, targets } = refusing(() => campaignTargets(ctx.policies(), id));
         const plan = planAssessments(campaign, targets, opts.season ?? campaign.season, ctx.calendar());
-        print(opts.json ?? false, plan, () => plan.map((p) => `${p.atLocal.slice(0, 16)}  ${p.point.id.padEnd(16)} ${p.point.window.start}..${p.point.window.end}  → ${p.point.act}`).join('\n'));
+        print(opts.json ?? false, plan, () => plan.map((p) => `${p.atLocal.slice(0, 16)}  ${p.point.id.padEnd(16)} ${p.point.window.start}..${p.point.window.end}  → ${p.point.act ?? 'bulletin (ranking, no act)'}`).join('\n'));
       }),
     );
 
@@ -129,9 +138,10 @@ export function registerAssessment(program: Command) {
     .option('--season <year>', 'season', parseSeason)
     .option('--dry-run', 'issue nothing')
     .option('--yes', 'issue without asking for confirmation')
+    .option('--csv', 'with --dry-run: the bulletin as CSV, ranked by improvement')
     .option('--json', 'machine-readable output')
     .action(
-      action(async (ctx, id: string, opts: { stage: string; season?: number; dryRun?: boolean; yes?: boolean; json?: boolean }) => {
+      action(async (ctx, id: string, opts: { stage: string; season?: number; dryRun?: boolean; yes?: boolean; csv?: boolean; json?: boolean }) => {
         const policies = ctx.policies();
         const { campaign, targets } = refusing(() => campaignTargets(policies, id));
         const season = opts.season ?? campaign.season;
@@ -141,6 +151,10 @@ export function registerAssessment(program: Command) {
         const run = refusing(() => runPoint({ policies, calendar: ctx.calendar(), dir: airQualityDir(dataPaths(ctx.env.LANTIAN_DATA_DIR).root), campaignId: id, season, pointId: opts.stage, overdueShares: shares }));
         const acts = run.results.filter((r) => r.act);
         const out = { campaignId: id, season, point: run.planned.point.id, assessedOn: run.planned.date, dryRun: !!opts.dryRun, results: run.results.map((r) => ({ ...r, figureLines: figureLines(r) })) };
+        if (opts.dryRun && opts.csv) {
+          process.stdout.write(bulletinCsv(run.results));
+          return;
+        }
         if (opts.dryRun || opts.json) {
           print(opts.json ?? false, out, () => [`${id} ${season} ${run.planned.point.title} (${run.planned.point.window.start}..${run.planned.point.window.end}), dry run: nothing issued`, ...run.results.map(resultText), `${acts.length} act(s) would be issued`].join('\n'));
           if (opts.dryRun) return;
