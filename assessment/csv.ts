@@ -33,6 +33,10 @@ export class CsvRefused extends Error {
 export interface CsvRules {
   /** Codes that may appear (the campaign's assessed cities). */
   codes: Set<string>;
+  /** How the allowed codes are described in a refusal. */
+  codesAre?: string;
+  /** How the allowed dates are described in a refusal. */
+  datesAre?: string;
   /** Inclusive local dates the figures must fall in. */
   from: string;
   to: string;
@@ -76,8 +80,8 @@ export function parseDailyCsv(file: string, text: string, rules: CsvRules): Dail
     const [date, code, pm25s, aqis] = cells;
     const before = problems.length;
     if (!DATE.test(date) || !realDate(date)) at('date', `${JSON.stringify(date)} is not a date YYYY-MM-DD`);
-    else if (date < rules.from || date > rules.to) at('date', `${date} is outside the campaign period ${rules.from}..${rules.to}`);
-    if (!rules.codes.has(code)) at('code', `unknown code ${JSON.stringify(code)} (not a city assessed in this campaign)`);
+    else if (date < rules.from || date > rules.to) at('date', `${date} is outside ${rules.datesAre ?? 'the campaign period'} ${rules.from}..${rules.to}`);
+    if (!rules.codes.has(code)) at('code', `unknown code ${JSON.stringify(code)} (${rules.codesAre ?? 'not a city assessed in this campaign'})`);
     const num = (s: string, column: string, integer: boolean): number => {
       if (!NUMBER.test(s)) {
         at(column, `${JSON.stringify(s)} is not a number`);

@@ -71,6 +71,9 @@ export function loadTargets(
       }
       if (a.act && !a.triggers.length) at(['assessments', i, 'triggers'], `an assessment with an act (${a.act}) needs its triggers`);
     });
+    t.dataReports.forEach((id, i) => {
+      if (!c.obligations.some((o) => o.id === id)) at(['dataReports', i], `obligation ${id} is not defined in ${c.id}`);
+    });
     if (t.pace.redBehind < t.pace.yellowBehind) at(['pace', 'redBehind'], `${t.pace.redBehind} is below yellowBehind ${t.pace.yellowBehind}`);
     out.set(t.campaign, t);
   }

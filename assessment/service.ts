@@ -119,3 +119,47 @@ export async function overdueSharesFromVisibility(client: Client, campaignId: st
   }
   return out;
 }
+
+/** The parts of an obligation workflow ID: lantian:<campaign>:<season>:<obligation>:<assignee>[:<period>]. */
+function parseWorkflowId(id: string) {
+  const [prefix, campaignId, season, obligationId, assignee, period] = id.split(':');
+  if (prefix !== 'lantian' || !campaignId || !obligationId || !assignee) return undefined;
+  return { campaignId, season: Number(season), obligationId, assignee, period };
+}
+
+export interface PreparedReport {
+  rows: number;
+  /** Store the figures (after the evidence was received). */
+  apply(): ImportResult;
+}
+
+/**
+ * Evidence of a data-report obligation (policies/targets dataReports) is a daily-figures CSV for
+ * the reporting province's cities and the month it covers: validated whole before the upload, and
+ * imported once the obligation has received it. Undefined for every other obligation.
+ */
+export function prepareReportCsv(set: PolicySet, dir: string, workflowId: string, file: string, by: string): PreparedReport | undefined {
+  const ref = parseWorkflowId(workflowId);
+  if (!ref) return undefined;
+  const targets = set.targets.get(ref.campaignId);
+  if (!targets?.dataReports.includes(ref.obligationId)) return undefined;
+  const campaign = getCampaign(set, ref.campaignId);
+  const units = assessedUnits(targets).filter((code) => code === ref.assignee || set.organisations.get(code)?.parent === ref.assignee);
+  if (!ref.period || !/^\d{4}-\d{2}$/.test(ref.period)) throw new AssessmentRefused(`${workflowId}: a data report needs a monthly period`);
+  const from = `${ref.period}-01`;
+  const to = datesOfMonth(ref.period).at(-1)!;
+  const bytes = fs.readFileSync(file);
+  const rows = parseDailyCsv(file, bytes.toString('utf8'), { codes: new Set(units), from, to, codesAre: `not a city of ${ref.assignee} assessed in this campaign`, datesAre: 'the month this report covers' });
+  const period = seasonPeriod(campaign, ref.season);
+  const inSeason = rows.filter((r) => r.date >= period.start && r.date <= period.end);
+  const req = { campaignId: ref.campaignId, season: ref.season, kind: 'observed' as const, rows: inSeason, source: `${workflowId} ${file}`, sha256: crypto.createHash('sha256').update(bytes).digest('hex'), by };
+  // Conflicting figures are refused now, before the evidence is received.
+  importSeries(dir, { ...req, dryRun: true });
+  return { rows: rows.length, apply: () => importSeries(dir, req) };
+}
+
+function datesOfMonth(month: string): string[] {
+  const [y, m] = month.split('-').map(Number);
+  const last = new Date(Date.UTC(y, m, 0)).getUTCDate();
+  return Array.from({ length: last }, (_, i) => `${month}-${String(i + 1).padStart(2, '0')}`);
+}

@@ -79,6 +79,8 @@ export interface ImportRequest {
   sha256: string;
   by: string;
   replace?: { reason: string };
+  /** Check only (conflicts refused as usual), write nothing. */
+  dryRun?: boolean;
 }
 
 export interface ImportResult {
@@ -121,7 +123,7 @@ export function importSeries(dir: string, req: ImportRequest): ImportResult {
   }
   if (req.replace && !req.replace.reason.trim()) throw new ImportRefused('--replace needs a --reason');
   const noop = added === 0 && replaced.length === 0;
-  if (!noop) {
+  if (!noop && !req.dryRun) {
     const entry: ImportLogEntry = { at: new Date().toISOString(), by: req.by, source: req.source, sha256: req.sha256, added, unchanged, replaced, ...(replaced.length ? { reason: req.replace!.reason } : {}) };
     writeAtomic(file, { ...current, days, log: [...current.log, entry] } satisfies SeriesFile);
   }

@@ -81,6 +81,8 @@ export const targetsFile = z.strictObject({
     .optional(),
   cities: z.record(orgCode, z.record(z.string(), target)).default({}),
   assessments: z.array(assessmentPoint).min(1),
+  /** Obligations whose evidence is a daily-figures CSV (the provinces' monthly report): parsed, validated and imported on upload. */
+  dataReports: z.array(z.string().min(1)).default([]),
   /** Pace (序时进度) of quantitative obligations. */
   pace: z
     .strictObject({

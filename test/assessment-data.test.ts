@@ -9,7 +9,7 @@ import { parseDailyCsv, CsvRefused } from '../assessment/csv';
 import { importSeries, readSeries, ImportRefused } from '../assessment/store';
 import { assessPoint, datesBetween, type Series } from '../assessment/compute';
 import { targetFor, type CampaignTargets } from '../assessment/targets';
-import { importCsv } from '../assessment/service';
+import { importCsv, prepareReportCsv } from '../assessment/service';
 import { repo, tempDir } from './support/temporal';
 
 const policies = loadPolicies(path.join(repo, 'policies'));
@@ -46,6 +46,30 @@ describe('CSV refusals name line, column and reason; the file is refused whole',
 
   test('every problem of a file is listed, not only the first', () => {
     expect(refusal('date,code,pm25,aqi\n2020-10-01,x,1,1\n2020-10-01,130100,-1,1\n')).toHaveLength(2);
+  });
+});
+
+describe("the provinces' monthly data report: its evidence CSV is validated on upload and its figures imported", () => {
+  const wf = 'lantian:jjj-2019-2020:2019:monthly-county-aq-data:130000:2019-11';
+  const write = (text: string) => {
+    const file = path.join(tempDir('report'), 'report.csv');
+    fs.writeFileSync(file, text);
+    return file;
+  };
+  test('Hebei reports November for its cities; another province\'s city or another month is refused', () => {
+    const dir = tempDir('aq');
+    const good = write('date,code,pm25,aqi\n2019-11-01,130100,80,150\n2019-11-01,xiongan,60,120\n');
+    const prepared = prepareReportCsv(policies, dir, wf, good, 'hebei')!;
+    expect(readSeries(dir, 'jjj-2019-2020', 2019, 'observed').days).toEqual({}); // nothing until the evidence is received
+    expect(prepared.apply()).toMatchObject({ added: 2 });
+    expect(readSeries(dir, 'jjj-2019-2020', 2019, 'observed').days['130100']).toEqual({ '2019-11-01': [80, 150] });
+    const other = write('date,code,pm25,aqi\n2019-11-01,140100,80,150\n2019-12-01,130100,80,150\n');
+    expect(() => prepareReportCsv(policies, dir, wf, other, 'hebei')).toThrow(
+      /report\.csv:2 code: unknown code "140100" \(not a city of 130000 assessed in this campaign\)\n.*report\.csv:3 date: 2019-12-01 is outside the month this report covers 2019-11-01..2019-11-30/,
+    );
+    const changed = write('date,code,pm25,aqi\n2019-11-01,130100,81,150\n');
+    expect(() => prepareReportCsv(policies, dir, wf, changed, 'hebei')).toThrow(/already stored with different figures/);
+    expect(prepareReportCsv(policies, dir, 'lantian:jjj-2019-2020:2019:steel-capacity-cut:130000', good, 'hebei')).toBeUndefined();
   });
 });
 

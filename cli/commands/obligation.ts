@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import { InvalidArgumentError, type Command } from 'commander';
 import { action, explain, explainChange, print, Refusal } from '../context';
 import { parseSeason } from './policy';
@@ -5,6 +6,9 @@ import { dataPaths } from '../../config/env';
 import { listObligations, obligationRecord, extend, waive, submitEvidenceFile, review } from '../../services/obligations';
 import type { Actor, ObligationRecord } from '../../model/obligation';
 import { paceForRecord, paceOfObligations } from '../../assessment/pace-service';
+import { prepareReportCsv } from '../../assessment/service';
+import { airQualityDir } from '../../assessment/store';
+import { CsvRefused } from '../../assessment/csv';
 
 const office = (): Actor => ({ role: 'office', id: process.env.LANTIAN_USER ?? process.env.USER ?? 'office' });
 
@@ -147,6 +151,14 @@ export function registerEvidence(program: Command) {
     .action(
       action(async (ctx, id: string, file: string, opts: { as: string; note?: string; quantity?: number; json?: boolean }) => {
         const actor: Actor = { role: 'assignee', id: process.env.LANTIAN_USER ?? opts.as, org: opts.as };
+        // A data report's CSV is checked whole before it is sent, and its figures stored once received.
+        const report = (() => {
+          try {
+            return fs.existsSync(file) ? prepareReportCsv(ctx.policies(), airQualityDir(dataPaths(ctx.env.LANTIAN_DATA_DIR).root), id, file, actor.id) : undefined;
+          } catch (e) {
+            throw e instanceof CsvRefused || (e as Error).name === 'ImportRefused' || (e as Error).name === 'AssessmentRefused' ? new Refusal((e as Error).message) : e;
+          }
+        })();
         const client = await ctx.client();
         const receipt = await submitEvidenceFile(client, dataPaths(ctx.env.LANTIAN_DATA_DIR).evidence, id, file, actor, {
           note: opts.note,
@@ -155,7 +167,9 @@ export function registerEvidence(program: Command) {
           if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new Refusal(`cannot read ${file}: no such file`);
           throw await explainChange(client, e, id);
         });
-        print(opts.json ?? false, receipt, () =>
+        const imported = report?.apply();
+        print(opts.json ?? false, imported ? { ...receipt, imported } : receipt, () =>
+          (imported ? `daily figures: ${imported.added} added, ${imported.unchanged} unchanged\n` : '') +
           `receipt ${receipt.evidenceId} for ${id}\n  sha256 ${receipt.sha256}\n  size ${receipt.size} bytes\n  received ${receipt.receivedAtLocal}\n  state ${receipt.state}`,
         );
       }),
