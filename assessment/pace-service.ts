@@ -28,7 +28,7 @@ export async function paceOfObligations(client: Client, policies: PolicySet, arc
   const rows = await listObligations(client, filter);
   const out: { workflowId: string; assignee: string; pace: Pace }[] = [];
   for (const row of rows) {
-    const r = await obligationRecord(client, archiveDir, row.workflowId).catch(() => undefined);
+    const r = await obligationRecord(client, archiveDir, row.workflowId);
     const pace = r && paceForRecord(policies, r, now);
     if (r && pace) out.push({ workflowId: row.workflowId, assignee: r.input.assignee.code, pace });
   }

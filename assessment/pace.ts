@@ -72,7 +72,8 @@ export function paceOfRecord(
   const q = r.input.quantity;
   if (!q || q.comparison !== 'at-least') return undefined;
   const launched = r.timeline.find((e) => e.type === 'launched');
-  if (!launched) return undefined;
+  // Not yet planned (the first activity has not returned): no deadline to measure against.
+  if (!launched || !r.deadline) return undefined;
   const at = r.closedAt ? Math.min(now, Date.parse(r.closedAt)) : now;
   const pace = paceOf({ target: q.value, reported: reportedToDate(r.evidence), launchedAt: Date.parse(launched.at), deadline: Date.parse(r.deadline), now: at, settings });
   // Met obligations are green whatever the clock says; waived ones are not behind anybody.
