@@ -14,6 +14,7 @@ import { CsvRefused } from '../../assessment/csv';
 import { airQualityDir, ImportRefused, markFalsified } from '../../assessment/store';
 import { assessedUnits } from '../../assessment/targets';
 import { planAssessments } from '../../assessment/plan';
+import { localIso } from '../../planner/schedule';
 import { readTimeline } from '../../assessment/timeline';
 import { figureLines } from '../../assessment/letters';
 import { actLabels } from '../../assessment/letters';
@@ -172,7 +173,8 @@ export function registerAssessment(program: Command) {
         // The acts go out through the same workflow and activities as the season's schedule, with the
         // same idempotency keys, so issuing a point twice (or here and on schedule) sends each act once.
         const workflowId = `${assessmentWorkflowId(id, season)}:run:${opts.stage}`;
-        const point = { id: run.planned.point.id, kind: run.planned.point.kind, title: run.planned.point.title, at: new Date().toISOString(), atLocal: new Date().toISOString() };
+        const nowIso = new Date().toISOString();
+        const point = { id: run.planned.point.id, kind: run.planned.point.kind, title: run.planned.point.title, at: nowIso, atLocal: localIso(nowIso, campaign.timezone) };
         const handle = await client.workflow
           .start(assessmentWorkflow, { workflowId, taskQueue: ctx.env.LANTIAN_TASK_QUEUE, args: [{ campaignId: id, season, points: [point] }] })
           .catch((e) => {
