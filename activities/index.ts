@@ -16,6 +16,9 @@ import { PermanentDeliveryError, type Mailer } from '../notices/mailer';
 import { writeArchive } from '../storage/archive';
 import { writeLetter } from '../storage/letters';
 import type { DocumentNumberAllocator } from '../services/document-numbers';
+import type { PolicySet } from '../planner/load';
+import type { Client } from '@temporalio/client';
+import { createAssessmentActivities } from './assessment';
 
 export interface ActivityDeps {
   calendar: WorkingCalendar;
@@ -26,6 +29,11 @@ export interface ActivityDeps {
   mailer: Mailer;
   mailFrom: string;
   documentNumbers: DocumentNumberAllocator;
+  /** Assessment (activities/assessment.ts): the policies with their targets, and the air-quality store. */
+  policies?: PolicySet;
+  airQualityDir?: string;
+  /** For the share of overdue obligations through visibility; absent where there is none (time-skipping server). */
+  temporalClient?: () => Promise<Client>;
 }
 
 
@@ -48,6 +56,7 @@ export function createActivities(deps: ActivityDeps) {
     return `${n.office}〔${n.year}〕${await Promise.race([number, cancelled])}号`;
   }
   return {
+    ...createAssessmentActivities(deps),
     async planSchedule(input: ScheduleInput): Promise<Schedule> {
       return computeSchedule(input, deps.calendar);
     },

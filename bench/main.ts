@@ -26,6 +26,7 @@ import { obligationWorkflow } from '../workflows/obligation';
 import { benchCalendar } from './calendar';
 import { readEnv } from '../config/env';
 import { documentNumberAllocator } from '../services/document-numbers';
+import { assessmentBench } from './assessment';
 
 const N = Number(process.env.LANTIAN_BENCH_N ?? 2000);
 const RUNS = Number(process.env.LANTIAN_BENCH_RUNS ?? 3);
@@ -179,14 +180,20 @@ async function memoryBench(set: PolicySet, campaignId: string, dir: string) {
 }
 
 async function main() {
+  const f = (x: number, d = 1) => x.toFixed(d);
+  // Parts by name: LANTIAN_BENCH_ONLY=launch,memory or `npm run bench -- assessment`.
+  const only = (process.env.LANTIAN_BENCH_ONLY ?? (process.argv.length > 2 ? process.argv.slice(2).join(',') : undefined))?.split(',');
+  const want = (part: string) => !only || only.includes(part);
+  console.log(`machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${f(os.totalmem() / 2 ** 30, 0)} GiB, node ${process.version}`);
+  if (want('assessment')) {
+    const a = await assessmentBench(Number(process.env.LANTIAN_BENCH_ASSESSMENT_RUNS ?? 7));
+    console.log(`4. assessment: ${a.units} units × ${a.days} days (${a.rows} rows), validate + import + ${a.points} assessment points: ${f(a.fullMs)} ms wall (target < 1000 ms); reading the same CSV alone ${f(a.readMs)} ms; ratio ${f(a.fullMs / a.readMs)}×; of which assessing ${f(a.assessMs)} ms; ${a.acts} acts  runs ${a.runs.full.map((x) => f(x)).join(', ')}`);
+    if (only && only.every((p) => p === 'assessment')) return;
+  }
   await bundleSetup();
   const { set, campaignId, dir } = policies();
-  const f = (x: number, d = 1) => x.toFixed(d);
-  console.log(`machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${f(os.totalmem() / 2 ** 30, 0)} GiB, node ${process.version}`);
   console.log(`campaign: ${campaignId}; runs per figure: ${RUNS} (median)${synthetic.length ? `; years without an official calendar count weekends only: ${synthetic[0]}–${synthetic.at(-1)}` : ''}`);
 
-  const only = process.env.LANTIAN_BENCH_ONLY?.split(',');
-  const want = (part: string) => !only || only.includes(part);
   if (want('launch')) {
   const l = await launchBench(set, campaignId);
   console.log(`1. launch N=${N}: Lantian launcher ${f(l.lantian)} workflows/s, bare client no-op ${f(l.bare)} workflows/s, ratio ${f(l.ratio, 2)} (target ≥ 0.9); resolving the ${N} plan rows beforehand ${f(l.planningMs, 0)} ms  runs ${JSON.stringify(l.runs, (_k, v) => (typeof v === 'number' ? Math.round(v) : v))}`);

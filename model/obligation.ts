@@ -86,7 +86,10 @@ export type TimelineEventType =
   | 'waived'
   | 'met'
   | 'closed-unmet'
-  | 'notice-failed';
+  | 'notice-failed'
+  /** Pace (序时进度) of a quantitative obligation checked, and a warning sent when it fell behind. */
+  | 'pace-checked'
+  | 'pace-warning';
 
 export interface TimelineEvent {
   type: TimelineEventType;
@@ -143,7 +146,7 @@ export interface ObligationRecord {
 
 export const scheduleEntry = z.object({
   key: z.string(),
-  kind: z.enum(['reminder', 'deadline', 'escalation', 'close']),
+  kind: z.enum(['reminder', 'deadline', 'escalation', 'close', 'pace']),
   at: z.string(),
   atLocal: z.string(),
   offset: z.string().optional(),

@@ -14,6 +14,8 @@ import {
 } from './schema';
 import { renderNotice, TemplateError } from '../notices/render';
 import { sampleNoticeContext } from '../notices/context';
+import { loadTargets } from '../assessment/load-targets';
+import type { CampaignTargets } from '../assessment/targets';
 
 export interface PolicyIssue {
   file: string;
@@ -43,9 +45,11 @@ export interface PolicySet {
   campaigns: Map<string, LoadedCampaign>;
   templatesDir: string;
   templates: Set<string>;
+  /** Air-quality targets and assessment rules per campaign id (policies/targets). */
+  targets: Map<string, CampaignTargets>;
 }
 
-interface ParsedFile {
+export interface ParsedFile {
   file: string;
   doc: Document;
   counter: LineCounter;
@@ -174,8 +178,16 @@ export function loadPolicies(dir: string, only?: string[], templatesDir = path.j
     if (issues.length === before) campaigns.set(data.id, { ...data, file: parsed.file });
   }
 
+  const targets = loadTargets(path.join(dir, 'targets'), templatesDir, campaigns, organisations, {
+    parse: (file) => parseYaml(file, rel(file), issues),
+    validate: (schema, parsed) => validate(schema, parsed, issues),
+    at: (parsed, p, reason) => issues.push({ file: parsed.file, line: lineOf(parsed, p), path: formatPath(p), reason }),
+    issue: (i) => issues.push(i),
+    rel,
+  });
+
   if (issues.length) throw new PolicyError(issues);
-  return { dir, organisations, campaigns, templatesDir, templates };
+  return { dir, organisations, campaigns, templatesDir, templates, targets };
 }
 
 /** Every template renders against a sample notice in strict mode: no unknown variable, no blank. */

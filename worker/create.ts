@@ -8,6 +8,7 @@ import { outboxMailer, smtpMailer } from '../notices/mailer';
 import { dataPaths, type Env } from '../config/env';
 import { Client, Connection } from '@temporalio/client';
 import { documentNumberAllocator } from '../services/document-numbers';
+import { airQualityDir } from '../assessment/store';
 
 export const workflowsPath = path.join(__dirname, '..', 'workflows', 'index.ts');
 
@@ -25,6 +26,9 @@ export function activityDeps(env: Env, policies: PolicySet = loadPolicies(env.LA
     lettersDir: data.letters,
     mailer: env.SMTP_URL ? smtpMailer(env.SMTP_URL, data.ledger) : outboxMailer(data.outbox),
     mailFrom: env.LANTIAN_MAIL_FROM,
+    policies,
+    airQualityDir: airQualityDir(data.root),
+    temporalClient: connect,
   };
 }
 

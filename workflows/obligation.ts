@@ -6,7 +6,9 @@ import * as wf from '@temporalio/workflow';
 import type { createActivities } from '../activities';
 import type { ObligationInput, ScheduleEntry, Status } from '../model/obligation';
 import { submitEvidence, reviewEvidence, extendDeadline, waiveObligation, recordQuery } from './api';
-import { ObligationState } from './state';
+import { ObligationState, SYSTEM } from './state';
+import { paceOf, reportedToDate, type PaceColour, type PaceSettings } from '../assessment/pace';
+import type { AssessmentActivities } from '../activities/assessment';
 import { noticeKey } from '../temporal/ids';
 import {
   LantianCampaign,
@@ -28,6 +30,11 @@ const { planSchedule: planLocally } = wf.proxyLocalActivities<Activities>({
 // Mail servers go down; keep trying with backoff for days rather than lose a notice.
 // Permanent refusals (unknown mailbox, broken template) are non-retryable where they are born.
 const { sendNotice } = wf.proxyActivities<Activities>({
+  startToCloseTimeout: '2 minutes',
+  retry: { initialInterval: '10 seconds', backoffCoefficient: 2, maximumInterval: '30 minutes' },
+});
+
+const { paceSettings, planPaceChecks, sendPaceWarning } = wf.proxyActivities<AssessmentActivities>({
   startToCloseTimeout: '2 minutes',
   retry: { initialInterval: '10 seconds', backoffCoefficient: 2, maximumInterval: '30 minutes' },
 });
@@ -73,13 +80,31 @@ export async function obligationWorkflow(input: ObligationInput): Promise<Obliga
     published = { status: o.status, level: o.level, deadline: o.deadline };
   }
 
+  // Pace (序时进度): a quantitative obligation checks its pace at points before its deadline and warns
+  // the assignee when it falls behind. New behaviour: running obligations started before it replay without it.
+  const launchedAt = now();
+  const settings: PaceSettings | undefined =
+    input.quantity?.comparison === 'at-least' && wf.patched('pace-warnings') ? await paceSettings({ campaignId: input.campaignId }) : undefined;
+  const pace = settings?.checks.length ? settings : undefined;
+  let warnedColour: PaceColour = 'green';
+  async function addPaceChecks(): Promise<void> {
+    if (!pace) return;
+    const times = await planPaceChecks({ checks: pace.checks, launchedAt, deadline: Date.parse(o.deadline), timezone: input.timezone, sending: input.sending });
+    const checks = times
+      .filter((t) => t > now())
+      .map((t, i) => ({ key: `pace:${i + 1}@${o.dueDate}`, kind: 'pace' as const, at: new Date(t).toISOString(), atLocal: o.localTime(t) }));
+    o.schedule = [...o.schedule, ...checks].sort((a, b) => a.at.localeCompare(b.at));
+  }
+
   o.setSchedule(await plan(), now(), true);
+  await addPaceChecks();
   publish();
 
   const held = new Set<string>();
   while (!o.closed) {
     if (o.dueDateChanged) {
       o.setSchedule(await plan(), now(), false);
+      await addPaceChecks();
       publish();
       continue;
     }
@@ -128,6 +153,39 @@ export async function obligationWorkflow(input: ObligationInput): Promise<Obliga
         return o.reminded(entry, await notify(entry), now());
       case 'escalation':
         return o.escalated(entry, await notify(entry), now());
+      case 'pace':
+        return checkPace(entry);
+    }
+  }
+
+  async function checkPace(entry: ScheduleEntry): Promise<void> {
+    if (!pace || !input.quantity || o.closed) return;
+    const p = paceOf({ target: input.quantity.value, reported: reportedToDate(o.evidence), launchedAt, deadline: Date.parse(o.deadline), now: now(), settings: pace });
+    const said = `${p.colour}: ${p.reported} of ${Math.round(p.expected * 100) / 100} ${input.quantity.unit} expected by now (target ${p.target})`;
+    o.record('pace-checked', now(), SYSTEM, { entry: entry.key, reason: said });
+    // A warning when the obligation turns yellow or red, not again while it stays the same colour.
+    if (p.colour === 'green' || p.colour === warnedColour) return;
+    warnedColour = p.colour;
+    try {
+      const notice = await sendPaceWarning({
+        key: noticeKey(o.workflowId, entry.key),
+        campaignId: input.campaignId,
+        assignee: { code: input.assignee.code, name: input.assignee.name },
+        obligation: { title: input.title, clause: `${input.clause.section}、${input.clause.item ?? ''}`, unit: input.quantity.unit },
+        office: input.office,
+        colour: p.colour,
+        reported: p.reported,
+        expected: p.expected,
+        target: p.target,
+        dueDate: o.dueDate,
+        timezone: input.timezone,
+        issuedAt: now(),
+      });
+      o.notices.push(notice);
+      o.record('pace-warning', now(), SYSTEM, { entry: entry.key, reason: said, notice });
+    } catch (err) {
+      const cause = err instanceof wf.ActivityFailure && err.cause ? err.cause.message : String(err);
+      o.noticeFailed(entry, cause, now());
     }
   }
 

@@ -1,9 +1,14 @@
+import fs from 'node:fs';
 import { InvalidArgumentError, type Command } from 'commander';
 import { action, explain, explainChange, print, Refusal } from '../context';
 import { parseSeason } from './policy';
 import { dataPaths } from '../../config/env';
 import { listObligations, obligationRecord, extend, waive, submitEvidenceFile, review } from '../../services/obligations';
 import type { Actor, ObligationRecord } from '../../model/obligation';
+import { paceForRecord, paceOfObligations } from '../../assessment/pace-service';
+import { prepareReportCsv } from '../../assessment/service';
+import { airQualityDir } from '../../assessment/store';
+import { CsvRefused } from '../../assessment/csv';
 
 const office = (): Actor => ({ role: 'office', id: process.env.LANTIAN_USER ?? process.env.USER ?? 'office' });
 
@@ -56,9 +61,20 @@ export function registerObligation(program: Command) {
     .option('--province <code>')
     .option('--status <status>', 'open | submitted | overdue | met | met-late | waived | unmet')
     .option('--level <n>', 'escalation level reached, at least', parseLevel)
+    .option('--pace', 'also the pace colour of quantitative obligations (green / yellow / red; reads each record)')
     .option('--json', 'machine-readable output')
     .action(
-      action(async (ctx, opts: { json?: boolean; campaign?: string; season?: number; obligation?: string; assignee?: string; province?: string; status?: string; level?: number }) => {
+      action(async (ctx, opts: { json?: boolean; pace?: boolean; campaign?: string; season?: number; obligation?: string; assignee?: string; province?: string; status?: string; level?: number }) => {
+        if (opts.pace) {
+          const paced = await paceOfObligations(await ctx.client(), ctx.policies(), dataPaths(ctx.env.LANTIAN_DATA_DIR).archive, opts, Date.now());
+          print(opts.json ?? false, paced, () =>
+            paced
+              .map((p) => `${p.pace.colour.padEnd(6)} ${String(p.pace.reported).padStart(8)} / ${p.pace.target} (expected ${Math.round(p.pace.expected * 100) / 100})  ${p.workflowId}`)
+              .concat(`${paced.length} quantitative obligations`)
+              .join('\n'),
+          );
+          return;
+        }
         const rows = await listObligations(await ctx.client(), opts);
         print(opts.json ?? false, rows, () =>
           rows
@@ -79,7 +95,10 @@ export function registerObligation(program: Command) {
         const r = await obligationRecord(await ctx.client(), dataPaths(ctx.env.LANTIAN_DATA_DIR).archive, id).catch((e) => {
           throw explain(e, id);
         });
-        print(opts.json ?? false, r, () => timelineText(r));
+        const pace = paceForRecord(ctx.policies(), r, Date.now());
+        print(opts.json ?? false, pace ? { ...r, pace } : r, () =>
+          timelineText(r) + (pace ? `\n\npace (序时进度): ${pace.colour} — ${pace.reported} reported of ${pace.target}, ${Math.round(pace.expected * 100) / 100} expected by now` : ''),
+        );
       }),
     );
 
@@ -132,6 +151,14 @@ export function registerEvidence(program: Command) {
     .action(
       action(async (ctx, id: string, file: string, opts: { as: string; note?: string; quantity?: number; json?: boolean }) => {
         const actor: Actor = { role: 'assignee', id: process.env.LANTIAN_USER ?? opts.as, org: opts.as };
+        // A data report's CSV is checked whole before it is sent, and its figures stored once received.
+        const report = (() => {
+          try {
+            return fs.existsSync(file) ? prepareReportCsv(ctx.policies(), airQualityDir(dataPaths(ctx.env.LANTIAN_DATA_DIR).root), id, file, actor.id) : undefined;
+          } catch (e) {
+            throw e instanceof CsvRefused || (e as Error).name === 'ImportRefused' || (e as Error).name === 'AssessmentRefused' ? new Refusal((e as Error).message) : e;
+          }
+        })();
         const client = await ctx.client();
         const receipt = await submitEvidenceFile(client, dataPaths(ctx.env.LANTIAN_DATA_DIR).evidence, id, file, actor, {
           note: opts.note,
@@ -140,7 +167,9 @@ export function registerEvidence(program: Command) {
           if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new Refusal(`cannot read ${file}: no such file`);
           throw await explainChange(client, e, id);
         });
-        print(opts.json ?? false, receipt, () =>
+        const imported = report?.apply();
+        print(opts.json ?? false, imported ? { ...receipt, imported } : receipt, () =>
+          (imported ? `daily figures: ${imported.added} added, ${imported.unchanged} unchanged\n` : '') +
           `receipt ${receipt.evidenceId} for ${id}\n  sha256 ${receipt.sha256}\n  size ${receipt.size} bytes\n  received ${receipt.receivedAtLocal}\n  state ${receipt.state}`,
         );
       }),

@@ -1,0 +1,96 @@
+// One campaign season's air-quality assessment: at each point of the campaign calendar (the
+// monthly bulletin, each stage or quarter, the final) wait for its date in Asia/Shanghai,
+// assess every city from the stored figures, and issue the act the year's text prescribes to
+// each city that earns one. The record (and each city's part of it) is queryable throughout.
+import * as wf from '@temporalio/workflow';
+import type { AssessmentActivities } from '../activities/assessment';
+import type { CityAssessment } from '../assessment/compute';
+import type { TimelineAct } from '../assessment/timeline';
+
+export interface AssessmentPointPlan {
+  id: string;
+  kind: string;
+  title: string;
+  /** UTC instant the assessment is made, and its local form. */
+  at: string;
+  atLocal: string;
+}
+
+export interface AssessmentWorkflowInput {
+  campaignId: string;
+  season: number;
+  points: AssessmentPointPlan[];
+}
+
+export interface AssessmentPointRecord {
+  id: string;
+  title: string;
+  assessedAt: string;
+  results: Pick<CityAssessment, 'code' | 'name' | 'verdict' | 'verdictCn' | 'figures' | 'pm25ChangePct' | 'rank'>[];
+  acts: TimelineAct[];
+  failed: { code: string; reason: string }[];
+}
+
+export interface AssessmentRecord {
+  campaignId: string;
+  season: number;
+  workflowId: string;
+  pending: AssessmentPointPlan[];
+  points: AssessmentPointRecord[];
+}
+
+export const assessmentRecordQuery = wf.defineQuery<AssessmentRecord>('assessmentRecord');
+/** One city's timeline: every point's verdict for it and the acts it received. */
+export const cityAssessmentQuery = wf.defineQuery<{ code: string; points: { id: string; verdictCn: string; act?: TimelineAct }[] }, [string]>('cityAssessment');
+
+export const assessmentWorkflowId = (campaignId: string, season: number) => `lantian-assessment:${campaignId}:${season}`;
+
+const { assessAirQuality } = wf.proxyActivities<AssessmentActivities>({
+  startToCloseTimeout: '5 minutes',
+  retry: { maximumInterval: '5 minutes' },
+});
+const { issueAssessmentAct } = wf.proxyActivities<AssessmentActivities>({
+  startToCloseTimeout: '2 minutes',
+  retry: { initialInterval: '10 seconds', backoffCoefficient: 2, maximumInterval: '30 minutes' },
+});
+
+export async function assessmentWorkflow(input: AssessmentWorkflowInput): Promise<AssessmentRecord> {
+  const workflowId = wf.workflowInfo().workflowId;
+  const record: AssessmentRecord = { campaignId: input.campaignId, season: input.season, workflowId, pending: [...input.points], points: [] };
+  wf.setHandler(assessmentRecordQuery, () => record);
+  wf.setHandler(cityAssessmentQuery, (code) => ({
+    code,
+    points: record.points.flatMap((p) => {
+      const r = p.results.find((x) => x.code === code);
+      return r ? [{ id: p.id, verdictCn: r.verdictCn, act: p.acts.find((a) => a.code === code) }] : [];
+    }),
+  }));
+
+  for (const point of input.points) {
+    const wait = Date.parse(point.at) - Date.now();
+    if (wait > 0) await wf.sleep(wait);
+    const results = await assessAirQuality({ campaignId: input.campaignId, season: input.season, pointId: point.id });
+    const rec: AssessmentPointRecord = {
+      id: point.id,
+      title: point.title,
+      assessedAt: new Date().toISOString(),
+      results: results.map(({ code, name, verdict, verdictCn, figures, pm25ChangePct, rank }) => ({ code, name, verdict, verdictCn, figures, pm25ChangePct, rank })),
+      acts: [],
+      failed: [],
+    };
+    record.points.push(rec);
+    record.pending = record.pending.filter((p) => p.id !== point.id);
+    for (const a of results.filter((r) => r.act)) {
+      try {
+        // Idempotency key from the season workflow's ID and the step (point, city), never the run ID:
+        // a retry, a replay or an office's one-off run of the same point sends nothing twice.
+        const key = `${assessmentWorkflowId(input.campaignId, input.season)}:${point.id}:${a.code}`;
+        rec.acts.push(await issueAssessmentAct({ key, campaignId: input.campaignId, season: input.season, pointId: point.id, assessment: a, issuedAt: Date.now() }));
+      } catch (err) {
+        const cause = err instanceof wf.ActivityFailure && err.cause ? err.cause.message : String(err);
+        rec.failed.push({ code: a.code, reason: cause });
+      }
+    }
+  }
+  return record;
+}
