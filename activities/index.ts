@@ -3,16 +3,16 @@
 //   documentNumber    — the letter's 文号, in sequence per office and year
 //   sendNotice        — render the step's letter and deliver it once per (workflow, step)
 //   archiveObligation — keep the closed obligation's record beyond Temporal's retention
-import { ApplicationFailure } from '@temporalio/activity';
+import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { WorkingCalendar } from '../planner/calendar';
 import type { Organisation } from '../planner/schema';
 import { computeSchedule, type ScheduleInput } from '../planner/schedule';
-import type { NoticeRecord, ObligationRecord, Schedule } from '../model/obligation';
+import type { DeliveryStep, NoticeRecord, ObligationRecord, Schedule } from '../model/obligation';
 export type { NoticeRequest };
 import { renderNotice, TemplateError } from '../notices/render';
 import { noticeContext, type NoticeRequest } from '../notices/context';
-import { addresseesFor } from '../notices/directory';
-import { PermanentDeliveryError, type Mailer } from '../notices/mailer';
+import { addresseesFor, MissingContactError } from '../notices/directory';
+import { PermanentDeliveryError, messageIdFor, type Mailer } from '../notices/mailer';
 import { writeArchive } from '../storage/archive';
 import { writeLetter } from '../storage/letters';
 import type { DocumentNumberAllocator } from '../services/document-numbers';
@@ -43,15 +43,28 @@ export function createActivities(deps: ActivityDeps) {
         throw ApplicationFailure.nonRetryable(`${req.workflowId}: assignee ${req.obligation.assignee.code} is not in the organisations registry`, 'UnknownAssignee');
       }
       const roles = escalation ? req.entry.step!.recipients : (['environment-bureau'] as const);
-      const { to, cc } = addresseesFor(org, [...roles], req.obligation.office, escalation);
+      const kind = escalation ? req.entry.step!.kind : 'reminder';
+      const attempt = Context.current().info.attempt;
+      const queued: DeliveryStep = { state: 'queued', at: new Date(req.issuedAt).toISOString() };
+      let to: string[] = [];
+      let cc: string[] = [];
+      let subject = '';
       try {
+        ({ to, cc } = addresseesFor(org, [...roles], req.obligation.office, escalation));
         const rendered = renderNotice(deps.templatesDir, template, noticeContext(req));
+        subject = rendered.subject;
         writeLetter(deps.lettersDir, { key: req.key, subject: rendered.subject, text: rendered.text, html: rendered.html, ...(req.documentNumber ? { documentNumber: req.documentNumber } : {}), storedAt: new Date().toISOString() });
         const d = await deps.mailer.deliver({ key: req.key, from: deps.mailFrom, to, cc, ...rendered });
+        const delivery: DeliveryStep[] = [
+          queued,
+          { state: 'sent', at: d.sentAt ?? d.deliveredAt, attempt },
+          { state: 'accepted', at: d.deliveredAt, ...(d.response ? { response: d.response } : {}) },
+          ...(d.rejected ?? []).map((r): DeliveryStep => ({ state: 'failed', at: d.deliveredAt, reason: `${r.address}: ${r.reason}` })),
+        ];
         return {
           key: req.key,
           ...(req.documentNumber ? { documentNumber: req.documentNumber } : {}),
-          kind: escalation ? req.entry.step!.kind : 'reminder',
+          kind,
           level: req.entry.step?.level,
           to,
           cc,
@@ -61,10 +74,30 @@ export function createActivities(deps: ActivityDeps) {
           location: d.location,
           sentAt: d.deliveredAt,
           ...(d.rejected ? { rejected: d.rejected } : {}),
+          delivery,
         };
       } catch (e) {
-        if (e instanceof TemplateError || e instanceof PermanentDeliveryError) {
-          throw ApplicationFailure.nonRetryable(`${req.workflowId} ${req.entry.key}: ${e.message}`, e.name);
+        if (e instanceof TemplateError || e instanceof PermanentDeliveryError || e instanceof MissingContactError) {
+          // The record of the failed notice travels with the failure, so the timeline shows its log.
+          const now = new Date().toISOString();
+          const failed: NoticeRecord = {
+            key: req.key,
+            ...(req.documentNumber ? { documentNumber: req.documentNumber } : {}),
+            kind,
+            level: req.entry.step?.level,
+            to,
+            cc,
+            subject,
+            messageId: messageIdFor(req.key),
+            transport: deps.mailer.transport,
+            sentAt: now,
+            delivery: [
+              queued,
+              ...(e instanceof PermanentDeliveryError ? [{ state: 'sent', at: e.sentAt ?? now, attempt } as DeliveryStep] : []),
+              { state: 'failed', at: now, reason: e.message },
+            ],
+          };
+          throw ApplicationFailure.create({ nonRetryable: true, message: `${req.workflowId} ${req.entry.key}: ${e.message}`, type: e.name, details: [failed] });
         }
         throw e;
       }

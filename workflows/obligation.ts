@@ -4,7 +4,7 @@
 // archived when it closes so supervisors can read it after Temporal's retention.
 import * as wf from '@temporalio/workflow';
 import type { createActivities } from '../activities';
-import type { ObligationInput, ScheduleEntry, Status } from '../model/obligation';
+import type { NoticeRecord, ObligationInput, ScheduleEntry, Status } from '../model/obligation';
 import { submitEvidence, reviewEvidence, extendDeadline, waiveObligation, recordQuery } from './api';
 import { ObligationState } from './state';
 import { noticeKey } from '../temporal/ids';
@@ -144,7 +144,9 @@ export async function obligationWorkflow(input: ObligationInput): Promise<Obliga
     } catch (err) {
       // Only a permanent failure reaches here (retries are unlimited): record it where the office sees it.
       const cause = err instanceof wf.ActivityFailure && err.cause ? err.cause.message : String(err);
-      o.noticeFailed(entry, cause, now());
+      // The failed notice's record (addressees, delivery log) rides in the failure's details.
+      const details = err instanceof wf.ActivityFailure && err.cause instanceof wf.ApplicationFailure ? err.cause.details : undefined;
+      o.noticeFailed(entry, cause, now(), (details?.[0] as NoticeRecord | undefined) ?? undefined);
       return undefined;
     }
   }

@@ -285,8 +285,10 @@ export class ObligationState {
     this.refusedRecipients(entry, notice, now);
   }
 
-  noticeFailed(entry: ScheduleEntry, reason: string, now: number): void {
-    this.record('notice-failed', now, SYSTEM, { entry: entry.key, reason, level: entry.step?.level });
+  /** A notice refused for good; its record (with the delivery log) when the activity sent one. */
+  noticeFailed(entry: ScheduleEntry, reason: string, now: number, notice?: NoticeRecord): void {
+    if (notice) this.notices.push(notice);
+    this.record('notice-failed', now, SYSTEM, { entry: entry.key, reason, level: entry.step?.level, ...(notice ? { notice } : {}) });
   }
 
   closeUnmet(now: number): void {
