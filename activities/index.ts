@@ -2,6 +2,7 @@
 //   planSchedule      — when reminders, the deadline and escalation steps fall (calendar-aware)
 //   documentNumber    — the letter's 文号, in sequence per office and year
 //   sendNotice        — render the step's letter and deliver it once per (workflow, step)
+//   sendDigest        — one recipient's reminders of a day as one message (workflows/digest.ts)
 //   archiveObligation — keep the closed obligation's record beyond Temporal's retention
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { WorkingCalendar } from '../planner/calendar';
@@ -16,6 +17,11 @@ import { PermanentDeliveryError, messageIdFor, type Mailer } from '../notices/ma
 import { writeArchive } from '../storage/archive';
 import { writeLetter } from '../storage/letters';
 import type { DocumentNumberAllocator } from '../services/document-numbers';
+import type { DigestEnqueuer } from '../services/digests';
+import type { ReminderDelivery } from '../notices/directory';
+import { digestContext } from '../notices/context';
+import type { DigestInput, DigestItem } from '../workflows/digest';
+import { DateTime } from 'luxon';
 
 export interface ActivityDeps {
   calendar: WorkingCalendar;
@@ -26,6 +32,11 @@ export interface ActivityDeps {
   mailer: Mailer;
   mailFrom: string;
   documentNumbers: DocumentNumberAllocator;
+  /** Recipients (organisation codes) that take their reminders as one digest a day; others get each at once. */
+  reminderDelivery?: Map<string, ReminderDelivery>;
+  digests?: DigestEnqueuer;
+  /** How long a digest collects after its first reminder before it goes out. */
+  digestWindowMs?: number;
 }
 
 
@@ -53,6 +64,16 @@ export function createActivities(deps: ActivityDeps) {
         ({ to, cc } = addresseesFor(org, [...roles], req.obligation.office, escalation));
         const rendered = renderNotice(deps.templatesDir, template, noticeContext(req));
         subject = rendered.subject;
+        if (!escalation && deps.reminderDelivery?.get(org.code) === 'daily-digest') {
+          // Listed in today's digest for this recipient; the digest reports delivery back by signal.
+          if (!deps.digests) throw new Error('daily digests need a Temporal client (ActivityDeps.digests)');
+          const o = req.obligation;
+          const date = DateTime.fromMillis(req.issuedAt, { zone: o.timezone }).toISODate()!;
+          const input: DigestInput = { recipient: org.code, recipientName: org.name, date, windowMs: deps.digestWindowMs ?? 10 * 60_000, office: { name: o.office.name, email: o.office.email } };
+          const item: DigestItem = { key: req.key, workflowId: req.workflowId, title: o.title, ...(o.period ? { period: o.period } : {}), clause: `${o.clause.section}${o.clause.item ?? ''}`, dueDate: req.dueDate, subject: rendered.subject, queuedAt: queued.at };
+          const digest = await deps.digests(input, item);
+          return { key: req.key, kind, to, cc, subject: rendered.subject, messageId: '', transport: deps.mailer.transport, sentAt: queued.at, digest, delivery: [{ ...queued, response: `listed in ${digest}` }] };
+        }
         writeLetter(deps.lettersDir, { key: req.key, subject: rendered.subject, text: rendered.text, html: rendered.html, ...(req.documentNumber ? { documentNumber: req.documentNumber } : {}), storedAt: new Date().toISOString() });
         const d = await deps.mailer.deliver({ key: req.key, from: deps.mailFrom, to, cc, ...rendered });
         const delivery: DeliveryStep[] = [
@@ -98,6 +119,33 @@ export function createActivities(deps: ActivityDeps) {
             ],
           };
           throw ApplicationFailure.create({ nonRetryable: true, message: `${req.workflowId} ${req.entry.key}: ${e.message}`, type: e.name, details: [failed] });
+        }
+        throw e;
+      }
+    },
+
+    /** One message for a recipient's reminders of one day; the key is the digest workflow's. */
+    async sendDigest(req: { key: string; digest: string; input: DigestInput; items: DigestItem[] }): Promise<{ messageId: string; steps: DeliveryStep[] }> {
+      const org = deps.organisations.get(req.input.recipient);
+      if (!org) throw ApplicationFailure.nonRetryable(`${req.digest}: recipient ${req.input.recipient} is not in the organisations registry`, 'UnknownAssignee');
+      const attempt = Context.current().info.attempt;
+      try {
+        const { to } = addresseesFor(org, [], req.input.office, false);
+        const context = digestContext({ digest: req.digest, recipient: { code: org.code, name: org.name }, date: req.input.date, office: req.input.office, items: req.items });
+        const rendered = renderNotice(deps.templatesDir, 'digest', context);
+        writeLetter(deps.lettersDir, { key: req.key, subject: rendered.subject, text: rendered.text, html: rendered.html, storedAt: new Date().toISOString() });
+        const d = await deps.mailer.deliver({ key: req.key, from: deps.mailFrom, to, cc: [], ...rendered });
+        return {
+          messageId: d.messageId,
+          steps: [
+            { state: 'sent', at: d.sentAt ?? d.deliveredAt, attempt },
+            { state: 'accepted', at: d.deliveredAt, ...(d.response ? { response: d.response } : {}) },
+            ...(d.rejected ?? []).map((r): DeliveryStep => ({ state: 'failed', at: d.deliveredAt, reason: `${r.address}: ${r.reason}` })),
+          ],
+        };
+      } catch (e) {
+        if (e instanceof TemplateError || e instanceof PermanentDeliveryError || e instanceof MissingContactError) {
+          throw ApplicationFailure.nonRetryable(`${req.digest}: ${e.message}`, e.name);
         }
         throw e;
       }

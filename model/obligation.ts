@@ -121,6 +121,8 @@ export interface NoticeRecord {
   sentAt: string;
   /** Recipients the mail server refused permanently. */
   rejected?: { address: string; reason: string }[];
+  /** The digest workflow this reminder was listed in (recipients taking daily digests). */
+  digest?: string;
   /** Delivery log: queued, sent, accepted (with the server's response), failed (with the reason). */
   delivery?: DeliveryStep[];
 }

@@ -13,7 +13,7 @@ import {
   type EscalationStep,
 } from './schema';
 import { renderNotice, TemplateError } from '../notices/render';
-import { sampleNoticeContext } from '../notices/context';
+import { sampleDigestContext, sampleNoticeContext } from '../notices/context';
 import { directoryFile, rolesNeeded, type ReminderDelivery } from '../notices/directory';
 import { selectAssignees } from './resolve';
 
@@ -168,6 +168,9 @@ export function loadPolicies(dir: string, only?: string[], templatesDir = path.j
   );
 
   checkTemplates(templatesDir, templates, rel, issues);
+  if ([...reminderDelivery.values()].includes('daily-digest') && !templates.has('digest')) {
+    issues.push({ file: rel(templatesDir), path: '', reason: 'template digest.hbs is missing (a recipient in policies/directory takes daily digests)' });
+  }
 
   const campaigns = new Map<string, LoadedCampaign>();
   const files = only ?? yamlFiles(path.join(dir, 'campaigns'));
@@ -250,7 +253,7 @@ function checkTemplates(dir: string, templates: Set<string>, rel: (f: string) =>
   if (!templates.has('reminder')) issues.push({ file: rel(dir), path: '', reason: 'template reminder.hbs is missing (every reminder uses it)' });
   for (const name of templates) {
     try {
-      renderNotice(dir, name, sampleNoticeContext(name === 'reminder' ? 'reminder' : 'escalation'));
+      renderNotice(dir, name, name === 'digest' ? sampleDigestContext() : sampleNoticeContext(name === 'reminder' ? 'reminder' : 'escalation'));
     } catch (e) {
       if (!(e instanceof TemplateError)) throw e;
       issues.push({ file: rel(path.join(dir, `${name}.hbs`)), path: '', reason: e.message });

@@ -8,6 +8,7 @@ import { outboxMailer, smtpMailer } from '../notices/mailer';
 import { dataPaths, type Env } from '../config/env';
 import { Client, Connection } from '@temporalio/client';
 import { documentNumberAllocator } from '../services/document-numbers';
+import { digestEnqueuer } from '../services/digests';
 
 export const workflowsPath = path.join(__dirname, '..', 'workflows', 'index.ts');
 
@@ -25,6 +26,9 @@ export function activityDeps(env: Env, policies: PolicySet = loadPolicies(env.LA
     lettersDir: data.letters,
     mailer: env.SMTP_URL ? smtpMailer(env.SMTP_URL, data.ledger) : outboxMailer(data.outbox),
     mailFrom: env.LANTIAN_MAIL_FROM,
+    reminderDelivery: policies.reminderDelivery,
+    digests: digestEnqueuer(connect, env.LANTIAN_TASK_QUEUE),
+    digestWindowMs: env.LANTIAN_DIGEST_WINDOW_MINUTES * 60_000,
   };
 }
 

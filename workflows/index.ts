@@ -1,2 +1,3 @@
 export { obligationWorkflow } from './obligation';
 export { documentNumbersWorkflow } from './document-numbers';
+export { digestWorkflow } from './digest';

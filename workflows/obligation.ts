@@ -7,6 +7,7 @@ import type { createActivities } from '../activities';
 import type { NoticeRecord, ObligationInput, ScheduleEntry, Status } from '../model/obligation';
 import { submitEvidence, reviewEvidence, extendDeadline, waiveObligation, recordQuery } from './api';
 import { ObligationState } from './state';
+import { noticeDelivered } from './digest';
 import { noticeKey } from '../temporal/ids';
 import {
   LantianCampaign,
@@ -40,6 +41,9 @@ export async function obligationWorkflow(input: ObligationInput): Promise<Obliga
   const now = () => Date.now();
 
   wf.setHandler(recordQuery, () => o.snapshot());
+  // A digested reminder's delivery arrives later, from the recipient's digest workflow. A
+  // signal handler adds no command, so histories from before it replay unchanged.
+  wf.setHandler(noticeDelivered, (d) => o.digestDelivered(d));
   wf.setHandler(submitEvidence, (s) => after(o.submit(s, now())), { validator: (s) => void o.checkSubmit(s) });
   wf.setHandler(reviewEvidence, (r) => after(o.review(r, now())), { validator: (r) => void o.checkReview(r) });
   wf.setHandler(extendDeadline, (e) => after((o.extend(e, now()), { dueDate: o.dueDate })), {
