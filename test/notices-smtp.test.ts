@@ -158,6 +158,71 @@ describe('on the time-skipping server', () => {
   });
 });
 
+describe('content of each step, as received over SMTP', () => {
+  let env: TestWorkflowEnvironment;
+  afterEach(async () => env?.teardown());
+
+  test('each message has its addressee, the 文号 in sequence, Chinese dates, the clause and an encoded UTF-8 subject', async () => {
+    const raw: { key: string; head: string; mail: ParsedMail }[] = [];
+    const content = new SMTPServer({
+      authOptional: true,
+      disabledCommands: ['STARTTLS'],
+      logger: false,
+      onData(stream, _s, cb) {
+        const chunks: Buffer[] = [];
+        stream.on('data', (c: Buffer) => chunks.push(c));
+        stream.on('end', () => {
+          const buf = Buffer.concat(chunks);
+          simpleParser(buf).then((m) => {
+            raw.push({ key: String(m.headers.get('x-lantian-key')), head: buf.toString('latin1').split('\r\n\r\n')[0], mail: m });
+            cb();
+          }, cb);
+        });
+      },
+    });
+    await new Promise<void>((resolve) => content.listen(0, '127.0.0.1', resolve));
+    const contentPort = (content.server.address() as { port: number }).port;
+    const calendar = testCalendar(2026, 2032, ['2031-01-01']);
+    const deps = testDeps(calendar, fixturePolicies(), smtpMailer(`smtp://127.0.0.1:${contentPort}`, path.join(tempDir('ledger'), 'l')));
+    env = await timeSkippingEnv();
+    const worker = await testWorker(env, deps);
+    const row = resolveCampaign(fixturePolicies(), 'drill', calendar, 2030).find((r) => r.obligationId === 'coal-boilers' && r.assignee === '130100')!;
+    await worker.runUntil(async () => {
+      const h = await env.client.workflow.start(obligationWorkflow, { taskQueue: 'lantian-test', workflowId: row.workflowId, args: [row.input] });
+      await h.result();
+    });
+    deps.mailer.close();
+    await new Promise<void>((resolve) => content.close(() => resolve()));
+
+    const step = (entry: string) => raw.find((r) => r.key.endsWith(`#${entry}`))!;
+    const expected = [
+      { entry: 'reminder:P7D@2030-12-31', to: 'sthjj@sjz.example.gov.cn', cc: undefined, number: undefined },
+      { entry: 'reminder:P1D@2030-12-31', to: 'sthjj@sjz.example.gov.cn', cc: undefined, number: undefined },
+      { entry: 'escalation:1-urging', to: 'sthjj@sjz.example.gov.cn', cc: 'office@drill.lantian.local, dqb@hebei.example.gov.cn', number: '测试大气办〔2031〕1号' },
+      { entry: 'escalation:2-warning-letter', to: 'zfb@sjz.example.gov.cn', cc: 'office@drill.lantian.local, dqb@hebei.example.gov.cn', number: '测试大气办〔2031〕2号' },
+      { entry: 'escalation:3-public-interview', to: 'zfb@sjz.example.gov.cn', cc: 'office@drill.lantian.local, dqb@hebei.example.gov.cn', number: '测试大气办〔2031〕3号' },
+      { entry: 'escalation:4-accountability', to: 'zfb@sjz.example.gov.cn', cc: 'office@drill.lantian.local, dqb@hebei.example.gov.cn', number: '测试大气办〔2031〕4号' },
+    ];
+    expect(raw).toHaveLength(expected.length);
+    for (const e of expected) {
+      const r = step(e.entry);
+      expect((r.mail.to as { text: string }).text).toBe(e.to);
+      expect((r.mail.cc as { text: string } | undefined)?.text).toBe(e.cc);
+      // The subject travels as RFC 2047 encoded words, never raw UTF-8 bytes in the header.
+      expect(r.head).toMatch(/^Subject: =\?UTF-8\?[BQ]\?/m);
+      expect(r.mail.subject).toMatch(/石家庄市/);
+      expect(r.mail.text).toContain('2030年12月31日');
+      expect(r.mail.text).not.toContain('2030-12-31');
+      if (e.number) {
+        expect(r.mail.text!.trim().split('\n')[0]).toBe(e.number);
+        expect(r.mail.text).toContain('二（一）');
+      }
+    }
+    expect(step('escalation:2-warning-letter').mail.text).toMatch(/^石家庄市人民政府：/m);
+    expect(step('reminder:P7D@2030-12-31').mail.text).toMatch(/^石家庄市生态环境局：/m);
+  });
+});
+
 describe('mail server down for a while, on the time-skipping server', () => {
   let env: TestWorkflowEnvironment;
   afterEach(async () => env?.teardown());
