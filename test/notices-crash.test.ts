@@ -19,7 +19,7 @@ import { fixturePolicies, testCalendar, timeSkippingEnv, tempDir } from './suppo
 
 // The time-skipping server does not skip time while an activity is outstanding, so the retry
 // after the crash waits the activity's real start-to-close timeout (2 minutes).
-jest.setTimeout(300_000);
+jest.setTimeout(480_000);
 const step = (s: string) => process.env.LANTIAN_DEBUG && console.log(s);
 
 interface Got {
@@ -97,7 +97,7 @@ async function scenario(crash: 'after-ledger' | 'before-ledger', taskQueue: stri
     second = await startWorker(env, taskQueue, dataDir, false);
     step('second ready');
     let rec = await h.query(recordQuery);
-    for (let i = 0; i < 100 && !rec.timeline.some((e) => e.type === 'reminder-sent'); i++) {
+    for (let i = 0; i < 200 && !rec.timeline.some((e) => e.type === 'reminder-sent'); i++) {
       await new Promise((r) => setTimeout(r, 2000));
       rec = await h.query(recordQuery);
     }
@@ -114,11 +114,12 @@ async function scenario(crash: 'after-ledger' | 'before-ledger', taskQueue: stri
   }
 }
 
-// UNFINISHED (skipped): the kill points work (the log shows both workers killed right after the
-// server accepted), but on the time-skipping server the retry of the killed activity did not come
-// within 4 minutes of real time, so the test cannot yet reach its assertions. Next step: run it
-// on the dev server, or give sendNotice a heartbeat timeout so a dead worker is noticed sooner.
-test.skip('SIGKILL after acceptance: exactly one message when the ledger was written; a same-Message-ID copy when it was not', async () => {
+// UNFINISHED (skipped unless LANTIAN_CRASH_TEST=1): the kill points work (both workers die right
+// after the server accepted; the first copy arrives), but on the time-skipping server the retry of
+// the killed activity had not come 4 minutes (real time) after its 2-minute start-to-close
+// timeout, so the test never reaches its assertions. Next step: run it on the dev server, or give
+// sendNotice a heartbeat timeout (a patched workflow change) so a dead worker is noticed sooner.
+(process.env.LANTIAN_CRASH_TEST ? test : test.skip)('SIGKILL after acceptance: exactly one message when the ledger was written; a same-Message-ID copy when it was not', async () => {
   // Both run at once (each on a server and task queue of its own) to pay the 2-minute wait once.
   const [afterLedger, beforeLedger] = await Promise.all([scenario('after-ledger', 'lantian-crash-a'), scenario('before-ledger', 'lantian-crash-b')]);
   expect(afterLedger.got.map((g) => g.messageId)).toEqual([afterLedger.messageId]);
