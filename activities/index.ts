@@ -2,23 +2,29 @@
 //   planSchedule      — when reminders, the deadline and escalation steps fall (calendar-aware)
 //   documentNumber    — the letter's 文号, in sequence per office and year
 //   sendNotice        — render the step's letter and deliver it once per (workflow, step)
+//   sendDigest        — one recipient's reminders of a day as one message (workflows/digest.ts)
 //   archiveObligation — keep the closed obligation's record beyond Temporal's retention
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { WorkingCalendar } from '../planner/calendar';
 import type { Organisation } from '../planner/schema';
 import { computeSchedule, type ScheduleInput } from '../planner/schedule';
-import type { NoticeRecord, ObligationRecord, Schedule } from '../model/obligation';
+import type { DeliveryStep, NoticeRecord, ObligationRecord, Schedule } from '../model/obligation';
 export type { NoticeRequest };
 import { renderNotice, TemplateError } from '../notices/render';
 import { noticeContext, type NoticeRequest } from '../notices/context';
-import { addresseesFor } from '../notices/directory';
-import { PermanentDeliveryError, type Mailer } from '../notices/mailer';
+import { addresseesFor, MissingContactError } from '../notices/directory';
+import { PermanentDeliveryError, messageIdFor, type Mailer } from '../notices/mailer';
 import { writeArchive } from '../storage/archive';
 import { writeLetter } from '../storage/letters';
 import type { DocumentNumberAllocator } from '../services/document-numbers';
 import type { PolicySet } from '../planner/load';
 import type { Client } from '@temporalio/client';
 import { createAssessmentActivities } from './assessment';
+import type { DigestEnqueuer } from '../services/digests';
+import type { ReminderDelivery } from '../notices/directory';
+import { digestContext } from '../notices/context';
+import type { DigestInput, DigestItem } from '../workflows/digest';
+import { DateTime } from 'luxon';
 
 export interface ActivityDeps {
   calendar: WorkingCalendar;
@@ -34,6 +40,11 @@ export interface ActivityDeps {
   airQualityDir?: string;
   /** For the share of overdue obligations through visibility; absent where there is none (time-skipping server). */
   temporalClient?: () => Promise<Client>;
+  /** Recipients (organisation codes) that take their reminders as one digest a day; others get each at once. */
+  reminderDelivery?: Map<string, ReminderDelivery>;
+  digests?: DigestEnqueuer;
+  /** How long a digest collects after its first reminder before it goes out. */
+  digestWindowMs?: number;
 }
 
 
@@ -70,15 +81,38 @@ export function createActivities(deps: ActivityDeps) {
         throw ApplicationFailure.nonRetryable(`${req.workflowId}: assignee ${req.obligation.assignee.code} is not in the organisations registry`, 'UnknownAssignee');
       }
       const roles = escalation ? req.entry.step!.recipients : (['environment-bureau'] as const);
-      const { to, cc } = addresseesFor(org, [...roles], req.obligation.office, escalation);
+      const kind = escalation ? req.entry.step!.kind : 'reminder';
+      const attempt = Context.current().info.attempt;
+      const queued: DeliveryStep = { state: 'queued', at: new Date(req.issuedAt).toISOString() };
+      let to: string[] = [];
+      let cc: string[] = [];
+      let subject = '';
       try {
+        ({ to, cc } = addresseesFor(org, [...roles], req.obligation.office, escalation));
         const rendered = renderNotice(deps.templatesDir, template, noticeContext(req));
+        subject = rendered.subject;
+        if (!escalation && deps.reminderDelivery?.get(org.code) === 'daily-digest') {
+          // Listed in today's digest for this recipient; the digest reports delivery back by signal.
+          if (!deps.digests) throw new Error('daily digests need a Temporal client (ActivityDeps.digests)');
+          const o = req.obligation;
+          const date = DateTime.fromMillis(req.issuedAt, { zone: o.timezone }).toISODate()!;
+          const input: DigestInput = { recipient: org.code, recipientName: org.name, date, windowMs: deps.digestWindowMs ?? 10 * 60_000, office: { name: o.office.name, email: o.office.email } };
+          const item: DigestItem = { key: req.key, workflowId: req.workflowId, title: o.title, ...(o.period ? { period: o.period } : {}), clause: `${o.clause.section}${o.clause.item ?? ''}`, dueDate: req.dueDate, subject: rendered.subject, queuedAt: queued.at };
+          const digest = await deps.digests(input, item);
+          return { key: req.key, kind, to, cc, subject: rendered.subject, messageId: '', transport: deps.mailer.transport, sentAt: queued.at, digest, delivery: [{ ...queued, response: `listed in ${digest}` }] };
+        }
         writeLetter(deps.lettersDir, { key: req.key, subject: rendered.subject, text: rendered.text, html: rendered.html, ...(req.documentNumber ? { documentNumber: req.documentNumber } : {}), storedAt: new Date().toISOString() });
         const d = await deps.mailer.deliver({ key: req.key, from: deps.mailFrom, to, cc, ...rendered });
+        const delivery: DeliveryStep[] = [
+          queued,
+          { state: 'sent', at: d.sentAt ?? d.deliveredAt, attempt },
+          { state: 'accepted', at: d.deliveredAt, ...(d.response ? { response: d.response } : {}) },
+          ...(d.rejected ?? []).map((r): DeliveryStep => ({ state: 'failed', at: d.deliveredAt, reason: `${r.address}: ${r.reason}` })),
+        ];
         return {
           key: req.key,
           ...(req.documentNumber ? { documentNumber: req.documentNumber } : {}),
-          kind: escalation ? req.entry.step!.kind : 'reminder',
+          kind,
           level: req.entry.step?.level,
           to,
           cc,
@@ -88,10 +122,57 @@ export function createActivities(deps: ActivityDeps) {
           location: d.location,
           sentAt: d.deliveredAt,
           ...(d.rejected ? { rejected: d.rejected } : {}),
+          delivery,
         };
       } catch (e) {
-        if (e instanceof TemplateError || e instanceof PermanentDeliveryError) {
-          throw ApplicationFailure.nonRetryable(`${req.workflowId} ${req.entry.key}: ${e.message}`, e.name);
+        if (e instanceof TemplateError || e instanceof PermanentDeliveryError || e instanceof MissingContactError) {
+          // The record of the failed notice travels with the failure, so the timeline shows its log.
+          const now = new Date().toISOString();
+          const failed: NoticeRecord = {
+            key: req.key,
+            ...(req.documentNumber ? { documentNumber: req.documentNumber } : {}),
+            kind,
+            level: req.entry.step?.level,
+            to,
+            cc,
+            subject,
+            messageId: messageIdFor(req.key),
+            transport: deps.mailer.transport,
+            sentAt: now,
+            delivery: [
+              queued,
+              ...(e instanceof PermanentDeliveryError ? [{ state: 'sent', at: e.sentAt ?? now, attempt } as DeliveryStep] : []),
+              { state: 'failed', at: now, reason: e.message },
+            ],
+          };
+          throw ApplicationFailure.create({ nonRetryable: true, message: `${req.workflowId} ${req.entry.key}: ${e.message}`, type: e.name, details: [failed] });
+        }
+        throw e;
+      }
+    },
+
+    /** One message for a recipient's reminders of one day; the key is the digest workflow's. */
+    async sendDigest(req: { key: string; digest: string; input: DigestInput; items: DigestItem[] }): Promise<{ messageId: string; steps: DeliveryStep[] }> {
+      const org = deps.organisations.get(req.input.recipient);
+      if (!org) throw ApplicationFailure.nonRetryable(`${req.digest}: recipient ${req.input.recipient} is not in the organisations registry`, 'UnknownAssignee');
+      const attempt = Context.current().info.attempt;
+      try {
+        const { to } = addresseesFor(org, [], req.input.office, false);
+        const context = digestContext({ digest: req.digest, recipient: { code: org.code, name: org.name }, date: req.input.date, office: req.input.office, items: req.items });
+        const rendered = renderNotice(deps.templatesDir, 'digest', context);
+        writeLetter(deps.lettersDir, { key: req.key, subject: rendered.subject, text: rendered.text, html: rendered.html, storedAt: new Date().toISOString() });
+        const d = await deps.mailer.deliver({ key: req.key, from: deps.mailFrom, to, cc: [], ...rendered });
+        return {
+          messageId: d.messageId,
+          steps: [
+            { state: 'sent', at: d.sentAt ?? d.deliveredAt, attempt },
+            { state: 'accepted', at: d.deliveredAt, ...(d.response ? { response: d.response } : {}) },
+            ...(d.rejected ?? []).map((r): DeliveryStep => ({ state: 'failed', at: d.deliveredAt, reason: `${r.address}: ${r.reason}` })),
+          ],
+        };
+      } catch (e) {
+        if (e instanceof TemplateError || e instanceof PermanentDeliveryError || e instanceof MissingContactError) {
+          throw ApplicationFailure.nonRetryable(`${req.digest}: ${e.message}`, e.name);
         }
         throw e;
       }

@@ -27,6 +27,8 @@ export const envSchema = z.object({
   /** smtp://user:pass@host:port; unset writes .eml files to the outbox folder instead. */
   SMTP_URL: z.string().optional(),
   LANTIAN_MAIL_FROM: z.string().default('Lantian <lantian@localhost>'),
+  /** How long a recipient's daily digest collects reminders after the first one (minutes). */
+  LANTIAN_DIGEST_WINDOW_MINUTES: z.coerce.number().min(0).default(10),
   /**
    * Workflows kept in the worker's memory between tasks. Obligations wait weeks on timers; an
    * evicted one replays its (short) history at its next timer, so a small cache bounds memory.

@@ -124,6 +124,22 @@ export interface NoticeRecord {
   sentAt: string;
   /** Recipients the mail server refused permanently. */
   rejected?: { address: string; reason: string }[];
+  /** The digest workflow this reminder was listed in (recipients taking daily digests). */
+  digest?: string;
+  /** Delivery log: queued, sent, accepted (with the server's response), failed (with the reason). */
+  delivery?: DeliveryStep[];
+}
+
+export interface DeliveryStep {
+  state: 'queued' | 'sent' | 'accepted' | 'failed';
+  /** UTC instant. */
+  at: string;
+  /** The server's reply on acceptance, e.g. "250 OK: message queued". */
+  response?: string;
+  /** Why it failed (and for which recipient, when only some were refused). */
+  reason?: string;
+  /** The activity attempt that sent it (retries after outages show here). */
+  attempt?: number;
 }
 
 export interface ObligationRecord {

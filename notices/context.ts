@@ -109,3 +109,35 @@ export function sampleNoticeContext(kind: 'reminder' | 'escalation') {
     documentNumber: kind === 'escalation' ? '示例〔2020〕1号' : undefined,
   });
 }
+
+/** What the digest template can use: the recipient, the day, and the reminders listed. */
+export function digestContext(d: {
+  digest: string;
+  recipient: { code: string; name: string };
+  date: string;
+  office: { name: string };
+  items: { title: string; period?: string; clause: string; dueDate: string }[];
+}) {
+  return {
+    digest: d.digest,
+    recipient: d.recipient,
+    office: d.office,
+    date: d.date,
+    dateCn: chineseDate(d.date),
+    count: d.items.length,
+    items: d.items.map((it, i) => ({ index: i + 1, title: it.title, period: it.period ?? '', clause: it.clause, dueDate: it.dueDate, dueDateCn: chineseDate(it.dueDate) })),
+  };
+}
+
+export function sampleDigestContext() {
+  return digestContext({
+    digest: 'digest:130100:2019-12-24',
+    recipient: { code: '130100', name: '石家庄市' },
+    date: '2019-12-24',
+    office: { name: '示例办公室' },
+    items: [
+      { title: '示例任务一', clause: '三（一）', dueDate: '2019-12-31' },
+      { title: '示例任务二', period: '2019-11', clause: '三（二）', dueDate: '2019-12-31' },
+    ],
+  });
+}

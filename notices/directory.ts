@@ -1,33 +1,74 @@
-// Who receives a notice: the assignee's contacts for the step's roles, with supervisors and
-// the leading-group office copied on escalation letters.
-import type { ContactRole, Organisation } from '../planner/schema';
+// The recipients directory (policies/directory/*.yaml): who at an organisation receives a
+// notice, per role, and whether its reminders go out at once or as one digest a day. Who
+// receives a notice: the assignee's contacts for the step's roles, with the issuing office and
+// the assignee's supervisor copied on escalation letters. There is no fallback address: the
+// loader refuses a campaign whose assignees lack a contact for a role their notices need.
+import { z } from 'zod';
+import { contactRole, orgCode, type ContactRole, type Organisation } from '../planner/schema';
+
+export const reminderDelivery = z.enum(['immediate', 'daily-digest']);
+export type ReminderDelivery = z.infer<typeof reminderDelivery>;
+
+const contact = z.strictObject({ name: z.string().min(1).optional(), email: z.string().email() });
+
+export const directoryEntry = z.strictObject({
+  organisation: orgCode,
+  /** How this recipient wants reminders; escalation letters always go out on their own, at once. */
+  reminders: reminderDelivery.optional(),
+  contacts: z.partialRecord(contactRole, z.union([contact, z.array(contact).min(1)])),
+});
+export type DirectoryEntry = z.infer<typeof directoryEntry>;
+
+export const directoryFile = z.strictObject({
+  defaults: z.strictObject({ reminders: reminderDelivery }).default({ reminders: 'immediate' }),
+  entries: z.array(directoryEntry).min(1),
+});
+
+/** The role every reminder goes to. */
+export const REMINDER_ROLE: ContactRole = 'environment-bureau';
+/** Roles that are copied rather than addressed. */
+const COPIED: ContactRole[] = ['supervisor'];
 
 export interface Addressees {
   to: string[];
   cc: string[];
 }
 
-/**
- * An organisation without a contact for a role gets a placeholder address on the
- * lantian.invalid domain (RFC 2606: never deliverable), so the gap is visible in the outbox.
- */
+export class MissingContactError extends Error {
+  constructor(readonly organisation: string, readonly role: ContactRole) {
+    super(`${organisation} has no contact for role ${role} in policies/directory`);
+    this.name = 'MissingContactError';
+  }
+}
+
 export function contactFor(org: Organisation, role: ContactRole): string[] {
   const listed = org.contacts.filter((c) => c.role === role).map((c) => c.email);
-  return listed.length ? listed : [`${role}.${org.code}@lantian.invalid`];
+  if (!listed.length) throw new MissingContactError(`${org.code} ${org.name}`, role);
+  return listed;
+}
+
+/** The roles a notice needs a contact for (checked when policies load). */
+export function rolesNeeded(roles: readonly ContactRole[], escalation: boolean): ContactRole[] {
+  return escalation ? [...roles] : [REMINDER_ROLE];
 }
 
 export function addresseesFor(
   org: Organisation,
-  roles: ContactRole[],
+  roles: readonly ContactRole[],
   office: { email: string },
   escalation: boolean,
 ): Addressees {
-  const direct = roles.filter((r) => r !== 'supervisor' && r !== 'leading-group-office');
-  const to = [...new Set((direct.length ? direct : (['environment-bureau'] as ContactRole[])).flatMap((r) => contactFor(org, r)))];
+  const wanted = rolesNeeded(roles, escalation);
+  const direct = wanted.filter((r) => !COPIED.includes(r));
+  const to = [...new Set((direct.length ? direct : [REMINDER_ROLE]).flatMap((r) => contactFor(org, r)))];
   const cc = new Set<string>();
   if (escalation) {
     cc.add(office.email);
-    for (const r of roles.filter((x) => x === 'supervisor')) contactFor(org, r).forEach((a) => cc.add(a));
+    // The supervisor is copied on every escalation letter when the directory names one, and
+    // must be named when the step lists it.
+    for (const r of COPIED) {
+      if (wanted.includes(r) || org.contacts.some((c) => c.role === r)) contactFor(org, r).forEach((a) => cc.add(a));
+    }
   }
   return { to, cc: [...cc].filter((a) => !to.includes(a)) };
 }

@@ -23,6 +23,10 @@ export interface Delivery {
   transport: 'smtp' | 'outbox';
   location?: string;
   deliveredAt: string;
+  /** When the message was handed to the transport (the SMTP transaction began). */
+  sentAt?: string;
+  /** What the server (or the outbox) said when it took the message, e.g. "250 OK: queued as …". */
+  response?: string;
   /** True when this key had already been delivered and nothing was sent now. */
   duplicate: boolean;
   /** Recipients the server refused permanently while accepting the others. */
@@ -31,7 +35,7 @@ export interface Delivery {
 
 /** A refusal that retrying cannot cure (5xx from the server, unknown mailbox). */
 export class PermanentDeliveryError extends Error {
-  constructor(message: string) {
+  constructor(message: string, readonly sentAt?: string) {
     super(message);
     this.name = 'PermanentDeliveryError';
   }
@@ -65,6 +69,7 @@ function writeAtomically(file: string, data: Buffer | string): void {
 }
 
 export interface Mailer {
+  transport: Delivery['transport'];
   deliver(m: OutgoingMail): Promise<Delivery>;
   close(): void;
 }
@@ -72,15 +77,17 @@ export interface Mailer {
 /** No SMTP configured: each notice becomes an .eml file in the outbox folder. */
 export function outboxMailer(outboxDir: string): Mailer {
   return {
+    transport: 'outbox',
     async deliver(m) {
       const messageId = messageIdFor(m.key);
       const file = path.join(outboxDir, `${fileNameFor(m.key)}.eml`);
       if (fs.existsSync(file)) {
         return { messageId, transport: 'outbox', location: file, deliveredAt: fs.statSync(file).mtime.toISOString(), duplicate: true };
       }
+      const sentAt = new Date().toISOString();
       const raw = await new MailComposer(message(m, messageId)).compile().build();
       writeAtomically(file, raw);
-      return { messageId, transport: 'outbox', location: file, deliveredAt: new Date().toISOString(), duplicate: false };
+      return { messageId, transport: 'outbox', location: file, sentAt, deliveredAt: new Date().toISOString(), response: `written to the outbox (${path.basename(file)})`, duplicate: false };
     },
     close() {},
   };
@@ -90,6 +97,7 @@ export function outboxMailer(outboxDir: string): Mailer {
 export function smtpMailer(url: string, ledgerDir: string): Mailer {
   const transport = nodemailer.createTransport(url.includes('pool=') ? url : `${url}${url.includes('?') ? '&' : '?'}pool=true`);
   return {
+    transport: 'smtp',
     async deliver(m) {
       const messageId = messageIdFor(m.key);
       const ledger = path.join(ledgerDir, `${fileNameFor(m.key)}.json`);
@@ -97,12 +105,13 @@ export function smtpMailer(url: string, ledgerDir: string): Mailer {
         const entry = JSON.parse(fs.readFileSync(ledger, 'utf8')) as Delivery;
         return { ...entry, duplicate: true };
       }
-      let info: { rejected?: unknown[]; rejectedErrors?: { recipient?: string; responseCode?: number; message: string }[] };
+      const sentAt = new Date().toISOString();
+      let info: { response?: string; rejected?: unknown[]; rejectedErrors?: { recipient?: string; responseCode?: number; message: string }[] };
       try {
         info = await transport.sendMail(message(m, messageId));
       } catch (e) {
         const code = (e as { responseCode?: number }).responseCode;
-        if (code && code >= 500) throw new PermanentDeliveryError(`SMTP refused the notice (${code}): ${(e as Error).message}`);
+        if (code && code >= 500) throw new PermanentDeliveryError(`SMTP refused the notice (${code}): ${(e as Error).message}`, sentAt);
         throw e;
       }
       // Sent to the accepted recipients; a refused one is reported, and not retried (that would
@@ -111,7 +120,7 @@ export function smtpMailer(url: string, ledgerDir: string): Mailer {
         address: r.recipient ?? '',
         reason: `SMTP refused the notice (${r.responseCode ?? '?'}): ${r.message}`,
       }));
-      const delivery: Delivery = { messageId, transport: 'smtp', deliveredAt: new Date().toISOString(), duplicate: false, ...(rejected.length ? { rejected } : {}) };
+      const delivery: Delivery = { messageId, transport: 'smtp', sentAt, deliveredAt: new Date().toISOString(), ...(info.response ? { response: info.response } : {}), duplicate: false, ...(rejected.length ? { rejected } : {}) };
       writeAtomically(ledger, JSON.stringify(delivery));
       return delivery;
     },

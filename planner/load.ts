@@ -13,9 +13,11 @@ import {
   type EscalationStep,
 } from './schema';
 import { renderNotice, TemplateError } from '../notices/render';
-import { sampleNoticeContext } from '../notices/context';
 import { loadTargets } from '../assessment/load-targets';
 import type { CampaignTargets } from '../assessment/targets';
+import { sampleDigestContext, sampleNoticeContext } from '../notices/context';
+import { directoryFile, rolesNeeded, type ReminderDelivery } from '../notices/directory';
+import { selectAssignees } from './resolve';
 
 export interface PolicyIssue {
   file: string;
@@ -47,6 +49,8 @@ export interface PolicySet {
   templates: Set<string>;
   /** Air-quality targets and assessment rules per campaign id (policies/targets). */
   targets: Map<string, CampaignTargets>;
+  /** How each recipient (organisation code) takes its reminders (policies/directory). */
+  reminderDelivery: Map<string, ReminderDelivery>;
 }
 
 export interface ParsedFile {
@@ -156,6 +160,11 @@ export function loadPolicies(dir: string, only?: string[], templatesDir = path.j
     }
   }
 
+  const beforeDirectory = issues.length;
+  const reminderDelivery = loadDirectory(path.join(dir, 'directory'), organisations, rel, issues);
+  // A broken directory would make every assignee look contact-less: report it alone.
+  const directoryValid = issues.length === beforeDirectory;
+
   const templates = new Set(
     fs.existsSync(templatesDir)
       ? fs.readdirSync(templatesDir).filter((f) => f.endsWith('.hbs')).map((f) => f.replace(/\.hbs$/, ''))
@@ -163,6 +172,9 @@ export function loadPolicies(dir: string, only?: string[], templatesDir = path.j
   );
 
   checkTemplates(templatesDir, templates, rel, issues);
+  if ([...reminderDelivery.values()].includes('daily-digest') && !templates.has('digest')) {
+    issues.push({ file: rel(templatesDir), path: '', reason: 'template digest.hbs is missing (a recipient in policies/directory takes daily digests)' });
+  }
 
   const campaigns = new Map<string, LoadedCampaign>();
   const files = only ?? yamlFiles(path.join(dir, 'campaigns'));
@@ -172,6 +184,7 @@ export function loadPolicies(dir: string, only?: string[], templatesDir = path.j
     if (!parsed || !data) continue;
     const before = issues.length;
     checkCampaign(data, parsed, organisations, templates, issues);
+    if (issues.length === before && directoryValid) checkContacts({ ...data, file: parsed.file }, parsed, organisations, issues);
     if (campaigns.has(data.id)) {
       issues.push({ file: parsed.file, line: lineOf(parsed, ['id']), path: 'id', reason: `campaign id ${data.id} is also used by ${campaigns.get(data.id)!.file}` });
     }
@@ -187,7 +200,64 @@ export function loadPolicies(dir: string, only?: string[], templatesDir = path.j
   });
 
   if (issues.length) throw new PolicyError(issues);
-  return { dir, organisations, campaigns, templatesDir, templates, targets };
+  return { dir, organisations, campaigns, templatesDir, templates, targets, reminderDelivery };
+}
+
+/**
+ * policies/directory/*.yaml: contacts per organisation and role, merged into the organisations
+ * (contacts written inline on an organisation still count). Returns each recipient's reminder mode.
+ */
+function loadDirectory(dir: string, orgs: Map<string, Organisation>, rel: (f: string) => string, issues: PolicyIssue[]): Map<string, ReminderDelivery> {
+  const modes = new Map<string, ReminderDelivery>();
+  const seen = new Map<string, string>();
+  for (const file of yamlFiles(dir)) {
+    const parsed = parseYaml(file, rel(file), issues);
+    const data = parsed && validate(directoryFile, parsed, issues);
+    if (!parsed || !data) continue;
+    data.entries.forEach((e, i) => {
+      const at = (p: (string | number)[], reason: string) => issues.push({ file: parsed.file, line: lineOf(parsed, p), path: formatPath(p), reason });
+      const org = orgs.get(e.organisation);
+      if (!org) return at(['entries', i, 'organisation'], `${e.organisation} is not a known organisation (policies/organisations)`);
+      if (seen.has(e.organisation)) return at(['entries', i, 'organisation'], `${e.organisation} is already listed (${seen.get(e.organisation)})`);
+      seen.set(e.organisation, `${parsed.file} entries[${i}]`);
+      for (const [role, c] of Object.entries(e.contacts)) {
+        for (const one of Array.isArray(c) ? c : c ? [c] : []) {
+          org.contacts.push({ role: role as Organisation['contacts'][number]['role'], email: one.email, ...(one.name ? { name: one.name } : {}) });
+        }
+      }
+      modes.set(e.organisation, e.reminders ?? data.defaults.reminders);
+    });
+  }
+  return modes;
+}
+
+/**
+ * Every assignee has a contact for every role its notices go to: reminders to the environment
+ * bureau, each ladder step to its recipients. One issue per organisation and role, at the first
+ * obligation that needs it — a notice is never silently dropped or sent to a made-up address.
+ */
+function checkContacts(c: LoadedCampaign, parsed: ParsedFile, orgs: Map<string, Organisation>, issues: PolicyIssue[]): void {
+  const reported = new Set<string>();
+  c.obligations.forEach((o, i) => {
+    const ladder = Array.isArray(o.ladder) ? o.ladder : c.ladders[typeof o.ladder === 'string' ? o.ladder : c.defaults.ladder] ?? [];
+    const needs: { role: string; why: string }[] = [
+      ...((o.reminders ?? c.defaults.reminders).length ? rolesNeeded([], false).map((role) => ({ role, why: 'reminders' })) : []),
+      ...ladder.flatMap((s) => rolesNeeded(s.recipients, true).map((role) => ({ role, why: `escalation step ${s.kind}` }))),
+    ];
+    for (const org of selectAssignees(o.assignees, c, orgs)) {
+      for (const n of needs) {
+        const k = `${org.code}/${n.role}`;
+        if (reported.has(k) || org.contacts.some((x) => x.role === n.role)) continue;
+        reported.add(k);
+        issues.push({
+          file: parsed.file,
+          line: lineOf(parsed, ['obligations', i, 'assignees']),
+          path: formatPath(['obligations', i, 'assignees']),
+          reason: `assignee ${org.code} ${org.name} has no contact for role ${n.role} (needed by ${n.why} of ${o.id}); add it to policies/directory/`,
+        });
+      }
+    }
+  });
 }
 
 /** Every template renders against a sample notice in strict mode: no unknown variable, no blank. */
@@ -195,7 +265,7 @@ function checkTemplates(dir: string, templates: Set<string>, rel: (f: string) =>
   if (!templates.has('reminder')) issues.push({ file: rel(dir), path: '', reason: 'template reminder.hbs is missing (every reminder uses it)' });
   for (const name of templates) {
     try {
-      renderNotice(dir, name, sampleNoticeContext(name === 'reminder' ? 'reminder' : 'escalation'));
+      renderNotice(dir, name, name === 'digest' ? sampleDigestContext() : sampleNoticeContext(name === 'reminder' ? 'reminder' : 'escalation'));
     } catch (e) {
       if (!(e instanceof TemplateError)) throw e;
       issues.push({ file: rel(path.join(dir, `${name}.hbs`)), path: '', reason: e.message });

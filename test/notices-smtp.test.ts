@@ -81,12 +81,12 @@ describe('on the time-skipping server', () => {
   afterEach(async () => env?.teardown());
 
   test('an addressee refused by the mail server is marked on the timeline, not retried, and the ladder goes on', async () => {
-    // 唐山市 (130200) has no contact in the fixture registry: its placeholder address is refused.
+    // 唐山市's (130200) government address is one the mail server does not know.
     const dir = tempDir('smtp-policies');
     const calendar = testCalendar(2026, 2032, ['2031-01-01']);
     const policies = loadPolicies(fixturePoliciesDir);
     const org = policies.organisations.get('130200')!;
-    org.contacts = [{ role: 'environment-bureau', email: 'sthjj@ts.example.gov.cn' }, { role: 'government', email: 'nobody@ts.example.gov.cn' }];
+    org.contacts = org.contacts.map((c) => (c.role === 'government' ? { ...c, email: 'nobody@ts.example.gov.cn' } : c));
     const deps = { ...testDeps(calendar, policies, smtpMailer(`smtp://127.0.0.1:${port}`, path.join(dir, 'ledger'))) };
     env = await timeSkippingEnv();
     const worker = await testWorker(env, deps);
@@ -108,7 +108,118 @@ describe('on the time-skipping server', () => {
     const arrived = received.slice(before).map((m) => m.subject);
     expect(arrived).toHaveLength(6);
     expect(failed[0].reason).toContain('nobody@ts.example.gov.cn');
+    // The delivery log of each notice: queued → sent → accepted with the server's reply, or
+    // queued → sent → failed with the reason (the warning letter was refused for its addressee).
+    const reminder = rec.notices.find((n) => n.kind === 'reminder')!;
+    expect(reminder.delivery!.map((d) => d.state)).toEqual(['queued', 'sent', 'accepted']);
+    expect(reminder.delivery![2].response).toMatch(/^250 /);
+    // queued is the workflow's (skipped) time the step fell due; sent/accepted are the worker's clock.
+    const queuedAt = Date.parse(reminder.delivery![0].at);
+    expect(queuedAt).toBeGreaterThanOrEqual(Date.parse('2030-12-24T09:00:00+08:00'));
+    expect(queuedAt).toBeLessThanOrEqual(Date.parse(rec.timeline.find((e) => e.type === 'reminder-sent')!.at));
+    expect(reminder.delivery!.every((d) => !Number.isNaN(Date.parse(d.at)))).toBe(true);
+    // The letter reached its copies (accepted) and was refused for its addressee (failed).
+    const letter = rec.notices.find((n) => n.kind === 'warning-letter')!;
+    expect(letter).toMatchObject({ to: ['nobody@ts.example.gov.cn'], cc: ['office@drill.lantian.local', 'dqb@hebei.example.gov.cn'] });
+    expect(letter.delivery!.map((d) => d.state)).toEqual(['queued', 'sent', 'accepted', 'failed']);
+    expect(letter.delivery![3].reason).toMatch(/^nobody@ts\.example\.gov\.cn: SMTP refused the notice \(550\)/);
+    expect(rec.notices.filter((n) => n.delivery?.at(-1)?.state === 'failed').map((n) => n.level)).toEqual([2, 3, 4]);
     expect(attempts.filter((a) => a === 'nobody@ts.example.gov.cn')).toHaveLength(3);
+  });
+  test('a notice refused for every addressee fails for good, with its delivery log on the timeline', async () => {
+    const dir = tempDir('smtp-policies');
+    const calendar = testCalendar(2026, 2032, ['2031-01-01']);
+    const policies = loadPolicies(fixturePoliciesDir);
+    const org = policies.organisations.get('130200')!;
+    org.contacts = org.contacts.map((c) => (c.role === 'environment-bureau' ? { ...c, email: 'nobody-bureau@ts.example.gov.cn' } : c));
+    const deps = testDeps(calendar, policies, smtpMailer(`smtp://127.0.0.1:${port}`, path.join(dir, 'ledger')));
+    env = await timeSkippingEnv();
+    const worker = await testWorker(env, deps);
+    const row = resolveCampaign(fixturePolicies(), 'drill', calendar, 2030).find((r) => r.obligationId === 'coal-boilers' && r.assignee === '130200')!;
+    const tries = () => attempts.filter((a) => a === 'nobody-bureau@ts.example.gov.cn').length;
+    const before = tries();
+    const rec = await worker.runUntil(async () => {
+      const h = await env.client.workflow.start(obligationWorkflow, { taskQueue: 'lantian-test', workflowId: row.workflowId, args: [row.input] });
+      await env.sleep(Date.parse('2030-12-31T12:00:00+08:00') - (await env.currentTimeMs()));
+      const r = await h.query(recordQuery);
+      await h.executeUpdate('waiveObligation', { args: [{ actor: { role: 'office', id: 't' }, reason: 'end of test' }] });
+      return r;
+    });
+    deps.mailer.close();
+    const failed = rec.timeline.filter((e) => e.type === 'notice-failed');
+    expect(failed.map((e) => e.entry)).toEqual(['reminder:P7D@2030-12-31', 'reminder:P1D@2030-12-31']);
+    // Not retried: one attempt per reminder.
+    expect(tries() - before).toBe(2);
+    const log = failed[0].notice!.delivery!;
+    expect(failed[0].notice).toMatchObject({ kind: 'reminder', to: ['nobody-bureau@ts.example.gov.cn'], transport: 'smtp' });
+    expect(log.map((d) => d.state)).toEqual(['queued', 'sent', 'failed']);
+    expect(log[2].reason).toMatch(/SMTP refused the notice \(550\)/);
+    expect(rec.notices.map((n) => n.delivery!.at(-1)!.state)).toEqual(['failed', 'failed']);
+  });
+});
+
+describe('content of each step, as received over SMTP', () => {
+  let env: TestWorkflowEnvironment;
+  afterEach(async () => env?.teardown());
+
+  test('each message has its addressee, the 文号 in sequence, Chinese dates, the clause and an encoded UTF-8 subject', async () => {
+    const raw: { key: string; head: string; mail: ParsedMail }[] = [];
+    const content = new SMTPServer({
+      authOptional: true,
+      disabledCommands: ['STARTTLS'],
+      logger: false,
+      onData(stream, _s, cb) {
+        const chunks: Buffer[] = [];
+        stream.on('data', (c: Buffer) => chunks.push(c));
+        stream.on('end', () => {
+          const buf = Buffer.concat(chunks);
+          simpleParser(buf).then((m) => {
+            raw.push({ key: String(m.headers.get('x-lantian-key')), head: buf.toString('latin1').split('\r\n\r\n')[0], mail: m });
+            cb();
+          }, cb);
+        });
+      },
+    });
+    await new Promise<void>((resolve) => content.listen(0, '127.0.0.1', resolve));
+    const contentPort = (content.server.address() as { port: number }).port;
+    const calendar = testCalendar(2026, 2032, ['2031-01-01']);
+    const deps = testDeps(calendar, fixturePolicies(), smtpMailer(`smtp://127.0.0.1:${contentPort}`, path.join(tempDir('ledger'), 'l')));
+    env = await timeSkippingEnv();
+    const worker = await testWorker(env, deps);
+    const row = resolveCampaign(fixturePolicies(), 'drill', calendar, 2030).find((r) => r.obligationId === 'coal-boilers' && r.assignee === '130100')!;
+    await worker.runUntil(async () => {
+      const h = await env.client.workflow.start(obligationWorkflow, { taskQueue: 'lantian-test', workflowId: row.workflowId, args: [row.input] });
+      await h.result();
+    });
+    deps.mailer.close();
+    await new Promise<void>((resolve) => content.close(() => resolve()));
+
+    const step = (entry: string) => raw.find((r) => r.key.endsWith(`#${entry}`))!;
+    const expected = [
+      { entry: 'reminder:P7D@2030-12-31', to: 'sthjj@sjz.example.gov.cn', cc: undefined, number: undefined },
+      { entry: 'reminder:P1D@2030-12-31', to: 'sthjj@sjz.example.gov.cn', cc: undefined, number: undefined },
+      { entry: 'escalation:1-urging', to: 'sthjj@sjz.example.gov.cn', cc: 'office@drill.lantian.local, dqb@hebei.example.gov.cn', number: '测试大气办〔2031〕1号' },
+      { entry: 'escalation:2-warning-letter', to: 'zfb@sjz.example.gov.cn', cc: 'office@drill.lantian.local, dqb@hebei.example.gov.cn', number: '测试大气办〔2031〕2号' },
+      { entry: 'escalation:3-public-interview', to: 'zfb@sjz.example.gov.cn', cc: 'office@drill.lantian.local, dqb@hebei.example.gov.cn', number: '测试大气办〔2031〕3号' },
+      { entry: 'escalation:4-accountability', to: 'zfb@sjz.example.gov.cn', cc: 'office@drill.lantian.local, dqb@hebei.example.gov.cn', number: '测试大气办〔2031〕4号' },
+    ];
+    expect(raw).toHaveLength(expected.length);
+    for (const e of expected) {
+      const r = step(e.entry);
+      expect((r.mail.to as { text: string }).text).toBe(e.to);
+      expect((r.mail.cc as { text: string } | undefined)?.text).toBe(e.cc);
+      // The subject travels as RFC 2047 encoded words, never raw UTF-8 bytes in the header.
+      expect(r.head).toMatch(/^Subject: =\?UTF-8\?[BQ]\?/m);
+      expect(r.mail.subject).toMatch(/石家庄市/);
+      expect(r.mail.text).toContain('2030年12月31日');
+      expect(r.mail.text).not.toContain('2030-12-31');
+      if (e.number) {
+        expect(r.mail.text!.trim().split('\n')[0]).toBe(e.number);
+        expect(r.mail.text).toContain('二（一）');
+      }
+    }
+    expect(step('escalation:2-warning-letter').mail.text).toMatch(/^石家庄市人民政府：/m);
+    expect(step('reminder:P7D@2030-12-31').mail.text).toMatch(/^石家庄市生态环境局：/m);
   });
 });
 

@@ -12,6 +12,7 @@ const drill = fs.readFileSync(path.join(fixturePoliciesDir, 'campaigns', 'drill.
 function folderWith(campaignYaml: string): { dir: string; file: string } {
   const dir = tempDir('policies');
   fs.cpSync(path.join(fixturePoliciesDir, 'organisations'), path.join(dir, 'organisations'), { recursive: true });
+  fs.cpSync(path.join(fixturePoliciesDir, 'directory'), path.join(dir, 'directory'), { recursive: true });
   fs.cpSync(templatesDir, path.join(dir, 'templates'), { recursive: true });
   fs.mkdirSync(path.join(dir, 'campaigns'));
   const file = path.join(dir, 'campaigns', 'x.yaml');
@@ -110,4 +111,43 @@ test('a misspelt variable in a notice template is a load error naming the templa
   const file = path.join(dir, 'templates', 'warning-letter.hbs');
   fs.writeFileSync(file, fs.readFileSync(file, 'utf8').replace('{{dueDateCn}}', '{{dueDateCN}}'));
   expect(() => loadPolicies(dir)).toThrow(/warning-letter\.hbs template warning-letter: variable dueDateCN is not provided/);
+});
+
+describe('the recipients directory (policies/directory)', () => {
+  const directoryErrors = (edit: (yaml: string) => string, campaign = drill): string[] => {
+    const { dir } = folderWith(campaign);
+    const file = path.join(dir, 'directory', 'contacts.yaml');
+    fs.writeFileSync(file, edit(fs.readFileSync(file, 'utf8')));
+    try {
+      loadPolicies(dir);
+    } catch (e) {
+      if (e instanceof PolicyError) return e.issues.map(formatIssue);
+      throw e;
+    }
+    return [];
+  };
+
+  test('an assignee with no contact for a role its obligations need is a load error naming organisation and role', () => {
+    // 唐山市 loses its government contact: the warning letter, the interview and the accountability notice go there.
+    const errors = directoryErrors((y) => y.replace('      government: { email: zfb@ts.example.gov.cn }\n', ''));
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatch(
+      new RegExp(`x\\.yaml:${lineOf(drill, 'assignees: { every: city }')} obligations\\[0\\]\\.assignees: assignee 130200 唐山市 has no contact for role government \\(needed by escalation step warning-letter of coal-boilers\\)`),
+    );
+  });
+
+  test('a bad address or an unknown organisation in the directory names its file, line and path', () => {
+    const bad = directoryErrors((y) => y.replace('sthjj@ts.example.gov.cn', 'not-an-address'));
+    expect(bad).toHaveLength(1);
+    expect(bad[0]).toMatch(/contacts\.yaml:21 entries\[3\]\.contacts\.environment-bureau\.email: "not-an-address"/);
+    const unknown = directoryErrors((y) => y.replace('organisation: "110000"', 'organisation: "999999"')).join('\n');
+    expect(unknown).toMatch(/contacts\.yaml:5 entries\[0\]\.organisation: 999999 is not a known organisation/);
+  });
+
+  test('the shipped directory holds placeholders only, on the reserved .invalid domain', () => {
+    const set = loadPolicies(path.join(repo, 'policies'));
+    const emails = [...set.organisations.values()].flatMap((o) => o.contacts.map((c) => c.email));
+    expect(emails.length).toBeGreaterThan(300);
+    expect(emails.every((e) => e.endsWith('.invalid'))).toBe(true);
+  });
 });

@@ -9,6 +9,7 @@ import { dataPaths, type Env } from '../config/env';
 import { Client, Connection } from '@temporalio/client';
 import { documentNumberAllocator } from '../services/document-numbers';
 import { airQualityDir } from '../assessment/store';
+import { digestEnqueuer } from '../services/digests';
 
 export const workflowsPath = path.join(__dirname, '..', 'workflows', 'index.ts');
 
@@ -29,6 +30,9 @@ export function activityDeps(env: Env, policies: PolicySet = loadPolicies(env.LA
     policies,
     airQualityDir: airQualityDir(data.root),
     temporalClient: connect,
+    reminderDelivery: policies.reminderDelivery,
+    digests: digestEnqueuer(connect, env.LANTIAN_TASK_QUEUE),
+    digestWindowMs: env.LANTIAN_DIGEST_WINDOW_MINUTES * 60_000,
   };
 }
 

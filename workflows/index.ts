@@ -1,3 +1,4 @@
 export { obligationWorkflow } from './obligation';
 export { documentNumbersWorkflow } from './document-numbers';
 export { assessmentWorkflow } from './assessment';
+export { digestWorkflow } from './digest';

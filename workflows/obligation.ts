@@ -4,11 +4,12 @@
 // archived when it closes so supervisors can read it after Temporal's retention.
 import * as wf from '@temporalio/workflow';
 import type { createActivities } from '../activities';
-import type { ObligationInput, ScheduleEntry, Status } from '../model/obligation';
+import type { NoticeRecord, ObligationInput, ScheduleEntry, Status } from '../model/obligation';
 import { submitEvidence, reviewEvidence, extendDeadline, waiveObligation, recordQuery } from './api';
 import { ObligationState, SYSTEM } from './state';
 import { paceOf, reportedToDate, type PaceColour, type PaceSettings } from '../assessment/pace';
 import type { AssessmentActivities } from '../activities/assessment';
+import { noticeDelivered } from './digest';
 import { noticeKey } from '../temporal/ids';
 import {
   LantianCampaign,
@@ -51,6 +52,9 @@ export async function obligationWorkflow(input: ObligationInput): Promise<Obliga
   const now = () => Date.now();
 
   wf.setHandler(recordQuery, () => o.snapshot());
+  // A digested reminder's delivery arrives later, from the recipient's digest workflow. A
+  // signal handler adds no command, so histories from before it replay unchanged.
+  wf.setHandler(noticeDelivered, (d) => o.digestDelivered(d));
   wf.setHandler(submitEvidence, (s) => after(o.submit(s, now())), { validator: (s) => void o.checkSubmit(s) });
   wf.setHandler(reviewEvidence, (r) => after(o.review(r, now())), { validator: (r) => void o.checkReview(r) });
   wf.setHandler(extendDeadline, (e) => after((o.extend(e, now()), { dueDate: o.dueDate })), {
@@ -217,7 +221,9 @@ export async function obligationWorkflow(input: ObligationInput): Promise<Obliga
     } catch (err) {
       // Only a permanent failure reaches here (retries are unlimited): record it where the office sees it.
       const cause = err instanceof wf.ActivityFailure && err.cause ? err.cause.message : String(err);
-      o.noticeFailed(entry, cause, now());
+      // The failed notice's record (addressees, delivery log) rides in the failure's details.
+      const details = err instanceof wf.ActivityFailure && err.cause instanceof wf.ApplicationFailure ? err.cause.details : undefined;
+      o.noticeFailed(entry, cause, now(), (details?.[0] as NoticeRecord | undefined) ?? undefined);
       return undefined;
     }
   }

@@ -11,6 +11,7 @@ import type {
   EvidenceSubmission,
   Extension,
   NoticeRecord,
+  DeliveryStep,
   ObligationInput,
   ObligationRecord,
   Receipt,
@@ -279,14 +280,29 @@ export class ObligationState {
     for (const r of notice?.rejected ?? []) this.noticeFailed(entry, `${r.address}: ${r.reason}`, now);
   }
 
+  private earlyDeliveries: { key: string; digest: string; messageId: string; steps: DeliveryStep[] }[] = [];
+
   reminded(entry: ScheduleEntry, notice: NoticeRecord | undefined, now: number): void {
     if (notice) this.notices.push(notice);
+    for (const d of this.earlyDeliveries.splice(0)) this.digestDelivered(d);
     this.record('reminder-sent', now, SYSTEM, { entry: entry.key, notice });
     this.refusedRecipients(entry, notice, now);
   }
 
-  noticeFailed(entry: ScheduleEntry, reason: string, now: number): void {
-    this.record('notice-failed', now, SYSTEM, { entry: entry.key, reason, level: entry.step?.level });
+  /** The digest that listed a reminder reports its delivery; the log grows in place. */
+  digestDelivered(d: { key: string; digest: string; messageId: string; steps: DeliveryStep[] }): void {
+    const notice = this.notices.find((n) => n.key === d.key);
+    // Before the reminder's own record (a digest window shorter than the activity's return): keep it for then.
+    if (!notice) return void this.earlyDeliveries.push(d);
+    if (d.messageId) notice.messageId = d.messageId;
+    notice.delivery = [...(notice.delivery ?? []), ...d.steps];
+    if (d.steps.some((s) => s.state === 'accepted')) notice.sentAt = d.steps.find((s) => s.state === 'accepted')!.at;
+  }
+
+  /** A notice refused for good; its record (with the delivery log) when the activity sent one. */
+  noticeFailed(entry: ScheduleEntry, reason: string, now: number, notice?: NoticeRecord): void {
+    if (notice) this.notices.push(notice);
+    this.record('notice-failed', now, SYSTEM, { entry: entry.key, reason, level: entry.step?.level, ...(notice ? { notice } : {}) });
   }
 
   closeUnmet(now: number): void {

@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import { DateTime } from 'luxon';
 import { InvalidArgumentError, type Command } from 'commander';
 import { action, explain, explainChange, print, Refusal } from '../context';
 import { parseSeason } from './policy';
@@ -26,6 +27,8 @@ function parseQuantity(v: string): number {
   return n;
 }
 
+const localInstant = (iso: string, zone: string) => DateTime.fromISO(iso, { zone }).toFormat('yyyy-MM-dd HH:mm:ss');
+
 export function timelineText(r: ObligationRecord): string {
   const i = r.input;
   const head = [
@@ -41,7 +44,12 @@ export function timelineText(r: ObligationRecord): string {
     const what = [e.entry, e.evidenceId, e.dueDate && `due ${e.dueDate}`, e.previousDueDate && `was ${e.previousDueDate}`, e.level && `level ${e.level}`]
       .filter(Boolean)
       .join(', ');
-    const notice = e.notice ? `\n      notice “${e.notice.subject}” → ${e.notice.to.join(', ')} (${e.notice.transport})` : '';
+    const notice = e.notice
+      ? `\n      notice “${e.notice.subject}” → ${e.notice.to.join(', ')}${e.notice.cc.length ? ` cc ${e.notice.cc.join(', ')}` : ''} (${e.notice.transport})` +
+        (e.notice.delivery ?? [])
+          .map((d) => `\n        ${localInstant(d.at, r.input.timezone)}  ${d.state}${d.attempt && d.attempt > 1 ? ` (attempt ${d.attempt})` : ''}${d.response ? `: ${d.response}` : ''}${d.reason ? `: ${d.reason}` : ''}`)
+          .join('')
+      : '';
     return `  ${e.atLocal.slice(0, 16).replace('T', ' ')}  ${e.type}${what ? ` [${what}]` : ''}${who}${e.reason ? `: ${e.reason}` : ''}${notice}`;
   });
   const pending = r.schedule.filter((e) => !e.done).map((e) => `  ${e.atLocal.slice(0, 16).replace('T', ' ')}  ${e.key}`);

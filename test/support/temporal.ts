@@ -1,6 +1,7 @@
 // Real Temporal servers for tests: the time-skipping test server for timer logic, and the CLI
 // dev server (SQLite, search attributes) for Updates, visibility and restarts. Both binaries
 // are the pinned ones npm install put in .tools/; nothing is downloaded at test time.
+import { digestEnqueuer } from '../../services/digests';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -90,6 +91,7 @@ export function testDeps(calendar: WorkingCalendar, policies: PolicySet = fixtur
     lettersDir: path.join(dir, 'letters'),
     mailer: mailer ?? outboxMailer(path.join(dir, 'outbox')),
     mailFrom: 'Lantian <lantian@localhost>',
+    reminderDelivery: policies.reminderDelivery,
     documentNumbers: async () => {
       throw new Error('document numbers need a server: testWorker binds them to its environment');
     },
@@ -101,7 +103,7 @@ export async function testWorker(env: TestWorkflowEnvironment, deps: ActivityDep
     connection: env.nativeConnection,
     taskQueue,
     workflowBundle: workflowBundle(),
-    activities: createActivities({ ...deps, documentNumbers: documentNumberAllocator(async () => env.client, taskQueue) }),
+    activities: createActivities({ ...deps, documentNumbers: documentNumberAllocator(async () => env.client, taskQueue), digests: digestEnqueuer(async () => env.client, taskQueue) }),
   });
 }
 
