@@ -73,10 +73,13 @@ async function main() {
     const worker = await createWorker({ connection, namespace: env.TEMPORAL_NAMESPACE, taskQueue: env.LANTIAN_TASK_QUEUE, deps, maxCachedWorkflows: env.LANTIAN_MAX_CACHED_WORKFLOWS, workflowThreads: env.LANTIAN_WORKFLOW_THREADS });
 
     const season = seasonArgument() ?? currentSeason();
+    let launchable: number | undefined;
     const campaigns = [...policies.campaigns.values()].map((c) => {
       const rows = (s: number) => resolveCampaign(policies, c.id, calendar, s).length;
       try {
-        return `  ${c.id.padEnd(24)} season ${season}–${season + 1}: ${rows(season)} obligations  (${c.title})`;
+        const line = `  ${c.id.padEnd(24)} season ${season}–${season + 1}: ${rows(season)} obligations  (${c.title})`;
+        launchable ??= season;
+        return line;
       } catch (e) {
         // Say which season can be planned, so the office knows what the calendar lacks.
         const ready = [season - 1, season - 2].find((s) => {
@@ -86,6 +89,7 @@ async function main() {
             return false;
           }
         });
+        if (ready) launchable ??= ready;
         return `  ${c.id.padEnd(24)} season ${season}–${season + 1} not ready: ${(e as Error).message}${ready ? `\n${' '.repeat(27)}season ${ready}–${ready + 1} is ready (${rows(ready)} obligations)` : ''}`;
       }
     });
@@ -103,7 +107,7 @@ async function main() {
         'Campaigns ready to launch:',
         ...campaigns,
         '',
-        `Launch one:   npm run lantian -- campaign launch <campaignId> --season ${season}`,
+        `Launch one:   npm run lantian -- campaign launch <campaignId> --season ${launchable ?? season}${launchable !== undefined && launchable < currentSeason() ? ' --allow-past' : ''}`,
         'List:         npm run lantian -- obligation list --status overdue',
         'Press Ctrl-C to stop.',
         '',

@@ -6,7 +6,7 @@ import type { PolicySet, LoadedCampaign } from './load';
 import type { Obligation, Organisation, AssigneeSelector } from './schema';
 import type { WorkingCalendar } from './calendar';
 import { shiftDate, shiftMonth, monthEnd, addMonths, dayOfMonth } from './season';
-import { deadlineOf, localIso } from './schedule';
+import { computeSchedule, deadlineOf, localIso } from './schedule';
 import type { AssigneeRef, ObligationInput } from '../model/obligation';
 import { obligationWorkflowId } from '../temporal/ids';
 
@@ -91,6 +91,10 @@ export function resolveCampaign(set: PolicySet, campaignId: string, cal: Working
   const years = s - c.season;
   const periodEnd = shiftDate(c.period.end, years);
   const rows: PlanRow[] = [];
+  // Every instant the obligation will wait for — reminders, escalation steps, the close — must
+  // fall in years the calendar covers, or a workflow would retry its planning forever: refuse
+  // here, once per obligation and due date (the assignees share the schedule).
+  const planned = new Set<string>();
   for (const o of c.obligations) {
     // Step notes document the policy; workflows need none of them in every input payload.
     const ladder = (Array.isArray(o.ladder) ? o.ladder : c.ladders[o.ladder ?? c.defaults.ladder]).map(({ note: _note, ...step }) => step);
@@ -125,6 +129,10 @@ export function resolveCampaign(set: PolicySet, campaignId: string, cal: Working
           closeAfter: c.defaults.closeAfter,
           office: c.office,
         };
+        if (!planned.has(`${o.id}|${dueDate}`)) {
+          computeSchedule(body, cal);
+          planned.add(`${o.id}|${dueDate}`);
+        }
         const planHash = crypto.createHash('sha256').update(JSON.stringify(body)).digest('hex').slice(0, 16);
         rows.push({
           workflowId: obligationWorkflowId(ref),

@@ -32,3 +32,11 @@ test('a season in years the calendar does not cover fails loudly, naming the yea
   expect(() => resolveCampaign(fixturePolicies(), 'drill', cal, 2031)).toThrow(CalendarCoverageError);
   expect(() => resolveCampaign(fixturePolicies(), 'drill', cal, 2031)).toThrow(/does not cover 2032/);
 });
+
+test('a season whose escalation steps reach a year the calendar does not cover is refused at planning, not left to retry in a workflow', () => {
+  // Every due date of the drill (season 2030) lies in 2030, but its ladder runs into 2031.
+  const through2030 = testCalendar(2026, 2030);
+  expect(() => resolveCampaign(fixturePolicies(), 'drill', through2030, 2030)).toThrow(CalendarCoverageError);
+  expect(() => resolveCampaign(fixturePolicies(), 'drill', through2030, 2030)).toThrow(/does not cover 2031/);
+  expect(resolveCampaign(fixturePolicies(), 'drill', testCalendar(2026, 2032), 2030).length).toBeGreaterThan(0);
+});
