@@ -5,6 +5,7 @@ import { registerCampaign } from './commands/campaign';
 import { registerObligation, registerEvidence } from './commands/obligation';
 import { registerNamespace } from './commands/namespace';
 import { registerNotice } from './commands/notice';
+import { registerUser } from './commands/user';
 
 const program = new Command('lantian')
   .description('Lantian (蓝天): air-pollution campaign obligations as durable Temporal workflows')
@@ -15,6 +16,7 @@ registerObligation(program);
 registerEvidence(program);
 registerNamespace(program);
 registerNotice(program);
+registerUser(program);
 
 program.parseAsync(process.argv).catch((e) => {
   process.stderr.write(`lantian: ${(e as Error).message}\n`);
