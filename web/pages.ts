@@ -129,7 +129,10 @@ export function registerPages(app: FastifyInstance, d: WebDeps) {
 
   app.get('/login', hide, async (req, reply) => {
     if (req.user) return reply.redirect(home(req.user), 303);
-    const token = randomSecret(16);
+    // Reuse the token already set: a second GET (a favicon request redirected here) must not
+    // invalidate the form the user is filling in.
+    const existing = req.cookies[LOGIN_CSRF];
+    const token = existing && /^[A-Za-z0-9_-]{16,64}$/.test(existing) ? existing : randomSecret(16);
     reply.setCookie(LOGIN_CSRF, token, { path: '/login', httpOnly: true, sameSite: 'strict', secure: req.protocol === 'https' });
     const reason = (req.query as { reason?: string }).reason;
     return reply.type('text/html; charset=utf-8').send(
