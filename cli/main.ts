@@ -6,6 +6,7 @@ import { registerObligation, registerEvidence } from './commands/obligation';
 import { registerNamespace } from './commands/namespace';
 import { registerNotice } from './commands/notice';
 import { registerData, registerAssessment, registerPace } from './commands/assessment';
+import { registerUser } from './commands/user';
 
 const program = new Command('lantian')
   .description('Lantian (蓝天): air-pollution campaign obligations as durable Temporal workflows')
@@ -19,6 +20,7 @@ registerNotice(program);
 registerData(program);
 registerAssessment(program);
 registerPace(program);
+registerUser(program);
 
 program.parseAsync(process.argv).catch((e) => {
   process.stderr.write(`lantian: ${(e as Error).message}\n`);

@@ -13,6 +13,8 @@ import { resolveCampaign } from '../planner/resolve';
 import { startDevServer, type DevServer } from '../temporal/dev-server';
 import { registerSearchAttributes, setRetention } from '../temporal/setup';
 import { activityDeps, createWorker } from '../worker/create';
+import { Client } from '@temporalio/client';
+import { startWeb, type RunningWeb } from '../web/start';
 
 export function currentSeason(now = DateTime.now().setZone('Asia/Shanghai')): number {
   // An autumn–winter season is named after the year it starts in (October).
@@ -72,6 +74,14 @@ async function main() {
     const deps = activityDeps(env, policies, address);
     const worker = await createWorker({ connection, namespace: env.TEMPORAL_NAMESPACE, taskQueue: env.LANTIAN_TASK_QUEUE, deps, maxCachedWorkflows: env.LANTIAN_MAX_CACHED_WORKFLOWS, workflowThreads: env.LANTIAN_WORKFLOW_THREADS });
 
+    // The web app and API beside the worker (LANTIAN_WEB=false to run without it).
+    let web: RunningWeb | undefined;
+    let webConnection: Connection | undefined;
+    if (env.LANTIAN_WEB) {
+      webConnection = await Connection.connect({ address });
+      web = await startWeb(env, new Client({ connection: webConnection, namespace: env.TEMPORAL_NAMESPACE }), policies, calendar);
+    }
+
     const season = seasonArgument() ?? currentSeason();
     let launchable: number | undefined;
     const campaigns = [...policies.campaigns.values()].map((c) => {
@@ -101,6 +111,7 @@ async function main() {
         ...(server ? [`  Temporal UI       ${server.uiUrl}`, `  Temporal HTTP     http://127.0.0.1:${env.LANTIAN_TEMPORAL_HTTP_PORT}`] : []),
         `  namespace         ${env.TEMPORAL_NAMESPACE} (retention ${env.LANTIAN_RETENTION_DAYS} days${added.length ? `; registered ${added.join(', ')}` : ''})`,
         `  task queue        ${env.LANTIAN_TASK_QUEUE}`,
+        `  web app and API   ${web ? `${web.url}  (OpenAPI ${web.url}/docs; users: npm run lantian -- user add <name> --role office)` : 'off (LANTIAN_WEB=false)'}`,
         `  data folder       ${data.root}`,
         `  notices           ${env.SMTP_URL ? `SMTP ${env.SMTP_URL.replace(/\/\/[^@]*@/, '//***@')}` : `.eml files in ${data.outbox}`}`,
         '',
@@ -124,6 +135,8 @@ async function main() {
     process.on('SIGINT', () => stop('SIGINT'));
     process.on('SIGTERM', () => stop('SIGTERM'));
     await worker.run();
+    await web?.close();
+    await webConnection?.close();
     deps.mailer.close();
     await connection.close();
   } finally {

@@ -37,6 +37,20 @@ export const envSchema = z.object({
   /** Threads running workflow code. The SDK's default is one; a deadline that falls for a
    * thousand obligations at once keeps one thread busy while the main thread runs activities. */
   LANTIAN_WORKFLOW_THREADS: z.coerce.number().int().min(1).default(2),
+  /** Users, sessions and API tokens (SQLite); default lantian.db in the data folder. */
+  LANTIAN_DB_FILE: z.string().optional(),
+  /** The web app and HTTP API; npm start serves it unless LANTIAN_WEB=false. */
+  LANTIAN_WEB: z
+    .enum(['true', 'false'])
+    .default('true')
+    .transform((v) => v === 'true'),
+  LANTIAN_WEB_HOST: z.string().default('127.0.0.1'),
+  LANTIAN_WEB_PORT: port.default(8300),
+  /** Evidence uploads larger than this are refused. */
+  LANTIAN_UPLOAD_MAX_BYTES: z.coerce.number().int().min(1).default(25 * 1024 * 1024),
+  LANTIAN_SESSION_HOURS: z.coerce.number().min(0.01).default(8),
+  /** Seconds the web app's list of obligations (from Temporal visibility) may be old. */
+  LANTIAN_WEB_CACHE_SECONDS: z.coerce.number().min(0).default(10),
   LANTIAN_TEMPORAL_BIN: z.string().optional(),
   LANTIAN_TEMPORAL_TEST_SERVER_BIN: z.string().optional(),
 });
@@ -59,4 +73,5 @@ export const dataPaths = (dataDir: string) => ({
   archive: path.join(dataDir, 'archive'),
   letters: path.join(dataDir, 'letters'),
   ledger: path.join(dataDir, 'ledger'),
+  usersDb: path.join(dataDir, 'lantian.db'),
 });

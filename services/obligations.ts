@@ -48,7 +48,7 @@ export function visibilityQuery(f: ObligationFilter): string {
   return parts.join(' AND ');
 }
 
-function summary(w: WorkflowExecutionInfo): ObligationSummary {
+export function summary(w: WorkflowExecutionInfo): ObligationSummary {
   const t = w.typedSearchAttributes;
   return {
     workflowId: w.workflowId,

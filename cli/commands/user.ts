@@ -1,0 +1,76 @@
+import type { Command } from 'commander';
+import { action, print, Refusal } from '../context';
+import { openUsers, usersDbFile } from '../../auth/open';
+import { role, UserError, type Role } from '../../auth/users';
+
+export function registerUser(program: Command) {
+  const user = program.command('user').description('users of the web app and HTTP API (office, assignee, supervisor)');
+
+  user
+    .command('add')
+    .description('create a user; prints its password and API token once (only their hashes are kept)')
+    .argument('<name>')
+    .requiredOption('--role <role>', 'office | assignee | supervisor')
+    .option('--org <code>', 'organisation code (assignees only), e.g. 130100')
+    .option('--json', 'machine-readable output')
+    .action(
+      action(async (ctx, name: string, opts: { role: string; org?: string; json?: boolean }) => {
+        const r = role.safeParse(opts.role);
+        if (!r.success) throw new Refusal(`--role must be office, assignee or supervisor, not ${opts.role}`);
+        if (opts.org && !ctx.policies().organisations.has(opts.org)) throw new Refusal(`no organisation ${opts.org} in ${ctx.env.LANTIAN_POLICIES_DIR}/organisations`);
+        const store = openUsers(ctx.env);
+        try {
+          const created = store.add(name, r.data as Role, opts.org);
+          print(opts.json ?? false, created, () =>
+            [
+              `user ${created.user.name} (${created.user.role}${created.user.org ? ` of ${created.user.org}` : ''}) added to ${usersDbFile(ctx.env)}`,
+              `  password   ${created.password}`,
+              `  API token  ${created.token}`,
+              'Shown once: only their hashes are stored.',
+            ].join('\n'),
+          );
+        } catch (e) {
+          throw e instanceof UserError ? new Refusal(e.message) : e;
+        } finally {
+          store.close();
+        }
+      }),
+    );
+
+  user
+    .command('list')
+    .description('every user with role, organisation and whether disabled')
+    .option('--json', 'machine-readable output')
+    .action(
+      action(async (ctx, opts: { json?: boolean }) => {
+        const store = openUsers(ctx.env);
+        try {
+          const users = store.list();
+          print(opts.json ?? false, users, () =>
+            users.length ? users.map((u) => `${u.name.padEnd(20)} ${u.role.padEnd(10)} ${(u.org ?? '').padEnd(10)} ${u.disabled ? 'disabled' : 'active'}`).join('\n') : '(no users: add one with `user add`)',
+          );
+        } finally {
+          store.close();
+        }
+      }),
+    );
+
+  user
+    .command('disable')
+    .description('disable a user: its sessions end and its token stops working')
+    .argument('<name>')
+    .option('--json', 'machine-readable output')
+    .action(
+      action(async (ctx, name: string, opts: { json?: boolean }) => {
+        const store = openUsers(ctx.env);
+        try {
+          const u = store.disable(name);
+          print(opts.json ?? false, u, () => `user ${u.name} disabled`);
+        } catch (e) {
+          throw e instanceof UserError ? new Refusal(e.message) : e;
+        } finally {
+          store.close();
+        }
+      }),
+    );
+}

@@ -1,0 +1,231 @@
+// The HTTP API and the pages' forms on a real dev server and worker: every role against every
+// endpoint, an assignee reaching for another organisation's obligation (404), a supervisor
+// trying to change anything (403), sessions forged, expired or without CSRF, and each way an
+// upload is refused.
+import fs from 'node:fs';
+import path from 'node:path';
+import { submitEvidence } from '../workflows/api';
+import { call, enc, login, oid, startWebEnv, upload, type WebEnv } from './support/web';
+
+let w: WebEnv;
+const api = (p: string) => `${w.url}/api${p}`;
+const as = (name: string) => w.tokens[name];
+
+const sjzBoilers = oid('coal-boilers', '130100');
+const sjzVoc = oid('voc-bypass', '130100');
+const tsBoilers = oid('coal-boilers', '130200');
+const pdf = (text: string) => Buffer.from(`%PDF-1.7\n${text}\n%%EOF\n`);
+
+beforeAll(async () => {
+  w = await startWebEnv({ LANTIAN_UPLOAD_MAX_BYTES: String(64 * 1024) });
+  const launched = await call(api('/campaigns/drill/launch'), { method: 'POST', token: as('office1'), json: { season: 2030 } });
+  expect(launched.status).toBe(200);
+  expect(launched.body.started).toHaveLength(15);
+  await w.web.deps.index.refresh();
+});
+afterAll(async () => {
+  await w?.teardown();
+});
+
+test('without a user nothing answers but the login page and the API document', async () => {
+  expect((await call(api('/obligations'))).status).toBe(401);
+  expect((await call(api('/obligations'), { token: 'lt_AAAAAAAA_forged' })).body.message).toMatch(/token invalid/);
+  const page = await call(`${w.url}/inbox`);
+  expect(page.status).toBe(303);
+  expect(page.headers.get('location')).toBe('/login');
+  const docs = await call(`${w.url}/docs/json`);
+  expect(docs.status).toBe(200);
+  expect(docs.body.openapi).toMatch(/^3\./);
+  // Request schemas are the Update schemas of the workflow, turned into JSON Schema.
+  const reviewBody = docs.body.paths['/api/obligations/{id}/evidence/{evidenceId}/review'].post.requestBody.content['application/json'].schema;
+  expect(reviewBody.properties.decision.enum).toEqual(['accept', 'reject']);
+  expect(Object.keys(docs.body.paths)).toEqual(expect.arrayContaining(['/api/obligations', '/api/obligations/{id}/evidence', '/api/scoreboard', '/api/campaigns/{id}/launch']));
+});
+
+test('reads: an assignee sees only its own organisation; another organisation’s obligation is not found', async () => {
+  const all = await call(api('/obligations?campaign=drill'), { token: as('office1') });
+  expect(all.body.items).toHaveLength(15);
+  expect((await call(api('/obligations?campaign=drill'), { token: as('super1') })).body.items).toHaveLength(15);
+  const mine = await call(api('/obligations?campaign=drill'), { token: as('sjz') });
+  expect(mine.body.items.map((r: { workflowId: string }) => r.workflowId).sort()).toEqual([sjzBoilers, sjzVoc]);
+  // Asking for another organisation in the filter changes nothing.
+  expect((await call(api('/obligations?assignee=130200'), { token: as('sjz') })).body.items.every((r: { assignee: string }) => r.assignee === '130100')).toBe(true);
+
+  for (const who of ['office1', 'super1', 'sjz']) expect({ who, status: (await call(api(`/obligations/${enc(sjzBoilers)}`), { token: as(who) })).status }).toEqual({ who, status: 200 });
+  const other = await call(api(`/obligations/${enc(sjzBoilers)}`), { token: as('tangshan') });
+  expect(other).toMatchObject({ status: 404, body: { message: `no obligation ${sjzBoilers}` } });
+  // …the same answer as for an id that does not exist, so ids are not confirmed.
+  expect((await call(api(`/obligations/${enc('lantian:drill:2030:nothing:130200')}`), { token: as('tangshan') })).status).toBe(404);
+  expect((await call(`${w.url}/obligations/${enc(sjzBoilers)}`, { token: as('tangshan') })).status).toBe(404);
+
+  for (const [who, status] of [['office1', 200], ['super1', 200], ['sjz', 403]] as const) {
+    expect({ who, scoreboard: (await call(api('/scoreboard?campaign=drill'), { token: as(who) })).status, campaigns: (await call(api('/campaigns'), { token: as(who) })).status }).toEqual({ who, scoreboard: status, campaigns: status });
+  }
+  const csv = await call(api('/obligations.csv?campaign=drill'), { token: as('super1') });
+  expect(csv.headers.get('content-type')).toMatch(/text\/csv/);
+  expect(csv.text.trim().split('\r\n')).toHaveLength(16);
+  expect(csv.text).toContain('"石家庄市"');
+});
+
+test('writes: a supervisor changes nothing, an assignee acts only on its own, the office reviews, extends and waives', async () => {
+  const evidence = (who: string, id: string, name = 'list.pdf', content = pdf(`boilers ${who} ${id}`)) =>
+    call(api(`/obligations/${enc(id)}/evidence`), { method: 'POST', token: as(who), body: upload({ quantity: '12', note: '已拆除' }, { name, content }) });
+
+  // Evidence: only the obligation's own assignee.
+  expect((await evidence('super1', sjzBoilers)).status).toBe(403);
+  expect((await evidence('office1', sjzBoilers)).status).toBe(403);
+  expect((await evidence('tangshan', sjzBoilers)).status).toBe(404);
+  const ok = await evidence('sjz', sjzBoilers);
+  expect(ok.status).toBe(200);
+  expect(ok.body).toMatchObject({ fileName: 'list.pdf', mediaType: 'application/pdf', receipt: { evidenceId: 'E1', state: 'pending', obligation: sjzBoilers } });
+  expect(ok.body.receipt.sha256).toMatch(/^[0-9a-f]{64}$/);
+
+  // Review: office only; the supervisor is forbidden, the other city does not see it.
+  const review = (who: string, decision: string, reason?: string) =>
+    call(api(`/obligations/${enc(sjzBoilers)}/evidence/E1/review`), { method: 'POST', token: as(who), json: { decision, ...(reason ? { reason } : {}) } });
+  expect((await review('super1', 'accept')).status).toBe(403);
+  expect((await review('sjz', 'accept')).status).toBe(403);
+  expect((await review('tangshan', 'accept')).status).toBe(404);
+  expect((await review('office1', 'maybe')).status).toBe(400);
+  const noReason = await review('office1', 'reject');
+  expect(noReason).toMatchObject({ status: 409, body: { message: expect.stringMatching(/a rejection needs a reason/) } });
+  expect((await review('office1', 'accept', '核实无误')).body).toMatchObject({ state: 'accepted', reviewedBy: { role: 'office', id: 'office1' } });
+
+  // Extend and waive.
+  const extend = (who: string, id: string) => call(api(`/obligations/${enc(id)}/extend`), { method: 'POST', token: as(who), json: { dueDate: '2031-02-28', reason: '设备采购延迟' } });
+  const waive = (who: string, id: string) => call(api(`/obligations/${enc(id)}/waive`), { method: 'POST', token: as(who), json: { reason: '企业已关停' } });
+  expect((await extend('super1', tsBoilers)).status).toBe(403);
+  expect((await extend('tangshan', tsBoilers)).status).toBe(403);
+  expect((await extend('sjz', tsBoilers)).status).toBe(404);
+  expect((await extend('office1', tsBoilers))).toMatchObject({ status: 200, body: { dueDate: '2031-02-28' } });
+  expect((await waive('super1', sjzVoc)).status).toBe(403);
+  expect((await waive('sjz', sjzVoc)).status).toBe(403);
+  expect((await waive('tangshan', sjzVoc)).status).toBe(404);
+  expect((await call(api(`/obligations/${enc(sjzVoc)}/waive`), { method: 'POST', token: as('office1'), json: {} })).status).toBe(400);
+  expect((await waive('office1', sjzVoc))).toMatchObject({ status: 200, body: { status: 'waived' } });
+  expect((await waive('office1', sjzVoc))).toMatchObject({ status: 409, body: { message: expect.stringMatching(/closed/) } });
+
+  // Launch: office only.
+  for (const who of ['super1', 'sjz']) expect((await call(api('/campaigns/drill/launch'), { method: 'POST', token: as(who), json: { season: 2030 } })).status).toBe(403);
+  expect((await call(api('/campaigns/drill/launch'), { method: 'POST', token: as('office1'), json: { season: 2030 } })).body).toMatchObject({ started: [], total: 15 });
+
+  // Every action is on the timeline with its actor.
+  const rec = (await call(api(`/obligations/${enc(sjzBoilers)}`), { token: as('super1') })).body;
+  expect(rec.status).toBe('met');
+  expect(rec.timeline.filter((e: { type: string }) => e.type.startsWith('evidence-')).map((e: { type: string; actor: { id: string } }) => [e.type, e.actor.id])).toEqual([
+    ['evidence-submitted', 'sjz'],
+    ['evidence-accepted', 'office1'],
+  ]);
+  const ts = (await call(api(`/obligations/${enc(tsBoilers)}`), { token: as('tangshan') })).body;
+  expect(ts.timeline.at(-1)).toMatchObject({ type: 'extended', actor: { role: 'office', id: 'office1' }, reason: '设备采购延迟' });
+
+  // The scoreboard counts it at once (the read model is patched from the workflow's record).
+  const board = (await call(api('/scoreboard?campaign=drill'), { token: as('super1') })).body.rows;
+  expect(board.find((r: { org: string }) => r.org === '130100')).toMatchObject({ name: '石家庄市', total: 2, metOnTime: 1, waived: 1, open: 0 });
+});
+
+test('the workflow validators check the actor too: a bug in the API could not let one city act for another', async () => {
+  const h = w.env.client.workflow.getHandle(tsBoilers);
+  const arg = { sha256: 'a'.repeat(64), size: 10, fileName: 'x.pdf', mediaType: 'application/pdf', quantity: 1 };
+  await expect(h.executeUpdate(submitEvidence, { args: [{ ...arg, actor: { role: 'assignee', id: 'sjz', org: '130100' } }] })).rejects.toThrow();
+  await expect(h.executeUpdate(submitEvidence, { args: [{ ...arg, actor: { role: 'supervisor', id: 'super1' } }] })).rejects.toThrow();
+});
+
+test('uploads refused: too large, wrong type, a path in the name, empty, no file, the same file twice — each says why, none is stored', async () => {
+  const id = tsBoilers;
+  const send = (file: { name: string; content: Buffer | string }) =>
+    call(api(`/obligations/${enc(id)}/evidence`), { method: 'POST', token: as('tangshan'), body: upload({ quantity: '3' }, file) });
+  const store = path.join(w.deps.dir, 'evidence');
+  const blobs = () => (fs.existsSync(store) ? fs.readdirSync(store, { recursive: true }).filter((f) => /[0-9a-f]{64}$/.test(String(f))).length : 0);
+  const before = blobs();
+
+  const big = Buffer.concat([pdf('big'), Buffer.alloc(64 * 1024)]);
+  expect(await send({ name: 'big.pdf', content: big })).toMatchObject({ status: 413, body: { message: 'evidence refused: file is larger than the limit of 0.1 MB (65536 bytes)' } });
+  expect(await send({ name: 'setup.pdf', content: Buffer.concat([Buffer.from('MZ\x90\x00'), Buffer.alloc(100)]) })).toMatchObject({
+    status: 422,
+    body: { message: expect.stringMatching(/file type not accepted: a Windows executable/) },
+  });
+  expect(await send({ name: 'notes.txt', content: 'just some words' })).toMatchObject({ status: 422, body: { message: expect.stringMatching(/text is accepted only as a \.csv file/) } });
+  expect(await send({ name: '../../etc/passwd.pdf', content: pdf('traversal') })).toMatchObject({ status: 422, body: { message: expect.stringMatching(/contains a path/) } });
+  expect(await send({ name: '..\\..\\boot.pdf', content: pdf('traversal2') })).toMatchObject({ status: 422, body: { message: expect.stringMatching(/contains a path/) } });
+  expect(await send({ name: 'empty.pdf', content: '' })).toMatchObject({ status: 422, body: { message: 'evidence refused: file is empty' } });
+  expect(await call(api(`/obligations/${enc(id)}/evidence`), { method: 'POST', token: as('tangshan'), body: upload({ quantity: '3' }) })).toMatchObject({ status: 422, body: { message: expect.stringMatching(/no file/) } });
+  expect(blobs()).toBe(before);
+  expect(fs.readdirSync(path.join(store, 'tmp'))).toEqual([]);
+
+  // Accepted types by content: a CSV, a PNG; the same file twice is refused by the workflow.
+  const csv = await send({ name: '清单.csv', content: '序号,锅炉编号,拆除日期\n1,TS-001,2030-11-02\n' });
+  expect(csv).toMatchObject({ status: 200, body: { fileName: '清单.csv', mediaType: 'text/csv' } });
+  const again = await send({ name: 'copy.csv', content: '序号,锅炉编号,拆除日期\n1,TS-001,2030-11-02\n' });
+  expect(again).toMatchObject({ status: 409, body: { message: expect.stringMatching(/same file .* was already submitted/) } });
+  const png = await send({ name: 'photo.png', content: Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.alloc(5000, 7)]) });
+  expect(png).toMatchObject({ status: 200, body: { mediaType: 'image/png' } });
+  expect(blobs()).toBe(before + 2);
+});
+
+test('sessions: the login form, CSRF on every change, forged and expired cookies, failed logins slowed down', async () => {
+  const s = await login(w.url, 'office1', w.passwords.office1);
+  const inbox = await call(`${w.url}/review`, { headers: { cookie: s.cookie } });
+  expect(inbox.status).toBe(200);
+  expect(inbox.text).toContain('审核队列');
+
+  // A change without the CSRF token is refused; with it, it goes through.
+  const form = (body: Record<string, string>) => ({ method: 'POST', headers: { cookie: s.cookie, 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(body).toString() });
+  const target = `${w.url}/obligations/${enc(oid('monthly-report', '110000') + ':2030-10')}/extend`;
+  expect((await call(target, form({ dueDate: '2031-01-20', reason: '数据核对' }))).status).toBe(403);
+  expect((await call(target, form({ dueDate: '2031-01-20', reason: '数据核对', _csrf: 'x'.repeat(43) }))).status).toBe(403);
+  const okExtend = await call(target, form({ dueDate: '2031-01-20', reason: '数据核对', _csrf: s.csrf }));
+  expect(okExtend.status).toBe(303);
+  expect(decodeURIComponent(okExtend.headers.get('location')!)).toContain('截止日期已延至 2031-01-20');
+  // The JSON API with a cookie needs the token as a header.
+  const apiWaive = `${w.url}/api/obligations/${enc(oid('monthly-report', '110000') + ':2030-11')}/waive`;
+  expect((await call(apiWaive, { method: 'POST', headers: { cookie: s.cookie }, json: { reason: 'x' } })).status).toBe(403);
+  // An upload form without the token stores nothing.
+  const c = await login(w.url, 'tangshan', w.passwords.tangshan);
+  const noCsrf = await call(`${w.url}/obligations/${enc(tsBoilers)}/evidence`, { method: 'POST', headers: { cookie: c.cookie }, body: upload({ quantity: '1' }, { name: 'a.pdf', content: pdf('no csrf') }) });
+  expect(noCsrf.status).toBe(403);
+  expect(noCsrf.text).toContain('CSRF token missing or invalid');
+
+  // Forged: a valid-looking cookie with another signature.
+  const [name, value] = s.cookie.split('=');
+  const forged = `${name}=${decodeURIComponent(value).split('.')[0]}.${'A'.repeat(43)}`;
+  expect((await call(`${w.url}/api/me`, { headers: { cookie: forged } })).body).toMatchObject({ message: 'session cookie signature is invalid' });
+  expect((await call(`${w.url}/review`, { headers: { cookie: forged } })).headers.get('location')).toMatch(/^\/login\?reason=/);
+  // Expired.
+  w.web.deps.users.expireSession(s.sessionId);
+  expect((await call(`${w.url}/api/me`, { headers: { cookie: s.cookie } })).body).toMatchObject({ message: 'session expired' });
+  // Disabled user: session and token stop working at once.
+  const t = await login(w.url, 'super1', w.passwords.super1);
+  w.web.deps.users.disable('super1');
+  expect((await call(`${w.url}/api/me`, { headers: { cookie: t.cookie } })).status).toBe(401);
+  expect((await call(`${w.url}/api/me`, { token: as('super1') })).status).toBe(401);
+
+  // Cookie attributes.
+  const form2 = await fetch(`${w.url}/login`);
+  const loginCookie = form2.headers.getSetCookie()[0].split(';')[0];
+  const token = /name="_csrf" value="([^"]+)"/.exec(await form2.text())![1];
+  const r = await fetch(`${w.url}/login`, { method: 'POST', redirect: 'manual', headers: { cookie: loginCookie, 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ name: 'sjz', password: w.passwords.sjz, _csrf: token }).toString() });
+  const cookie = r.headers.getSetCookie().find((x) => x.startsWith('lantian_session='))!;
+  expect(cookie).toMatch(/HttpOnly/);
+  expect(cookie).toMatch(/SameSite=Strict/);
+  expect(cookie).toMatch(/Expires=/);
+  // A login without the form's token does not log in.
+  const noToken = await fetch(`${w.url}/login`, { method: 'POST', redirect: 'manual', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ name: 'sjz', password: w.passwords.sjz }).toString() });
+  expect(noToken.headers.getSetCookie().some((x) => x.startsWith('lantian_session='))).toBe(false);
+
+  // Failed logins: each makes the next attempt for that name slower.
+  const attempt = async () => {
+    const f = await fetch(`${w.url}/login`);
+    const lc = f.headers.getSetCookie()[0].split(';')[0];
+    const tk = /name="_csrf" value="([^"]+)"/.exec(await f.text())![1];
+    const t0 = performance.now();
+    const res = await fetch(`${w.url}/login`, { method: 'POST', redirect: 'manual', headers: { cookie: lc, 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ name: 'office1', password: 'wrong', _csrf: tk }).toString() });
+    return { ms: performance.now() - t0, location: decodeURIComponent(res.headers.get('location') ?? '') };
+  };
+  const first = await attempt();
+  await attempt();
+  const third = await attempt();
+  expect(first.location).toContain('用户名或密码错误');
+  expect(first.ms).toBeLessThan(500);
+  expect(third.ms).toBeGreaterThanOrEqual(1000);
+});

@@ -1,0 +1,166 @@
+// What a signed-in user may read and change, shared by the JSON API and the pages. Scoping is
+// decided here (an assignee's reach is its own organisation; another's obligation is "not
+// found", so ids are not confirmed); the workflow's Update validators check the same actor again.
+import type { Client } from '@temporalio/client';
+import { WorkflowNotFoundError, WorkflowUpdateFailedError, QueryNotRegisteredError } from '@temporalio/client';
+import type { FastifyRequest } from 'fastify';
+import type { Actor, ObligationRecord, Receipt } from '../model/obligation';
+import { obligationRecord, review, extend, waive } from '../services/obligations';
+import { submitEvidence } from '../workflows/api';
+import { storeEvidence, EvidenceRefused } from '../storage/evidence-store';
+import type { dataPaths } from '../config/env';
+import type { PolicySet } from '../planner/load';
+import type { WorkingCalendar } from '../planner/calendar';
+import type { User, UserStore } from '../auth/users';
+import type { ObligationIndex } from './read-model';
+import { UploadGuard, sanitiseFileName } from './upload';
+import { explainChange } from '../cli/context';
+
+export interface WebDeps {
+  client: Client;
+  users: UserStore;
+  index: ObligationIndex;
+  policies: PolicySet;
+  calendar: WorkingCalendar;
+  paths: ReturnType<typeof dataPaths>;
+  taskQueue: string;
+  maxUploadBytes: number;
+  sessionHours: number;
+}
+
+export class HttpError extends Error {
+  constructor(readonly status: number, message: string) {
+    super(message);
+    this.name = 'HttpError';
+  }
+}
+
+export const actorOf = (u: User): Actor => ({ role: u.role, id: u.name, ...(u.org ? { org: u.org } : {}) });
+
+export function requireRole(u: User, roles: User['role'][], action: string): void {
+  if (!roles.includes(u.role)) throw new HttpError(403, `a ${u.role} may not ${action}`);
+}
+
+/** Visibility filter narrowed to what the user may see. */
+export function scopeFilter<T extends { assignee?: string }>(u: User, f: T): T {
+  return u.role === 'assignee' ? { ...f, assignee: u.org } : f;
+}
+
+/** The obligation's record if the user may see it; 404 otherwise, whatever the reason. */
+export async function readScoped(d: WebDeps, u: User, workflowId: string): Promise<ObligationRecord> {
+  let rec: ObligationRecord;
+  try {
+    rec = await obligationRecord(d.client, d.paths.archive, workflowId);
+  } catch (e) {
+    if (e instanceof WorkflowNotFoundError || e instanceof QueryNotRegisteredError || /not found|unknown queryType/i.test((e as Error).message)) {
+      throw new HttpError(404, `no obligation ${workflowId}`);
+    }
+    throw e;
+  }
+  if (u.role === 'assignee' && rec.input.assignee.code !== u.org) throw new HttpError(404, `no obligation ${workflowId}`);
+  return rec;
+}
+
+async function afterChange(d: WebDeps, workflowId: string): Promise<void> {
+  const rec = await obligationRecord(d.client, d.paths.archive, workflowId).catch(() => undefined);
+  if (rec) d.index.patch(rec);
+}
+
+/** Runs one Update; a refusal by the workflow becomes 409 with its reason. */
+async function update<T>(d: WebDeps, workflowId: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    const r = await fn();
+    await afterChange(d, workflowId);
+    return r;
+  } catch (e) {
+    if (e instanceof WorkflowUpdateFailedError || e instanceof WorkflowNotFoundError) {
+      throw new HttpError(409, (await explainChange(d.client, e, workflowId)).message);
+    }
+    throw e;
+  }
+}
+
+export async function reviewAs(d: WebDeps, u: User, id: string, evidenceId: string, decision: 'accept' | 'reject', reason?: string) {
+  await readScoped(d, u, id);
+  requireRole(u, ['office'], 'review evidence');
+  return update(d, id, () => review(d.client, id, actorOf(u), evidenceId, decision, reason));
+}
+
+export async function extendAs(d: WebDeps, u: User, id: string, dueDate: string, reason: string) {
+  await readScoped(d, u, id);
+  requireRole(u, ['office'], 'extend a deadline');
+  return update(d, id, () => extend(d.client, id, actorOf(u), dueDate, reason));
+}
+
+export async function waiveAs(d: WebDeps, u: User, id: string, reason: string) {
+  await readScoped(d, u, id);
+  requireRole(u, ['office'], 'waive an obligation');
+  return update(d, id, () => waive(d.client, id, actorOf(u), reason));
+}
+
+export interface UploadResult {
+  receipt: Receipt;
+  fileName: string;
+  mediaType: string;
+  /** The store already held this exact content (from this or another obligation). */
+  alreadyStored: boolean;
+}
+
+/**
+ * A multipart upload: fields `note` and `quantity` and one `file`. A browser form sends its CSRF
+ * token as the field `_csrf` before the file; `csrf(token)` says whether the request may proceed.
+ */
+export async function uploadAs(d: WebDeps, u: User, id: string, req: FastifyRequest, csrf: (fieldToken?: string) => boolean): Promise<UploadResult> {
+  const rec = await readScoped(d, u, id);
+  requireRole(u, ['assignee'], 'submit evidence');
+  if (!req.isMultipart()) throw new HttpError(415, 'evidence is sent as multipart/form-data with a field "file"');
+  const fields: Record<string, string> = {};
+  let stored: { sha256: string; size: number; existed: boolean; fileName: string; mediaType: string } | undefined;
+  let csrfOk = csrf(undefined);
+  let refusal: HttpError | undefined;
+  // One byte over the limit is enough to refuse; busboy discards the rest of an oversized file.
+  for await (const part of req.parts({ preservePath: true, throwFileSizeLimit: false, limits: { fileSize: d.maxUploadBytes + 1, files: 1, fields: 10 } } as Parameters<FastifyRequest['parts']>[0])) {
+    if (part.type === 'field') {
+      fields[part.fieldname] = String(part.value);
+      if (part.fieldname === '_csrf') csrfOk = csrf(String(part.value));
+      continue;
+    }
+    // Whatever happens to it, a file part is read to its end so the client gets an answer.
+    if (refusal || stored || part.fieldname !== 'file') {
+      part.file.resume();
+      continue;
+    }
+    if (!csrfOk) {
+      part.file.resume();
+      refusal = new HttpError(403, 'CSRF token missing or invalid');
+      continue;
+    }
+    const name = sanitiseFileName(part.filename);
+    if ('refused' in name) {
+      part.file.resume();
+      refusal = new HttpError(422, `evidence refused: ${name.refused}`);
+      continue;
+    }
+    const guard = new UploadGuard(name.name, d.maxUploadBytes);
+    try {
+      const s = await storeEvidence(d.paths.evidence, part.file.pipe(guard), d.maxUploadBytes);
+      stored = { ...s, fileName: name.name, mediaType: guard.sniffed!.mediaType };
+    } catch (e) {
+      if (!(e instanceof EvidenceRefused)) throw e;
+      refusal = new HttpError(/larger than/.test(e.reason) ? 413 : 422, e.message);
+    }
+  }
+  if (refusal) throw refusal;
+  if (!csrfOk) throw new HttpError(403, 'CSRF token missing or invalid');
+  if (!stored) throw new HttpError(422, 'evidence refused: no file in the field "file"');
+  const quantity = fields.quantity?.trim() ? Number(fields.quantity) : undefined;
+  if (quantity !== undefined && !(Number.isFinite(quantity) && quantity >= 0)) throw new HttpError(422, `evidence refused: quantity ${JSON.stringify(fields.quantity)} is not a number ≥ 0`);
+  if (rec.input.quantity && quantity === undefined) throw new HttpError(422, `evidence refused: this obligation counts ${rec.input.quantity.unit}; state the quantity achieved`);
+  const s = stored;
+  const receipt = await update(d, id, () =>
+    d.client.workflow.getHandle(id).executeUpdate(submitEvidence, {
+      args: [{ actor: actorOf(u), sha256: s.sha256, size: s.size, fileName: s.fileName, mediaType: s.mediaType, ...(fields.note?.trim() ? { note: fields.note.trim() } : {}), ...(quantity !== undefined ? { quantity } : {}) }],
+    }),
+  );
+  return { receipt, fileName: s.fileName, mediaType: s.mediaType, alreadyStored: s.existed };
+}

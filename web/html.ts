@@ -1,0 +1,99 @@
+// Server-rendered pages in Chinese: one layout, escaping by default (`html` tagged template),
+// and the labels of statuses, timeline events and levels in one place.
+import type { User } from '../auth/users';
+
+export class Html {
+  constructor(readonly value: string) {}
+  toString() {
+    return this.value;
+  }
+}
+
+export const esc = (v: unknown): string =>
+  String(v ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+
+const part = (v: unknown): string => (v instanceof Html ? v.value : Array.isArray(v) ? v.map(part).join('') : v === undefined || v === null || v === false ? '' : esc(v));
+
+export function html(strings: TemplateStringsArray, ...values: unknown[]): Html {
+  let out = strings[0];
+  values.forEach((v, i) => (out += part(v) + strings[i + 1]));
+  return new Html(out);
+}
+
+export const statusLabel: Record<string, string> = {
+  open: '进行中',
+  submitted: '待审核',
+  overdue: '已逾期',
+  met: '按期完成',
+  'met-late': '逾期完成',
+  waived: '已豁免',
+  unmet: '未完成（已关闭）',
+};
+
+export const eventLabel: Record<string, string> = {
+  launched: '任务下达',
+  'reminder-sent': '发送提醒',
+  'reminder-skipped': '提醒跳过',
+  'deadline-passed': '截止期限已过',
+  escalated: '升级督办',
+  'escalation-skipped': '升级跳过',
+  'escalation-held': '升级暂缓（待审核）',
+  'evidence-submitted': '提交佐证材料',
+  'evidence-accepted': '材料审核通过',
+  'evidence-rejected': '材料被退回',
+  extended: '延期',
+  waived: '豁免',
+  met: '完成',
+  'closed-unmet': '关闭（未完成）',
+  'notice-failed': '通知投递失败',
+};
+
+export const levelLabel = (n: number | undefined): string => ['无', '督促', '预警通知函', '公开约谈', '问责/区域环评限批'][n ?? 0] ?? `第${n}级`;
+
+export const roleLabel: Record<string, string> = { office: '办公室', assignee: '责任单位', supervisor: '监督', system: '系统' };
+
+/** YYYY-MM-DD HH:mm in Shanghai time from an ISO instant. */
+export function shanghai(iso: string | undefined): string {
+  if (!iso) return '';
+  const d = new Date(Date.parse(iso) + 8 * 3600_000);
+  return d.toISOString().slice(0, 16).replace('T', ' ');
+}
+
+const css = `
+*{box-sizing:border-box}body{font-family:"Noto Sans CJK SC","Source Han Sans SC","Microsoft YaHei",sans-serif;margin:0;color:#1b2733;background:#f4f6f8}
+header{background:#0b4f8a;color:#fff;padding:.6rem 1.2rem;display:flex;gap:1.2rem;align-items:center;flex-wrap:wrap}
+header a{color:#fff;text-decoration:none}header .brand{font-weight:bold;font-size:1.15rem}header .me{margin-left:auto;font-size:.9rem}
+header form{display:inline}header button{background:none;border:1px solid #fff;color:#fff;border-radius:3px;cursor:pointer}
+main{padding:1rem 1.2rem;max-width:1200px;margin:auto}h1{font-size:1.35rem}h2{font-size:1.1rem;margin-top:1.6rem}
+table{border-collapse:collapse;width:100%;background:#fff}th,td{border:1px solid #d5dde5;padding:.35rem .5rem;text-align:left;font-size:.9rem;vertical-align:top}
+th{background:#e8eef4}tr.overdue td{background:#fff1f0}tr.submitted td{background:#fffbe6}tr.met td{background:#f0fff4}
+.tag{display:inline-block;padding:0 .4rem;border-radius:3px;font-size:.85rem;background:#e8eef4}.tag.overdue,.tag.unmet{background:#ffccc7}.tag.met{background:#b7eb8f}.tag.met-late{background:#ffe58f}.tag.submitted{background:#fff1b8}
+.lvl{font-weight:bold;color:#a8071a}.muted{color:#667}.ok{background:#f0fff4;border:1px solid #b7eb8f;padding:.6rem}.err{background:#fff1f0;border:1px solid #ffa39e;padding:.6rem}
+form.inline{display:inline-flex;gap:.3rem;align-items:center;flex-wrap:wrap}input,select,textarea,button{font:inherit}
+.card{background:#fff;border:1px solid #d5dde5;padding:.8rem;margin:.6rem 0}.filters{display:flex;gap:.6rem;flex-wrap:wrap;align-items:end}
+.filters label{display:flex;flex-direction:column;font-size:.85rem}code{font-size:.85rem;word-break:break-all}
+ol.timeline{list-style:none;padding-left:0;border-left:3px solid #0b4f8a;margin-left:.4rem}ol.timeline li{padding:.3rem .8rem;position:relative}
+ol.timeline li:before{content:"";position:absolute;left:-.5rem;top:.7rem;width:.7rem;height:.7rem;border-radius:50%;background:#0b4f8a}
+`;
+
+export function layout(title: string, user: User | undefined, body: Html, csrf?: string): string {
+  const nav =
+    user?.role === 'assignee'
+      ? html`<a href="/inbox">待办</a>`
+      : user?.role === 'office'
+        ? html`<a href="/campaigns">行动方案</a><a href="/review">审核队列</a><a href="/overview">责任单位概览</a><a href="/obligations">任务列表</a>`
+        : user?.role === 'supervisor'
+          ? html`<a href="/scoreboard">记分板</a><a href="/obligations">任务列表</a>`
+          : '';
+  return `<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>${esc(title)} · 蓝天</title><style>${css}</style></head><body>
+<header><span class="brand">蓝天 · 秋冬季攻坚督办</span>${part(nav)}${
+    user
+      ? part(html`<span class="me">${user.name}（${roleLabel[user.role]}${user.org ? ` ${user.org}` : ''}）</span><form method="post" action="/logout"><input type="hidden" name="_csrf" value="${csrf}"><button>退出</button></form>`)
+      : ''
+  }</header>
+<main><h1>${esc(title)}</h1>${body.value}</main></body></html>`;
+}
+
+export function csrfField(token: string): Html {
+  return html`<input type="hidden" name="_csrf" value="${token}">`;
+}

@@ -1,0 +1,315 @@
+// The pages, server-rendered: assignee inbox and obligation page with its upload form; the
+// office's campaigns, review queue, extend/waive and overview; the supervisor's scoreboard,
+// filtered lists with CSV export, and every obligation's timeline; printable letters.
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { readLetter } from '../storage/letters';
+import type { ObligationRecord, TimelineEvent } from '../model/obligation';
+import type { User } from '../auth/users';
+import { loginDelayMs } from '../auth/users';
+import { randomSecret, safeEqual } from '../auth/secrets';
+import { HttpError, readScoped, requireRole, reviewAs, extendAs, waiveAs, uploadAs, type WebDeps } from './actions';
+import { listFor, listQuery, orgName, reloadPolicies, launch, toCsv, type ListQuery } from './api';
+import { scoreboard } from './read-model';
+import { PolicyError } from '../planner/load';
+import { html, layout, csrfField, esc, statusLabel, eventLabel, levelLabel, roleLabel, shanghai, Html } from './html';
+import { SESSION_COOKIE } from './server';
+import { megabytes } from './upload';
+
+const LOGIN_CSRF = 'lantian_login_csrf';
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function page(reply: FastifyReply, req: FastifyRequest, d: WebDeps, title: string, body: Html) {
+  const csrf = req.sessionId ? d.users.csrfToken(req.sessionId) : undefined;
+  return reply.type('text/html; charset=utf-8').send(layout(title, req.user, body, csrf));
+}
+
+const tag = (s: string | undefined) => html`<span class="tag ${s ?? ''}">${statusLabel[s ?? ''] ?? s ?? ''}</span>`;
+const days = (n: number | undefined, s: string | undefined) =>
+  n === undefined || ['met', 'met-late', 'waived', 'unmet'].includes(s ?? '') ? '' : n >= 0 ? `剩余 ${n} 天` : html`<span class="lvl">逾期 ${-n} 天</span>`;
+const link = (id: string) => `/obligations/${encodeURIComponent(id)}`;
+
+function home(u: User): string {
+  return u.role === 'assignee' ? '/inbox' : u.role === 'office' ? '/review' : '/scoreboard';
+}
+
+function filters(q: ListQuery, action: string, u: User, d: WebDeps, extra?: Html): Html {
+  const campaigns = [...d.policies.campaigns.values()];
+  const provinces = [...d.policies.organisations.values()].filter((o) => o.kind === 'province');
+  const opt = (v: string, label: string, cur: unknown) => html`<option value="${v}" ${String(cur ?? '') === v ? new Html('selected') : ''}>${label}</option>`;
+  return html`<form class="filters card" method="get" action="${action}">
+    <label>行动方案<select name="campaign"><option value="">全部</option>${campaigns.map((c) => opt(c.id, c.title, q.campaign))}</select></label>
+    ${u.role === 'assignee' ? '' : html`<label>省份<select name="province"><option value="">全部</option>${provinces.map((p) => opt(p.code, p.name, q.province))}</select></label>`}
+    <label>状态<select name="status"><option value="">全部</option>${Object.entries(statusLabel).map(([k, v]) => opt(k, v, q.status))}</select></label>
+    <label>督办级别（不低于）<select name="level"><option value="">全部</option>${[1, 2, 3, 4].map((n) => opt(String(n), `${n} ${levelLabel(n)}`, q.level))}</select></label>
+    <button>筛选</button>${extra ?? ''}</form>`;
+}
+
+/** Empty form fields are absent, not empty strings. */
+function query(req: FastifyRequest): ListQuery {
+  const raw = Object.fromEntries(Object.entries(req.query as Record<string, string>).filter(([, v]) => v !== ''));
+  const r = listQuery.safeParse(raw);
+  if (!r.success) throw new HttpError(400, r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
+  return r.data;
+}
+
+function qs(q: ListQuery): string {
+  return new URLSearchParams(Object.entries(q).filter(([, v]) => v !== undefined).map(([k, v]): [string, string] => [k, String(v)])).toString();
+}
+
+function obligationTable(rows: Awaited<ReturnType<typeof listFor>>, d: WebDeps, withAssignee: boolean): Html {
+  if (!rows.length) return html`<p class="muted">没有符合条件的任务。</p>`;
+  const name = orgName(d);
+  return html`<table><thead><tr><th>截止日期</th><th>任务</th>${withAssignee ? html`<th>责任单位</th>` : ''}<th>状态</th><th>剩余/逾期</th><th>督办级别</th></tr></thead><tbody>
+  ${rows.slice(0, 500).map(
+    (r) => html`<tr class="${r.status}"><td>${shanghai(r.deadline).slice(0, 10)}</td><td><a href="${link(r.workflowId)}">${title(d, r.campaign, r.obligation)}</a>${r.period ? ` (${r.period})` : ''}<br><span class="muted">${r.campaign}</span></td>${
+      withAssignee ? html`<td>${name(r.assignee ?? '') ?? r.assignee} <span class="muted">${r.assignee}</span></td>` : ''
+    }<td>${tag(r.status)}</td><td>${days(r.daysLeft, r.status)}</td><td>${r.level ? html`<span class="lvl">${r.level} ${levelLabel(r.level)}</span>` : '—'}</td></tr>`,
+  )}</tbody></table>${rows.length > 500 ? html`<p class="muted">共 ${rows.length} 项，仅显示前 500 项；请筛选或导出 CSV。</p>` : ''}`;
+}
+
+function title(d: WebDeps, campaign?: string, obligation?: string): string {
+  return d.policies.campaigns.get(campaign ?? '')?.obligations.find((o) => o.id === obligation)?.title ?? obligation ?? '';
+}
+
+function timeline(rec: ObligationRecord): Html {
+  const ev = (e: TimelineEvent) => html`<li><b>${eventLabel[e.type] ?? e.type}</b> <span class="muted">${e.atLocal.slice(0, 16).replace('T', ' ')}</span>
+    · ${roleLabel[e.actor.role] ?? e.actor.role} ${e.actor.id}${e.actor.org ? `（${e.actor.org}）` : ''}
+    ${e.level ? html` · <span class="lvl">级别 ${e.level} ${levelLabel(e.level)}</span>` : ''}${e.evidenceId ? ` · 材料 ${e.evidenceId}` : ''}${e.dueDate ? ` · 截止 ${e.dueDate}` : ''}
+    ${e.reason ? html`<br>理由：${e.reason}` : ''}
+    ${e.notice ? html`<br>通知：<a href="/letters/${encodeURIComponent(e.notice.key)}">${e.notice.documentNumber ? `${e.notice.documentNumber} ` : ''}${e.notice.subject}</a>` : ''}</li>`;
+  return html`<ol class="timeline">${rec.timeline.map(ev)}</ol>`;
+}
+
+function obligationPage(d: WebDeps, req: FastifyRequest, rec: ObligationRecord, flash?: Html): Html {
+  const u = req.user!;
+  const csrf = d.users.csrfToken(req.sessionId ?? '');
+  const i = rec.input;
+  const closed = ['met', 'met-late', 'waived', 'unmet'].includes(rec.status);
+  const evidence = rec.evidence.length
+    ? html`<table><thead><tr><th>编号</th><th>文件</th><th>回执 sha256</th><th>大小</th><th>提交时间</th><th>数量</th><th>审核结果</th></tr></thead><tbody>${rec.evidence.map(
+        (e) => html`<tr><td>${e.id}</td><td>${e.fileName}<br><span class="muted">${e.mediaType}</span></td><td><code>${e.sha256}</code></td><td>${e.size.toLocaleString('zh-CN')} 字节</td><td>${shanghai(e.submittedAt)}<br><span class="muted">${e.submittedBy.id}</span></td><td>${e.quantity ?? ''}</td>
+          <td>${e.state === 'pending' ? '待审核' : e.state === 'accepted' ? '通过' : '退回'}${e.reviewReason ? html`：${e.reviewReason}` : ''}${e.reviewedBy ? html`<br><span class="muted">${e.reviewedBy.id} ${shanghai(e.reviewedAt)}</span>` : ''}
+          ${u.role === 'office' && e.state === 'pending' && !closed ? reviewForms(rec.workflowId, e.id, csrf) : ''}</td></tr>`,
+      )}</tbody></table>`
+    : html`<p class="muted">尚未提交材料。</p>`;
+  const upload =
+    u.role === 'assignee' && !closed
+      ? html`<h2>提交佐证材料</h2><form class="card" method="post" enctype="multipart/form-data" action="${link(rec.workflowId)}/evidence">${csrfField(csrf)}
+        <p><label>说明 <input name="note" size="50"></label></p>
+        ${i.quantity ? html`<p><label>完成数量（${i.quantity.unit}，目标 ${i.quantity.value}）<input name="quantity" type="number" min="0" step="any" required></label></p>` : ''}
+        <p><input type="file" name="file" required> <span class="muted">PDF、图片、Office 文档、CSV 或 ZIP，不超过 ${megabytes(d.maxUploadBytes)}</span></p>
+        <button>提交</button></form>`
+      : '';
+  const officeForms =
+    u.role === 'office' && !closed
+      ? html`<h2>延期或豁免</h2><div class="card">
+        <form class="inline" method="post" action="${link(rec.workflowId)}/extend">${csrfField(csrf)}<label>新截止日期 <input type="date" name="dueDate" required></label><label>理由 <input name="reason" required></label><button>延期</button></form>
+        <hr><form class="inline" method="post" action="${link(rec.workflowId)}/waive">${csrfField(csrf)}<label>理由 <input name="reason" required></label><button>豁免</button></form></div>`
+      : '';
+  return html`${flash ?? ''}<div class="card">
+    <p><b>${i.title}</b> ${i.period ? `（${i.period}）` : ''} ${tag(rec.status)} ${rec.level ? html`<span class="lvl">督办级别 ${rec.level} ${levelLabel(rec.level)}</span>` : ''}</p>
+    <p>责任单位：${i.assignee.name}（${i.assignee.code}） · 行动方案：${i.campaignId} ${i.season} · 条款：${i.clause.section}${i.clause.item ?? ''}</p>
+    <p>截止：${rec.dueDate}（${rec.deadlineLocal.slice(0, 16).replace('T', ' ')} 北京时间）${i.quantity ? ` · 目标 ${i.quantity.value} ${i.quantity.unit}，已认定 ${rec.accepted}` : ''}</p>
+    ${i.evidenceDescription ? html`<p class="muted">材料要求：${i.evidenceDescription}</p>` : ''}
+    <p class="muted"><code>${rec.workflowId}</code></p></div>
+    <h2>佐证材料与审核</h2>${evidence}${upload}${officeForms}
+    <h2>收到的通知</h2>${rec.notices.length ? html`<ul>${rec.notices.map((n) => html`<li><a href="/letters/${encodeURIComponent(n.key)}">${n.documentNumber ? `${n.documentNumber} ` : ''}${n.subject}</a> <span class="muted">${shanghai(n.sentAt)}</span></li>`)}</ul>` : html`<p class="muted">暂无。</p>`}
+    <h2>时间线</h2>${timeline(rec)}`;
+}
+
+function reviewForms(id: string, evidenceId: string, csrf: string): Html {
+  return html`<form class="inline" method="post" action="${link(id)}/review">${csrfField(csrf)}<input type="hidden" name="evidenceId" value="${evidenceId}"><input type="hidden" name="decision" value="accept"><input name="reason" placeholder="审核意见（可选）"><button>通过</button></form>
+  <form class="inline" method="post" action="${link(id)}/review">${csrfField(csrf)}<input type="hidden" name="evidenceId" value="${evidenceId}"><input type="hidden" name="decision" value="reject"><input name="reason" placeholder="退回理由" required><button>退回</button></form>`;
+}
+
+const done = (reply: FastifyReply, id: string, message: string) => reply.redirect(`${link(id)}?done=${encodeURIComponent(message)}`, 303);
+
+export function registerPages(app: FastifyInstance, d: WebDeps) {
+  const hide = { schema: { hide: true } };
+
+  app.get('/login', hide, async (req, reply) => {
+    if (req.user) return reply.redirect(home(req.user), 303);
+    // Reuse the token already set: a second GET (a favicon request redirected here) must not
+    // invalidate the form the user is filling in.
+    const existing = req.cookies[LOGIN_CSRF];
+    const token = existing && /^[A-Za-z0-9_-]{16,64}$/.test(existing) ? existing : randomSecret(16);
+    reply.setCookie(LOGIN_CSRF, token, { path: '/login', httpOnly: true, sameSite: 'strict', secure: req.protocol === 'https' });
+    const reason = (req.query as { reason?: string }).reason;
+    return reply.type('text/html; charset=utf-8').send(
+      layout(
+        '登录',
+        undefined,
+        html`${reason ? html`<p class="err">${reason}</p>` : ''}<form class="card" method="post" action="/login">${csrfField(token)}
+        <p><label>用户名 <input name="name" autocomplete="username" required></label></p>
+        <p><label>密码 <input name="password" type="password" autocomplete="current-password" required></label></p><button>登录</button></form>`,
+      ),
+    );
+  });
+
+  app.post('/login', hide, async (req, reply) => {
+    const b = (req.body ?? {}) as { name?: string; password?: string; _csrf?: string };
+    const cookieToken = req.cookies[LOGIN_CSRF];
+    if (!cookieToken || typeof b._csrf !== 'string' || !safeEqual(cookieToken, b._csrf)) return reply.redirect('/login?reason=' + encodeURIComponent('登录表单已失效（CSRF），请重试'), 303);
+    const name = String(b.name ?? '');
+    // Each failure for this name makes the next attempt wait longer.
+    await sleep(loginDelayMs(d.users.failures(name)));
+    const u = d.users.checkPassword(name, String(b.password ?? ''));
+    if (!u) return reply.redirect('/login?reason=' + encodeURIComponent('用户名或密码错误'), 303);
+    const s = d.users.createSession(u.id, d.sessionHours * 3600_000);
+    reply.clearCookie(LOGIN_CSRF, { path: '/login' });
+    reply.setCookie(SESSION_COOKIE, s.cookie, { path: '/', httpOnly: true, sameSite: 'strict', secure: req.protocol === 'https', expires: new Date(s.expiresAt) });
+    return reply.redirect(home(u), 303);
+  });
+
+  app.post('/logout', hide, async (req, reply) => {
+    if (req.sessionId) d.users.endSession(req.sessionId);
+    reply.clearCookie(SESSION_COOKIE, { path: '/' });
+    return reply.redirect('/login', 303);
+  });
+
+  app.get('/', hide, async (req, reply) => reply.redirect(home(req.user!), 303));
+
+  app.get('/inbox', hide, async (req, reply) => {
+    const u = req.user!;
+    if (u.role !== 'assignee') return reply.redirect(home(u), 303);
+    const q = query(req);
+    const rows = await listFor(d, u, q);
+    return page(reply, req, d, `待办任务 · ${d.policies.organisations.get(u.org!)?.name ?? u.org}`, html`${filters(q, '/inbox', u, d)}${obligationTable(rows, d, false)}`);
+  });
+
+  app.get('/obligations', hide, async (req, reply) => {
+    const u = req.user!;
+    if (u.role === 'assignee') return reply.redirect('/inbox', 303);
+    const q = query(req);
+    const rows = await listFor(d, u, q);
+    return page(reply, req, d, `任务列表（${rows.length}）`, html`${filters(q, '/obligations', u, d, html` <a href="/obligations.csv?${qs(q)}">导出 CSV</a>`)}${obligationTable(rows, d, true)}`);
+  });
+
+  app.get('/obligations.csv', hide, async (req, reply) => {
+    const rows = await listFor(d, req.user!, query(req));
+    return reply.type('text/csv; charset=utf-8').header('content-disposition', 'attachment; filename="obligations.csv"').send(toCsv(rows, orgName(d)));
+  });
+
+  app.get('/obligations/:id', hide, async (req, reply) => {
+    const rec = await readScoped(d, req.user!, (req.params as { id: string }).id);
+    const doneMsg = (req.query as { done?: string }).done;
+    return page(reply, req, d, title(d, rec.input.campaignId, rec.input.obligationId) || rec.workflowId, obligationPage(d, req, rec, doneMsg ? html`<p class="ok">${doneMsg}</p>` : undefined));
+  });
+
+  app.post('/obligations/:id/evidence', hide, async (req, reply) => {
+    const id = (req.params as { id: string }).id;
+    const r = await uploadAs(d, req.user!, id, req, (t) => !!req.sessionId && d.users.checkCsrf(req.sessionId, t));
+    const rec = await readScoped(d, req.user!, id);
+    const receipt = html`<div class="ok" id="receipt"><b>已收到材料 ${r.receipt.evidenceId}</b>：${r.fileName}（${r.mediaType}）<br>sha256 <code>${r.receipt.sha256}</code><br>大小 ${r.receipt.size.toLocaleString('zh-CN')} 字节 · 接收时间 ${r.receipt.receivedAtLocal.slice(0, 19).replace('T', ' ')}（北京时间） · ${r.receipt.state === 'pending' ? '待审核' : '已通过'}${r.alreadyStored ? ' · 该文件此前已存档' : ''}</div>`;
+    return page(reply, req, d, title(d, rec.input.campaignId, rec.input.obligationId), obligationPage(d, req, rec, receipt));
+  });
+
+  app.post('/obligations/:id/review', hide, async (req, reply) => {
+    const id = (req.params as { id: string }).id;
+    const b = req.body as { evidenceId?: string; decision?: string; reason?: string };
+    if (b.decision !== 'accept' && b.decision !== 'reject') throw new HttpError(400, 'decision must be accept or reject');
+    await reviewAs(d, req.user!, id, String(b.evidenceId ?? ''), b.decision, b.reason?.trim() || undefined);
+    return done(reply, id, `材料 ${b.evidenceId} 已${b.decision === 'accept' ? '通过' : '退回'}`);
+  });
+
+  app.post('/obligations/:id/extend', hide, async (req, reply) => {
+    const id = (req.params as { id: string }).id;
+    const b = req.body as { dueDate?: string; reason?: string };
+    await extendAs(d, req.user!, id, String(b.dueDate ?? ''), String(b.reason ?? '').trim());
+    return done(reply, id, `截止日期已延至 ${b.dueDate}`);
+  });
+
+  app.post('/obligations/:id/waive', hide, async (req, reply) => {
+    const id = (req.params as { id: string }).id;
+    await waiveAs(d, req.user!, id, String((req.body as { reason?: string }).reason ?? '').trim());
+    return done(reply, id, '已豁免');
+  });
+
+  app.get('/review', hide, async (req, reply) => {
+    const u = req.user!;
+    requireRole(u, ['office'], 'review evidence');
+    const rows = (await listFor(d, u, { status: 'submitted' })).slice(0, 100);
+    const records = await Promise.all(rows.map((r) => readScoped(d, u, r.workflowId).catch(() => undefined)));
+    const csrf = d.users.csrfToken(req.sessionId ?? '');
+    const items = records.flatMap((rec) => (rec ? rec.evidence.filter((e) => e.state === 'pending').map((e) => ({ rec, e })) : []));
+    return page(
+      reply,
+      req,
+      d,
+      `审核队列（${items.length}）`,
+      items.length
+        ? html`<table><thead><tr><th>提交时间</th><th>任务</th><th>责任单位</th><th>材料</th><th>审核</th></tr></thead><tbody>${items.map(
+            ({ rec, e }) => html`<tr><td>${shanghai(e.submittedAt)}</td><td><a href="${link(rec.workflowId)}">${rec.input.title}</a>${rec.input.period ? ` (${rec.input.period})` : ''}<br><span class="muted">截止 ${rec.dueDate}</span></td><td>${rec.input.assignee.name}</td>
+            <td>${e.id} ${e.fileName}<br><code>${e.sha256.slice(0, 16)}…</code> ${e.size.toLocaleString('zh-CN')} 字节${e.quantity !== undefined ? ` · 数量 ${e.quantity}` : ''}${e.note ? html`<br>${e.note}` : ''}</td><td>${reviewForms(rec.workflowId, e.id, csrf)}</td></tr>`,
+          )}</tbody></table>`
+        : html`<p class="muted">没有待审核的材料。</p>`,
+    );
+  });
+
+  const board = async (req: FastifyRequest, reply: FastifyReply, titleText: string, action: string) => {
+    const u = req.user!;
+    requireRole(u, ['office', 'supervisor'], 'read the scoreboard');
+    const q = query(req);
+    const rows = scoreboard(await d.index.list(q), orgName(d));
+    const list = (org: string, extra: Partial<ListQuery> = {}) => `/obligations?${qs({ ...q, assignee: org, ...extra })}`;
+    return page(
+      reply,
+      req,
+      d,
+      titleText,
+      html`${filters(q, action, u, d, html` <a href="/obligations.csv?${qs(q)}">导出 CSV</a>`)}<table id="scoreboard"><thead><tr><th>责任单位</th><th>任务数</th><th>按期完成</th><th>逾期完成</th><th>进行中</th><th>已逾期</th><th>未完成关闭</th><th>豁免</th><th>最高督办级别</th></tr></thead><tbody>${rows.map(
+        (r) => html`<tr class="${r.overdue + r.unmet ? 'overdue' : ''}" data-org="${r.org}"><td><a href="${list(r.org)}">${r.name}</a> <span class="muted">${r.org}</span></td><td>${r.total}</td><td class="met">${r.metOnTime}</td><td>${r.metLate}</td><td>${r.open}</td><td>${r.overdue ? html`<a href="${list(r.org, { status: 'overdue' })}">${r.overdue}</a>` : 0}</td><td>${r.unmet}</td><td>${r.waived}</td><td>${r.highestLevel ? html`<span class="lvl">${r.highestLevel} ${levelLabel(r.highestLevel)}</span>` : '—'}</td></tr>`,
+      )}</tbody></table>`,
+    );
+  };
+  app.get('/scoreboard', hide, (req, reply) => board(req, reply, '记分板：各责任单位完成情况', '/scoreboard'));
+  app.get('/overview', hide, (req, reply) => board(req, reply, '责任单位概览', '/overview'));
+
+  app.get('/campaigns', hide, async (req, reply) => {
+    const u = req.user!;
+    requireRole(u, ['office'], 'launch campaigns');
+    const csrf = d.users.csrfToken(req.sessionId ?? '');
+    let body: Html;
+    try {
+      const set = reloadPolicies(d);
+      const year = new Date().getFullYear();
+      body = html`<p class="ok">政策文件校验通过：${set.campaigns.size} 个行动方案，${set.organisations.size} 个单位（${set.dir}）。</p>
+      <table><thead><tr><th>行动方案</th><th>文件</th><th>下达</th></tr></thead><tbody>${[...set.campaigns.values()].map(
+        (c) => html`<tr><td><b>${c.title}</b><br><span class="muted">${c.id} · ${c.period.start} — ${c.period.end}</span></td><td><code>${c.file}</code></td>
+        <td><form class="inline" method="post" action="/campaigns/launch">${csrfField(csrf)}<input type="hidden" name="campaignId" value="${c.id}"><label>季度 <select name="season">${[c.season, year - 1, year, year + 1]
+          .filter((v, i, a) => a.indexOf(v) === i)
+          .map((s) => html`<option value="${s}">${s}–${s + 1}</option>`)}</select></label><button>下达</button></form></td></tr>`,
+      )}</tbody></table>`;
+    } catch (e) {
+      if (!(e instanceof PolicyError)) throw e;
+      body = html`<div class="err"><b>政策文件校验未通过，不能下达：</b><pre>${e.message}</pre></div>`;
+    }
+    return page(reply, req, d, '行动方案：校验与下达', body);
+  });
+
+  app.post('/campaigns/launch', hide, async (req, reply) => {
+    const b = req.body as { campaignId?: string; season?: string };
+    const r = await launch(d, req.user!, String(b.campaignId ?? ''), b.season ? Number(b.season) : undefined);
+    return page(
+      reply,
+      req,
+      d,
+      '下达结果',
+      html`<p class="ok">${r.campaignId}（${r.season}–${r.season + 1}）：共 ${r.total} 项，新下达 ${r.started.length} 项，已在运行 ${r.existing.length} 项${r.changed.length ? `，政策已变更 ${r.changed.length} 项` : ''}${r.failed.length ? `，失败 ${r.failed.length} 项` : ''}。</p>
+      ${r.failed.length ? html`<ul class="err">${r.failed.map((f) => html`<li>${f.workflowId}: ${f.error}</li>`)}</ul>` : ''}<p><a href="/obligations?campaign=${encodeURIComponent(r.campaignId)}">查看任务</a></p>`,
+    );
+  });
+
+  app.get('/letters/:key', hide, async (req, reply) => {
+    const key = (req.params as { key: string }).key;
+    const workflowId = key.split('#')[0];
+    await readScoped(d, req.user!, workflowId);
+    const letter = readLetter(d.paths.letters, key);
+    if (!letter) throw new HttpError(404, `no letter ${key}`);
+    return reply.type('text/html; charset=utf-8').send(`<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><title>${esc(letter.subject)}</title>
+<style>body{font-family:"Noto Serif CJK SC","Songti SC",serif;max-width:800px;margin:2rem auto;line-height:1.8;color:#000}
+.bar{font-family:sans-serif;background:#eef;padding:.5rem;margin-bottom:1rem}@media print{.bar{display:none}body{margin:0;max-width:none}@page{size:A4;margin:2.5cm 2cm}}</style></head>
+<body><div class="bar"><a href="${esc(link(workflowId))}">← 返回任务</a> · <button onclick="window.print()">打印</button> · ${esc(letter.documentNumber ?? '')} · 存档于 ${esc(shanghai(letter.storedAt))}</div>
+<article class="letter">${letter.html}</article></body></html>`);
+  });
+}

@@ -1,0 +1,111 @@
+// The web app's list of obligations: a short-lived copy of Temporal visibility (the search
+// attributes every obligation workflow keeps up to date), so the scoreboard and the lists
+// answer from memory instead of paging through thousands of executions per request.
+// Workflows stay the one source of truth: the copy is only ever replaced by a fresh listing or
+// patched from a workflow's own query after an Update through this app; it accepts no writes of
+// its own and is rebuilt from nothing at every start (or with `refresh()`).
+import type { Client } from '@temporalio/client';
+import { summary, visibilityQuery, type ObligationFilter, type ObligationSummary } from '../services/obligations';
+import type { ObligationRecord } from '../model/obligation';
+
+export interface ScoreRow {
+  org: string;
+  name: string;
+  province?: string;
+  total: number;
+  metOnTime: number;
+  metLate: number;
+  open: number;
+  overdue: number;
+  waived: number;
+  unmet: number;
+  highestLevel: number;
+}
+
+export class ObligationIndex {
+  private rows: ObligationSummary[] = [];
+  private byId = new Map<string, ObligationSummary>();
+  private loadedAt = 0;
+  private loading?: Promise<void>;
+
+  constructor(private readonly client: Client, private readonly maxAgeMs: number) {}
+
+  /** Every obligation; at most maxAge old (a stale copy is served while a fresh one loads). */
+  async all(): Promise<ObligationSummary[]> {
+    const age = Date.now() - this.loadedAt;
+    if (this.loadedAt === 0) await this.refresh();
+    else if (age > this.maxAgeMs) void this.refresh().catch(() => undefined);
+    return this.rows;
+  }
+
+  refresh(): Promise<void> {
+    const started = Date.now();
+    this.loading ??= (async () => {
+      try {
+        const rows: ObligationSummary[] = [];
+        for await (const w of this.client.workflow.list({ query: visibilityQuery({}), pageSize: 1000 })) rows.push(summary(w));
+        rows.sort((a, b) => (a.deadline ?? '').localeCompare(b.deadline ?? '') || a.workflowId.localeCompare(b.workflowId));
+        // Patches made while this listing ran are newer than what it saw.
+        const patched = new Map([...this.byId].filter(([, r]) => (r as Patched).patchedAt !== undefined && (r as Patched).patchedAt! > started));
+        this.rows = rows.map((r) => patched.get(r.workflowId) ?? r);
+        this.byId = new Map(this.rows.map((r) => [r.workflowId, r]));
+        this.loadedAt = started;
+      } finally {
+        this.loading = undefined;
+      }
+    })();
+    return this.loading;
+  }
+
+  /** After an Update through this app: the workflow's own record is newer than visibility. */
+  patch(record: ObligationRecord): void {
+    const row = this.byId.get(record.workflowId);
+    if (!row) return;
+    const next: Patched = { ...row, status: record.status, level: record.level, deadline: new Date(record.deadline).toISOString(), patchedAt: Date.now() };
+    this.byId.set(record.workflowId, next);
+    this.rows = this.rows.map((r) => (r.workflowId === record.workflowId ? next : r));
+  }
+
+  async list(f: ObligationFilter): Promise<ObligationSummary[]> {
+    return (await this.all()).filter(
+      (r) =>
+        (!f.campaign || r.campaign === f.campaign) &&
+        (f.season === undefined || r.season === f.season) &&
+        (!f.obligation || r.obligation === f.obligation) &&
+        (!f.assignee || r.assignee === f.assignee) &&
+        (!f.province || r.province === f.province) &&
+        (!f.status || r.status === f.status) &&
+        (f.level === undefined || (r.level ?? 0) >= f.level),
+    );
+  }
+}
+
+type Patched = ObligationSummary & { patchedAt?: number };
+
+export function scoreboard(rows: ObligationSummary[], orgName: (code: string) => string | undefined): ScoreRow[] {
+  const by = new Map<string, ScoreRow>();
+  for (const r of rows) {
+    const org = r.assignee ?? '?';
+    let s = by.get(org);
+    if (!s) {
+      s = { org, name: orgName(org) ?? org, province: r.province, total: 0, metOnTime: 0, metLate: 0, open: 0, overdue: 0, waived: 0, unmet: 0, highestLevel: 0 };
+      by.set(org, s);
+    }
+    s.total++;
+    if (r.status === 'met') s.metOnTime++;
+    else if (r.status === 'met-late') s.metLate++;
+    else if (r.status === 'overdue') s.overdue++;
+    else if (r.status === 'waived') s.waived++;
+    else if (r.status === 'unmet') s.unmet++;
+    else s.open++;
+    s.highestLevel = Math.max(s.highestLevel, r.level ?? 0);
+  }
+  // Who is behind first: overdue, then highest level, then code.
+  return [...by.values()].sort((a, b) => b.overdue + b.unmet - (a.overdue + a.unmet) || b.highestLevel - a.highestLevel || a.org.localeCompare(b.org));
+}
+
+/** Whole days from today to the due date in Shanghai: negative when overdue. */
+export function daysLeft(deadlineIso: string | undefined, now = Date.now()): number | undefined {
+  if (!deadlineIso) return undefined;
+  return Math.ceil((Date.parse(deadlineIso) - now) / 86_400_000);
+}

@@ -1,0 +1,54 @@
+// Serving the web app: wiring of its parts (users database, visibility index, policies) and a
+// listen that turns a port already in use into a sentence naming the variable that moves it.
+import type { Client } from '@temporalio/client';
+import type { FastifyInstance } from 'fastify';
+import { dataPaths, type Env } from '../config/env';
+import { openUsers } from '../auth/open';
+import type { PolicySet } from '../planner/load';
+import type { WorkingCalendar } from '../planner/calendar';
+import { ObligationIndex } from './read-model';
+import { buildServer } from './server';
+import type { WebDeps } from './actions';
+
+export interface RunningWeb {
+  url: string;
+  app: FastifyInstance;
+  deps: WebDeps;
+  close(): Promise<void>;
+}
+
+export async function startWeb(env: Env, client: Client, policies: PolicySet, calendar: WorkingCalendar, port = env.LANTIAN_WEB_PORT): Promise<RunningWeb> {
+  const users = openUsers(env);
+  const deps: WebDeps = {
+    client,
+    users,
+    index: new ObligationIndex(client, env.LANTIAN_WEB_CACHE_SECONDS * 1000),
+    policies,
+    calendar,
+    paths: dataPaths(env.LANTIAN_DATA_DIR),
+    taskQueue: env.LANTIAN_TASK_QUEUE,
+    maxUploadBytes: env.LANTIAN_UPLOAD_MAX_BYTES,
+    sessionHours: env.LANTIAN_SESSION_HOURS,
+  };
+  const app = await buildServer(deps);
+  try {
+    await app.listen({ host: env.LANTIAN_WEB_HOST, port });
+  } catch (e) {
+    users.close();
+    if ((e as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+      throw new Error(`web port ${env.LANTIAN_WEB_HOST}:${port} is already in use; stop what holds it or set LANTIAN_WEB_PORT to another port`);
+    }
+    throw e;
+  }
+  const addr = app.server.address();
+  const url = `http://${env.LANTIAN_WEB_HOST}:${typeof addr === 'object' && addr ? addr.port : port}`;
+  return {
+    url,
+    app,
+    deps,
+    async close() {
+      await app.close();
+      users.close();
+    },
+  };
+}
