@@ -38,8 +38,11 @@ export async function storeEvidence(storeDir: string, input: Readable, maxBytes 
       done(null, chunk);
     },
   });
+  // Opened here, not lazily by the stream: a refusal that ends the pipeline before a lazy open
+  // completed would leave the file behind after we removed it.
+  const fd = fs.openSync(tmp, 'wx');
   try {
-    await pipeline(input, meter, fs.createWriteStream(tmp));
+    await pipeline(input, meter, fs.createWriteStream(tmp, { fd }));
   } catch (e) {
     fs.rmSync(tmp, { force: true });
     throw e;

@@ -168,6 +168,9 @@ test('sessions: the login form, CSRF on every change, forged and expired cookies
   const inbox = await call(`${w.url}/review`, { headers: { cookie: s.cookie } });
   expect(inbox.status).toBe(200);
   expect(inbox.text).toContain('审核队列');
+  // A quantitative obligation's page shows its pace (序时进度) beside the target.
+  const page = await call(`${w.url}/obligations/${encodeURIComponent(sjzBoilers)}`, { headers: { cookie: s.cookie } });
+  expect(page.text).toMatch(/序时进度：<span class="pace pace-(green|yellow|red)">/);
 
   // A change without the CSRF token is refused; with it, it goes through.
   const form = (body: Record<string, string>) => ({ method: 'POST', headers: { cookie: s.cookie, 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(body).toString() });

@@ -68,7 +68,7 @@ main{padding:1rem 1.2rem;max-width:1200px;margin:auto}h1{font-size:1.35rem}h2{fo
 table{border-collapse:collapse;width:100%;background:#fff}th,td{border:1px solid #d5dde5;padding:.35rem .5rem;text-align:left;font-size:.9rem;vertical-align:top}
 th{background:#e8eef4}tr.overdue td{background:#fff1f0}tr.submitted td{background:#fffbe6}tr.met td{background:#f0fff4}
 .tag{display:inline-block;padding:0 .4rem;border-radius:3px;font-size:.85rem;background:#e8eef4}.tag.overdue,.tag.unmet{background:#ffccc7}.tag.met{background:#b7eb8f}.tag.met-late{background:#ffe58f}.tag.submitted{background:#fff1b8}
-.lvl{font-weight:bold;color:#a8071a}.muted{color:#667}.ok{background:#f0fff4;border:1px solid #b7eb8f;padding:.6rem}.err{background:#fff1f0;border:1px solid #ffa39e;padding:.6rem}
+.lvl{font-weight:bold;color:#a8071a}.pace{font-weight:bold;padding:0 .3rem}.pace-green{color:#237804;background:#f6ffed}.pace-yellow{color:#ad6800;background:#fffbe6}.pace-red{color:#a8071a;background:#fff1f0}.muted{color:#667}.ok{background:#f0fff4;border:1px solid #b7eb8f;padding:.6rem}.err{background:#fff1f0;border:1px solid #ffa39e;padding:.6rem}
 form.inline{display:inline-flex;gap:.3rem;align-items:center;flex-wrap:wrap}input,select,textarea,button{font:inherit}
 .card{background:#fff;border:1px solid #d5dde5;padding:.8rem;margin:.6rem 0}.filters{display:flex;gap:.6rem;flex-wrap:wrap;align-items:end}
 .filters label{display:flex;flex-direction:column;font-size:.85rem}code{font-size:.85rem;word-break:break-all}

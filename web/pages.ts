@@ -1,6 +1,7 @@
 // The pages, server-rendered: assignee inbox and obligation page with its upload form; the
 // office's campaigns, review queue, extend/waive and overview; the supervisor's scoreboard,
 // filtered lists with CSV export, and every obligation's timeline; printable letters.
+import { paceForRecord } from '../assessment/pace-service';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { readLetter } from '../storage/letters';
 import type { ObligationRecord, TimelineEvent } from '../model/obligation';
@@ -80,6 +81,15 @@ function timeline(rec: ObligationRecord): Html {
   return html`<ol class="timeline">${rec.timeline.map(ev)}</ol>`;
 }
 
+const paceLabels = { green: '绿（进度正常）', yellow: '黄（进度滞后）', red: '红（严重滞后或已逾期）' } as const;
+
+/** 序时进度 of a quantitative obligation: reported against the linear (or policy) schedule. */
+function paceLine(d: WebDeps, rec: ObligationRecord): Html | string {
+  const p = paceForRecord(d.policies, rec, Date.now());
+  if (!p) return '';
+  return html`<p>序时进度：<span class="pace pace-${p.colour}">${paceLabels[p.colour]}</span> 已报 ${p.reported}，按序时应达 ${Math.round(p.expected * 100) / 100}（目标 ${p.target}）</p>`;
+}
+
 function obligationPage(d: WebDeps, req: FastifyRequest, rec: ObligationRecord, flash?: Html): Html {
   const u = req.user!;
   const csrf = d.users.csrfToken(req.sessionId ?? '');
@@ -110,6 +120,7 @@ function obligationPage(d: WebDeps, req: FastifyRequest, rec: ObligationRecord, 
     <p><b>${i.title}</b> ${i.period ? `（${i.period}）` : ''} ${tag(rec.status)} ${rec.level ? html`<span class="lvl">督办级别 ${rec.level} ${levelLabel(rec.level)}</span>` : ''}</p>
     <p>责任单位：${i.assignee.name}（${i.assignee.code}） · 行动方案：${i.campaignId} ${i.season} · 条款：${i.clause.section}${i.clause.item ?? ''}</p>
     <p>截止：${rec.dueDate}（${rec.deadlineLocal.slice(0, 16).replace('T', ' ')} 北京时间）${i.quantity ? ` · 目标 ${i.quantity.value} ${i.quantity.unit}，已认定 ${rec.accepted}` : ''}</p>
+    ${paceLine(d, rec)}
     ${i.evidenceDescription ? html`<p class="muted">材料要求：${i.evidenceDescription}</p>` : ''}
     <p class="muted"><code>${rec.workflowId}</code></p></div>
     <h2>佐证材料与审核</h2>${evidence}${upload}${officeForms}
