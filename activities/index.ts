@@ -57,6 +57,23 @@ function inActivity(): boolean {
   }
 }
 
+/**
+ * Heartbeats every few seconds while `work` runs, so the server can tell a live send that waits
+ * on a slow mail server from a dead worker (see sendNotice's heartbeatTimeout in
+ * workflows/obligation.ts). Outside an activity (a direct call) it just runs `work`.
+ */
+async function heartbeating<T>(work: () => Promise<T>, everyMs = 5_000): Promise<T> {
+  if (!inActivity()) return work();
+  const ctx = Context.current();
+  ctx.heartbeat();
+  const timer = setInterval(() => ctx.heartbeat(), everyMs);
+  try {
+    return await work();
+  } finally {
+    clearInterval(timer);
+  }
+}
+
 export function createActivities(deps: ActivityDeps) {
   // The registry returns the same number for the same notice key, so a retried send keeps it.
   // A worker shutting down cancels its activities: stop waiting for the registry then, so Ctrl-C
@@ -66,6 +83,85 @@ export function createActivities(deps: ActivityDeps) {
     const cancelled = inActivity() ? Context.current().cancelled : new Promise<never>(() => {});
     return `${n.office}〔${n.year}〕${await Promise.race([number, cancelled])}号`;
   }
+  async function sendNotice(numbered: NoticeRequest): Promise<NoticeRecord> {
+    const req = numbered.numbering ? { ...numbered, documentNumber: await documentNumberOf(numbered.numbering, numbered.key) } : numbered;
+    const escalation = req.entry.kind === 'escalation';
+    const template = escalation ? req.entry.step!.template : 'reminder';
+    const org = deps.organisations.get(req.obligation.assignee.code);
+    if (!org) {
+      throw ApplicationFailure.nonRetryable(`${req.workflowId}: assignee ${req.obligation.assignee.code} is not in the organisations registry`, 'UnknownAssignee');
+    }
+    const roles = escalation ? req.entry.step!.recipients : (['environment-bureau'] as const);
+    const kind = escalation ? req.entry.step!.kind : 'reminder';
+    const attempt = Context.current().info.attempt;
+    const queued: DeliveryStep = { state: 'queued', at: new Date(req.issuedAt).toISOString() };
+    let to: string[] = [];
+    let cc: string[] = [];
+    let subject = '';
+    try {
+      ({ to, cc } = addresseesFor(org, [...roles], req.obligation.office, escalation));
+      const rendered = renderNotice(deps.templatesDir, template, noticeContext(req));
+      subject = rendered.subject;
+      if (!escalation && deps.reminderDelivery?.get(org.code) === 'daily-digest') {
+        // Listed in today's digest for this recipient; the digest reports delivery back by signal.
+        if (!deps.digests) throw new Error('daily digests need a Temporal client (ActivityDeps.digests)');
+        const o = req.obligation;
+        const date = DateTime.fromMillis(req.issuedAt, { zone: o.timezone }).toISODate()!;
+        const input: DigestInput = { recipient: org.code, recipientName: org.name, date, windowMs: deps.digestWindowMs ?? 10 * 60_000, office: { name: o.office.name, email: o.office.email } };
+        const item: DigestItem = { key: req.key, workflowId: req.workflowId, title: o.title, ...(o.period ? { period: o.period } : {}), clause: `${o.clause.section}${o.clause.item ?? ''}`, dueDate: req.dueDate, subject: rendered.subject, queuedAt: queued.at };
+        const digest = await deps.digests(input, item);
+        return { key: req.key, kind, to, cc, subject: rendered.subject, messageId: '', transport: deps.mailer.transport, sentAt: queued.at, digest, delivery: [{ ...queued, response: `listed in ${digest}` }] };
+      }
+      writeLetter(deps.lettersDir, { key: req.key, subject: rendered.subject, text: rendered.text, html: rendered.html, ...(req.documentNumber ? { documentNumber: req.documentNumber } : {}), storedAt: new Date().toISOString() });
+      const d = await deps.mailer.deliver({ key: req.key, from: deps.mailFrom, to, cc, ...rendered });
+      const delivery: DeliveryStep[] = [
+        queued,
+        { state: 'sent', at: d.sentAt ?? d.deliveredAt, attempt },
+        { state: 'accepted', at: d.deliveredAt, ...(d.response ? { response: d.response } : {}) },
+        ...(d.rejected ?? []).map((r): DeliveryStep => ({ state: 'failed', at: d.deliveredAt, reason: `${r.address}: ${r.reason}` })),
+      ];
+      return {
+        key: req.key,
+        ...(req.documentNumber ? { documentNumber: req.documentNumber } : {}),
+        kind,
+        level: req.entry.step?.level,
+        to,
+        cc,
+        subject: rendered.subject,
+        messageId: d.messageId,
+        transport: d.transport,
+        location: d.location,
+        sentAt: d.deliveredAt,
+        ...(d.rejected ? { rejected: d.rejected } : {}),
+        delivery,
+      };
+    } catch (e) {
+      if (e instanceof TemplateError || e instanceof PermanentDeliveryError || e instanceof MissingContactError) {
+        // The record of the failed notice travels with the failure, so the timeline shows its log.
+        const now = new Date().toISOString();
+        const failed: NoticeRecord = {
+          key: req.key,
+          ...(req.documentNumber ? { documentNumber: req.documentNumber } : {}),
+          kind,
+          level: req.entry.step?.level,
+          to,
+          cc,
+          subject,
+          messageId: messageIdFor(req.key),
+          transport: deps.mailer.transport,
+          sentAt: now,
+          delivery: [
+            queued,
+            ...(e instanceof PermanentDeliveryError ? [{ state: 'sent', at: e.sentAt ?? now, attempt } as DeliveryStep] : []),
+            { state: 'failed', at: now, reason: e.message },
+          ],
+        };
+        throw ApplicationFailure.create({ nonRetryable: true, message: `${req.workflowId} ${req.entry.key}: ${e.message}`, type: e.name, details: [failed] });
+      }
+      throw e;
+    }
+  }
+
   return {
     ...createAssessmentActivities(deps),
     async planSchedule(input: ScheduleInput): Promise<Schedule> {
@@ -73,82 +169,7 @@ export function createActivities(deps: ActivityDeps) {
     },
 
     async sendNotice(numbered: NoticeRequest): Promise<NoticeRecord> {
-      const req = numbered.numbering ? { ...numbered, documentNumber: await documentNumberOf(numbered.numbering, numbered.key) } : numbered;
-      const escalation = req.entry.kind === 'escalation';
-      const template = escalation ? req.entry.step!.template : 'reminder';
-      const org = deps.organisations.get(req.obligation.assignee.code);
-      if (!org) {
-        throw ApplicationFailure.nonRetryable(`${req.workflowId}: assignee ${req.obligation.assignee.code} is not in the organisations registry`, 'UnknownAssignee');
-      }
-      const roles = escalation ? req.entry.step!.recipients : (['environment-bureau'] as const);
-      const kind = escalation ? req.entry.step!.kind : 'reminder';
-      const attempt = Context.current().info.attempt;
-      const queued: DeliveryStep = { state: 'queued', at: new Date(req.issuedAt).toISOString() };
-      let to: string[] = [];
-      let cc: string[] = [];
-      let subject = '';
-      try {
-        ({ to, cc } = addresseesFor(org, [...roles], req.obligation.office, escalation));
-        const rendered = renderNotice(deps.templatesDir, template, noticeContext(req));
-        subject = rendered.subject;
-        if (!escalation && deps.reminderDelivery?.get(org.code) === 'daily-digest') {
-          // Listed in today's digest for this recipient; the digest reports delivery back by signal.
-          if (!deps.digests) throw new Error('daily digests need a Temporal client (ActivityDeps.digests)');
-          const o = req.obligation;
-          const date = DateTime.fromMillis(req.issuedAt, { zone: o.timezone }).toISODate()!;
-          const input: DigestInput = { recipient: org.code, recipientName: org.name, date, windowMs: deps.digestWindowMs ?? 10 * 60_000, office: { name: o.office.name, email: o.office.email } };
-          const item: DigestItem = { key: req.key, workflowId: req.workflowId, title: o.title, ...(o.period ? { period: o.period } : {}), clause: `${o.clause.section}${o.clause.item ?? ''}`, dueDate: req.dueDate, subject: rendered.subject, queuedAt: queued.at };
-          const digest = await deps.digests(input, item);
-          return { key: req.key, kind, to, cc, subject: rendered.subject, messageId: '', transport: deps.mailer.transport, sentAt: queued.at, digest, delivery: [{ ...queued, response: `listed in ${digest}` }] };
-        }
-        writeLetter(deps.lettersDir, { key: req.key, subject: rendered.subject, text: rendered.text, html: rendered.html, ...(req.documentNumber ? { documentNumber: req.documentNumber } : {}), storedAt: new Date().toISOString() });
-        const d = await deps.mailer.deliver({ key: req.key, from: deps.mailFrom, to, cc, ...rendered });
-        const delivery: DeliveryStep[] = [
-          queued,
-          { state: 'sent', at: d.sentAt ?? d.deliveredAt, attempt },
-          { state: 'accepted', at: d.deliveredAt, ...(d.response ? { response: d.response } : {}) },
-          ...(d.rejected ?? []).map((r): DeliveryStep => ({ state: 'failed', at: d.deliveredAt, reason: `${r.address}: ${r.reason}` })),
-        ];
-        return {
-          key: req.key,
-          ...(req.documentNumber ? { documentNumber: req.documentNumber } : {}),
-          kind,
-          level: req.entry.step?.level,
-          to,
-          cc,
-          subject: rendered.subject,
-          messageId: d.messageId,
-          transport: d.transport,
-          location: d.location,
-          sentAt: d.deliveredAt,
-          ...(d.rejected ? { rejected: d.rejected } : {}),
-          delivery,
-        };
-      } catch (e) {
-        if (e instanceof TemplateError || e instanceof PermanentDeliveryError || e instanceof MissingContactError) {
-          // The record of the failed notice travels with the failure, so the timeline shows its log.
-          const now = new Date().toISOString();
-          const failed: NoticeRecord = {
-            key: req.key,
-            ...(req.documentNumber ? { documentNumber: req.documentNumber } : {}),
-            kind,
-            level: req.entry.step?.level,
-            to,
-            cc,
-            subject,
-            messageId: messageIdFor(req.key),
-            transport: deps.mailer.transport,
-            sentAt: now,
-            delivery: [
-              queued,
-              ...(e instanceof PermanentDeliveryError ? [{ state: 'sent', at: e.sentAt ?? now, attempt } as DeliveryStep] : []),
-              { state: 'failed', at: now, reason: e.message },
-            ],
-          };
-          throw ApplicationFailure.create({ nonRetryable: true, message: `${req.workflowId} ${req.entry.key}: ${e.message}`, type: e.name, details: [failed] });
-        }
-        throw e;
-      }
+      return heartbeating(() => sendNotice(numbered));
     },
 
     /** One message for a recipient's reminders of one day; the key is the digest workflow's. */

@@ -15,11 +15,14 @@ import { obligationWorkflow } from '../workflows/obligation';
 import { recordQuery } from '../workflows/api';
 import { messageIdFor } from '../notices/mailer';
 import { resolveCampaign } from '../planner/resolve';
-import { fixturePolicies, testCalendar, timeSkippingEnv, tempDir } from './support/temporal';
+import { DateTime } from 'luxon';
+import { devServerEnv, fixturePolicies, testCalendar, tempDir } from './support/temporal';
 
-// The time-skipping server does not skip time while an activity is outstanding, so the retry
-// after the crash waits the activity's real start-to-close timeout (2 minutes).
-jest.setTimeout(480_000);
+// On the dev server, in real time: the time-skipping server never timed out the killed attempt
+// (neither its heartbeat nor its start-to-close timeout fired, skipping or not), so the retry
+// never came. Here the reminder falls due a minute after launch and the dead worker is noticed
+// by the 30-second heartbeat timeout: about two minutes of real time, both scenarios at once.
+jest.setTimeout(300_000);
 const step = (s: string) => process.env.LANTIAN_DEBUG && console.log(s);
 
 interface Got {
@@ -68,8 +71,7 @@ function startWorker(env: TestWorkflowEnvironment, taskQueue: string, dataDir: s
 const exited = (child: ChildProcess) =>
   new Promise<NodeJS.Signals | null>((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve(child.signalCode) : child.on('exit', (_c, s) => resolve(s))));
 
-async function scenario(crash: 'after-ledger' | 'before-ledger', taskQueue: string) {
-  const env = await timeSkippingEnv();
+async function scenario(env: TestWorkflowEnvironment, crash: 'after-ledger' | 'before-ledger', taskQueue: string) {
   const dataDir = tempDir('crash');
   let first: ChildProcess | undefined;
   let second: ChildProcess | undefined;
@@ -79,21 +81,24 @@ async function scenario(crash: 'after-ledger' | 'before-ledger', taskQueue: stri
     const worker = first;
     const calendar = testCalendar(2026, 2032, ['2031-01-01']);
     const row = resolveCampaign(fixturePolicies(), 'drill', calendar, 2030).find((r) => r.obligationId === 'voc-bypass')!;
+    // A reminder seven days before a due date a week from now, sent at the next whole minute at
+    // least 20 s away (Shanghai time), so it falls due in real time shortly after launch.
+    const dueAt = DateTime.now().setZone(row.input.timezone).plus({ seconds: 20 }).startOf('minute').plus({ minutes: 1 });
+    const dueDate = dueAt.plus({ days: 7 }).toISODate()!;
+    const input = { ...row.input, dueDate, reminders: ['P7D'], sending: { at: dueAt.toFormat('HH:mm'), workingDaysOnly: false } };
     const workflowId = `${row.workflowId}#${crash}`;
-    const h = await env.client.workflow.start(obligationWorkflow, { taskQueue, workflowId, args: [row.input] });
-    const reminderKey = `${workflowId}#reminder:P7D@2031-03-31`;
+    const h = await env.client.workflow.start(obligationWorkflow, { taskQueue, workflowId, args: [input] });
+    const reminderKey = `${workflowId}#reminder:P7D@${dueDate}`;
     // Server accepted, worker killed before the 250 reaches it, so before its ledger write.
     if (crash === 'before-ledger') onAccepted.set(reminderKey, () => worker.kill('SIGKILL'));
-    // The first reminder falls due on 2031-03-24 09:00; skip to just before, then real time
-    // takes it there and the worker dies while sending it.
-    await env.sleep(Date.parse('2031-03-24T08:59:58+08:00') - (await env.currentTimeMs()));
-    step('slept');
+    // The reminder falls due and the worker dies while sending it.
     expect(await exited(first)).toBe('SIGKILL');
     step('first exited');
     expect(got.filter((g) => g.key === reminderKey)).toHaveLength(1);
     onAccepted.delete(reminderKey);
 
-    // A new worker; the activity times out on the server (2 minutes) and is retried there.
+    // A new worker. The dead one stops heartbeating; the server times the attempt out after the
+    // 30-second heartbeat timeout and retries it (10 s backoff) on the new worker.
     second = await startWorker(env, taskQueue, dataDir, false);
     step('second ready');
     let rec = await h.query(recordQuery);
@@ -103,25 +108,29 @@ async function scenario(crash: 'after-ledger' | 'before-ledger', taskQueue: stri
     }
     step('retried');
     const sent = rec.timeline.filter((e) => e.type === 'reminder-sent');
-    expect(sent.map((e) => e.entry)).toEqual(['reminder:P7D@2031-03-31']);
+    expect(sent.map((e) => e.entry)).toEqual([`reminder:P7D@${dueDate}`]);
     expect(sent[0].notice!.delivery!.find((d) => d.state === 'sent')!.attempt).toBe(2);
+    // Done well inside the 2-minute start-to-close timeout of the killed attempt: it was the
+    // missing heartbeat that told the server the worker was dead.
+    expect(Date.parse(sent[0].at) - dueAt.toMillis()).toBeLessThan(120_000);
     return { got: got.filter((g) => g.key === reminderKey), messageId: messageIdFor(reminderKey) };
   } finally {
     second?.kill('SIGTERM');
     if (second) await exited(second);
     if (first && first.exitCode === null && first.signalCode === null) first.kill('SIGKILL');
-    await env.teardown();
   }
 }
 
-// UNFINISHED (skipped unless LANTIAN_CRASH_TEST=1): the kill points work (both workers die right
-// after the server accepted; the first copy arrives), but on the time-skipping server the retry of
-// the killed activity had not come 4 minutes (real time) after its 2-minute start-to-close
-// timeout, so the test never reaches its assertions. Next step: run it on the dev server, or give
-// sendNotice a heartbeat timeout (a patched workflow change) so a dead worker is noticed sooner.
-(process.env.LANTIAN_CRASH_TEST ? test : test.skip)('SIGKILL after acceptance: exactly one message when the ledger was written; a same-Message-ID copy when it was not', async () => {
-  // Both run at once (each on a server and task queue of its own) to pay the 2-minute wait once.
-  const [afterLedger, beforeLedger] = await Promise.all([scenario('after-ledger', 'lantian-crash-a'), scenario('before-ledger', 'lantian-crash-b')]);
-  expect(afterLedger.got.map((g) => g.messageId)).toEqual([afterLedger.messageId]);
-  expect(beforeLedger.got.map((g) => g.messageId)).toEqual([beforeLedger.messageId, beforeLedger.messageId]);
+test('SIGKILL after acceptance: exactly one message when the ledger was written; a same-Message-ID copy when it was not', async () => {
+  // One dev server, a task queue per scenario, both at once to pay the real-time wait once.
+  const env = await devServerEnv();
+  try {
+    const [afterLedger, beforeLedger] = await Promise.all([scenario(env, 'after-ledger', 'lantian-crash-a'), scenario(env, 'before-ledger', 'lantian-crash-b')]);
+    // Ledger written before the kill: the retry found it and sent nothing.
+    expect(afterLedger.got.map((g) => g.messageId)).toEqual([afterLedger.messageId]);
+    // Killed before the 250 reached the worker: the retry sent it again, with the same Message-ID.
+    expect(beforeLedger.got.map((g) => g.messageId)).toEqual([beforeLedger.messageId, beforeLedger.messageId]);
+  } finally {
+    await env.teardown();
+  }
 });
