@@ -13,7 +13,7 @@ export type { NoticeRequest };
 import { renderNotice, TemplateError } from '../notices/render';
 import { noticeContext, type NoticeRequest } from '../notices/context';
 import { addresseesFor, MissingContactError } from '../notices/directory';
-import { PermanentDeliveryError, messageIdFor, type Mailer } from '../notices/mailer';
+import { PermanentDeliveryError, messageIdFor, type Delivery, type Mailer } from '../notices/mailer';
 import { writeArchive } from '../storage/archive';
 import { writeLetter } from '../storage/letters';
 import type { DocumentNumberAllocator } from '../services/document-numbers';
@@ -47,6 +47,15 @@ export interface ActivityDeps {
   digestWindowMs?: number;
 }
 
+
+/** What the mail server did with one message: sent, accepted (its reply), refused recipients. */
+function deliverySteps(d: Delivery, attempt: number): DeliveryStep[] {
+  return [
+    { state: 'sent', at: d.sentAt ?? d.deliveredAt, attempt },
+    { state: 'accepted', at: d.deliveredAt, ...(d.response ? { response: d.response } : {}) },
+    ...(d.rejected ?? []).map((r): DeliveryStep => ({ state: 'failed', at: d.deliveredAt, reason: `${r.address}: ${r.reason}` })),
+  ];
+}
 
 function inActivity(): boolean {
   try {
@@ -116,9 +125,7 @@ export function createActivities(deps: ActivityDeps) {
       const d = await deps.mailer.deliver({ key: req.key, from: deps.mailFrom, to, cc, ...rendered });
       const delivery: DeliveryStep[] = [
         queued,
-        { state: 'sent', at: d.sentAt ?? d.deliveredAt, attempt },
-        { state: 'accepted', at: d.deliveredAt, ...(d.response ? { response: d.response } : {}) },
-        ...(d.rejected ?? []).map((r): DeliveryStep => ({ state: 'failed', at: d.deliveredAt, reason: `${r.address}: ${r.reason}` })),
+        ...deliverySteps(d, attempt),
       ];
       return {
         key: req.key,
@@ -185,11 +192,7 @@ export function createActivities(deps: ActivityDeps) {
         const d = await deps.mailer.deliver({ key: req.key, from: deps.mailFrom, to, cc: [], ...rendered });
         return {
           messageId: d.messageId,
-          steps: [
-            { state: 'sent', at: d.sentAt ?? d.deliveredAt, attempt },
-            { state: 'accepted', at: d.deliveredAt, ...(d.response ? { response: d.response } : {}) },
-            ...(d.rejected ?? []).map((r): DeliveryStep => ({ state: 'failed', at: d.deliveredAt, reason: `${r.address}: ${r.reason}` })),
-          ],
+          steps: deliverySteps(d, attempt),
         };
       } catch (e) {
         if (e instanceof TemplateError || e instanceof PermanentDeliveryError || e instanceof MissingContactError) {

@@ -9,13 +9,17 @@ export function archiveFile(archiveDir: string, workflowId: string): string {
   return path.join(archiveDir, `${workflowId.replace(/[^A-Za-z0-9._-]/g, '_')}.json`);
 }
 
-export function writeArchive(archiveDir: string, record: ObligationRecord): string {
-  const file = archiveFile(archiveDir, record.workflowId);
-  fs.mkdirSync(archiveDir, { recursive: true });
+/** Written to a temporary name and renamed, so a reader never sees half a file. */
+export function writeJsonAtomically(file: string, value: unknown, indent?: number): string {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
   const tmp = `${file}.${process.pid}.tmp`;
-  fs.writeFileSync(tmp, JSON.stringify(record, null, 2));
+  fs.writeFileSync(tmp, JSON.stringify(value, null, indent));
   fs.renameSync(tmp, file);
   return file;
+}
+
+export function writeArchive(archiveDir: string, record: ObligationRecord): string {
+  return writeJsonAtomically(archiveFile(archiveDir, record.workflowId), record, 2);
 }
 
 export function readArchive(archiveDir: string, workflowId: string): ObligationRecord | undefined {

@@ -3,6 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { writeJsonAtomically } from './archive';
 
 export const StoredLetter = z.object({
   key: z.string(),
@@ -20,12 +21,7 @@ export function letterFile(lettersDir: string, key: string): string {
 
 /** Idempotent: a retry of the same notice rewrites the same letter. */
 export function writeLetter(lettersDir: string, letter: StoredLetter): string {
-  const file = letterFile(lettersDir, letter.key);
-  fs.mkdirSync(lettersDir, { recursive: true });
-  const tmp = `${file}.${process.pid}.tmp`;
-  fs.writeFileSync(tmp, JSON.stringify(letter));
-  fs.renameSync(tmp, file);
-  return file;
+  return writeJsonAtomically(letterFile(lettersDir, letter.key), letter);
 }
 
 export function readLetter(lettersDir: string, key: string): StoredLetter | undefined {
