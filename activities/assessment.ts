@@ -89,7 +89,7 @@ export function createAssessmentActivities(deps: ActivityDeps) {
           a.act.kind,
           actContext({ a, pointTitle: point.title, office: campaign.office, campaignTitle: campaign.title, documentNumber, issuedDate: issuedLocal.toISODate()!, key: req.key }),
         );
-        writeLetter(deps.lettersDir, { key: req.key, subject: rendered.subject, text: rendered.text, html: rendered.html, documentNumber, storedAt: new Date().toISOString() });
+        await writeLetter(deps.lettersDir, { key: req.key, subject: rendered.subject, text: rendered.text, html: rendered.html, documentNumber, storedAt: new Date().toISOString() });
         const d = await deps.mailer.deliver({ key: req.key, from: deps.mailFrom, to, cc, ...rendered });
         const entry: TimelineAct = {
           key: req.key,
@@ -144,7 +144,7 @@ export function createAssessmentActivities(deps: ActivityDeps) {
       const issued = DateTime.fromMillis(req.issuedAt, { zone: req.timezone }).toISODate()!;
       try {
         const rendered = renderNotice(assessmentTemplatesDir(deps.templatesDir), 'pace-warning', paceContext({ ...req, issuedDate: issued }));
-        writeLetter(deps.lettersDir, { key: req.key, subject: rendered.subject, text: rendered.text, html: rendered.html, storedAt: new Date().toISOString() });
+        await writeLetter(deps.lettersDir, { key: req.key, subject: rendered.subject, text: rendered.text, html: rendered.html, storedAt: new Date().toISOString() });
         const d = await deps.mailer.deliver({ key: req.key, from: deps.mailFrom, to, cc, ...rendered });
         return { key: req.key, kind: 'pace-warning', to, cc, subject: rendered.subject, messageId: d.messageId, transport: d.transport, location: d.location, sentAt: d.deliveredAt, ...(d.rejected ? { rejected: d.rejected } : {}) };
       } catch (e) {

@@ -121,7 +121,7 @@ export function createActivities(deps: ActivityDeps) {
         const digest = await deps.digests(input, item);
         return { key: req.key, kind, to, cc, subject: rendered.subject, messageId: '', transport: deps.mailer.transport, sentAt: queued.at, digest, delivery: [{ ...queued, response: `listed in ${digest}` }] };
       }
-      writeLetter(deps.lettersDir, { key: req.key, subject: rendered.subject, text: rendered.text, html: rendered.html, ...(req.documentNumber ? { documentNumber: req.documentNumber } : {}), storedAt: new Date().toISOString() });
+      await writeLetter(deps.lettersDir, { key: req.key, subject: rendered.subject, text: rendered.text, html: rendered.html, ...(req.documentNumber ? { documentNumber: req.documentNumber } : {}), storedAt: new Date().toISOString() });
       const d = await deps.mailer.deliver({ key: req.key, from: deps.mailFrom, to, cc, ...rendered });
       const delivery: DeliveryStep[] = [
         queued,
@@ -188,7 +188,7 @@ export function createActivities(deps: ActivityDeps) {
         const { to } = addresseesFor(org, [], req.input.office, false);
         const context = digestContext({ digest: req.digest, recipient: { code: org.code, name: org.name }, date: req.input.date, office: req.input.office, items: req.items });
         const rendered = renderNotice(deps.templatesDir, 'digest', context);
-        writeLetter(deps.lettersDir, { key: req.key, subject: rendered.subject, text: rendered.text, html: rendered.html, storedAt: new Date().toISOString() });
+        await writeLetter(deps.lettersDir, { key: req.key, subject: rendered.subject, text: rendered.text, html: rendered.html, storedAt: new Date().toISOString() });
         const d = await deps.mailer.deliver({ key: req.key, from: deps.mailFrom, to, cc: [], ...rendered });
         return {
           messageId: d.messageId,

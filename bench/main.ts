@@ -11,15 +11,14 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { spawn } from 'node:child_process';
 import { Worker } from '@temporalio/worker';
-import type { Client } from '@temporalio/client';
 import { readArchive } from '../storage/archive';
 import { devServerEnv, timeSkippingEnv, fixturePoliciesDir, templatesDir, repo, workflowBundle } from '../test/support/temporal';
 import bundleSetup from '../test/support/global-setup';
 import { launchCampaign, inPool } from '../launcher/launch';
 import { loadPolicies, type PolicySet } from '../planner/load';
-import { resolveCampaign, type PlanRow } from '../planner/resolve';
+import { resolveCampaign } from '../planner/resolve';
+import { median, rowsFor, waitForTimers, workerProcess, stopProcess } from './support';
 import { createActivities } from '../activities';
 import { outboxMailer } from '../notices/mailer';
 import { obligationWorkflow } from '../workflows/obligation';
@@ -27,11 +26,12 @@ import { benchCalendar } from './calendar';
 import { readEnv } from '../config/env';
 import { documentNumberAllocator } from '../services/document-numbers';
 import { assessmentBench } from './assessment';
+import { stormBench } from './storm';
+import { webBench } from './web';
 
 const N = Number(process.env.LANTIAN_BENCH_N ?? 2000);
 const RUNS = Number(process.env.LANTIAN_BENCH_RUNS ?? 3);
 const OPEN = Number(process.env.LANTIAN_BENCH_OPEN ?? 5000);
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const { calendar, synthetic } = benchCalendar();
 
 function policies(): { set: PolicySet; campaignId: string; dir: string } {
@@ -46,18 +46,6 @@ function policies(): { set: PolicySet; campaignId: string; dir: string } {
   return { set: loadPolicies(fixturePoliciesDir, undefined, templatesDir), campaignId: 'drill', dir: fixturePoliciesDir };
 }
 
-/** n distinct plan rows: the campaign's rows, repeated over seasons as needed. */
-function rowsFor(set: PolicySet, campaignId: string, n: number, firstSeason: number, tag: string): PlanRow[] {
-  const out: PlanRow[] = [];
-  for (let s = firstSeason; out.length < n; s++) {
-    for (const r of resolveCampaign(set, campaignId, calendar, s)) {
-      if (out.length >= n) break;
-      out.push({ ...r, workflowId: `${r.workflowId}:${tag}` });
-    }
-  }
-  return out;
-}
-
 async function launchBench(set: PolicySet, campaignId: string) {
   const env = await devServerEnv(path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'lantian-bench-')), 'temporal.db'));
   const client = env.client;
@@ -70,7 +58,7 @@ async function launchBench(set: PolicySet, campaignId: string) {
       const order = run % 2 === 0 ? ['bare', 'lantian'] : ['lantian', 'bare'];
       for (const which of order) {
         const r0 = performance.now();
-        const rows = which === 'lantian' ? rowsFor(set, campaignId, N, 2040, `r${run}`) : [];
+        const rows = which === 'lantian' ? rowsFor(set, campaignId, calendar, N, 2040, `r${run}`) : [];
         if (which === 'lantian') planning.push(performance.now() - r0);
         const t0 = performance.now();
         if (which === 'lantian') {
@@ -145,36 +133,19 @@ function rssOf(pid: number): number {
   return m ? Number(m[1]) * 1024 : NaN;
 }
 
-async function waitForTimers(client: Client, ids: string[]) {
-  // Every sampled workflow has planned its schedule and is waiting on a timer.
-  const sample = [ids[0], ids[ids.length - 1], ...ids.filter((_, i) => i % Math.ceil(ids.length / 20) === 0)];
-  for (const id of sample) {
-    for (;;) {
-      const h = await client.workflow.getHandle(id).fetchHistory();
-      if (h.events?.some((e) => e.timerStartedEventAttributes)) break;
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  }
-}
-
 async function memoryBench(set: PolicySet, campaignId: string, dir: string) {
   const env = await devServerEnv(path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'lantian-mem-')), 'temporal.db'));
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'worker-process.ts'), env.address, 'mem', dir, set.templatesDir], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = await workerProcess(env.address, 'mem', dir, set.templatesDir);
   try {
-    await new Promise<void>((resolve, reject) => {
-      child.stdout!.on('data', (d: Buffer) => d.toString().includes('ready') && resolve());
-      child.once('exit', (c) => reject(new Error(`worker exited ${c}`)));
-    });
     await new Promise((r) => setTimeout(r, 2000));
     const idle = rssOf(child.pid!);
-    const rows = rowsFor(set, campaignId, OPEN, new Date().getFullYear() + 2, 'mem');
+    const rows = rowsFor(set, campaignId, calendar, OPEN, new Date().getFullYear() + 2, 'mem');
     await launchCampaign(env.client, rows, { taskQueue: 'mem' });
-    await waitForTimers(env.client, rows.map((r) => r.workflowId));
+    await waitForTimers(env.client, rows.map((r) => r.workflowId), Math.ceil(rows.length / 20));
     const loaded = rssOf(child.pid!);
     return { idleMiB: idle / 2 ** 20, openMiB: loaded / 2 ** 20, perWorkflowKiB: (loaded - idle) / OPEN / 1024, open: OPEN };
   } finally {
-    child.kill('SIGTERM');
-    await new Promise((r) => child.once('exit', r));
+    await stopProcess(child);
     await env.teardown();
   }
 }
@@ -203,6 +174,22 @@ async function main() {
   const s = await simulationBench(set, campaignId);
   console.log(`2. whole season, every obligation ignored: ${s.rows} workflows (${s.unmet} closed unmet, ${s.open} not closed; all started after ${f(s.startedS)} s), ${s.notices} notices, ${f(s.seconds)} s wall (target < 60 s)  runs ${s.runs.map((x) => f(x)).join(', ')}`);
 
+  }
+  if (want('storm')) {
+  const d = await stormBench(calendar, N, RUNS);
+  console.log(`5. deadline storm: ${N} reminders due at one instant, immediate delivery over pooled SMTP to smtp-server in a second process: ${f(d.storm, 2)} s until all accepted vs ${f(d.direct, 2)} s sending ${N} directly with nodemailer (same pool, same server), ratio ${f(d.ratio, 2)}× (target ≤ 1.5×); first reminder accepted after ${f(d.firstS, 2)} s, half after ${f(d.halfS, 2)} s; CPU during the storm: worker process ${f(d.workerCpuS)} s, time-skipping server ${f(d.serverCpuS)} s${d.other ? `; ${d.other} other messages` : ''}  runs ${JSON.stringify(d.runs, (_k, v) => (typeof v === 'number' ? Math.round(v * 100) / 100 : v))}`);
+  }
+  if (want('web')) {
+    const w = await webBench(set, campaignId, dir, calendar, {
+      open: OPEN,
+      requests: Number(process.env.LANTIAN_BENCH_WEB_REQUESTS ?? 200),
+      concurrency: Number(process.env.LANTIAN_BENCH_WEB_CLIENTS ?? 4),
+      uploads: Number(process.env.LANTIAN_BENCH_WEB_UPLOADS ?? 200),
+      fileBytes: 2 ** 20,
+    });
+    const ms = (s: { p50: number; p95: number; p99: number }, tail: 'p95' | 'p99') => `p50 ${f(s.p50)} ms, ${tail} ${f(s[tail])} ms`;
+    console.log(`6. web, ${w.open} open obligations, ${w.concurrency} clients from a load generator in a second process (${w.pages.scoreboard.n} requests each): scoreboard ${ms(w.pages.scoreboard, 'p95')} (first request ${f(w.pages.scoreboard.coldMs)} ms); list page ${ms(w.pages.list, 'p95')} (${f(w.pages.list.bytes / 1024, 0)} KiB) (target p95 < 200 ms); an authenticated no-op request ${ms(w.floor, 'p95')}`);
+    console.log(`   evidence upload of ${w.fileBytes / 2 ** 20} MiB, HTTP request to Update accepted, ${w.uploads.n} uploads: ${ms(w.uploads, 'p99')} (target p99 < 500 ms); the same Update from a Temporal client without HTTP or file ${ms(w.directUpdates, 'p99')}`);
   }
   if (want('memory')) {
   const m = await memoryBench(set, campaignId, dir);

@@ -7,6 +7,7 @@ import crypto from 'node:crypto';
 import nodemailer from 'nodemailer';
 import MailComposer from 'nodemailer/lib/mail-composer';
 import type Mail from 'nodemailer/lib/mailer';
+import { writeFileAtomically } from '../storage/atomic-file';
 
 export interface OutgoingMail {
   key: string;
@@ -61,13 +62,6 @@ function message(m: OutgoingMail, messageId: string): Mail.Options {
   };
 }
 
-function writeAtomically(file: string, data: Buffer | string): void {
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  const tmp = `${file}.${process.pid}.tmp`;
-  fs.writeFileSync(tmp, data);
-  fs.renameSync(tmp, file);
-}
-
 export interface Mailer {
   transport: Delivery['transport'];
   deliver(m: OutgoingMail): Promise<Delivery>;
@@ -86,7 +80,7 @@ export function outboxMailer(outboxDir: string): Mailer {
       }
       const sentAt = new Date().toISOString();
       const raw = await new MailComposer(message(m, messageId)).compile().build();
-      writeAtomically(file, raw);
+      await writeFileAtomically(file, raw);
       return { messageId, transport: 'outbox', location: file, sentAt, deliveredAt: new Date().toISOString(), response: `written to the outbox (${path.basename(file)})`, duplicate: false };
     },
     close() {},
@@ -121,7 +115,7 @@ export function smtpMailer(url: string, ledgerDir: string): Mailer {
         reason: `SMTP refused the notice (${r.responseCode ?? '?'}): ${r.message}`,
       }));
       const delivery: Delivery = { messageId, transport: 'smtp', sentAt, deliveredAt: new Date().toISOString(), ...(info.response ? { response: info.response } : {}), duplicate: false, ...(rejected.length ? { rejected } : {}) };
-      writeAtomically(ledger, JSON.stringify(delivery));
+      await writeFileAtomically(ledger, JSON.stringify(delivery));
       return delivery;
     },
     close() {

@@ -3,22 +3,14 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { ObligationRecord } from '../model/obligation';
+import { writeJsonAtomically } from './atomic-file';
 
 export function archiveFile(archiveDir: string, workflowId: string): string {
   // Workflow IDs contain ':'; keep file names portable.
   return path.join(archiveDir, `${workflowId.replace(/[^A-Za-z0-9._-]/g, '_')}.json`);
 }
 
-/** Written to a temporary name and renamed, so a reader never sees half a file. */
-export function writeJsonAtomically(file: string, value: unknown, indent?: number): string {
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  const tmp = `${file}.${process.pid}.tmp`;
-  fs.writeFileSync(tmp, JSON.stringify(value, null, indent));
-  fs.renameSync(tmp, file);
-  return file;
-}
-
-export function writeArchive(archiveDir: string, record: ObligationRecord): string {
+export function writeArchive(archiveDir: string, record: ObligationRecord): Promise<string> {
   return writeJsonAtomically(archiveFile(archiveDir, record.workflowId), record, 2);
 }
 

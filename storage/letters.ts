@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { writeJsonAtomically } from './archive';
+import { writeJsonAtomically } from './atomic-file';
 
 export const StoredLetter = z.object({
   key: z.string(),
@@ -20,7 +20,7 @@ export function letterFile(lettersDir: string, key: string): string {
 }
 
 /** Idempotent: a retry of the same notice rewrites the same letter. */
-export function writeLetter(lettersDir: string, letter: StoredLetter): string {
+export function writeLetter(lettersDir: string, letter: StoredLetter): Promise<string> {
   return writeJsonAtomically(letterFile(lettersDir, letter.key), letter);
 }
 

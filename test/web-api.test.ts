@@ -74,7 +74,11 @@ test('writes: a supervisor changes nothing, an assignee acts only on its own, th
   // Evidence: only the obligation's own assignee.
   expect((await evidence('super1', sjzBoilers)).status).toBe(403);
   expect((await evidence('office1', sjzBoilers)).status).toBe(403);
+  // Refused before the file is read: whose it is comes from the app's copy of visibility, and an
+  // id the app does not know is asked of Temporal (which knows no such workflow either).
   expect((await evidence('tangshan', sjzBoilers)).status).toBe(404);
+  expect((await evidence('tangshan', 'lantian:drill:2030:nothing:130200')).status).toBe(404);
+  expect(fs.existsSync(path.join(w.deps.dir, 'evidence')) ? fs.readdirSync(path.join(w.deps.dir, 'evidence')).filter((f) => f !== 'tmp') : []).toEqual([]);
   const ok = await evidence('sjz', sjzBoilers);
   expect(ok.status).toBe(200);
   expect(ok.body).toMatchObject({ fileName: 'list.pdf', mediaType: 'application/pdf', receipt: { evidenceId: 'E1', state: 'pending', obligation: sjzBoilers } });

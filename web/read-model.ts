@@ -57,6 +57,11 @@ export class ObligationIndex {
     return this.loading;
   }
 
+  /** The workflow's row in the current copy, without loading or refreshing it. */
+  known(workflowId: string): ObligationSummary | undefined {
+    return this.byId.get(workflowId);
+  }
+
   /** After an Update through this app: the workflow's own record is newer than visibility. */
   patch(record: ObligationRecord): void {
     const row = this.byId.get(record.workflowId);

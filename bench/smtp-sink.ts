@@ -1,0 +1,65 @@
+// A mail server for the deadline-storm benchmark, in its own process as a real relay would be,
+// so its parsing does not share the worker's event loop. It accepts everything and counts the
+// messages whose X-Lantian-Key names a reminder; the parent process asks over IPC.
+//   → { reset: true }            ← { reset: true }
+//   → { until: n }               ← { reached: n, stamps: ms since reset of the 0/10/50/90/100 % message }
+//   → { counts: true }           ← { reminders, other }
+import { SMTPServer } from 'smtp-server';
+
+let reminders = 0;
+let other = 0;
+let t0 = performance.now();
+const stamps: number[] = [];
+let target = Infinity;
+
+const send = (m: unknown) => process.send!(m);
+
+function quantiles() {
+  const q = (f: number) => Math.round(stamps[Math.floor(f * (stamps.length - 1))] ?? NaN);
+  return [q(0), q(0.1), q(0.5), q(0.9), q(1)];
+}
+
+function check() {
+  if (reminders >= target) {
+    send({ reached: reminders, stamps: quantiles() });
+    target = Infinity;
+  }
+}
+
+const server = new SMTPServer({
+  authOptional: true,
+  disabledCommands: ['STARTTLS'],
+  logger: false,
+  onData(stream, _session, cb) {
+    let head = '';
+    stream.on('data', (c: Buffer) => {
+      if (head.length < 8192) head += c.toString('latin1');
+    });
+    stream.on('end', () => {
+      // Long header values are folded over several lines: unfold before matching.
+      const headers = head.split(/\r?\n\r?\n/)[0].replace(/\r?\n[ \t]+/g, ' ');
+      if (/^X-Lantian-Key: \S*#reminder:/im.test(headers)) {
+        reminders++;
+        stamps.push(performance.now() - t0);
+      } else other++;
+      cb();
+      check();
+    });
+  },
+});
+
+process.on('message', (m: { reset?: true; until?: number; counts?: true }) => {
+  if (m.reset) {
+    reminders = 0;
+    other = 0;
+    stamps.length = 0;
+    t0 = performance.now();
+    send({ reset: true });
+  } else if (m.until !== undefined) {
+    target = m.until;
+    check();
+  } else if (m.counts) send({ reminders, other });
+});
+process.on('disconnect', () => server.close(() => process.exit(0)));
+
+server.listen(0, '127.0.0.1', () => send({ port: (server.server.address() as { port: number }).port }));

@@ -1,0 +1,187 @@
+// Part `storm` of `npm run bench`: N obligations whose first reminder falls due at the same
+// instant on the time-skipping server, each reminder delivered at once (immediate, not digest)
+// through smtpMailer (pooled nodemailer + sent ledger) to a real in-process smtp-server.
+// Measured: from the skip onto that instant until the server has accepted all N reminder
+// messages. Baseline in the same run: N messages of the same content sent directly with
+// nodemailer over the same pooled transport settings to the same server.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import nodemailer from 'nodemailer';
+import { execFileSync, fork } from 'node:child_process';
+import { Worker } from '@temporalio/worker';
+import { timeSkippingEnv, fixturePoliciesDir, templatesDir, workflowBundle } from '../test/support/temporal';
+import { inPool } from '../launcher/launch';
+import { loadPolicies } from '../planner/load';
+import { resolveCampaign, type PlanRow } from '../planner/resolve';
+import { computeSchedule } from '../planner/schedule';
+import type { WorkingCalendar } from '../planner/calendar';
+import { createActivities } from '../activities';
+import { smtpMailer } from '../notices/mailer';
+import { obligationWorkflow } from '../workflows/obligation';
+import { documentNumberAllocator } from '../services/document-numbers';
+import { readEnv } from '../config/env';
+import type { StoredLetter } from '../storage/letters';
+import { median, waitForTimers } from './support';
+
+
+/** The mail server in its own process (bench/smtp-sink.ts), driven over IPC. */
+async function countingServer() {
+  const child = fork(path.join(__dirname, 'smtp-sink.ts'), [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const next = <T>(pick: (m: Record<string, unknown>) => boolean, timeoutMs: number, what: string) =>
+    new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        child.off('message', on);
+        reject(new Error(`${what}: no answer from the SMTP sink within ${timeoutMs / 1000} s`));
+      }, timeoutMs);
+      const on = (m: Record<string, unknown>) => {
+        if (!pick(m)) return;
+        clearTimeout(timer);
+        child.off('message', on);
+        resolve(m as T);
+      };
+      child.on('message', on);
+    });
+  const { port } = await next<{ port: number }>((m) => 'port' in m, 30_000, 'start');
+  const ask = async <T>(msg: object, pick: (m: Record<string, unknown>) => boolean, timeoutMs = 10_000, what = 'ask') => {
+    const answer = next<T>(pick, timeoutMs, what);
+    child.send(msg);
+    return answer;
+  };
+  return {
+    url: `smtp://127.0.0.1:${port}`,
+    reset: () => ask({ reset: true }, (m) => 'reset' in m),
+    counts: () => ask<{ reminders: number; other: number }>({ counts: true }, (m) => 'reminders' in m),
+    /** Resolves once `target` reminder messages have been accepted since the last reset. */
+    until: (target: number, what: string, timeoutMs = 300_000) => ask<{ reached: number; stamps: number[] }>({ until: target }, (m) => 'reached' in m, timeoutMs, `${what}: ${target} reminders`),
+    close: () => new Promise<void>((resolve) => (child.once('exit', () => resolve()), child.disconnect())),
+  };
+}
+
+/** n rows of one obligation whose first reminder is the same instant, distinct by workflow-ID tag. */
+function stormRows(calendar: WorkingCalendar, n: number, season: number): { rows: PlanRow[]; instant: number } {
+  const set = loadPolicies(fixturePoliciesDir, undefined, templatesDir);
+  const firstReminder = (r: PlanRow) => Date.parse(computeSchedule(r.input, calendar).entries.find((e) => e.kind === 'reminder')!.at);
+  const base = resolveCampaign(set, 'drill', calendar, season).filter((r) => r.obligationId === 'coal-boilers');
+  const instant = Math.min(...base.map(firstReminder));
+  const same = base.filter((r) => firstReminder(r) === instant);
+  const rows: PlanRow[] = [];
+  for (let t = 0; rows.length < n; t++) {
+    for (const r of same) if (rows.length < n) rows.push({ ...r, workflowId: `${r.workflowId}:storm${t}` });
+  }
+  return { rows, instant };
+}
+
+/** CPU seconds (user + system) the time-skipping server, our child process, has used so far. */
+function testServerCpuSeconds(): number {
+  const pid = execFileSync('pgrep', ['-n', '-P', String(process.pid), '-x', 'temporal-test-s']).toString().trim();
+  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100; // clock ticks (CLK_TCK = 100 on Linux)
+}
+
+async function stormOnce(calendar: WorkingCalendar, n: number, url: string, smtp: Awaited<ReturnType<typeof countingServer>>) {
+  const env = await timeSkippingEnv();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lantian-storm-'));
+  const set = loadPolicies(fixturePoliciesDir, undefined, templatesDir);
+  const mailer = smtpMailer(url, path.join(dir, 'ledger'));
+  const { rows, instant } = stormRows(calendar, n, new Date().getFullYear() + 1);
+  const worker = await Worker.create({
+    connection: env.nativeConnection,
+    taskQueue: 'storm',
+    workflowBundle: workflowBundle(),
+    workflowThreadPoolSize: readEnv().LANTIAN_WORKFLOW_THREADS,
+    activities: createActivities({ calendar, organisations: set.organisations, templatesDir: set.templatesDir, archiveDir: path.join(dir, 'archive'), lettersDir: path.join(dir, 'letters'), mailer, mailFrom: 'Lantian <lantian@localhost>', reminderDelivery: new Map(), documentNumbers: documentNumberAllocator(async () => env.client, 'storm') }),
+  });
+  try {
+    let seconds = 0;
+    let stamps: number[] = [];
+    let cpu = { worker: 0, server: 0 };
+    await worker.runUntil(async () => {
+      await inPool(rows, 64, async (r) => {
+        await env.client.workflow.start(obligationWorkflow, { taskQueue: 'storm', workflowId: r.workflowId, args: [r.input] });
+      });
+      await waitForTimers(env.client, rows.map((r) => r.workflowId));
+      await env.sleep(instant - 1000 - (await env.currentTimeMs()));
+      await smtp.reset();
+      const cpu0 = process.cpuUsage();
+      const server0 = testServerCpuSeconds();
+      const t0 = performance.now();
+      const all = smtp.until(n, 'storm');
+      await env.sleep(1000);
+      stamps = (await all).stamps;
+      seconds = (performance.now() - t0) / 1000;
+      const c = process.cpuUsage(cpu0);
+      cpu = { worker: (c.user + c.system) / 1e6, server: testServerCpuSeconds() - server0 };
+    });
+    const { reminders, other } = await smtp.counts();
+    if (reminders !== n) throw new Error(`storm: server accepted ${reminders} reminders, expected ${n}`);
+    const letters = fs.readdirSync(path.join(dir, 'letters'));
+    const sample = JSON.parse(fs.readFileSync(path.join(dir, 'letters', letters[0]), 'utf8')) as StoredLetter;
+    return { seconds, other, sample, stamps, cpu };
+  } finally {
+    mailer.close();
+    await env.teardown();
+  }
+}
+
+/** The same number of messages, the same content shape, straight through a pooled nodemailer transport. */
+async function directOnce(n: number, url: string, smtp: Awaited<ReturnType<typeof countingServer>>, sample: StoredLetter) {
+  const transport = nodemailer.createTransport(`${url}?pool=true`);
+  await smtp.reset();
+  const t0 = performance.now();
+  await Promise.all(
+    [...Array(n).keys()].map((i) =>
+      transport.sendMail({
+        messageId: `<direct-${i}-${Date.now()}@bench>`,
+        from: 'Lantian <lantian@localhost>',
+        to: ['environment-bureau@bench.lantian.local'],
+        subject: sample.subject,
+        text: sample.text,
+        html: sample.html,
+        textEncoding: 'base64',
+        headers: { 'X-Lantian-Key': `direct:${i}#reminder:P7D` },
+      }),
+    ),
+  );
+  await smtp.until(n, 'direct');
+  const seconds = (performance.now() - t0) / 1000;
+  transport.close();
+  const { reminders } = await smtp.counts();
+  if (reminders !== n) throw new Error(`direct: server accepted ${reminders}, expected ${n}`);
+  return seconds;
+}
+
+export async function stormBench(calendar: WorkingCalendar, n: number, runs: number) {
+  const smtp = await countingServer();
+  const storm: number[] = [];
+  const direct: number[] = [];
+  const first: number[] = [];
+  const half: number[] = [];
+  const workerCpu: number[] = [];
+  const serverCpu: number[] = [];
+  let other = 0;
+  try {
+    let sample: StoredLetter | undefined;
+    for (let run = 0; run < runs; run++) {
+      // The first storm provides the letter the direct baseline sends; then alternate order.
+      const order = run % 2 === 0 || !sample ? ['storm', 'direct'] : ['direct', 'storm'];
+      for (const which of order) {
+        if (which === 'storm') {
+          const s = await stormOnce(calendar, n, smtp.url, smtp);
+          storm.push(s.seconds);
+          first.push(s.stamps[0] / 1000);
+          half.push(s.stamps[2] / 1000);
+          workerCpu.push(s.cpu.worker);
+          serverCpu.push(s.cpu.server);
+          other += s.other;
+          sample = s.sample;
+        } else {
+          direct.push(await directOnce(n, smtp.url, smtp, sample!));
+        }
+      }
+    }
+  } finally {
+    await smtp.close();
+  }
+  return { storm: median(storm), direct: median(direct), ratio: median(storm) / median(direct), firstS: median(first), halfS: median(half), workerCpuS: median(workerCpu), serverCpuS: median(serverCpu), runs: { storm, direct }, other };
+}

@@ -1,0 +1,61 @@
+// What the benchmark parts share: plan rows to launch, waiting until launched workflows sit on
+// their timers, a worker in a child process, and the median.
+import path from 'node:path';
+import { spawn, type ChildProcess } from 'node:child_process';
+import type { Client } from '@temporalio/client';
+import { inPool } from '../launcher/launch';
+import type { PolicySet } from '../planner/load';
+import { resolveCampaign, type PlanRow } from '../planner/resolve';
+import type { WorkingCalendar } from '../planner/calendar';
+
+export const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+/** The value below which a share `q` (0..1) of the samples fall (nearest rank). */
+export function percentile(xs: number[], q: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))];
+}
+
+/** n distinct plan rows: the campaign's rows, repeated over seasons as needed. */
+export function rowsFor(set: PolicySet, campaignId: string, calendar: WorkingCalendar, n: number, firstSeason: number, tag: string): PlanRow[] {
+  const out: PlanRow[] = [];
+  for (let s = firstSeason; out.length < n; s++) {
+    for (const r of resolveCampaign(set, campaignId, calendar, s)) {
+      if (out.length >= n) break;
+      out.push({ ...r, workflowId: `${r.workflowId}:${tag}` });
+    }
+  }
+  return out;
+}
+
+/**
+ * Until every workflow looked at has planned its schedule and waits on a timer. `every` 1 looks
+ * at all (a time skip must not start before the last timer is set); larger values sample.
+ */
+export async function waitForTimers(client: Client, ids: string[], every = 1): Promise<void> {
+  const look = every <= 1 ? ids : [ids[0], ids[ids.length - 1], ...ids.filter((_, i) => i % every === 0)];
+  await inPool(look, 32, async (id) => {
+    for (;;) {
+      const h = await client.workflow.getHandle(id).fetchHistory();
+      if (h.events?.some((e) => e.timerStartedEventAttributes)) return;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  });
+}
+
+/** bench/worker-process.ts on `taskQueue`, resolved once it polls. */
+export async function workerProcess(address: string, taskQueue: string, policiesDir: string, templatesDir: string): Promise<ChildProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'worker-process.ts'), address, taskQueue, policiesDir, templatesDir], { stdio: ['ignore', 'pipe', 'inherit'] });
+  await new Promise<void>((resolve, reject) => {
+    child.stdout!.on('data', (d: Buffer) => d.toString().includes('ready') && resolve());
+    child.once('exit', (c) => reject(new Error(`worker exited ${c}`)));
+  });
+  return child;
+}
+
+export async function stopProcess(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  await exited;
+}
