@@ -74,7 +74,6 @@ function inActivity(): boolean {
 async function heartbeating<T>(work: () => Promise<T>, everyMs = 5_000): Promise<T> {
   if (!inActivity()) return work();
   const ctx = Context.current();
-  ctx.heartbeat();
   const timer = setInterval(() => ctx.heartbeat(), everyMs);
   try {
     return await work();

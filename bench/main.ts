@@ -18,7 +18,7 @@ import bundleSetup from '../test/support/global-setup';
 import { launchCampaign, inPool } from '../launcher/launch';
 import { loadPolicies, type PolicySet } from '../planner/load';
 import { resolveCampaign } from '../planner/resolve';
-import { median, rowsFor, waitForTimers, workerProcess, stopProcess } from './support';
+import { median, rowsFor, testServerCpuSeconds, waitForTimers, workerProcess, stopProcess } from './support';
 import { createActivities } from '../activities';
 import { outboxMailer } from '../notices/mailer';
 import { obligationWorkflow } from '../workflows/obligation';
@@ -86,6 +86,7 @@ async function simulationBench(set: PolicySet, campaignId: string) {
   let unmet = 0;
   let open = 0;
   const phases = { started: [] as number[] };
+  const cpu = { worker: [] as number[], server: [] as number[] };
   for (let run = 0; run < RUNS; run++) {
     const env = await timeSkippingEnv();
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lantian-sim-'));
@@ -100,6 +101,8 @@ async function simulationBench(set: PolicySet, campaignId: string) {
       activities: createActivities({ calendar, organisations: set.organisations, templatesDir: set.templatesDir, archiveDir: path.join(dir, 'archive'), lettersDir: path.join(dir, 'letters'), mailer: outboxMailer(path.join(dir, 'outbox')), mailFrom: 'sim@localhost', documentNumbers: process.env.LANTIAN_BENCH_DOCNUM === 'memory' ? memoryNumbers() : documentNumberAllocator(async () => env.client, 'sim') }),
     });
     const t0 = performance.now();
+    const cpu0 = process.cpuUsage();
+    const server0 = testServerCpuSeconds();
     await worker.runUntil(async () => {
       await inPool(plan, 64, async (r) => {
         await env.client.workflow.start(obligationWorkflow, { taskQueue: 'sim', workflowId: r.workflowId, args: [r.input] });
@@ -110,6 +113,9 @@ async function simulationBench(set: PolicySet, campaignId: string) {
       const end = Math.max(...plan.map((r) => Date.parse(r.deadline))) + 400 * 86_400_000;
       await env.sleep(end - (await env.currentTimeMs()));
     });
+    const c = process.cpuUsage(cpu0);
+    cpu.worker.push((c.user + c.system) / 1e6);
+    cpu.server.push(testServerCpuSeconds() - server0);
     // Each closed obligation archived its own record: read the outcomes there rather than
     // query 1,000 closed workflows (each query on a closed workflow replays its whole history).
     const outcomes = plan.map((r) => readArchive(path.join(dir, 'archive'), r.workflowId));
@@ -119,7 +125,7 @@ async function simulationBench(set: PolicySet, campaignId: string) {
     notices = fs.readdirSync(path.join(dir, 'outbox')).length;
     await env.teardown();
   }
-  return { seconds: median(times), runs: times, rows, notices, unmet, open, startedS: median(phases.started) };
+  return { seconds: median(times), runs: times, rows, notices, unmet, open, startedS: median(phases.started), workerCpuS: median(cpu.worker), serverCpuS: median(cpu.server) };
 }
 
 function memoryNumbers() {
@@ -172,7 +178,7 @@ async function main() {
   }
   if (want('simulation')) {
   const s = await simulationBench(set, campaignId);
-  console.log(`2. whole season, every obligation ignored: ${s.rows} workflows (${s.unmet} closed unmet, ${s.open} not closed; all started after ${f(s.startedS)} s), ${s.notices} notices, ${f(s.seconds)} s wall (target < 60 s)  runs ${s.runs.map((x) => f(x)).join(', ')}`);
+  console.log(`2. whole season, every obligation ignored: ${s.rows} workflows (${s.unmet} closed unmet, ${s.open} not closed; all started after ${f(s.startedS)} s), ${s.notices} notices, ${f(s.seconds)} s wall (target < 60 s); CPU: worker process ${f(s.workerCpuS)} s, time-skipping server ${f(s.serverCpuS)} s  runs ${s.runs.map((x) => f(x)).join(', ')}`);
 
   }
   if (want('storm')) {

@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import nodemailer from 'nodemailer';
-import { execFileSync, fork } from 'node:child_process';
+import { fork } from 'node:child_process';
 import { Worker } from '@temporalio/worker';
 import { timeSkippingEnv, fixturePoliciesDir, templatesDir, workflowBundle } from '../test/support/temporal';
 import { inPool } from '../launcher/launch';
@@ -22,7 +22,7 @@ import { obligationWorkflow } from '../workflows/obligation';
 import { documentNumberAllocator } from '../services/document-numbers';
 import { readEnv } from '../config/env';
 import type { StoredLetter } from '../storage/letters';
-import { median, waitForTimers } from './support';
+import { median, testServerCpuSeconds, waitForTimers } from './support';
 
 
 /** The mail server in its own process (bench/smtp-sink.ts), driven over IPC. */
@@ -70,13 +70,6 @@ function stormRows(calendar: WorkingCalendar, n: number, season: number): { rows
     for (const r of same) if (rows.length < n) rows.push({ ...r, workflowId: `${r.workflowId}:storm${t}` });
   }
   return { rows, instant };
-}
-
-/** CPU seconds (user + system) the time-skipping server, our child process, has used so far. */
-function testServerCpuSeconds(): number {
-  const pid = execFileSync('pgrep', ['-n', '-P', String(process.pid), '-x', 'temporal-test-s']).toString().trim();
-  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100; // clock ticks (CLK_TCK = 100 on Linux)
 }
 
 async function stormOnce(calendar: WorkingCalendar, n: number, url: string, smtp: Awaited<ReturnType<typeof countingServer>>) {

@@ -1,7 +1,8 @@
 // What the benchmark parts share: plan rows to launch, waiting until launched workflows sit on
 // their timers, a worker in a child process, and the median.
 import path from 'node:path';
-import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import type { Client } from '@temporalio/client';
 import { inPool } from '../launcher/launch';
 import type { PolicySet } from '../planner/load';
@@ -59,3 +60,11 @@ export async function stopProcess(child: ChildProcess): Promise<void> {
   child.kill('SIGTERM');
   await exited;
 }
+
+/** CPU seconds (user + system) the time-skipping server, our child process, has used so far. */
+export function testServerCpuSeconds(): number {
+  const pid = execFileSync('pgrep', ['-n', '-P', String(process.pid), '-x', 'temporal-test-s']).toString().trim();
+  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100; // clock ticks (CLK_TCK = 100 on Linux)
+}
+
