@@ -61,10 +61,16 @@ export async function stopProcess(child: ChildProcess): Promise<void> {
   await exited;
 }
 
-/** CPU seconds (user + system) the time-skipping server, our child process, has used so far. */
+/** CPU seconds (user + system) the time-skipping servers, our child processes, have used so far. */
 export function testServerCpuSeconds(): number {
-  const pid = execFileSync('pgrep', ['-n', '-P', String(process.pid), '-x', 'temporal-test-s']).toString().trim();
-  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100; // clock ticks (CLK_TCK = 100 on Linux)
+  let pids: string[];
+  try {
+    pids = execFileSync('pgrep', ['-P', String(process.pid), '-x', 'temporal-test-s']).toString().trim().split('\n');
+  } catch {
+    return 0; // pgrep exits 1 when there is none
+  }
+  return pids.reduce((sum, pid) => {
+    const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return sum + (Number(fields[11]) + Number(fields[12])) / 100; // clock ticks (CLK_TCK = 100 on Linux)
+  }, 0);
 }
-

@@ -8,8 +8,7 @@
 //    client side of SMTP; the README says so, and this test pins down what happens in it.
 import path from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { SMTPServer } from 'smtp-server';
-import { simpleParser } from 'mailparser';
+import { startTestSmtp, type TestSmtp } from './support/smtp';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { obligationWorkflow } from '../workflows/obligation';
 import { recordQuery } from '../workflows/api';
@@ -32,29 +31,22 @@ interface Got {
 /** Per task queue: what the server received, and what to do on acceptance. */
 const got: Got[] = [];
 const onAccepted = new Map<string, () => void>();
-let server: SMTPServer;
+let smtp: TestSmtp;
 let port: number;
 
 beforeAll(async () => {
-  server = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ['STARTTLS'],
-    logger: false,
-    onData(stream, _s, cb) {
-      simpleParser(stream).then((m) => {
-        // The message is committed here (a real server has queued it to disk by now) ...
-        const key = String(m.headers.get('x-lantian-key'));
-        got.push({ key, messageId: m.messageId ?? '' });
-        onAccepted.get(key)?.();
-        // ... and only then is "250" sent.
-        cb();
-      }, cb);
+  smtp = await startTestSmtp({
+    onMessage(m) {
+      // The message is committed here (a real server has queued it to disk by now) ...
+      const key = String(m.headers.get('x-lantian-key'));
+      got.push({ key, messageId: m.messageId ?? '' });
+      onAccepted.get(key)?.();
+      // ... and only then is "250" sent.
     },
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  port = (server.server.address() as { port: number }).port;
+  port = smtp.port;
 });
-afterAll(async () => new Promise<void>((resolve) => server.close(() => resolve())));
+afterAll(() => smtp.close());
 
 function startWorker(env: TestWorkflowEnvironment, taskQueue: string, dataDir: string, crashAfterLedger: boolean): Promise<ChildProcess> {
   const child = spawn(

@@ -3,8 +3,8 @@
 // letter the same day arrives on its own, and every obligation's delivery log shows the digest.
 import fs from 'node:fs';
 import path from 'node:path';
-import { SMTPServer } from 'smtp-server';
-import { simpleParser, type ParsedMail } from 'mailparser';
+import type { ParsedMail } from 'mailparser';
+import { startTestSmtp, type TestSmtp } from './support/smtp';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { obligationWorkflow } from '../workflows/obligation';
 import { recordQuery } from '../workflows/api';
@@ -16,25 +16,17 @@ import { historyToText } from './support/histories';
 import { fixturePoliciesDir, templatesDir, testCalendar, testDeps, testWorker, timeSkippingEnv, tempDir } from './support/temporal';
 
 const received: ParsedMail[] = [];
-let server: SMTPServer;
+let smtp: TestSmtp;
 let port: number;
 let env: TestWorkflowEnvironment;
 
 beforeAll(async () => {
-  server = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ['STARTTLS'],
-    logger: false,
-    onData(stream, _s, cb) {
-      simpleParser(stream).then((m) => (received.push(m), cb()), cb);
-    },
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  port = (server.server.address() as { port: number }).port;
+  smtp = await startTestSmtp({ onMessage: (m) => received.push(m) });
+  port = smtp.port;
 });
 afterAll(async () => {
   await env?.teardown();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
+  await smtp.close();
 });
 
 /** 唐山市 takes daily digests; 30 obligations due 2030-12-31 (reminder P1D → Mon 12-30), one overdue since 12-27. */

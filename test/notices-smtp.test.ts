@@ -2,8 +2,8 @@
 // subject intact and both parts, a second delivery of the same key sends nothing, and a
 // permanent refusal (550 unknown mailbox) is marked on the obligation's timeline, not retried.
 import path from 'node:path';
-import { SMTPServer } from 'smtp-server';
-import { simpleParser, type ParsedMail } from 'mailparser';
+import type { ParsedMail } from 'mailparser';
+import { startTestSmtp, type TestSmtp } from './support/smtp';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { obligationWorkflow } from '../workflows/obligation';
 import { recordQuery } from '../workflows/api';
@@ -12,35 +12,23 @@ import { resolveCampaign } from '../planner/resolve';
 import { loadPolicies } from '../planner/load';
 import { fixturePoliciesDir, testCalendar, testDeps, testWorker, timeSkippingEnv, tempDir, fixturePolicies } from './support/temporal';
 
-let server: SMTPServer;
+let smtp: TestSmtp;
 let port: number;
 const received: ParsedMail[] = [];
 const attempts: string[] = [];
 
 beforeAll(async () => {
-  server = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ['STARTTLS'],
-    logger: false,
-    onRcptTo(address, _session, cb) {
+  smtp = await startTestSmtp({
+    onRcptTo(address) {
       attempts.push(address.address);
-      if (address.address.startsWith('nobody')) return cb(Object.assign(new Error('5.1.1 unknown mailbox'), { responseCode: 550 }));
-      cb();
+      if (address.address.startsWith('nobody')) throw Object.assign(new Error('5.1.1 unknown mailbox'), { responseCode: 550 });
     },
-    onData(stream, _session, cb) {
-      simpleParser(stream).then((m) => {
-        received.push(m);
-        cb();
-      }, cb);
-    },
+    onMessage: (m) => received.push(m),
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  port = (server.server.address() as { port: number }).port;
+  port = smtp.port;
 });
 
-afterAll(async () => {
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-});
+afterAll(() => smtp.close());
 
 test('the same notice key delivered twice reaches the server once, with a deterministic Message-ID', async () => {
   const mailer = smtpMailer(`smtp://127.0.0.1:${port}`, tempDir('ledger'));
@@ -164,24 +152,8 @@ describe('content of each step, as received over SMTP', () => {
 
   test('each message has its addressee, the 文号 in sequence, Chinese dates, the clause and an encoded UTF-8 subject', async () => {
     const raw: { key: string; head: string; mail: ParsedMail }[] = [];
-    const content = new SMTPServer({
-      authOptional: true,
-      disabledCommands: ['STARTTLS'],
-      logger: false,
-      onData(stream, _s, cb) {
-        const chunks: Buffer[] = [];
-        stream.on('data', (c: Buffer) => chunks.push(c));
-        stream.on('end', () => {
-          const buf = Buffer.concat(chunks);
-          simpleParser(buf).then((m) => {
-            raw.push({ key: String(m.headers.get('x-lantian-key')), head: buf.toString('latin1').split('\r\n\r\n')[0], mail: m });
-            cb();
-          }, cb);
-        });
-      },
-    });
-    await new Promise<void>((resolve) => content.listen(0, '127.0.0.1', resolve));
-    const contentPort = (content.server.address() as { port: number }).port;
+    const content = await startTestSmtp({ onMessage: (mail, head) => raw.push({ key: String(mail.headers.get('x-lantian-key')), head, mail }) });
+    const contentPort = content.port;
     const calendar = testCalendar(2026, 2032, ['2031-01-01']);
     const deps = testDeps(calendar, fixturePolicies(), smtpMailer(`smtp://127.0.0.1:${contentPort}`, path.join(tempDir('ledger'), 'l')));
     env = await timeSkippingEnv();
@@ -192,7 +164,7 @@ describe('content of each step, as received over SMTP', () => {
       await h.result();
     });
     deps.mailer.close();
-    await new Promise<void>((resolve) => content.close(() => resolve()));
+    await content.close();
 
     const step = (entry: string) => raw.find((r) => r.key.endsWith(`#${entry}`))!;
     const expected = [
@@ -229,10 +201,9 @@ describe('mail server down for a while, on the time-skipping server', () => {
 
   test('notices wait with backoff, none is lost, and each arrives once, in order, when the server returns', async () => {
     // A port with nothing listening: connections are refused until the server starts on it.
-    const probe = new SMTPServer({ authOptional: true, disabledCommands: ['STARTTLS'], logger: false });
-    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-    const downPort = (probe.server.address() as { port: number }).port;
-    await new Promise<void>((resolve) => probe.close(() => resolve()));
+    const probe = await startTestSmtp({ onMessage() {} });
+    const downPort = probe.port;
+    await probe.close();
 
     const calendar = testCalendar(2026, 2032, ['2031-01-01']);
     const deps = testDeps(calendar, fixturePolicies(), smtpMailer(`smtp://127.0.0.1:${downPort}`, path.join(tempDir('ledger'), 'l')));
@@ -240,28 +211,21 @@ describe('mail server down for a while, on the time-skipping server', () => {
     const worker = await testWorker(env, deps);
     const row = resolveCampaign(fixturePolicies(), 'drill', calendar, 2030).find((r) => r.obligationId === 'coal-boilers' && r.assignee === '130100')!;
     const got: string[] = [];
-    const late = new SMTPServer({
-      authOptional: true,
-      disabledCommands: ['STARTTLS'],
-      logger: false,
-      onData(stream, _s, cb) {
-        simpleParser(stream).then((m) => (got.push(`${m.headers.get('x-lantian-key')} ${m.subject}`), cb()), cb);
-      },
-    });
+    let late: TestSmtp | undefined;
     await worker.runUntil(async () => {
       const h = await env.client.workflow.start(obligationWorkflow, { taskQueue: 'lantian-test', workflowId: row.workflowId, args: [row.input] });
       // Both reminders (12-24, 12-30) fall due while the server is down.
       const until = Date.parse('2030-12-31T12:00:00+08:00');
       await env.sleep(until - (await env.currentTimeMs()));
       expect((await h.query(recordQuery)).notices).toHaveLength(0);
-      await new Promise<void>((resolve) => late.listen(downPort, '127.0.0.1', resolve));
+      late = await startTestSmtp({ onMessage: (m) => got.push(`${m.headers.get('x-lantian-key')} ${m.subject}`) }, downPort);
       await env.sleep(2 * 3600_000);
       const rec = await h.query(recordQuery);
       expect(rec.timeline.filter((e) => e.type === 'reminder-sent')).toHaveLength(2);
       await h.executeUpdate('waiveObligation', { args: [{ actor: { role: 'office', id: 't' }, reason: 'end of test' }] });
     });
     deps.mailer.close();
-    await new Promise<void>((resolve) => late.close(() => resolve()));
+    await late?.close();
     // Once each, in the order the workflow issued them: the 7-day reminder, then the 1-day one.
     expect(got).toHaveLength(2);
     expect(got[0]).toMatch(/#reminder:P7D@2030-12-31 【到期提醒】石家庄市/);
