@@ -5,7 +5,11 @@
 //   2. simulation: the largest campaign, every assignee ignoring every obligation, a whole
 //      season on the time-skipping server (target < 60 s)
 //   3. memory: the worker's resident set with 5,000 open obligation workflows
+//   4. assessment: a season's air-quality CSV validated, imported and assessed (bench/assessment.ts)
+//   5. storm: 2,000 reminders due at one instant vs nodemailer direct (bench/storm.ts)
+//   6. web: scoreboard, list page and 1 MB uploads with 5,000 open obligations (bench/web.ts)
 // Diagnostics: LANTIAN_BENCH_SIM_ROWS limits the simulation to its first rows;
+// LANTIAN_BENCH_SIM_SHARDS spreads it over several time-skipping servers;
 // LANTIAN_BENCH_DOCNUM=memory numbers letters from a counter instead of the registry workflow,
 // to isolate what the registry's Updates cost.
 import fs from 'node:fs';
@@ -188,18 +192,16 @@ async function main() {
   console.log(`campaign: ${campaignId}; runs per figure: ${RUNS} (median)${synthetic.length ? `; years without an official calendar count weekends only: ${synthetic[0]}–${synthetic.at(-1)}` : ''}`);
 
   if (want('launch')) {
-  const l = await launchBench(set, campaignId);
-  console.log(`1. launch N=${N}: Lantian launcher ${f(l.lantian)} workflows/s, bare client no-op ${f(l.bare)} workflows/s, ratio ${f(l.ratio, 2)} (target ≥ 0.9); resolving the ${N} plan rows beforehand ${f(l.planningMs, 0)} ms  runs ${JSON.stringify(l.runs, (_k, v) => (typeof v === 'number' ? Math.round(v) : v))}`);
-
+    const l = await launchBench(set, campaignId);
+    console.log(`1. launch N=${N}: Lantian launcher ${f(l.lantian)} workflows/s, bare client no-op ${f(l.bare)} workflows/s, ratio ${f(l.ratio, 2)} (target ≥ 0.9); resolving the ${N} plan rows beforehand ${f(l.planningMs, 0)} ms  runs ${JSON.stringify(l.runs, (_k, v) => (typeof v === 'number' ? Math.round(v) : v))}`);
   }
   if (want('simulation')) {
-  const s = await simulationBench(set, campaignId);
-  console.log(`2. whole season, every obligation ignored: ${s.rows} workflows (${s.unmet} closed unmet, ${s.open} not closed; all started after ${f(s.startedS)} s), ${s.notices} notices, ${f(s.seconds)} s wall (target < 60 s); CPU: worker process ${f(s.workerCpuS)} s, time-skipping server ${f(s.serverCpuS)} s${s.shards > 1 ? `; split over ${s.shards} time-skipping servers (a diagnostic, not the figure)` : ''}  runs ${s.runs.map((x) => f(x)).join(', ')}`);
-
+    const s = await simulationBench(set, campaignId);
+    console.log(`2. whole season, every obligation ignored: ${s.rows} workflows (${s.unmet} closed unmet, ${s.open} not closed; all started after ${f(s.startedS)} s), ${s.notices} notices, ${f(s.seconds)} s wall (target < 60 s); CPU: worker process ${f(s.workerCpuS)} s, time-skipping server ${f(s.serverCpuS)} s${s.shards > 1 ? `; split over ${s.shards} time-skipping servers (a diagnostic, not the figure)` : ''}  runs ${s.runs.map((x) => f(x)).join(', ')}`);
   }
   if (want('storm')) {
-  const d = await stormBench(calendar, N, RUNS);
-  console.log(`5. deadline storm: ${N} reminders due at one instant, immediate delivery over pooled SMTP to smtp-server in a second process: ${f(d.storm, 2)} s until all accepted vs ${f(d.direct, 2)} s sending ${N} directly with nodemailer (same pool, same server), ratio ${f(d.ratio, 2)}× (target ≤ 1.5×); first reminder accepted after ${f(d.firstS, 2)} s, half after ${f(d.halfS, 2)} s; CPU during the storm: worker process ${f(d.workerCpuS)} s, time-skipping server ${f(d.serverCpuS)} s${d.other ? `; ${d.other} other messages` : ''}  runs ${JSON.stringify(d.runs, (_k, v) => (typeof v === 'number' ? Math.round(v * 100) / 100 : v))}`);
+    const d = await stormBench(calendar, N, RUNS);
+    console.log(`5. deadline storm: ${N} reminders due at one instant, immediate delivery over pooled SMTP to smtp-server in a second process: ${f(d.storm, 2)} s until all accepted vs ${f(d.direct, 2)} s sending ${N} directly with nodemailer (same pool, same server), ratio ${f(d.ratio, 2)}× (target ≤ 1.5×); first reminder accepted after ${f(d.firstS, 2)} s, half after ${f(d.halfS, 2)} s; CPU during the storm: worker process ${f(d.workerCpuS)} s, time-skipping server ${f(d.serverCpuS)} s${d.other ? `; ${d.other} other messages` : ''}  runs ${JSON.stringify(d.runs, (_k, v) => (typeof v === 'number' ? Math.round(v * 100) / 100 : v))}`);
   }
   if (want('web')) {
     const w = await webBench(set, campaignId, dir, calendar, {
@@ -215,8 +217,8 @@ async function main() {
     console.log(`   evidence upload of ${w.fileBytes / 2 ** 20} MiB, HTTP request to Update accepted, ${w.uploads.n} uploads: ${ms(w.uploads, 'p99')} (target p99 < 500 ms); the same Update from a Temporal client without HTTP or file ${ms(w.directUpdates, 'p99')}`);
   }
   if (want('memory')) {
-  const m = await memoryBench(set, campaignId, dir);
-  console.log(`3. worker memory: idle ${f(m.idleMiB)} MiB, with ${m.open} open obligations ${f(m.openMiB)} MiB (${f(m.perWorkflowKiB, 2)} KiB per open workflow)`);
+    const m = await memoryBench(set, campaignId, dir);
+    console.log(`3. worker memory: idle ${f(m.idleMiB)} MiB, with ${m.open} open obligations ${f(m.openMiB)} MiB (${f(m.perWorkflowKiB, 2)} KiB per open workflow)`);
   }
 }
 
