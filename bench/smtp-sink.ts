@@ -3,12 +3,13 @@
 // messages whose X-Lantian-Key names a reminder; the parent process asks over IPC.
 //   → { reset: true }            ← { reset: true }
 //   → { until: n }               ← { reached: n, stamps: ms since reset of the 0/10/50/90/100 % message }
-//   → { counts: true }           ← { reminders, other }
+//   → { counts: true }           ← { reminders, other, cpuS: CPU seconds this process used since reset }
 import { SMTPServer } from 'smtp-server';
 
 let reminders = 0;
 let other = 0;
 let t0 = performance.now();
+let cpu0 = process.cpuUsage();
 const stamps: number[] = [];
 let target = Infinity;
 
@@ -53,12 +54,17 @@ process.on('message', (m: { reset?: true; until?: number; counts?: true }) => {
     reminders = 0;
     other = 0;
     stamps.length = 0;
+    target = Infinity;
     t0 = performance.now();
+    cpu0 = process.cpuUsage();
     send({ reset: true });
   } else if (m.until !== undefined) {
     target = m.until;
     check();
-  } else if (m.counts) send({ reminders, other });
+  } else if (m.counts) {
+    const c = process.cpuUsage(cpu0);
+    send({ reminders, other, cpuS: (c.user + c.system) / 1e6 });
+  }
 });
 process.on('disconnect', () => server.close(() => process.exit(0)));
 

@@ -30,17 +30,20 @@ async function countingServer() {
   const child = fork(path.join(__dirname, 'smtp-sink.ts'), [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const next = <T>(pick: (m: Record<string, unknown>) => boolean, timeoutMs: number, what: string) =>
     new Promise<T>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        child.off('message', on);
-        reject(new Error(`${what}: no answer from the SMTP sink within ${timeoutMs / 1000} s`));
-      }, timeoutMs);
-      const on = (m: Record<string, unknown>) => {
-        if (!pick(m)) return;
+      const done = () => {
         clearTimeout(timer);
         child.off('message', on);
+        child.off('exit', exited);
+      };
+      const timer = setTimeout(() => (done(), reject(new Error(`${what}: no answer from the SMTP sink within ${timeoutMs / 1000} s`))), timeoutMs);
+      const exited = (code: number | null) => (done(), reject(new Error(`${what}: the SMTP sink exited (${code})`)));
+      const on = (m: Record<string, unknown>) => {
+        if (!pick(m)) return;
+        done();
         resolve(m as T);
       };
       child.on('message', on);
+      child.once('exit', exited);
     });
   const { port } = await next<{ port: number }>((m) => 'port' in m, 30_000, 'start');
   const ask = async <T>(msg: object, pick: (m: Record<string, unknown>) => boolean, timeoutMs = 10_000, what = 'ask') => {
@@ -51,10 +54,11 @@ async function countingServer() {
   return {
     url: `smtp://127.0.0.1:${port}`,
     reset: () => ask({ reset: true }, (m) => 'reset' in m),
-    counts: () => ask<{ reminders: number; other: number }>({ counts: true }, (m) => 'reminders' in m),
+    counts: () => ask<{ reminders: number; other: number; cpuS: number }>({ counts: true }, (m) => 'reminders' in m),
     /** Resolves once `target` reminder messages have been accepted since the last reset. */
     until: (target: number, what: string, timeoutMs = 300_000) => ask<{ reached: number; stamps: number[] }>({ until: target }, (m) => 'reached' in m, timeoutMs, `${what}: ${target} reminders`),
-    close: () => new Promise<void>((resolve) => (child.once('exit', () => resolve()), child.disconnect())),
+    close: () =>
+      child.exitCode !== null || !child.connected ? Promise.resolve() : new Promise<void>((resolve) => (child.once('exit', () => resolve()), child.disconnect())),
   };
 }
 
@@ -88,23 +92,23 @@ async function stormOnce(calendar: WorkingCalendar, n: number, url: string, smtp
   try {
     let seconds = 0;
     let stamps: number[] = [];
-    let cpu = { worker: 0, server: 0 };
+    let cpu = { worker: 0, server: 0, sink: 0 };
     await worker.runUntil(async () => {
       await inPool(rows, 64, async (r) => {
         await env.client.workflow.start(obligationWorkflow, { taskQueue: 'storm', workflowId: r.workflowId, args: [r.input] });
       });
       await waitForTimers(env.client, rows.map((r) => r.workflowId));
       await env.sleep(instant - 1000 - (await env.currentTimeMs()));
-      await smtp.reset();
-      const cpu0 = process.cpuUsage();
       const server0 = testServerCpuSeconds();
+      const cpu0 = process.cpuUsage();
+      await smtp.reset();
       const t0 = performance.now();
       const all = smtp.until(n, 'storm');
       await env.sleep(1000);
       stamps = (await all).stamps;
       seconds = (performance.now() - t0) / 1000;
       const c = process.cpuUsage(cpu0);
-      cpu = { worker: (c.user + c.system) / 1e6, server: testServerCpuSeconds() - server0 };
+      cpu = { worker: (c.user + c.system) / 1e6, server: testServerCpuSeconds() - server0, sink: (await smtp.counts()).cpuS };
     });
     const { reminders, other } = await smtp.counts();
     if (reminders !== n) throw new Error(`storm: server accepted ${reminders} reminders, expected ${n}`);
@@ -114,34 +118,40 @@ async function stormOnce(calendar: WorkingCalendar, n: number, url: string, smtp
   } finally {
     mailer.close();
     await env.teardown();
+    fs.rmSync(dir, { recursive: true, force: true });
   }
 }
 
 /** The same number of messages, the same content shape, straight through a pooled nodemailer transport. */
 async function directOnce(n: number, url: string, smtp: Awaited<ReturnType<typeof countingServer>>, sample: StoredLetter) {
   const transport = nodemailer.createTransport(`${url}?pool=true`);
-  await smtp.reset();
-  const t0 = performance.now();
-  await Promise.all(
-    [...Array(n).keys()].map((i) =>
-      transport.sendMail({
-        messageId: `<direct-${i}-${Date.now()}@bench>`,
-        from: 'Lantian <lantian@localhost>',
-        to: ['environment-bureau@bench.lantian.local'],
-        subject: sample.subject,
-        text: sample.text,
-        html: sample.html,
-        textEncoding: 'base64',
-        headers: { 'X-Lantian-Key': `direct:${i}#reminder:P7D` },
-      }),
-    ),
-  );
-  await smtp.until(n, 'direct');
-  const seconds = (performance.now() - t0) / 1000;
-  transport.close();
-  const { reminders } = await smtp.counts();
-  if (reminders !== n) throw new Error(`direct: server accepted ${reminders}, expected ${n}`);
-  return seconds;
+  try {
+    await smtp.reset();
+    const cpu0 = process.cpuUsage();
+    const t0 = performance.now();
+    await Promise.all(
+      [...Array(n).keys()].map((i) =>
+        transport.sendMail({
+          messageId: `<direct-${i}-${Date.now()}@bench>`,
+          from: 'Lantian <lantian@localhost>',
+          to: ['environment-bureau@bench.lantian.local'],
+          subject: sample.subject,
+          text: sample.text,
+          html: sample.html,
+          textEncoding: 'base64',
+          headers: { 'X-Lantian-Key': `direct:${i}#reminder:P7D` },
+        }),
+      ),
+    );
+    await smtp.until(n, 'direct');
+    const seconds = (performance.now() - t0) / 1000;
+    const c = process.cpuUsage(cpu0);
+    const { reminders, cpuS } = await smtp.counts();
+    if (reminders !== n) throw new Error(`direct: server accepted ${reminders}, expected ${n}`);
+    return { seconds, cpu: { sender: (c.user + c.system) / 1e6, sink: cpuS } };
+  } finally {
+    transport.close();
+  }
 }
 
 export async function stormBench(calendar: WorkingCalendar, n: number, runs: number) {
@@ -152,6 +162,8 @@ export async function stormBench(calendar: WorkingCalendar, n: number, runs: num
   const half: number[] = [];
   const workerCpu: number[] = [];
   const serverCpu: number[] = [];
+  const sinkCpu: number[] = [];
+  const directCpu: number[] = [];
   let other = 0;
   try {
     let sample: StoredLetter | undefined;
@@ -166,15 +178,18 @@ export async function stormBench(calendar: WorkingCalendar, n: number, runs: num
           half.push(s.stamps[2] / 1000);
           workerCpu.push(s.cpu.worker);
           serverCpu.push(s.cpu.server);
+          sinkCpu.push(s.cpu.sink);
           other += s.other;
           sample = s.sample;
         } else {
-          direct.push(await directOnce(n, smtp.url, smtp, sample!));
+          const d = await directOnce(n, smtp.url, smtp, sample!);
+          direct.push(d.seconds);
+          directCpu.push(d.cpu.sender + d.cpu.sink);
         }
       }
     }
   } finally {
     await smtp.close();
   }
-  return { storm: median(storm), direct: median(direct), ratio: median(storm) / median(direct), firstS: median(first), halfS: median(half), workerCpuS: median(workerCpu), serverCpuS: median(serverCpu), runs: { storm, direct }, other };
+  return { storm: median(storm), direct: median(direct), ratio: median(storm) / median(direct), firstS: median(first), halfS: median(half), workerCpuS: median(workerCpu), serverCpuS: median(serverCpu), sinkCpuS: median(sinkCpu), directCpuS: median(directCpu), runs: { storm, direct }, other };
 }

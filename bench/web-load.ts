@@ -25,7 +25,7 @@ export interface LoadResult {
 
 async function timed(url: string, init: RequestInit, expect: number): Promise<{ ms: number; bytes: number }> {
   const t0 = performance.now();
-  const r = await fetch(url, { ...init, redirect: 'manual' });
+  const r = await fetch(url, { ...init, redirect: 'manual', signal: AbortSignal.timeout(60_000) });
   const body = await r.arrayBuffer();
   const ms = performance.now() - t0;
   if (r.status !== expect) throw new Error(`${init.method ?? 'GET'} ${url}: ${r.status} ${Buffer.from(body).toString('utf8').slice(0, 300)}`);

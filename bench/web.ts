@@ -37,9 +37,10 @@ export async function webBench(set: PolicySet, campaignId: string, policiesDir: 
     const rows = rowsFor(set, campaignId, calendar, o.open, new Date().getFullYear() + 2, 'web');
     await launchCampaign(env.client, rows, { taskQueue });
     await waitForTimers(env.client, rows.map((r) => r.workflowId), Math.ceil(rows.length / 20));
-    for (;;) {
+    for (const started = Date.now(); ; ) {
       const { count } = await env.client.workflow.count(visibilityQuery({}));
       if (count >= o.open) break;
+      if (Date.now() - started > 300_000) throw new Error(`visibility lists ${count} of ${o.open} obligations after 300 s`);
       await new Promise((r) => setTimeout(r, 200));
     }
 
@@ -54,6 +55,7 @@ export async function webBench(set: PolicySet, campaignId: string, policiesDir: 
       const tokenOf = (org: string) => tokens.get(org) ?? (tokens.set(org, web.deps.users.add(`bench-${org}`, 'assignee', org).token), tokens.get(org)!);
       // Each run uploads to workflows of its own (a workflow takes a file once).
       const step = Math.floor(rows.length / (2 * o.uploads * o.runs));
+      if (step < 1) throw new Error(`${2 * o.uploads * o.runs} uploads need as many open obligations; there are ${rows.length}`);
       const picked = [...Array(2 * o.uploads * o.runs).keys()].map((i) => rows[i * step]);
       const runs: { load: LoadResult; updates: number[] }[] = [];
       for (let run = 0; run < o.runs; run++) {
@@ -74,7 +76,7 @@ export async function webBench(set: PolicySet, campaignId: string, policiesDir: 
         };
         const planFile = path.join(dir, `load-plan-${run}.json`);
         fs.writeFileSync(planFile, JSON.stringify(plan));
-        const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', path.join(__dirname, 'web-load.ts'), planFile], { maxBuffer: 64 * 2 ** 20 });
+        const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', path.join(__dirname, 'web-load.ts'), planFile], { maxBuffer: 64 * 2 ** 20, timeout: 1_800_000 });
         const load = JSON.parse(stdout) as LoadResult;
 
         // Baseline: the same Update straight from a Temporal client, no HTTP, no file.

@@ -7,7 +7,7 @@ import path from 'node:path';
 const madeDirs = new Set<string>();
 let sequence = 0;
 
-export async function writeFileAtomically(file: string, data: string | Buffer): Promise<string> {
+export async function writeFileAtomically(file: string, data: string | Buffer, retried = false): Promise<string> {
   const dir = path.dirname(file);
   if (!madeDirs.has(dir)) {
     await fs.promises.mkdir(dir, { recursive: true });
@@ -20,8 +20,11 @@ export async function writeFileAtomically(file: string, data: string | Buffer): 
     await fs.promises.rename(tmp, file);
   } catch (e) {
     await fs.promises.rm(tmp, { force: true });
-    // The folder may have been removed since we made it (tests, an operator): make it again once.
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT' && madeDirs.delete(dir)) return writeFileAtomically(file, data);
+    // The folder may have been removed since we made it (tests, an operator): make it again, once.
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT' && !retried) {
+      madeDirs.delete(dir);
+      return writeFileAtomically(file, data, true);
+    }
     throw e;
   }
   return file;

@@ -79,6 +79,9 @@ test('writes: a supervisor changes nothing, an assignee acts only on its own, th
   expect((await evidence('tangshan', sjzBoilers)).status).toBe(404);
   expect((await evidence('tangshan', 'lantian:drill:2030:nothing:130200')).status).toBe(404);
   expect(fs.existsSync(path.join(w.deps.dir, 'evidence')) ? fs.readdirSync(path.join(w.deps.dir, 'evidence')).filter((f) => f !== 'tmp') : []).toEqual([]);
+  // A counted obligation needs the quantity: the same answer whether or not the app's copy knew it.
+  const noQuantity = await call(api(`/obligations/${enc(sjzBoilers)}/evidence`), { method: 'POST', token: as('sjz'), body: upload({ note: '缺数量' }, { name: 'n.pdf', content: pdf('no quantity') }) });
+  expect(noQuantity).toMatchObject({ status: 422, body: { message: 'evidence refused: this obligation counts 台; state the quantity achieved' } });
   const ok = await evidence('sjz', sjzBoilers);
   expect(ok.status).toBe(200);
   expect(ok.body).toMatchObject({ fileName: 'list.pdf', mediaType: 'application/pdf', receipt: { evidenceId: 'E1', state: 'pending', obligation: sjzBoilers } });

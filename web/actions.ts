@@ -5,7 +5,7 @@ import type { Client } from '@temporalio/client';
 import { WorkflowNotFoundError, WorkflowUpdateFailedError, QueryNotRegisteredError } from '@temporalio/client';
 import type { FastifyRequest } from 'fastify';
 import type { Actor, ObligationRecord, Receipt } from '../model/obligation';
-import { obligationRecord, review, extend, waive } from '../services/obligations';
+import { obligationRecord, review, extend, waive, type ObligationSummary } from '../services/obligations';
 import { submitEvidence } from '../workflows/api';
 import { storeEvidence, EvidenceRefused } from '../storage/evidence-store';
 import type { dataPaths } from '../config/env';
@@ -98,6 +98,17 @@ export async function waiveAs(d: WebDeps, u: User, id: string, reason: string) {
   return update(d, id, () => waive(d.client, id, actorOf(u), reason));
 }
 
+/**
+ * The quantity an obligation counts, as the policy loaded by this app says. The workflow's own
+ * input is the judge (its validator refuses a missing quantity too); this only lets the app give
+ * the same early answer whether or not its copy of visibility knew the workflow.
+ */
+function countedByPolicy(d: WebDeps, row: ObligationSummary): { unit: string } | undefined {
+  const o = d.policies.campaigns.get(row.campaign ?? '')?.obligations.find((x) => x.id === row.obligation);
+  const value = o?.quantity && (o.quantity.perAssignee?.[row.assignee ?? ''] ?? o.quantity.default);
+  return o?.quantity && value !== undefined ? { unit: o.quantity.unit } : undefined;
+}
+
 export interface UploadResult {
   receipt: Receipt;
   fileName: string;
@@ -160,7 +171,8 @@ export async function uploadAs(d: WebDeps, u: User, id: string, req: FastifyRequ
   if (!stored) throw new HttpError(422, 'evidence refused: no file in the field "file"');
   const quantity = fields.quantity?.trim() ? Number(fields.quantity) : undefined;
   if (quantity !== undefined && !(Number.isFinite(quantity) && quantity >= 0)) throw new HttpError(422, `evidence refused: quantity ${JSON.stringify(fields.quantity)} is not a number ≥ 0`);
-  if (rec?.input.quantity && quantity === undefined) throw new HttpError(422, `evidence refused: this obligation counts ${rec.input.quantity.unit}; state the quantity achieved`);
+  const counts = rec ? rec.input.quantity : known && countedByPolicy(d, known);
+  if (counts && quantity === undefined) throw new HttpError(422, `evidence refused: this obligation counts ${counts.unit}; state the quantity achieved`);
   const s = stored;
   const receipt = await update(d, id, () =>
     d.client.workflow.getHandle(id).executeUpdate(submitEvidence, {
