@@ -106,6 +106,8 @@ export function createActivities(deps: ActivityDeps) {
     let to: string[] = [];
     let cc: string[] = [];
     let subject = '';
+    // What a notice's record says whether it went out or failed.
+    const addressed = () => ({ key: req.key, ...(req.documentNumber ? { documentNumber: req.documentNumber } : {}), kind, level: req.entry.step?.level, to, cc, subject });
     try {
       ({ to, cc } = addresseesFor(org, [...roles], req.obligation.office, escalation));
       const rendered = renderNotice(deps.templatesDir, template, noticeContext(req));
@@ -127,13 +129,7 @@ export function createActivities(deps: ActivityDeps) {
         ...deliverySteps(d, attempt),
       ];
       return {
-        key: req.key,
-        ...(req.documentNumber ? { documentNumber: req.documentNumber } : {}),
-        kind,
-        level: req.entry.step?.level,
-        to,
-        cc,
-        subject: rendered.subject,
+        ...addressed(),
         messageId: d.messageId,
         transport: d.transport,
         location: d.location,
@@ -146,13 +142,7 @@ export function createActivities(deps: ActivityDeps) {
         // The record of the failed notice travels with the failure, so the timeline shows its log.
         const now = new Date().toISOString();
         const failed: NoticeRecord = {
-          key: req.key,
-          ...(req.documentNumber ? { documentNumber: req.documentNumber } : {}),
-          kind,
-          level: req.entry.step?.level,
-          to,
-          cc,
-          subject,
+          ...addressed(),
           messageId: messageIdFor(req.key),
           transport: deps.mailer.transport,
           sentAt: now,
