@@ -64,21 +64,26 @@ test('a 550 unknown mailbox is a permanent failure, not a retryable one', async 
   mailer.close();
 });
 
+/** 唐山市 (130200) with one contact at an address the mail server refuses, and its coal-boilers obligation of 2030. */
+function tangshanRefusing(role: string, email: string) {
+  const calendar = testCalendar(2026, 2032, ['2031-01-01']);
+  const policies = loadPolicies(fixturePoliciesDir);
+  const org = policies.organisations.get('130200')!;
+  org.contacts = org.contacts.map((c) => (c.role === role ? { ...c, email } : c));
+  const deps = testDeps(calendar, policies, smtpMailer(`smtp://127.0.0.1:${port}`, path.join(tempDir('smtp-policies'), 'ledger')));
+  const row = resolveCampaign(fixturePolicies(), 'drill', calendar, 2030).find((r) => r.obligationId === 'coal-boilers' && r.assignee === '130200')!;
+  return { deps, row };
+}
+
 describe('on the time-skipping server', () => {
   let env: TestWorkflowEnvironment;
   afterEach(async () => env?.teardown());
 
   test('an addressee refused by the mail server is marked on the timeline, not retried, and the ladder goes on', async () => {
     // 唐山市's (130200) government address is one the mail server does not know.
-    const dir = tempDir('smtp-policies');
-    const calendar = testCalendar(2026, 2032, ['2031-01-01']);
-    const policies = loadPolicies(fixturePoliciesDir);
-    const org = policies.organisations.get('130200')!;
-    org.contacts = org.contacts.map((c) => (c.role === 'government' ? { ...c, email: 'nobody@ts.example.gov.cn' } : c));
-    const deps = { ...testDeps(calendar, policies, smtpMailer(`smtp://127.0.0.1:${port}`, path.join(dir, 'ledger'))) };
+    const { deps, row } = tangshanRefusing('government', 'nobody@ts.example.gov.cn');
     env = await timeSkippingEnv();
     const worker = await testWorker(env, deps);
-    const row = resolveCampaign(fixturePolicies(), 'drill', calendar, 2030).find((r) => r.obligationId === 'coal-boilers' && r.assignee === '130200')!;
     const before = received.length;
     const rec = await worker.runUntil(async () => {
       const h = await env.client.workflow.start(obligationWorkflow, { taskQueue: 'lantian-test', workflowId: row.workflowId, args: [row.input] });
@@ -115,15 +120,9 @@ describe('on the time-skipping server', () => {
     expect(attempts.filter((a) => a === 'nobody@ts.example.gov.cn')).toHaveLength(3);
   });
   test('a notice refused for every addressee fails for good, with its delivery log on the timeline', async () => {
-    const dir = tempDir('smtp-policies');
-    const calendar = testCalendar(2026, 2032, ['2031-01-01']);
-    const policies = loadPolicies(fixturePoliciesDir);
-    const org = policies.organisations.get('130200')!;
-    org.contacts = org.contacts.map((c) => (c.role === 'environment-bureau' ? { ...c, email: 'nobody-bureau@ts.example.gov.cn' } : c));
-    const deps = testDeps(calendar, policies, smtpMailer(`smtp://127.0.0.1:${port}`, path.join(dir, 'ledger')));
+    const { deps, row } = tangshanRefusing('environment-bureau', 'nobody-bureau@ts.example.gov.cn');
     env = await timeSkippingEnv();
     const worker = await testWorker(env, deps);
-    const row = resolveCampaign(fixturePolicies(), 'drill', calendar, 2030).find((r) => r.obligationId === 'coal-boilers' && r.assignee === '130200')!;
     const tries = () => attempts.filter((a) => a === 'nobody-bureau@ts.example.gov.cn').length;
     const before = tries();
     const rec = await worker.runUntil(async () => {
