@@ -2,6 +2,7 @@
 // from the rest of the model (and from the policy schema) because every workflow context
 // builds what the workflow imports: the smaller, the less memory per open obligation.
 import { z } from 'zod';
+import { statuses, closedStatuses } from './statuses';
 
 export const localDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'expected a local date YYYY-MM-DD');
 
@@ -41,6 +42,6 @@ export type Extension = z.infer<typeof extension>;
 export const waiver = z.object({ actor, reason: z.string().min(1, 'a reason is required') });
 export type Waiver = z.infer<typeof waiver>;
 
-export const status = z.enum(['open', 'submitted', 'overdue', 'met', 'met-late', 'waived', 'unmet']);
+export const status = z.enum(statuses);
 export type Status = z.infer<typeof status>;
-export const closedStatuses: readonly Status[] = ['met', 'met-late', 'waived', 'unmet'];
+export { closedStatuses };

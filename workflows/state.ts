@@ -3,7 +3,8 @@
 // the workflow function stays a short loop over the schedule and this can be read as policy.
 import { ApplicationFailure } from '@temporalio/workflow';
 import type { z } from 'zod';
-import { evidenceReview, evidenceSubmission, extension, waiver, closedStatuses } from '../model/updates';
+import type * as UpdateSchemas from '../model/updates';
+import { closedStatuses } from '../model/statuses';
 import type {
   Actor,
   Evidence,
@@ -22,6 +23,15 @@ import type {
   Waiver,
 } from '../model/obligation';
 import { REFUSED } from './api';
+
+// zod and the Update schemas load with the first Update a workflow validates, not with every
+// workflow: the reusable V8 context runs a workflow's modules afresh for each workflow it
+// creates (on start and on every replay after eviction), and building zod there took 80 % of
+// creating a workflow in the storm benchmark's profile. Most obligations never see an Update
+// in a given run. zod cannot be shared through preloadModules: it extends prototypes lazily,
+// and shared modules are frozen.
+let schemas: typeof UpdateSchemas | undefined;
+const updateSchemas = (): typeof UpdateSchemas => (schemas ??= require('../model/updates') as typeof UpdateSchemas);
 
 export const SYSTEM: Actor = { role: 'system', id: 'lantian' };
 /** A run accepts at most 2,000 Updates; refuse well before the server would. */
@@ -129,7 +139,7 @@ export class ObligationState {
   }
 
   checkSubmit(arg: unknown): EvidenceSubmission {
-    const s = this.parse(evidenceSubmission, arg);
+    const s = this.parse(updateSchemas().evidenceSubmission, arg);
     if (s.actor.role !== 'assignee' || s.actor.org !== this.input.assignee.code) {
       this.refuse(`evidence for ${this.input.assignee.code} (${this.input.assignee.name}) cannot come from ${s.actor.role} ${s.actor.org ?? s.actor.id}`);
     }
@@ -144,7 +154,7 @@ export class ObligationState {
   }
 
   checkReview(arg: unknown): EvidenceReview {
-    const r = this.parse(evidenceReview, arg);
+    const r = this.parse(updateSchemas().evidenceReview, arg);
     this.checkOffice(r.actor, 'review evidence');
     this.checkOpen('review evidence');
     const ev = this.evidence.find((e) => e.id === r.evidenceId);
@@ -155,7 +165,7 @@ export class ObligationState {
   }
 
   checkExtend(arg: unknown, now: number): Extension {
-    const e = this.parse(extension, arg);
+    const e = this.parse(updateSchemas().extension, arg);
     this.checkOffice(e.actor, 'extend a deadline');
     this.checkOpen('extend the deadline');
     if (e.dueDate <= this.dueDate) this.refuse(`new due date ${e.dueDate} is not after the current one ${this.dueDate}`);
@@ -164,7 +174,7 @@ export class ObligationState {
   }
 
   checkWaive(arg: unknown): Waiver {
-    const w = this.parse(waiver, arg);
+    const w = this.parse(updateSchemas().waiver, arg);
     this.checkOffice(w.actor, 'waive an obligation');
     this.checkOpen('waive');
     return w;
