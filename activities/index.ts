@@ -72,7 +72,8 @@ function inActivity(): boolean {
  * workflows/obligation.ts). Outside an activity (a direct call) it just runs `work`.
  */
 async function heartbeating<T>(work: () => Promise<T>, everyMs = 5_000): Promise<T> {
-  if (!inActivity()) return work();
+  // A local activity has no heartbeat: its workflow task's timeout stands for it.
+  if (!inActivity() || Context.current().info.isLocal) return work();
   const ctx = Context.current();
   const timer = setInterval(() => ctx.heartbeat(), everyMs);
   try {

@@ -17,7 +17,7 @@ import { planAssessments } from '../assessment/plan';
 import { datesBetween } from '../assessment/compute';
 import { readTimeline } from '../assessment/timeline';
 import { readLetter } from '../storage/letters';
-import { historyToText } from './support/histories';
+import { recordHistory } from './support/histories';
 import { repo, testCalendar, testDeps, testWorker, timeSkippingEnv, tempDir, type TestDeps } from './support/temporal';
 
 const SEASON = 2030;
@@ -65,10 +65,7 @@ async function runSeason(campaignId: string) {
   await env.sleep(last - (await env.currentTimeMs()) + 3_600_000);
   const record = await h.query(assessmentRecordQuery);
   // LANTIAN_RECORD_HISTORIES=1 stores the season's history for the replay test (never overwriting).
-  if (process.env.LANTIAN_RECORD_HISTORIES) {
-    const file = path.join(__dirname, 'fixtures', 'histories', `v3-assessment-season-${campaignId}.json`);
-    if (!fs.existsSync(file)) fs.writeFileSync(file, historyToText(await h.fetchHistory()));
-  }
+  if (process.env.LANTIAN_RECORD_HISTORIES) recordHistory(`assessment-season-${campaignId}`, await h.fetchHistory());
   return { h, record, points };
 }
 

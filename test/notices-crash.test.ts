@@ -19,8 +19,8 @@ import { devServerEnv, fixturePolicies, testCalendar, tempDir } from './support/
 
 // On the dev server, in real time: the time-skipping server never timed out the killed attempt
 // (neither its heartbeat nor its start-to-close timeout fired, skipping or not), so the retry
-// never came. Here the reminder falls due a minute after launch and the dead worker is noticed
-// by the 30-second heartbeat timeout: about two minutes of real time, both scenarios at once.
+// never came. Here the notice falls due a minute after launch and the dead worker is noticed
+// within 30 seconds: about two minutes of real time, all three scenarios at once.
 jest.setTimeout(300_000);
 const step = (s: string) => process.env.LANTIAN_DEBUG && console.log(s);
 
@@ -63,7 +63,12 @@ function startWorker(env: TestWorkflowEnvironment, taskQueue: string, dataDir: s
 const exited = (child: ChildProcess) =>
   new Promise<NodeJS.Signals | null>((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve(child.signalCode) : child.on('exit', (_c, s) => resolve(s))));
 
-async function scenario(env: TestWorkflowEnvironment, crash: 'after-ledger' | 'before-ledger', taskQueue: string) {
+/**
+ * A reminder is sent by a local activity, an escalation letter by a regular one: the dead worker
+ * is noticed by its workflow task's timeout (10 s) for the first, by the activity's 30-second
+ * heartbeat timeout for the second. Either way the send runs again on the new worker.
+ */
+async function scenario(env: TestWorkflowEnvironment, crash: 'after-ledger' | 'before-ledger', taskQueue: string, kind: 'reminder' | 'escalation' = 'reminder') {
   const dataDir = tempDir('crash');
   let first: ChildProcess | undefined;
   let second: ChildProcess | undefined;
@@ -73,14 +78,20 @@ async function scenario(env: TestWorkflowEnvironment, crash: 'after-ledger' | 'b
     const worker = first;
     const calendar = testCalendar(2026, 2032, ['2031-01-01']);
     const row = resolveCampaign(fixturePolicies(), 'drill', calendar, 2030).find((r) => r.obligationId === 'voc-bypass')!;
-    // A reminder seven days before a due date a week from now, sent at the next whole minute at
-    // least 20 s away (Shanghai time), so it falls due in real time shortly after launch.
+    // The notice falls due at the next whole minute at least 20 s away (Shanghai time), so in
+    // real time shortly after launch: a reminder seven days before a due date a week from now,
+    // or the urging step one day after a due date that was yesterday.
     const dueAt = DateTime.now().setZone(row.input.timezone).plus({ seconds: 20 }).startOf('minute').plus({ minutes: 1 });
-    const dueDate = dueAt.plus({ days: 7 }).toISODate()!;
-    const input = { ...row.input, dueDate, reminders: ['P7D'], sending: { at: dueAt.toFormat('HH:mm'), workingDaysOnly: false } };
-    const workflowId = `${row.workflowId}#${crash}`;
+    const sending = { at: dueAt.toFormat('HH:mm'), workingDaysOnly: false };
+    const dueDate = (kind === 'reminder' ? dueAt.plus({ days: 7 }) : dueAt.minus({ days: 1 })).toISODate()!;
+    const input =
+      kind === 'reminder'
+        ? { ...row.input, dueDate, reminders: ['P7D'], sending }
+        : { ...row.input, dueDate, reminders: [], ladder: [{ ...row.input.ladder[0], after: 'P1D' }], sending };
+    const workflowId = `${row.workflowId}#${kind}-${crash}`;
     const h = await env.client.workflow.start(obligationWorkflow, { taskQueue, workflowId, args: [input] });
-    const reminderKey = `${workflowId}#reminder:P7D@${dueDate}`;
+    const entryKey = kind === 'reminder' ? `reminder:P7D@${dueDate}` : `escalation:${input.ladder[0].level}-${input.ladder[0].kind}`;
+    const reminderKey = `${workflowId}#${entryKey}`;
     // Server accepted, worker killed before the 250 reaches it, so before its ledger write.
     if (crash === 'before-ledger') onAccepted.set(reminderKey, () => worker.kill('SIGKILL'));
     // The reminder falls due and the worker dies while sending it.
@@ -89,22 +100,27 @@ async function scenario(env: TestWorkflowEnvironment, crash: 'after-ledger' | 'b
     expect(got.filter((g) => g.key === reminderKey)).toHaveLength(1);
     onAccepted.delete(reminderKey);
 
-    // A new worker. The dead one stops heartbeating; the server times the attempt out after the
-    // 30-second heartbeat timeout and retries it (10 s backoff) on the new worker.
+    // A new worker. A reminder is a local activity, run inside the workflow task that fired its
+    // timer: the dead worker never completes that task, the server times it out (10 s) and the
+    // new worker replays the workflow and runs the send again.
     second = await startWorker(env, taskQueue, dataDir, false);
     step('second ready');
+    const recorded = kind === 'reminder' ? 'reminder-sent' : 'escalated';
     let rec = await h.query(recordQuery);
-    for (let i = 0; i < 200 && !rec.timeline.some((e) => e.type === 'reminder-sent'); i++) {
+    for (let i = 0; i < 200 && !rec.timeline.some((e) => e.type === recorded); i++) {
       await new Promise((r) => setTimeout(r, 2000));
       rec = await h.query(recordQuery);
     }
-    step('retried');
-    const sent = rec.timeline.filter((e) => e.type === 'reminder-sent');
-    expect(sent.map((e) => e.entry)).toEqual([`reminder:P7D@${dueDate}`]);
-    expect(sent[0].notice!.delivery!.find((d) => d.state === 'sent')!.attempt).toBe(2);
-    // Done well inside the 2-minute start-to-close timeout of the killed attempt: it was the
-    // missing heartbeat that told the server the worker was dead.
-    expect(Date.parse(sent[0].at) - dueAt.toMillis()).toBeLessThan(120_000);
+    step(`${kind} retried`);
+    const sent = rec.timeline.filter((e) => e.type === recorded);
+    expect(sent.map((e) => e.entry)).toEqual([entryKey]);
+    const late = Date.parse(sent[0].at) - dueAt.toMillis();
+    step(`${kind} ${crash}: sent ${late / 1000} s after it fell due`);
+    // Done well inside the 2-minute start-to-close timeout of the killed send: the workflow
+    // task's timeout, or the activity's missing heartbeat, told the server the worker was dead.
+    expect(late).toBeLessThan(kind === 'reminder' ? 60_000 : 120_000);
+    // The local activity ran afresh in a new workflow task; the regular one was retried.
+    if (kind === 'escalation') expect(sent[0].notice!.delivery!.find((d) => d.state === 'sent')!.attempt).toBe(2);
     return { got: got.filter((g) => g.key === reminderKey), messageId: messageIdFor(reminderKey) };
   } finally {
     second?.kill('SIGTERM');
@@ -117,9 +133,14 @@ test('SIGKILL after acceptance: exactly one message when the ledger was written;
   // One dev server, a task queue per scenario, both at once to pay the real-time wait once.
   const env = await devServerEnv();
   try {
-    const [afterLedger, beforeLedger] = await Promise.all([scenario(env, 'after-ledger', 'lantian-crash-a'), scenario(env, 'before-ledger', 'lantian-crash-b')]);
+    const [afterLedger, beforeLedger, letterAfterLedger] = await Promise.all([
+      scenario(env, 'after-ledger', 'lantian-crash-a'),
+      scenario(env, 'before-ledger', 'lantian-crash-b'),
+      scenario(env, 'after-ledger', 'lantian-crash-c', 'escalation'),
+    ]);
     // Ledger written before the kill: the retry found it and sent nothing.
     expect(afterLedger.got.map((g) => g.messageId)).toEqual([afterLedger.messageId]);
+    expect(letterAfterLedger.got.map((g) => g.messageId)).toEqual([letterAfterLedger.messageId]);
     // Killed before the 250 reached the worker: the retry sent it again, with the same Message-ID.
     expect(beforeLedger.got.map((g) => g.messageId)).toEqual([beforeLedger.messageId, beforeLedger.messageId]);
   } finally {

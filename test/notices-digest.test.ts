@@ -12,7 +12,7 @@ import { digestWorkflowId } from '../workflows/digest';
 import { smtpMailer } from '../notices/mailer';
 import { resolveCampaign } from '../planner/resolve';
 import { loadPolicies } from '../planner/load';
-import { historyToText } from './support/histories';
+import { recordHistory } from './support/histories';
 import { fixturePoliciesDir, templatesDir, testCalendar, testDeps, testWorker, timeSkippingEnv, tempDir } from './support/temporal';
 
 const received: ParsedMail[] = [];
@@ -98,11 +98,6 @@ test('30 reminders for one city on one day go out as one digest; the escalation 
   expect(urging[0].digest).toBeUndefined();
   expect(urging[0].delivery!.map((d) => d.state)).toEqual(['queued', 'sent', 'accepted']);
 
-  if (process.env.LANTIAN_RECORD_HISTORIES) {
-    const dir = path.join(__dirname, 'fixtures', 'histories');
-    for (const [name, h] of [['v3-digest-thirty-reminders-one-day', digestHistory], ['v3-obligation-reminder-delivered-by-digest', oneHistory]] as const) {
-      const file = path.join(dir, `${name}.json`);
-      if (!fs.existsSync(file)) fs.writeFileSync(file, historyToText(h));
-    }
-  }
+  recordHistory('digest-thirty-reminders-one-day', digestHistory);
+  recordHistory('obligation-reminder-delivered-by-digest', oneHistory);
 });

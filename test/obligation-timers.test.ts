@@ -4,10 +4,8 @@
 //   coal-boilers due Tue 2030-12-31 → reminders Tue 12-24 and Mon 12-30 09:00,
 //   urging P1D → Wed 2031-01-01 is a holiday → Thu 01-02 09:00, warning letter P15D → Wed 01-15,
 //   public interview P1M → Fri 01-31, accountability P2M → Fri 02-28, all at 09:00 +08:00.
-import fs from 'node:fs';
-import path from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { historyToText } from './support/histories';
+import { recordHistory } from './support/histories';
 import type { Worker } from '@temporalio/worker';
 import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import { obligationWorkflow } from '../workflows/obligation';
@@ -50,12 +48,7 @@ beforeEach(async () => {
 afterEach(async () => {
   // LANTIAN_RECORD_HISTORIES=1 npx jest test/obligation-timers.test.ts stores each scenario's
   // history for the replay test; commit new fixtures when behaviour grows (never overwrite old ones).
-  if (process.env.LANTIAN_RECORD_HISTORIES) {
-    for (const [name, h] of recorded) {
-      const file = path.join(__dirname, 'fixtures', 'histories', `${name}.json`);
-      if (!fs.existsSync(file)) fs.writeFileSync(file, historyToText(await h.fetchHistory()));
-    }
-  }
+  if (process.env.LANTIAN_RECORD_HISTORIES) for (const [name, h] of recorded) recordHistory(name, await h.fetchHistory());
   recorded.clear();
   worker.shutdown();
   await running;
@@ -67,7 +60,7 @@ const recorded = new Map<string, WorkflowHandle>();
 async function start(r: PlanRow) {
   const h = await env.client.workflow.start(obligationWorkflow, { taskQueue: 'lantian-test', workflowId: `${r.workflowId}#t${++seq}`, args: [r.input] });
   const name = expect.getState().currentTestName!.split(' ').slice(0, 6).join('-').replace(/[^a-z0-9-]/gi, '').toLowerCase();
-  recorded.set(`v3-${name}-${r.obligationId}${r.period ? `-${r.period}` : ''}`, h);
+  recorded.set(`${name}-${r.obligationId}${r.period ? `-${r.period}` : ''}`, h);
   return h;
 }
 

@@ -2,8 +2,6 @@
 // 2030-12-31) run on the time-skipping server with pace checks at half and three quarters of
 // the span from launch to deadline (09:00 Shanghai on a working day). The colour follows the
 // progress reports; the city receives a pace warning when it turns red or yellow, before its deadline.
-import fs from 'node:fs';
-import path from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
 import { obligationWorkflow } from '../workflows/obligation';
@@ -13,7 +11,7 @@ import { paceOf, paceOfRecord, type PaceSettings } from '../assessment/pace';
 import { rankByPace } from '../assessment/pace-service';
 import type { CampaignTargets } from '../assessment/targets';
 import type { Actor } from '../model/obligation';
-import { historyToText } from './support/histories';
+import { recordHistory } from './support/histories';
 import { noticeKey } from '../temporal/ids';
 import { readLetter } from '../storage/letters';
 import { fixturePolicies, testCalendar, testDeps, testWorker, timeSkippingEnv, outboxMessages } from './support/temporal';
@@ -115,9 +113,6 @@ describe('pace warnings on the time-skipping server', () => {
     expect(readLetter(deps.lettersDir, warnings[1].key)!.text).toMatch(/已报送完成7台，按序时进度应完成\d+(\.\d+)?台，进度状态为黄色/);
     expect(rec.notices.filter((n) => n.kind === 'reminder')).toHaveLength(0);
 
-    if (process.env.LANTIAN_RECORD_HISTORIES) {
-      const file = path.join(__dirname, 'fixtures', 'histories', 'v3-pace-warnings-red-then-yellow-then-met-coal-boilers.json');
-      if (!fs.existsSync(file)) fs.writeFileSync(file, historyToText(await h.fetchHistory()));
-    }
+    if (process.env.LANTIAN_RECORD_HISTORIES) recordHistory('pace-warnings-red-then-yellow-then-met-coal-boilers', await h.fetchHistory());
   });
 });

@@ -42,6 +42,21 @@ const { sendNotice } = wf.proxyActivities<Activities>({
   retry: { initialInterval: '10 seconds', backoffCoefficient: 2, maximumInterval: '30 minutes' },
 });
 
+// A reminder is sent by a local activity: the worker runs it inside the workflow task that fired
+// the timer, which spares the server an activity task and a second workflow task per reminder
+// (in a deadline storm, half the server's work). A worker that dies mid-send lets the workflow
+// task time out (10 s) and the send runs again on replay; the sent ledger makes that a no-op.
+// Retries wait on a workflow timer (threshold below the first backoff), so an outage holds no
+// worker slot and the time-skipping server skips the wait. Escalation letters stay regular
+// activities: they wait in sendNotice for their 文号 from the numbering workflow, and as local
+// activities they would hold their workflow tasks meanwhile; a deadline that falls for hundreds
+// of obligations then fills every workflow-task slot while the numbering workflow waits for one.
+const { sendNotice: sendReminderLocally } = wf.proxyLocalActivities<Activities>({
+  startToCloseTimeout: '2 minutes',
+  localRetryThreshold: '1 second',
+  retry: { initialInterval: '10 seconds', backoffCoefficient: 2, maximumInterval: '30 minutes' },
+});
+
 const { paceSettings, planPaceChecks, sendPaceWarning } = wf.proxyActivities<AssessmentActivities>({
   startToCloseTimeout: '2 minutes',
   retry: { initialInterval: '10 seconds', backoffCoefficient: 2, maximumInterval: '30 minutes' },
@@ -211,7 +226,8 @@ export async function obligationWorkflow(input: ObligationInput): Promise<Obliga
         entry.kind === 'escalation' && !numberedBySend && wf.patched('document-numbers')
           ? await documentNumber({ ...numbering, key })
           : undefined;
-      return await sendNotice({
+      const send = entry.kind === 'reminder' && wf.patched('local-reminders') ? sendReminderLocally : sendNotice;
+      return await send({
         ...(numberedBySend ? { numbering } : {}),
         documentNumber: number,
         key,
@@ -227,9 +243,11 @@ export async function obligationWorkflow(input: ObligationInput): Promise<Obliga
       });
     } catch (err) {
       // Only a permanent failure reaches here (retries are unlimited): record it where the office sees it.
-      const cause = err instanceof wf.ActivityFailure && err.cause ? err.cause.message : String(err);
+      // A regular activity's failure arrives wrapped in an ActivityFailure, a local one's as itself.
+      const failure = err instanceof wf.ActivityFailure && err.cause ? err.cause : err;
+      const cause = failure instanceof Error ? failure.message : String(err);
       // The failed notice's record (addressees, delivery log) rides in the failure's details.
-      const details = err instanceof wf.ActivityFailure && err.cause instanceof wf.ApplicationFailure ? err.cause.details : undefined;
+      const details = failure instanceof wf.ApplicationFailure ? failure.details : undefined;
       o.noticeFailed(entry, cause, now(), (details?.[0] as NoticeRecord | undefined) ?? undefined);
       return undefined;
     }

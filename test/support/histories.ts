@@ -1,5 +1,7 @@
 // Stored workflow histories for the replay test: protobuf's own JSON form (longs and bytes as
 // strings, enums by name), read back with fromObject.
+import fs from 'node:fs';
+import path from 'node:path';
 import { temporal } from '@temporalio/proto';
 
 const History = temporal.api.history.v1.History;
@@ -10,4 +12,18 @@ export function historyToText(h: temporal.api.history.v1.IHistory): string {
 
 export function historyFromText(text: string): temporal.api.history.v1.History {
   return History.fromObject(JSON.parse(text));
+}
+
+/**
+ * The prefix of fixtures recorded now. Bump it when workflow behaviour changes (a new patch), so
+ * that new histories are stored beside the old ones instead of being skipped as already there.
+ * v4: reminders sent by a local activity (patch local-reminders).
+ */
+export const FIXTURE_VERSION = 'v4';
+
+/** With LANTIAN_RECORD_HISTORIES=1, stores a history for the replay test; never overwrites one. */
+export function recordHistory(name: string, h: temporal.api.history.v1.IHistory): void {
+  if (!process.env.LANTIAN_RECORD_HISTORIES) return;
+  const file = path.join(__dirname, '..', 'fixtures', 'histories', `${FIXTURE_VERSION}-${name}.json`);
+  if (!fs.existsSync(file)) fs.writeFileSync(file, historyToText(h));
 }
