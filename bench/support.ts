@@ -46,7 +46,9 @@ export async function waitForTimers(client: Client, ids: string[], every = 1): P
 
 /** bench/worker-process.ts on `taskQueue`, resolved once it polls. */
 export async function workerProcess(address: string, taskQueue: string, policiesDir: string, templatesDir: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'worker-process.ts'), address, taskQueue, policiesDir, templatesDir], { stdio: ['ignore', 'pipe', 'inherit'] });
+  // LANTIAN_BENCH_WORKER_NODE_ARGS: extra node flags for the worker, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile it.
+  const extra = process.env.LANTIAN_BENCH_WORKER_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+  const child = spawn(process.execPath, [...extra, '--import', 'tsx', path.join(__dirname, 'worker-process.ts'), address, taskQueue, policiesDir, templatesDir], { stdio: ['ignore', 'pipe', 'inherit'] });
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => (child.kill('SIGKILL'), reject(new Error('worker process not ready within 120 s'))), 120_000);
     child.stdout!.on('data', (d: Buffer) => d.toString().includes('ready') && (clearTimeout(timer), resolve()));
