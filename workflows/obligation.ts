@@ -61,6 +61,14 @@ const { paceSettings, planPaceChecks, sendPaceWarning } = wf.proxyActivities<Ass
   startToCloseTimeout: '2 minutes',
   retry: { initialInterval: '10 seconds', backoffCoefficient: 2, maximumInterval: '30 minutes' },
 });
+// Reading the pace settings and placing the checks on the calendar are computations on what the
+// worker loaded, and the archive is one atomic file write: as local activities they cost the
+// server no activity task and no extra workflow task. Patches local-pace and local-archive.
+const local = wf.proxyLocalActivities<Activities & AssessmentActivities>({
+  startToCloseTimeout: '1 minute',
+  localRetryThreshold: '1 second',
+  retry: { initialInterval: '10 seconds', backoffCoefficient: 2, maximumInterval: '30 minutes' },
+});
 
 export interface ObligationOutcome {
   status: Status;
@@ -110,12 +118,14 @@ export async function obligationWorkflow(input: ObligationInput): Promise<Obliga
   // the assignee when it falls behind. New behaviour: running obligations started before it replay without it.
   const launchedAt = now();
   const settings: PaceSettings | undefined =
-    input.quantity?.comparison === 'at-least' && wf.patched('pace-warnings') ? await paceSettings({ campaignId: input.campaignId }) : undefined;
+    input.quantity?.comparison === 'at-least' && wf.patched('pace-warnings')
+      ? await (wf.patched('local-pace') ? local.paceSettings : paceSettings)({ campaignId: input.campaignId })
+      : undefined;
   const pace = settings?.checks.length ? settings : undefined;
   let warnedColour: PaceColour = 'green';
   async function addPaceChecks(): Promise<void> {
     if (!pace) return;
-    const times = await planPaceChecks({ checks: pace.checks, launchedAt, deadline: Date.parse(o.deadline), timezone: input.timezone, sending: input.sending });
+    const times = await (wf.patched('local-pace') ? local.planPaceChecks : planPaceChecks)({ checks: pace.checks, launchedAt, deadline: Date.parse(o.deadline), timezone: input.timezone, sending: input.sending });
     const checks = times
       .filter((t) => t > now())
       .map((t, i) => ({ key: `pace:${i + 1}@${o.dueDate}`, kind: 'pace' as const, at: new Date(t).toISOString(), atLocal: o.localTime(t) }));
@@ -155,7 +165,7 @@ export async function obligationWorkflow(input: ObligationInput): Promise<Obliga
 
   await wf.condition(wf.allHandlersFinished);
   publish();
-  await archiveObligation(o.snapshot());
+  await (wf.patched('local-archive') ? local.archiveObligation : archiveObligation)(o.snapshot());
   return { status: o.status, level: o.level, dueDate: o.dueDate, closedAt: o.closedAt };
 
   // Planning is a pure computation on the worker's calendar: a local activity spares the server a
