@@ -17,7 +17,8 @@ export function historyFromText(text: string): temporal.api.history.v1.History {
 /**
  * The prefix of fixtures recorded now. Bump it when workflow behaviour changes (a new patch), so
  * that new histories are stored beside the old ones instead of being skipped as already there.
- * v4: reminders sent by a local activity (patch local-reminders).
+ * v4: reminders, pace planning and the closing archive as local activities (patches
+ * local-reminders, local-pace, local-archive).
  */
 export const FIXTURE_VERSION = 'v4';
 
