@@ -1,6 +1,6 @@
 // The arguments of the obligation workflow's Updates, validated inside the workflow. Kept apart
-// from the rest of the model (and from the policy schema) because every workflow context
-// builds what the workflow imports: the smaller, the less memory per open obligation.
+// from the rest of the model (and from the policy schema) because a workflow builds what it
+// loads: workflows/state.ts loads this module, and zod with it, only with the first Update.
 import { z } from 'zod';
 import { statuses, closedStatuses } from './statuses';
 
