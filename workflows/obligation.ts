@@ -42,30 +42,23 @@ const { sendNotice } = wf.proxyActivities<Activities>({
   retry: { initialInterval: '10 seconds', backoffCoefficient: 2, maximumInterval: '30 minutes' },
 });
 
-// A reminder is sent by a local activity: the worker runs it inside the workflow task that fired
-// the timer, which spares the server an activity task and a second workflow task per reminder
-// (in a deadline storm, half the server's work). A worker that dies mid-send lets the workflow
-// task time out (10 s) and the send runs again on replay; the sent ledger makes that a no-op.
-// Retries wait on a workflow timer (threshold below the first backoff), so an outage holds no
-// worker slot and the time-skipping server skips the wait. Escalation letters stay regular
-// activities: they wait in sendNotice for their 文号 from the numbering workflow, and as local
-// activities they would hold their workflow tasks meanwhile; a deadline that falls for hundreds
-// of obligations then fills every workflow-task slot while the numbering workflow waits for one.
-const { sendNotice: sendReminderLocally } = wf.proxyLocalActivities<Activities>({
-  startToCloseTimeout: '2 minutes',
-  localRetryThreshold: '1 second',
-  retry: { initialInterval: '10 seconds', backoffCoefficient: 2, maximumInterval: '30 minutes' },
-});
-
 const { paceSettings, planPaceChecks, sendPaceWarning } = wf.proxyActivities<AssessmentActivities>({
   startToCloseTimeout: '2 minutes',
   retry: { initialInterval: '10 seconds', backoffCoefficient: 2, maximumInterval: '30 minutes' },
 });
-// Reading the pace settings and placing the checks on the calendar are computations on what the
-// worker loaded, and the archive is one atomic file write: as local activities they cost the
-// server no activity task and no extra workflow task. Patches local-pace and local-archive.
+
+// Local activities run inside the workflow task that reached them: no activity task and no
+// second workflow task on the server. Used for a reminder's send (patch local-reminders: in a
+// deadline storm, half the server's work), the pace settings and check times (local-pace) and
+// the closing archive (local-archive). A worker that dies mid-send lets the workflow task time
+// out (10 s) and the send runs again on replay; the sent ledger makes that a no-op. Retries
+// wait on a workflow timer (threshold below the first backoff), so an outage holds no worker
+// slot and the time-skipping server skips the wait. Escalation letters stay regular activities:
+// they wait in sendNotice for their 文号 from the numbering workflow, and as local activities
+// they would hold their workflow tasks meanwhile; a deadline that falls for hundreds of
+// obligations then fills every workflow-task slot while the numbering workflow waits for one.
 const local = wf.proxyLocalActivities<Activities & AssessmentActivities>({
-  startToCloseTimeout: '1 minute',
+  startToCloseTimeout: '2 minutes',
   localRetryThreshold: '1 second',
   retry: { initialInterval: '10 seconds', backoffCoefficient: 2, maximumInterval: '30 minutes' },
 });
@@ -236,7 +229,7 @@ export async function obligationWorkflow(input: ObligationInput): Promise<Obliga
         entry.kind === 'escalation' && !numberedBySend && wf.patched('document-numbers')
           ? await documentNumber({ ...numbering, key })
           : undefined;
-      const send = entry.kind === 'reminder' && wf.patched('local-reminders') ? sendReminderLocally : sendNotice;
+      const send = entry.kind === 'reminder' && wf.patched('local-reminders') ? local.sendNotice : sendNotice;
       return await send({
         ...(numberedBySend ? { numbering } : {}),
         documentNumber: number,
