@@ -6,6 +6,8 @@
 //    ledger write): the retry sends it again. Two copies arrive, with the same Message-ID, which
 //    is what lets a relay or mail client drop the second. This window cannot be closed from the
 //    client side of SMTP; the README says so, and this test pins down what happens in it.
+// Both for a reminder (a local activity) and, after the ledger write, for an escalation letter
+// (a regular activity with a heartbeat).
 import path from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { startTestSmtp, type TestSmtp } from './support/smtp';
@@ -91,14 +93,14 @@ async function scenario(env: TestWorkflowEnvironment, crash: 'after-ledger' | 'b
     const workflowId = `${row.workflowId}#${kind}-${crash}`;
     const h = await env.client.workflow.start(obligationWorkflow, { taskQueue, workflowId, args: [input] });
     const entryKey = kind === 'reminder' ? `reminder:P7D@${dueDate}` : `escalation:${input.ladder[0].level}-${input.ladder[0].kind}`;
-    const reminderKey = `${workflowId}#${entryKey}`;
+    const key = `${workflowId}#${entryKey}`;
     // Server accepted, worker killed before the 250 reaches it, so before its ledger write.
-    if (crash === 'before-ledger') onAccepted.set(reminderKey, () => worker.kill('SIGKILL'));
+    if (crash === 'before-ledger') onAccepted.set(key, () => worker.kill('SIGKILL'));
     // The reminder falls due and the worker dies while sending it.
     expect(await exited(first)).toBe('SIGKILL');
     step('first exited');
-    expect(got.filter((g) => g.key === reminderKey)).toHaveLength(1);
-    onAccepted.delete(reminderKey);
+    expect(got.filter((g) => g.key === key)).toHaveLength(1);
+    onAccepted.delete(key);
 
     // A new worker. A reminder is a local activity, run inside the workflow task that fired its
     // timer: the dead worker never completes that task, the server times it out (10 s) and the
@@ -121,7 +123,7 @@ async function scenario(env: TestWorkflowEnvironment, crash: 'after-ledger' | 'b
     expect(late).toBeLessThan(kind === 'reminder' ? 60_000 : 120_000);
     // The local activity ran afresh in a new workflow task; the regular one was retried.
     if (kind === 'escalation') expect(sent[0].notice!.delivery!.find((d) => d.state === 'sent')!.attempt).toBe(2);
-    return { got: got.filter((g) => g.key === reminderKey), messageId: messageIdFor(reminderKey) };
+    return { got: got.filter((g) => g.key === key), messageId: messageIdFor(key) };
   } finally {
     second?.kill('SIGTERM');
     if (second) await exited(second);
