@@ -37,6 +37,12 @@ export const envSchema = z.object({
   /** Threads running workflow code. The SDK's default is one; a deadline that falls for a
    * thousand obligations at once keeps one thread busy while the main thread runs activities. */
   LANTIAN_WORKFLOW_THREADS: z.coerce.number().int().min(1).default(2),
+  /** Stack traces inside workflow code: the Temporal UI's stack-trace view and the line of a failed
+   * workflow task. Off by default: the SDK records one for every promise a workflow creates. */
+  LANTIAN_WORKFLOW_STACK_TRACES: z
+    .enum(['true', 'false'])
+    .default('false')
+    .transform((v) => v === 'true'),
   /** Users, sessions and API tokens (SQLite); default lantian.db in the data folder. */
   LANTIAN_DB_FILE: z.string().optional(),
   /** The web app and HTTP API; npm start serves it unless LANTIAN_WEB=false. */

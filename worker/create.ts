@@ -5,13 +5,14 @@ import { createActivities, type ActivityDeps } from '../activities';
 import { loadPolicies, type PolicySet } from '../planner/load';
 import { loadCalendar } from '../planner/calendar';
 import { outboxMailer, smtpMailer } from '../notices/mailer';
-import { dataPaths, type Env } from '../config/env';
+import { dataPaths, readEnv, type Env } from '../config/env';
 import { Client, Connection } from '@temporalio/client';
 import { documentNumberAllocator } from '../services/document-numbers';
 import { airQualityDir } from '../assessment/store';
 import { digestEnqueuer } from '../services/digests';
 
 export const workflowsPath = path.join(__dirname, '..', 'workflows', 'index.ts');
+const sandboxPath = path.join(__dirname, '..', 'workflows', 'sandbox.ts');
 
 export function activityDeps(env: Env, policies: PolicySet = loadPolicies(env.LANTIAN_POLICIES_DIR), address = env.TEMPORAL_ADDRESS): ActivityDeps {
   const data = dataPaths(env.LANTIAN_DATA_DIR);
@@ -60,7 +61,9 @@ export async function createWorker(o: WorkerOptions): Promise<Worker> {
   });
 }
 
-export const bundleWorkflows = () => bundleWorkflowCode({ workflowsPath, logger: quietLogger });
+/** Workflow stack traces off (workflows/sandbox.ts) unless LANTIAN_WORKFLOW_STACK_TRACES=true. */
+export const bundleWorkflows = (stackTraces = readEnv().LANTIAN_WORKFLOW_STACK_TRACES) =>
+  bundleWorkflowCode({ workflowsPath, logger: quietLogger, preloadModules: stackTraces ? [] : [sandboxPath] });
 
 const quietLogger = {
   log() {},
