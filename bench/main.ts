@@ -32,6 +32,7 @@ import { documentNumberAllocator } from '../services/document-numbers';
 import { assessmentBench } from './assessment';
 import { stormBench } from './storm';
 import { webBench } from './web';
+import { createRegistryWorker, LantianWorker } from '../worker/registry';
 
 const N = Number(process.env.LANTIAN_BENCH_N ?? 2000);
 const RUNS = Number(process.env.LANTIAN_BENCH_RUNS ?? 3);
@@ -106,13 +107,14 @@ async function simulationBench(set: PolicySet, campaignId: string) {
       [...Array(shards).keys()].map(async (k) => {
         const env = await timeSkippingEnv();
         const mine = plan.filter((r) => assignees.indexOf(r.assignee) % shards === k);
-        const worker = await Worker.create({
+        const main = await Worker.create({
           connection: env.nativeConnection,
           taskQueue: 'sim',
           workflowBundle: workflowBundle(),
           workflowThreadPoolSize: readEnv().LANTIAN_WORKFLOW_THREADS,
           activities: createActivities({ calendar, organisations: set.organisations, templatesDir: set.templatesDir, archiveDir: path.join(dir, 'archive'), lettersDir: path.join(dir, 'letters'), mailer: outboxMailer(path.join(dir, 'outbox')), mailFrom: 'sim@localhost', documentNumbers: numbers ?? documentNumberAllocator(async () => env.client, 'sim') }),
         });
+        const worker = new LantianWorker(main, await createRegistryWorker({ connection: env.nativeConnection, taskQueue: 'sim', workflowBundle: workflowBundle() }));
         return { env, worker, mine };
       }),
     );

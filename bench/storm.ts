@@ -23,6 +23,7 @@ import { documentNumberAllocator } from '../services/document-numbers';
 import { readEnv } from '../config/env';
 import type { StoredLetter } from '../storage/letters';
 import { median, testServerCpuSeconds, waitForTimers } from './support';
+import { createRegistryWorker, LantianWorker } from '../worker/registry';
 
 
 /** The mail server in its own process (bench/smtp-sink.ts), driven over IPC. */
@@ -82,13 +83,14 @@ async function stormOnce(calendar: WorkingCalendar, n: number, url: string, smtp
   const set = loadPolicies(fixturePoliciesDir, undefined, templatesDir);
   const mailer = smtpMailer(url, path.join(dir, 'ledger'));
   const { rows, instant } = stormRows(calendar, n, new Date().getFullYear() + 1);
-  const worker = await Worker.create({
+  const main = await Worker.create({
     connection: env.nativeConnection,
     taskQueue: 'storm',
     workflowBundle: workflowBundle(),
     workflowThreadPoolSize: readEnv().LANTIAN_WORKFLOW_THREADS,
     activities: createActivities({ calendar, organisations: set.organisations, templatesDir: set.templatesDir, archiveDir: path.join(dir, 'archive'), lettersDir: path.join(dir, 'letters'), mailer, mailFrom: 'Lantian <lantian@localhost>', reminderDelivery: new Map(), documentNumbers: documentNumberAllocator(async () => env.client, 'storm') }),
   });
+  const worker = new LantianWorker(main, await createRegistryWorker({ connection: env.nativeConnection, taskQueue: 'storm', workflowBundle: workflowBundle() }));
   try {
     let seconds = 0;
     let stamps: number[] = [];

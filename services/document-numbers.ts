@@ -4,6 +4,7 @@
 // thousand obligations at once costs a handful of Updates, not a thousand.
 import { WorkflowExecutionAlreadyStartedError, WorkflowIdConflictPolicy, type Client } from '@temporalio/client';
 import { allocateDocumentNumbers, documentNumbersWorkflow, documentNumbersWorkflowId } from '../workflows/document-numbers';
+import { registryTaskQueue } from '../temporal/ids';
 
 export type DocumentNumberAllocator = (office: string, year: number, key: string) => Promise<number>;
 
@@ -17,6 +18,7 @@ interface Waiter {
   reject: (e: unknown) => void;
 }
 
+/** taskQueue: the obligations' queue; registries start on the registry queue beside it. */
 export function documentNumberAllocator(client: () => Promise<Client>, taskQueue: string): DocumentNumberAllocator {
   const registries = new Map<string, { ready?: Promise<void>; pending: Map<string, Waiter[]>; inFlight: number }>();
 
@@ -24,7 +26,7 @@ export function documentNumberAllocator(client: () => Promise<Client>, taskQueue
     try {
       await c.workflow.start(documentNumbersWorkflow, {
         workflowId,
-        taskQueue,
+        taskQueue: registryTaskQueue(taskQueue),
         args: [{ office, year, next: 1, issued: {} }],
         workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
       });

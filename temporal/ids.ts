@@ -19,3 +19,14 @@ export function obligationWorkflowId(r: ObligationRef): string {
 export function noticeKey(workflowId: string, entryKey: string): string {
   return `${workflowId}#${entryKey}`;
 }
+
+/** The 文号 registries run on a task queue of their own beside the obligations' (worker/registry.ts). */
+export function registryTaskQueue(taskQueue: string): string {
+  return isRegistryTaskQueue(taskQueue) ? taskQueue : `${taskQueue}${REGISTRY_SUFFIX}`;
+}
+
+export function isRegistryTaskQueue(taskQueue: string): boolean {
+  return taskQueue.endsWith(REGISTRY_SUFFIX);
+}
+
+const REGISTRY_SUFFIX = '-registry';

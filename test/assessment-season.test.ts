@@ -9,7 +9,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { Worker } from '@temporalio/worker';
+import type { LantianWorker } from '../worker/registry';
 import { loadPolicies } from '../planner/load';
 import { assessmentWorkflow, assessmentRecordQuery, cityAssessmentQuery, assessmentWorkflowId } from '../workflows/assessment';
 import { campaignTargets, importCsv } from '../assessment/service';
@@ -32,7 +32,7 @@ function csv(rows: { code: string; from: string; to: string; pm25: (d: string) =
 }
 
 let env: TestWorkflowEnvironment;
-let worker: Worker;
+let worker: LantianWorker;
 let running: Promise<void>;
 let deps: TestDeps & { airQualityDir: string };
 

@@ -6,14 +6,16 @@ import path from 'node:path';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { Worker } from '@temporalio/worker';
+import type { LantianWorker } from '../worker/registry';
 import { launchCampaign } from '../launcher/launch';
 import { listObligations, type ObligationFilter } from '../services/obligations';
 import { resolveCampaign } from '../planner/resolve';
 import { loadPolicies } from '../planner/load';
 import { recordQuery } from '../workflows/api';
 import { documentNumberAllocator } from '../services/document-numbers';
-import { documentNumbersWorkflowId } from '../workflows/document-numbers';
+import { documentNumbersWorkflow, documentNumbersWorkflowId } from '../workflows/document-numbers';
+import { registryTaskQueue } from '../temporal/ids';
+import { recordHistory } from './support/histories';
 import { devServerEnv, fixturePolicies, fixturePoliciesDir, repo, tempDir, templatesDir, testCalendar, testDeps, testWorker, type TestDeps } from './support/temporal';
 
 const calendar = testCalendar(2026, 2032, ['2031-01-01']);
@@ -23,7 +25,7 @@ const TQ = 'lantian-test';
 let dbDir: string;
 let env: TestWorkflowEnvironment;
 let deps: TestDeps;
-let worker: Worker;
+let worker: LantianWorker;
 let running: Promise<void>;
 
 async function up() {
@@ -190,4 +192,18 @@ test('document numbers: a burst of 300 letters at once gets 300 distinct numbers
   const history = await env.client.workflow.getHandle(documentNumbersWorkflowId('突发大气办', 2031)).fetchHistory();
   const updates = history.events!.filter((e) => e.workflowExecutionUpdateAcceptedEventAttributes).length;
   expect(updates).toBeLessThan(20);
+});
+
+test('document numbers: a registry running on the obligations\' queue (started before registries had their own) moves to the registry queue and keeps its numbers', async () => {
+  const workflowId = documentNumbersWorkflowId('迁移大气办', 2031);
+  const old = await env.client.workflow.start(documentNumbersWorkflow, { workflowId, taskQueue: TQ, args: [{ office: '迁移大气办', year: 2031, next: 8, issued: { 'old#escalation:1-urging': 7 } }] });
+  const allocate = documentNumberAllocator(async () => env.client, TQ);
+  expect(await allocate('迁移大气办', 2031, 'old#escalation:1-urging')).toBe(7);
+  expect(await Promise.all(['a', 'b', 'c'].map((k) => allocate('迁移大气办', 2031, `${k}#escalation:2-warning-letter`)))).toEqual([8, 9, 10]);
+  const now = await env.client.workflow.getHandle(workflowId).describe();
+  expect(now.taskQueue).toBe(registryTaskQueue(TQ));
+  expect(now.runId).not.toBe(old.firstExecutionRunId);
+  const moved = await env.client.workflow.getHandle(workflowId, old.firstExecutionRunId).describe();
+  expect({ taskQueue: moved.taskQueue, status: moved.status.name }).toEqual({ taskQueue: TQ, status: 'CONTINUED_AS_NEW' });
+  recordHistory('document-number-registry-moves-to-its-queue', await env.client.workflow.getHandle(workflowId, old.firstExecutionRunId).fetchHistory());
 });

@@ -6,7 +6,7 @@
 //   public interview P1M → Fri 01-31, accountability P2M → Fri 02-28, all at 09:00 +08:00.
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { recordHistory } from './support/histories';
-import type { Worker } from '@temporalio/worker';
+import type { LantianWorker } from '../worker/registry';
 import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import { obligationWorkflow } from '../workflows/obligation';
 import { submitEvidence, reviewEvidence, extendDeadline, waiveObligation, recordQuery } from '../workflows/api';
@@ -28,7 +28,7 @@ const sjz: Actor = { role: 'assignee', id: 'sjz-user', org: '130100' };
 const evidence = (quantity?: number, sha = 'a') => ({ actor: sjz, sha256: sha.repeat(64), size: 2048, fileName: 'boilers.pdf', mediaType: 'application/pdf', quantity });
 
 let env: TestWorkflowEnvironment;
-let worker: Worker;
+let worker: LantianWorker;
 let running: Promise<void>;
 // One outbox for the whole file, so the last test can check that no notice was written twice.
 const deps: TestDeps = testDeps(calendar);

@@ -5,7 +5,7 @@
 // the colours are computed at chosen instants along the span, as a supervisor would see them then.
 import path from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { Worker } from '@temporalio/worker';
+import type { LantianWorker } from '../worker/registry';
 import { launchCampaign } from '../launcher/launch';
 import { resolveCampaign } from '../planner/resolve';
 import { submitEvidence, recordQuery } from '../workflows/api';
@@ -20,7 +20,7 @@ const policies = { ...base, targets: new Map([['drill', { pace: { yellowBehind: 
 const TQ = 'lantian-pace';
 
 let env: TestWorkflowEnvironment;
-let worker: Worker;
+let worker: LantianWorker;
 let running: Promise<void>;
 beforeAll(async () => {
   env = await devServerEnv(path.join(tempDir('pace-dev'), 'temporal.db'));

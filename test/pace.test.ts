@@ -3,7 +3,7 @@
 // the span from launch to deadline (09:00 Shanghai on a working day). The colour follows the
 // progress reports; the city receives a pace warning when it turns red or yellow, before its deadline.
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { Worker } from '@temporalio/worker';
+import type { LantianWorker } from '../worker/registry';
 import { obligationWorkflow } from '../workflows/obligation';
 import { submitEvidence, reviewEvidence, recordQuery } from '../workflows/api';
 import { resolveCampaign } from '../planner/resolve';
@@ -58,7 +58,7 @@ describe('pace warnings on the time-skipping server', () => {
   const report = (quantity: number, sha: string) => ({ actor: sjz, sha256: sha.repeat(64), size: 100, fileName: 'progress.pdf', mediaType: 'application/pdf', quantity });
 
   let env: TestWorkflowEnvironment;
-  let worker: Worker;
+  let worker: LantianWorker;
   let running: Promise<void>;
   beforeAll(async () => {
     env = await timeSkippingEnv();

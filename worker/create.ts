@@ -1,4 +1,5 @@
-// Wiring: one worker on the Lantian task queue with the obligation workflow and its activities.
+// Wiring: the worker on the Lantian task queue with the obligation workflow and its activities,
+// and beside it the document-number registries' worker (worker/registry.ts).
 import path from 'node:path';
 import { NativeConnection, Worker, bundleWorkflowCode, type WorkflowBundle } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../activities';
@@ -10,6 +11,7 @@ import { Client, Connection } from '@temporalio/client';
 import { documentNumberAllocator } from '../services/document-numbers';
 import { airQualityDir } from '../assessment/store';
 import { digestEnqueuer } from '../services/digests';
+import { createRegistryWorker, LantianWorker } from './registry';
 
 export const workflowsPath = path.join(__dirname, '..', 'workflows', 'index.ts');
 const sandboxPath = path.join(__dirname, '..', 'workflows', 'sandbox.ts');
@@ -48,17 +50,19 @@ export interface WorkerOptions {
   workflowThreads?: number;
 }
 
-export async function createWorker(o: WorkerOptions): Promise<Worker> {
-  return Worker.create({
+export async function createWorker(o: WorkerOptions): Promise<LantianWorker> {
+  // Bundled here with a quiet logger: webpack's report is noise in `npm start`.
+  const workflowBundle = o.workflowBundle ?? (await bundleWorkflows());
+  const main = await Worker.create({
     connection: o.connection,
     namespace: o.namespace,
     taskQueue: o.taskQueue,
-    // Bundled here with a quiet logger: webpack's report is noise in `npm start`.
-    workflowBundle: o.workflowBundle ?? (await bundleWorkflows()),
+    workflowBundle,
     activities: createActivities(o.deps),
     ...(o.maxCachedWorkflows !== undefined ? { maxCachedWorkflows: o.maxCachedWorkflows } : {}),
     ...(o.workflowThreads !== undefined ? { workflowThreadPoolSize: o.workflowThreads } : {}),
   });
+  return new LantianWorker(main, await createRegistryWorker({ ...o, workflowBundle }));
 }
 
 /** Workflow stack traces off (workflows/sandbox.ts) unless LANTIAN_WORKFLOW_STACK_TRACES=true. */

@@ -2,7 +2,10 @@
 // long-lived workflow per office and year hands them out in sequence through an Update that is
 // idempotent by notice key, so a retried letter keeps its number and no two letters share one.
 // It continues as new before its history (or the 2,000-Update limit of a run) grows too long.
+// It runs on a task queue of its own (worker/registry.ts); one started before that queue existed
+// answers the Update that wakes it and continues as new there.
 import * as wf from '@temporalio/workflow';
+import { isRegistryTaskQueue, registryTaskQueue } from '../temporal/ids';
 
 export interface DocumentNumberState {
   office: string;
@@ -65,7 +68,11 @@ export async function documentNumbersWorkflow(state: DocumentNumberState): Promi
     },
   );
 
-  await wf.condition(() => updates >= UPDATES_PER_RUN || wf.workflowInfo().continueAsNewSuggested);
+  // On the obligations' queue, letters waiting for a number can hold every workflow-task slot this
+  // registry needs. patched(): replaying an old run must not move it before the point it moved.
+  const { taskQueue } = wf.workflowInfo();
+  const misplaced = () => !isRegistryTaskQueue(taskQueue) && wf.patched('registry-queue');
+  await wf.condition(() => updates >= UPDATES_PER_RUN || wf.workflowInfo().continueAsNewSuggested || misplaced());
   await wf.condition(wf.allHandlersFinished);
-  await wf.continueAsNew<typeof documentNumbersWorkflow>(snapshot());
+  await wf.makeContinueAsNewFunc<typeof documentNumbersWorkflow>({ taskQueue: registryTaskQueue(taskQueue) })(snapshot());
 }

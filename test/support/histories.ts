@@ -19,8 +19,10 @@ export function historyFromText(text: string): temporal.api.history.v1.History {
  * that new histories are stored beside the old ones instead of being skipped as already there.
  * v4: reminders, pace planning and the closing archive as local activities (patches
  * local-reminders, local-pace, local-archive).
+ * v5: escalation letters as local activities (local-letters); the 文号 registry moves to its own
+ * task queue (registry-queue).
  */
-export const FIXTURE_VERSION = 'v4';
+export const FIXTURE_VERSION = 'v5';
 
 /** With LANTIAN_RECORD_HISTORIES=1, stores a history for the replay test; never overwrites one. */
 export function recordHistory(name: string, h: temporal.api.history.v1.IHistory): void {

@@ -15,6 +15,7 @@ import { loadPolicies, type PolicySet } from '../../planner/load';
 import { outboxMailer, type Mailer } from '../../notices/mailer';
 import { bundleFile } from './global-setup';
 import { documentNumberAllocator } from '../../services/document-numbers';
+import { createRegistryWorker, LantianWorker } from '../../worker/registry';
 
 let runtimeInstalled = false;
 function quietRuntime() {
@@ -98,13 +99,15 @@ export function testDeps(calendar: WorkingCalendar, policies: PolicySet = fixtur
   };
 }
 
-export async function testWorker(env: TestWorkflowEnvironment, deps: ActivityDeps, taskQueue = 'lantian-test'): Promise<Worker> {
-  return Worker.create({
+/** The obligations' worker and the registries' beside it, as npm start runs them. */
+export async function testWorker(env: TestWorkflowEnvironment, deps: ActivityDeps, taskQueue = 'lantian-test'): Promise<LantianWorker> {
+  const main = await Worker.create({
     connection: env.nativeConnection,
     taskQueue,
     workflowBundle: workflowBundle(),
     activities: createActivities({ ...deps, documentNumbers: documentNumberAllocator(async () => env.client, taskQueue), digests: digestEnqueuer(async () => env.client, taskQueue) }),
   });
+  return new LantianWorker(main, await createRegistryWorker({ connection: env.nativeConnection, taskQueue, workflowBundle: workflowBundle() }));
 }
 
 /** Files the outbox mailer wrote, parsed just enough to assert on. */

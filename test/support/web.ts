@@ -2,7 +2,7 @@
 // each role, HTTP helpers for Bearer tokens and browser-like sessions (login form, cookie, CSRF).
 import path from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { Worker } from '@temporalio/worker';
+import type { LantianWorker } from '../../worker/registry';
 import { readEnv } from '../../config/env';
 import { startWeb, type RunningWeb } from '../../web/start';
 import { devServerEnv, fixturePolicies, fixturePoliciesDir, tempDir, testCalendar, testDeps, testWorker, type TestDeps } from './temporal';
@@ -13,7 +13,7 @@ export const calendar = testCalendar(2026, 2032, ['2031-01-01']);
 export interface WebEnv {
   env: TestWorkflowEnvironment;
   deps: TestDeps;
-  worker: Worker;
+  worker: LantianWorker;
   running: Promise<void>;
   web: RunningWeb;
   url: string;
