@@ -49,14 +49,14 @@ const { paceSettings, planPaceChecks, sendPaceWarning } = wf.proxyActivities<Ass
 
 // Local activities run inside the workflow task that reached them: no activity task and no
 // second workflow task on the server. Used for a reminder's send (patch local-reminders: in a
-// deadline storm, half the server's work), the pace settings and check times (local-pace) and
-// the closing archive (local-archive). A worker that dies mid-send lets the workflow task time
-// out (10 s) and the send runs again on replay; the sent ledger makes that a no-op. Retries
-// wait on a workflow timer (threshold below the first backoff), so an outage holds no worker
-// slot and the time-skipping server skips the wait. Escalation letters stay regular activities:
-// they wait in sendNotice for their 文号 from the numbering workflow, and as local activities
-// they would hold their workflow tasks meanwhile; a deadline that falls for hundreds of
-// obligations then fills every workflow-task slot while the numbering workflow waits for one.
+// deadline storm, half the server's work), an escalation letter's (local-letters), the pace
+// settings and check times (local-pace) and the closing archive (local-archive). A worker that
+// dies mid-send lets the workflow task time out (10 s) and the send runs again on replay; the
+// sent ledger makes that a no-op. Retries wait on a workflow timer (threshold below the first
+// backoff), so an outage holds no worker slot and the time-skipping server skips the wait. A
+// letter waits in sendNotice for its 文号 while holding its workflow task; the registry that
+// numbers it polls its own task queue (worker/registry.ts), so a deadline that falls for
+// hundreds of obligations cannot take every slot the registry needs to answer them.
 const local = wf.proxyLocalActivities<Activities & AssessmentActivities>({
   startToCloseTimeout: '2 minutes',
   localRetryThreshold: '1 second',
@@ -229,7 +229,8 @@ export async function obligationWorkflow(input: ObligationInput): Promise<Obliga
         entry.kind === 'escalation' && !numberedBySend && wf.patched('document-numbers')
           ? await documentNumber({ ...numbering, key })
           : undefined;
-      const send = entry.kind === 'reminder' && wf.patched('local-reminders') ? local.sendNotice : sendNotice;
+      const sendsLocally = entry.kind === 'reminder' ? wf.patched('local-reminders') : numberedBySend && wf.patched('local-letters');
+      const send = sendsLocally ? local.sendNotice : sendNotice;
       return await send({
         ...(numberedBySend ? { numbering } : {}),
         documentNumber: number,
