@@ -1,33 +1,41 @@
 // One way to write a file that a reader never sees half-written: a temporary name in the same
-// folder, then rename. Asynchronous, so a burst of notices (a deadline storm) writes on libuv's
-// thread pool instead of blocking the worker's event loop, which also runs the activities.
+// folder, then rename. Synchronous on purpose: these are small files (a letter, a ledger entry, an
+// .eml, an archived record), and on this machine 4,000 of them take about 130 ms of CPU written
+// synchronously against about 500 ms through fs.promises (each open, write, close and rename a
+// round trip through libuv's thread pool and a promise), while each blocks the event loop for
+// some 30 µs. In a deadline storm that thread runs every activity and is the one that is busy.
+// Async signature, so a slower store can replace it without touching the callers.
 import fs from 'node:fs';
 import path from 'node:path';
 
 const madeDirs = new Set<string>();
 let sequence = 0;
 
-export async function writeFileAtomically(file: string, data: string | Buffer, retried = false): Promise<string> {
+export async function writeFileAtomically(file: string, data: string | Buffer): Promise<string> {
+  writeNow(file, data, false);
+  return file;
+}
+
+function writeNow(file: string, data: string | Buffer, retried: boolean): void {
   const dir = path.dirname(file);
   if (!madeDirs.has(dir)) {
-    await fs.promises.mkdir(dir, { recursive: true });
+    fs.mkdirSync(dir, { recursive: true });
     madeDirs.add(dir);
   }
-  // pid + sequence: two writes of the same file in flight never share a temporary name.
+  // pid + sequence: two writes of the same file never share a temporary name.
   const tmp = `${file}.${process.pid}-${++sequence}.tmp`;
   try {
-    await fs.promises.writeFile(tmp, data);
-    await fs.promises.rename(tmp, file);
+    fs.writeFileSync(tmp, data);
+    fs.renameSync(tmp, file);
   } catch (e) {
-    await fs.promises.rm(tmp, { force: true });
+    fs.rmSync(tmp, { force: true });
     // The folder may have been removed since we made it (tests, an operator): make it again, once.
     if ((e as NodeJS.ErrnoException).code === 'ENOENT' && !retried) {
       madeDirs.delete(dir);
-      return writeFileAtomically(file, data, true);
+      return writeNow(file, data, true);
     }
     throw e;
   }
-  return file;
 }
 
 export function writeJsonAtomically(file: string, value: unknown, indent?: number): Promise<string> {
