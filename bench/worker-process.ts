@@ -2,8 +2,9 @@
 import path from 'node:path';
 import os from 'node:os';
 import fs from 'node:fs';
-import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
+import { NativeConnection, Runtime } from '@temporalio/worker';
 import { createWorker } from '../worker/create';
+import { LantianLogger } from '../worker/registry';
 import { loadPolicies } from '../planner/load';
 import { outboxMailer } from '../notices/mailer';
 import { benchCalendar } from './calendar';
@@ -14,7 +15,7 @@ import { documentNumberAllocator } from '../services/document-numbers';
 async function main() {
   const [address, taskQueue, policiesDir, templatesDir] = process.argv.slice(2);
   // Worker state changes at INFO would interleave with the benchmark's report.
-  Runtime.install({ logger: new DefaultLogger('WARN') });
+  Runtime.install({ logger: new LantianLogger('WARN') });
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lantian-bench-worker-'));
   const policies = loadPolicies(policiesDir, undefined, templatesDir);
   const connection = await NativeConnection.connect({ address });

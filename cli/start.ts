@@ -3,7 +3,7 @@
 // the worker. Ctrl-C stops the worker first, then the server; a second start finds all as left.
 import fs from 'node:fs';
 import path from 'node:path';
-import { NativeConnection, Runtime, DefaultLogger } from '@temporalio/worker';
+import { NativeConnection, Runtime } from '@temporalio/worker';
 import { Connection } from '@temporalio/client';
 import { DateTime } from 'luxon';
 import { readEnv, dataPaths } from '../config/env';
@@ -13,6 +13,7 @@ import { resolveCampaign } from '../planner/resolve';
 import { startDevServer, type DevServer } from '../temporal/dev-server';
 import { registerSearchAttributes, setRetention } from '../temporal/setup';
 import { activityDeps, createWorker } from '../worker/create';
+import { LantianLogger } from '../worker/registry';
 import { Client } from '@temporalio/client';
 import { startWeb, type RunningWeb } from '../web/start';
 
@@ -34,7 +35,7 @@ function seasonArgument(): number | undefined {
 }
 
 async function main() {
-  Runtime.install({ logger: new DefaultLogger('WARN') });
+  Runtime.install({ logger: new LantianLogger('WARN') });
   const env = readEnv();
   const data = dataPaths(env.LANTIAN_DATA_DIR);
   fs.mkdirSync(data.root, { recursive: true });

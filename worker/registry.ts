@@ -3,8 +3,8 @@
 // waits for its number. When a deadline falls for hundreds of obligations, those letters take
 // every workflow-task slot of the obligations' worker; the registry that must answer them polls
 // with slots of its own. LantianWorker runs and stops the two together.
-import { Worker, type NativeConnection, type WorkflowBundle } from '@temporalio/worker';
-import { registryTaskQueue } from '../temporal/ids';
+import { DefaultLogger, Worker, type LogLevel, type LogMetadata, type NativeConnection, type WorkflowBundle } from '@temporalio/worker';
+import { isRegistryTaskQueue, registryTaskQueue } from '../temporal/ids';
 
 export function createRegistryWorker(o: { connection: NativeConnection; namespace?: string; taskQueue: string; workflowBundle: WorkflowBundle }): Promise<Worker> {
   return Worker.create({
@@ -39,3 +39,15 @@ export class LantianWorker {
     for (const w of [this.main, this.registry]) if (w.getState() === 'RUNNING') w.shutdown();
   }
 }
+
+/** The SDK's logger, less the warning it gives on every start that the registries' worker polls no
+ * activity tasks: it has no activities by design. */
+export class LantianLogger extends DefaultLogger {
+  override log(level: LogLevel, message: string, meta?: LogMetadata): void {
+    const queue = meta?.taskQueue;
+    if (message === NO_ACTIVITIES && typeof queue === 'string' && isRegistryTaskQueue(queue)) return;
+    super.log(level, message, meta);
+  }
+}
+
+const NO_ACTIVITIES = 'No activities registered, not polling for activity tasks';
