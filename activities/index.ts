@@ -68,8 +68,9 @@ function inActivity(): boolean {
 
 /**
  * Heartbeats every few seconds while `work` runs, so the server can tell a live send that waits
- * on a slow mail server from a dead worker (see sendNotice's heartbeatTimeout in
- * workflows/obligation.ts). Outside an activity (a direct call) it just runs `work`.
+ * on a slow mail server from a dead worker (sendNotice as a regular activity, for notices reached
+ * before they became local activities: its heartbeatTimeout in workflows/obligation.ts). Outside
+ * an activity (a direct call) it just runs `work`.
  */
 async function heartbeating<T>(work: () => Promise<T>, everyMs = 5_000): Promise<T> {
   // A local activity has no heartbeat: its workflow task's timeout stands for it.
@@ -85,8 +86,9 @@ async function heartbeating<T>(work: () => Promise<T>, everyMs = 5_000): Promise
 
 export function createActivities(deps: ActivityDeps) {
   // The registry returns the same number for the same notice key, so a retried send keeps it.
-  // A worker shutting down cancels its activities: stop waiting for the registry then, so Ctrl-C
-  // does not hang behind a burst of letters (the notice is retried after the restart).
+  // A cancelled activity stops waiting for the registry (the notice is retried after a restart).
+  // A letter sent locally is not cancelled when its worker shuts down: LantianWorker keeps the
+  // registries' worker answering until the obligations' worker has drained.
   async function documentNumberOf(n: { office: string; year: number }, key: string): Promise<string> {
     const number = deps.documentNumbers(n.office, n.year, key);
     const cancelled = inActivity() ? Context.current().cancelled : new Promise<never>(() => {});

@@ -14,6 +14,8 @@ import { startDevServer, type DevServer } from '../temporal/dev-server';
 import { registerSearchAttributes, setRetention } from '../temporal/setup';
 import { activityDeps, createWorker } from '../worker/create';
 import { LantianLogger } from '../worker/registry';
+import { moveRegistries } from '../services/document-numbers';
+import { registryTaskQueue } from '../temporal/ids';
 import { Client } from '@temporalio/client';
 import { startWeb, type RunningWeb } from '../web/start';
 
@@ -35,7 +37,9 @@ function seasonArgument(): number | undefined {
 }
 
 async function main() {
-  Runtime.install({ logger: new LantianLogger('WARN') });
+  // Signals are ours (below): the SDK's own handlers would stop the registries' worker together
+  // with the obligations', while letters may still wait for their numbers.
+  Runtime.install({ logger: new LantianLogger('WARN'), shutdownSignals: [] });
   const env = readEnv();
   const data = dataPaths(env.LANTIAN_DATA_DIR);
   fs.mkdirSync(data.root, { recursive: true });
@@ -74,6 +78,7 @@ async function main() {
     const connection = await NativeConnection.connect({ address });
     const deps = activityDeps(env, policies, address);
     const worker = await createWorker({ connection, namespace: env.TEMPORAL_NAMESPACE, taskQueue: env.LANTIAN_TASK_QUEUE, deps, maxCachedWorkflows: env.LANTIAN_MAX_CACHED_WORKFLOWS, workflowThreads: env.LANTIAN_WORKFLOW_THREADS });
+    const moved = await moveRegistries(await deps.temporalClient!(), env.LANTIAN_TASK_QUEUE);
 
     // The web app and API beside the worker (LANTIAN_WEB=false to run without it).
     let web: RunningWeb | undefined;
@@ -111,7 +116,7 @@ async function main() {
         `  Temporal gRPC     ${address}${server ? ' (embedded dev server)' : ''}`,
         ...(server ? [`  Temporal UI       ${server.uiUrl}`, `  Temporal HTTP     http://127.0.0.1:${env.LANTIAN_TEMPORAL_HTTP_PORT}`] : []),
         `  namespace         ${env.TEMPORAL_NAMESPACE} (retention ${env.LANTIAN_RETENTION_DAYS} days${added.length ? `; registered ${added.join(', ')}` : ''})`,
-        `  task queue        ${env.LANTIAN_TASK_QUEUE}`,
+        `  task queues       ${env.LANTIAN_TASK_QUEUE}, ${registryTaskQueue(env.LANTIAN_TASK_QUEUE)} (文号 registries${moved.length ? `; ${moved.length} asked to move there` : ''})`,
         `  web app and API   ${web ? `${web.url}  (OpenAPI ${web.url}/docs; users: npm run lantian -- user add <name> --role office)` : 'off (LANTIAN_WEB=false)'}`,
         `  data folder       ${data.root}`,
         `  notices           ${env.SMTP_URL ? `SMTP ${env.SMTP_URL.replace(/\/\/[^@]*@/, '//***@')}` : `.eml files in ${data.outbox}`}`,

@@ -12,7 +12,12 @@ export const envSchema = z.object({
   LANTIAN_POLICIES_DIR: z.string().default(path.join(repoRoot, 'policies')),
   TEMPORAL_ADDRESS: z.string().default('127.0.0.1:7233'),
   TEMPORAL_NAMESPACE: z.string().default('default'),
-  LANTIAN_TASK_QUEUE: z.string().default('lantian'),
+  /** The obligations' task queue; the 文号 registries use `<queue>-registry` beside it. */
+  LANTIAN_TASK_QUEUE: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]+$/, 'use letters, digits, dot, underscore and hyphen')
+    .refine((q) => !q.endsWith('-registry'), "must not end in -registry: that names the registries' queue beside it")
+    .default('lantian'),
   /** Embedded dev server ports (npm start). */
   LANTIAN_TEMPORAL_PORT: port.default(7233),
   LANTIAN_TEMPORAL_UI_PORT: port.default(8233),

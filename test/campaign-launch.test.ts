@@ -12,7 +12,7 @@ import { listObligations, type ObligationFilter } from '../services/obligations'
 import { resolveCampaign } from '../planner/resolve';
 import { loadPolicies } from '../planner/load';
 import { recordQuery } from '../workflows/api';
-import { documentNumberAllocator } from '../services/document-numbers';
+import { documentNumberAllocator, moveRegistries } from '../services/document-numbers';
 import { documentNumbersWorkflow, documentNumbersWorkflowId } from '../workflows/document-numbers';
 import { registryTaskQueue } from '../temporal/ids';
 import { recordHistory } from './support/histories';
@@ -194,16 +194,47 @@ test('document numbers: a burst of 300 letters at once gets 300 distinct numbers
   expect(updates).toBeLessThan(20);
 });
 
-test('document numbers: a registry running on the obligations\' queue (started before registries had their own) moves to the registry queue and keeps its numbers', async () => {
-  const workflowId = documentNumbersWorkflowId('迁移大气办', 2031);
-  const old = await env.client.workflow.start(documentNumbersWorkflow, { workflowId, taskQueue: TQ, args: [{ office: '迁移大气办', year: 2031, next: 8, issued: { 'old#escalation:1-urging': 7 } }] });
+test('document numbers: a registry still on the obligations\' queue answers the letter that wakes it, then moves to the registry queue with its numbers', async () => {
+  // Started on the obligations' queue, as the code before registry queues did.
+  const old = await startOnObligationsQueue('迁移乙办');
   const allocate = documentNumberAllocator(async () => env.client, TQ);
-  expect(await allocate('迁移大气办', 2031, 'old#escalation:1-urging')).toBe(7);
-  expect(await Promise.all(['a', 'b', 'c'].map((k) => allocate('迁移大气办', 2031, `${k}#escalation:2-warning-letter`)))).toEqual([8, 9, 10]);
-  const now = await env.client.workflow.getHandle(workflowId).describe();
-  expect(now.taskQueue).toBe(registryTaskQueue(TQ));
-  expect(now.runId).not.toBe(old.firstExecutionRunId);
-  const moved = await env.client.workflow.getHandle(workflowId, old.firstExecutionRunId).describe();
-  expect({ taskQueue: moved.taskQueue, status: moved.status.name }).toEqual({ taskQueue: TQ, status: 'CONTINUED_AS_NEW' });
-  recordHistory('document-number-registry-moves-to-its-queue', await env.client.workflow.getHandle(workflowId, old.firstExecutionRunId).fetchHistory());
+  expect(await allocate('迁移乙办', 2031, 'old#escalation:1-urging')).toBe(7);
+  expect(await Promise.all(['a', 'b', 'c'].map((k) => allocate('迁移乙办', 2031, `${k}#escalation:2-warning-letter`)))).toEqual([8, 9, 10]);
+  await visibilityCatchesUp(async () => JSON.stringify(await registryRuns('迁移乙办')) === JSON.stringify(movedRuns));
+  expect(await registryRuns('迁移乙办')).toEqual(movedRuns);
+  recordHistory('document-number-registry-answers-then-moves', await env.client.workflow.getHandle(old.workflowId, old.firstExecutionRunId).fetchHistory());
 });
+
+test('document numbers: a worker starting asks registries on its queue to move, before any letter needs them', async () => {
+  const old = await startOnObligationsQueue('迁移甲办');
+  let asked: string[] = [];
+  await visibilityCatchesUp(async () => (asked = await moveRegistries(env.client, TQ)).includes(old.workflowId));
+  expect(asked).toEqual([old.workflowId]);
+  await visibilityCatchesUp(async () => JSON.stringify(await registryRuns('迁移甲办')) === JSON.stringify(movedRuns));
+  expect(await registryRuns('迁移甲办')).toEqual(movedRuns);
+  const allocate = documentNumberAllocator(async () => env.client, TQ);
+  expect(await allocate('迁移甲办', 2031, 'old#escalation:1-urging')).toBe(7);
+  expect(await allocate('迁移甲办', 2031, 'new#escalation:1-urging')).toBe(8);
+  expect(await moveRegistries(env.client, TQ)).toEqual([]);
+  recordHistory('document-number-registry-moved-at-worker-start', await env.client.workflow.getHandle(old.workflowId, old.firstExecutionRunId).fetchHistory());
+});
+
+const movedRuns = [
+  { taskQueue: TQ, status: 'CONTINUED_AS_NEW' },
+  { taskQueue: registryTaskQueue(TQ), status: 'RUNNING' },
+];
+
+function startOnObligationsQueue(office: string) {
+  return env.client.workflow.start(documentNumbersWorkflow, { workflowId: documentNumbersWorkflowId(office, 2031), taskQueue: TQ, args: [{ office, year: 2031, next: 8, issued: { 'old#escalation:1-urging': 7 } }] });
+}
+
+/** Visibility follows the workflows by a moment: check again for up to five seconds. */
+async function visibilityCatchesUp(check: () => Promise<boolean>): Promise<void> {
+  for (let i = 0; i < 50 && !(await check()); i++) await new Promise((r) => setTimeout(r, 100));
+}
+
+async function registryRuns(office: string) {
+  const runs: { taskQueue: string; status: string }[] = [];
+  for await (const w of env.client.workflow.list({ query: `WorkflowId = '${documentNumbersWorkflowId(office, 2031)}'` })) runs.push({ taskQueue: w.taskQueue, status: w.status.name });
+  return runs.sort((a, b) => a.taskQueue.localeCompare(b.taskQueue));
+}

@@ -2,7 +2,7 @@
 // An escalation letter is a local activity: it holds its obligation's workflow task while it
 // waits for its number. When a deadline falls for hundreds of obligations, those letters take
 // every workflow-task slot of the obligations' worker; the registry that must answer them polls
-// with slots of its own. LantianWorker runs and stops the two together.
+// with slots of its own. LantianWorker runs the two and stops them in order.
 import { DefaultLogger, Worker, type LogLevel, type LogMetadata, type NativeConnection, type WorkflowBundle } from '@temporalio/worker';
 import { isRegistryTaskQueue, registryTaskQueue } from '../temporal/ids';
 
@@ -19,24 +19,48 @@ export function createRegistryWorker(o: { connection: NativeConnection; namespac
 }
 
 export class LantianWorker {
+  private stopRequested = false;
+
   constructor(
     readonly main: Worker,
     readonly registry: Worker,
   ) {}
 
-  /** Runs both until either stops (Ctrl-C, shutdown(), a fatal error); stopping one stops the other. */
+  /**
+   * Runs both until shutdown() or a failure of either. The obligations' worker stops first and the
+   * registries' only once it has drained: a letter still running waits for its number.
+   */
   async run(): Promise<void> {
-    const ended = await Promise.allSettled([this.main, this.registry].map((w) => w.run().finally(() => this.shutdown())));
-    const failed = ended.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-    if (failed) throw failed.reason;
+    if (this.stopRequested) return;
+    const registry = this.registry.run();
+    // A registry worker that fails leaves letters without numbers: stop the obligations too.
+    registry.catch(() => this.shutdown());
+    let failure: unknown;
+    await this.main.run().catch((e: unknown) => (failure = e));
+    if (this.registry.getState() === 'RUNNING') this.registry.shutdown();
+    await registry.catch((e: unknown) => (failure ??= e));
+    if (failure !== undefined) throw failure;
   }
 
-  runUntil<R>(fn: Promise<R> | (() => Promise<R>)): Promise<R> {
-    return this.registry.runUntil(() => this.main.runUntil(fn));
+  /** Runs both while `fn` runs; a worker that fails meanwhile fails the call. */
+  async runUntil<R>(fn: Promise<R> | (() => Promise<R>)): Promise<R> {
+    const running = this.run();
+    const stopped = running.then(() => {
+      throw new Error('the workers stopped before the work they were running for finished');
+    });
+    try {
+      return await Promise.race([typeof fn === 'function' ? fn() : fn, stopped]);
+    } finally {
+      this.shutdown();
+      await running;
+      stopped.catch(() => undefined);
+    }
   }
 
+  /** Stops the obligations' worker; run() then stops the registries' (also before run() began). */
   shutdown(): void {
-    for (const w of [this.main, this.registry]) if (w.getState() === 'RUNNING') w.shutdown();
+    this.stopRequested = true;
+    if (this.main.getState() === 'RUNNING') this.main.shutdown();
   }
 }
 

@@ -3,7 +3,7 @@
 // idempotent by notice key, so a retried letter keeps its number and no two letters share one.
 // It continues as new before its history (or the 2,000-Update limit of a run) grows too long.
 // It runs on a task queue of its own (worker/registry.ts); one started before that queue existed
-// answers the Update that wakes it and continues as new there.
+// moves there (continues as new) when it next hears from anyone.
 import * as wf from '@temporalio/workflow';
 import { isRegistryTaskQueue, registryTaskQueue } from '../temporal/ids';
 
@@ -20,6 +20,8 @@ export const allocateDocumentNumber = wf.defineUpdate<number, [{ key: string }]>
  * below the server's limit of in-flight Updates per workflow (10) and Updates per run (2,000). */
 export const allocateDocumentNumbers = wf.defineUpdate<Record<string, number>, [{ keys: string[] }]>('allocateDocumentNumbers');
 export const documentNumbersQuery = wf.defineQuery<DocumentNumberState>('documentNumbers');
+/** Sent by workers when they start, to registries still on the obligations' queue (moveRegistries). */
+export const moveRegistry = wf.defineSignal('moveRegistry');
 
 const UPDATES_PER_RUN = 1000;
 
@@ -40,11 +42,23 @@ export async function documentNumbersWorkflow(state: DocumentNumberState): Promi
     return next++;
   };
 
+  // On the obligations' queue, letters waiting for a number can hold every workflow-task slot this
+  // registry needs: a registry started there before registries had a queue of their own moves at
+  // the first Update or signal it gets. Decided in the handler, not in the wait's predicate, so a
+  // replay meets the patch marker where the live run wrote it: after the job that woke it.
+  const { taskQueue } = wf.workflowInfo();
+  let moving = false;
+  const heard = () => {
+    moving ||= !isRegistryTaskQueue(taskQueue) && wf.patched('registry-queue');
+  };
+
   wf.setHandler(documentNumbersQuery, snapshot);
+  wf.setHandler(moveRegistry, heard);
   wf.setHandler(
     allocateDocumentNumbers,
     ({ keys }) => {
       updates++;
+      heard();
       return Object.fromEntries(keys.map((k) => [k, allocate(k)]));
     },
     {
@@ -59,6 +73,7 @@ export async function documentNumbersWorkflow(state: DocumentNumberState): Promi
     allocateDocumentNumber,
     ({ key }) => {
       updates++;
+      heard();
       return allocate(key);
     },
     {
@@ -68,11 +83,7 @@ export async function documentNumbersWorkflow(state: DocumentNumberState): Promi
     },
   );
 
-  // On the obligations' queue, letters waiting for a number can hold every workflow-task slot this
-  // registry needs. patched(): replaying an old run must not move it before the point it moved.
-  const { taskQueue } = wf.workflowInfo();
-  const misplaced = () => !isRegistryTaskQueue(taskQueue) && wf.patched('registry-queue');
-  await wf.condition(() => updates >= UPDATES_PER_RUN || wf.workflowInfo().continueAsNewSuggested || misplaced());
+  await wf.condition(() => updates >= UPDATES_PER_RUN || wf.workflowInfo().continueAsNewSuggested || moving);
   await wf.condition(wf.allHandlersFinished);
   await wf.makeContinueAsNewFunc<typeof documentNumbersWorkflow>({ taskQueue: registryTaskQueue(taskQueue) })(snapshot());
 }

@@ -28,14 +28,13 @@ const { planSchedule: planLocally } = wf.proxyLocalActivities<Activities>({
   startToCloseTimeout: '10 seconds',
   retry: { maximumInterval: '1 minute' },
 });
-// Mail servers go down; keep trying with backoff for days rather than lose a notice.
-// Permanent refusals (unknown mailbox, broken template) are non-retryable where they are born.
-// A worker that dies mid-send (SIGKILL, OOM, a lost host) is noticed by the missing heartbeat
-// within 30 seconds instead of the 2-minute start-to-close, so the notice is retried elsewhere
-// soon; the sent ledger makes that retry a no-op if the server's 250 had reached the worker.
-// sendNotice heartbeats while it waits for the document number and the SMTP server, so a slow
-// but live send is never mistaken for a dead one. Timeouts are not part of the determinism
-// check (only the command's type and activity type/ID are), so running workflows replay.
+// The regular-activity send, for notices reached before the local-reminders / local-letters
+// patches (see `local` below for today's). Mail servers go down; keep trying with backoff for days
+// rather than lose a notice. Permanent refusals (unknown mailbox, broken template) are
+// non-retryable where they are born. A worker that dies mid-send is noticed by the missing
+// heartbeat within 30 seconds instead of the 2-minute start-to-close; the sent ledger makes the
+// retry a no-op if the server's 250 had reached the worker. Timeouts are not part of the
+// determinism check (only the command's type and activity type/ID are), so running workflows replay.
 const { sendNotice } = wf.proxyActivities<Activities>({
   startToCloseTimeout: '2 minutes',
   heartbeatTimeout: '30 seconds',
