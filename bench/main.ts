@@ -15,7 +15,6 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Worker } from '@temporalio/worker';
 import { readArchive } from '../storage/archive';
 import { devServerEnv, timeSkippingEnv, fixturePoliciesDir, templatesDir, repo, workflowBundle } from '../test/support/temporal';
 import bundleSetup from '../test/support/global-setup';
@@ -23,7 +22,6 @@ import { launchCampaign, inPool } from '../launcher/launch';
 import { loadPolicies, type PolicySet } from '../planner/load';
 import { resolveCampaign } from '../planner/resolve';
 import { median, rowsFor, testServerCpuSeconds, waitForTimers, workerProcess, stopProcess } from './support';
-import { createActivities } from '../activities';
 import { outboxMailer } from '../notices/mailer';
 import { obligationWorkflow } from '../workflows/obligation';
 import { benchCalendar } from './calendar';
@@ -32,7 +30,7 @@ import { documentNumberAllocator } from '../services/document-numbers';
 import { assessmentBench } from './assessment';
 import { stormBench } from './storm';
 import { webBench } from './web';
-import { createRegistryWorker, LantianWorker } from '../worker/registry';
+import { createWorker } from '../worker/create';
 
 const N = Number(process.env.LANTIAN_BENCH_N ?? 2000);
 const RUNS = Number(process.env.LANTIAN_BENCH_RUNS ?? 3);
@@ -107,14 +105,14 @@ async function simulationBench(set: PolicySet, campaignId: string) {
       [...Array(shards).keys()].map(async (k) => {
         const env = await timeSkippingEnv();
         const mine = plan.filter((r) => assignees.indexOf(r.assignee) % shards === k);
-        const main = await Worker.create({
+        const worker = await createWorker({
           connection: env.nativeConnection,
+          namespace: 'default',
           taskQueue: 'sim',
           workflowBundle: workflowBundle(),
-          workflowThreadPoolSize: readEnv().LANTIAN_WORKFLOW_THREADS,
-          activities: createActivities({ calendar, organisations: set.organisations, templatesDir: set.templatesDir, archiveDir: path.join(dir, 'archive'), lettersDir: path.join(dir, 'letters'), mailer: outboxMailer(path.join(dir, 'outbox')), mailFrom: 'sim@localhost', documentNumbers: numbers ?? documentNumberAllocator(async () => env.client, 'sim') }),
+          workflowThreads: readEnv().LANTIAN_WORKFLOW_THREADS,
+          deps: { calendar, organisations: set.organisations, templatesDir: set.templatesDir, archiveDir: path.join(dir, 'archive'), lettersDir: path.join(dir, 'letters'), mailer: outboxMailer(path.join(dir, 'outbox')), mailFrom: 'sim@localhost', documentNumbers: numbers ?? documentNumberAllocator(async () => env.client, 'sim') },
         });
-        const worker = new LantianWorker(main, await createRegistryWorker({ connection: env.nativeConnection, taskQueue: 'sim', workflowBundle: workflowBundle() }));
         return { env, worker, mine };
       }),
     );

@@ -9,21 +9,19 @@ import os from 'node:os';
 import path from 'node:path';
 import nodemailer from 'nodemailer';
 import { fork } from 'node:child_process';
-import { Worker } from '@temporalio/worker';
 import { timeSkippingEnv, fixturePoliciesDir, templatesDir, workflowBundle } from '../test/support/temporal';
 import { inPool } from '../launcher/launch';
 import { loadPolicies } from '../planner/load';
 import { resolveCampaign, type PlanRow } from '../planner/resolve';
 import { computeSchedule } from '../planner/schedule';
 import type { WorkingCalendar } from '../planner/calendar';
-import { createActivities } from '../activities';
 import { smtpMailer } from '../notices/mailer';
 import { obligationWorkflow } from '../workflows/obligation';
 import { documentNumberAllocator } from '../services/document-numbers';
 import { readEnv } from '../config/env';
 import type { StoredLetter } from '../storage/letters';
 import { median, testServerCpuSeconds, waitForTimers } from './support';
-import { createRegistryWorker, LantianWorker } from '../worker/registry';
+import { createWorker } from '../worker/create';
 
 
 /** The mail server in its own process (bench/smtp-sink.ts), driven over IPC. */
@@ -83,14 +81,14 @@ async function stormOnce(calendar: WorkingCalendar, n: number, url: string, smtp
   const set = loadPolicies(fixturePoliciesDir, undefined, templatesDir);
   const mailer = smtpMailer(url, path.join(dir, 'ledger'));
   const { rows, instant } = stormRows(calendar, n, new Date().getFullYear() + 1);
-  const main = await Worker.create({
+  const worker = await createWorker({
     connection: env.nativeConnection,
+    namespace: 'default',
     taskQueue: 'storm',
     workflowBundle: workflowBundle(),
-    workflowThreadPoolSize: readEnv().LANTIAN_WORKFLOW_THREADS,
-    activities: createActivities({ calendar, organisations: set.organisations, templatesDir: set.templatesDir, archiveDir: path.join(dir, 'archive'), lettersDir: path.join(dir, 'letters'), mailer, mailFrom: 'Lantian <lantian@localhost>', reminderDelivery: new Map(), documentNumbers: documentNumberAllocator(async () => env.client, 'storm') }),
+    workflowThreads: readEnv().LANTIAN_WORKFLOW_THREADS,
+    deps: { calendar, organisations: set.organisations, templatesDir: set.templatesDir, archiveDir: path.join(dir, 'archive'), lettersDir: path.join(dir, 'letters'), mailer, mailFrom: 'Lantian <lantian@localhost>', reminderDelivery: new Map(), documentNumbers: documentNumberAllocator(async () => env.client, 'storm') },
   });
-  const worker = new LantianWorker(main, await createRegistryWorker({ connection: env.nativeConnection, taskQueue: 'storm', workflowBundle: workflowBundle() }));
   try {
     let seconds = 0;
     let stamps: number[] = [];

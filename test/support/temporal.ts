@@ -6,16 +6,17 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker, type WorkflowBundle, Runtime, DefaultLogger } from '@temporalio/worker';
+import { type WorkflowBundle, Runtime, DefaultLogger } from '@temporalio/worker';
 import { temporalCli, temporalTestServer } from '../../temporal/binaries';
 import { allSearchAttributes } from '../../temporal/search-attributes';
-import { createActivities, type ActivityDeps } from '../../activities';
+import type { ActivityDeps } from '../../activities';
 import { calendarFromData, type WorkingCalendar } from '../../planner/calendar';
 import { loadPolicies, type PolicySet } from '../../planner/load';
 import { outboxMailer, type Mailer } from '../../notices/mailer';
 import { bundleFile } from './global-setup';
 import { documentNumberAllocator } from '../../services/document-numbers';
-import { createRegistryWorker, LantianWorker } from '../../worker/registry';
+import { createWorker } from '../../worker/create';
+import type { LantianWorker } from '../../worker/registry';
 
 let runtimeInstalled = false;
 function quietRuntime() {
@@ -101,13 +102,13 @@ export function testDeps(calendar: WorkingCalendar, policies: PolicySet = fixtur
 
 /** The obligations' worker and the registries' beside it, as npm start runs them. */
 export async function testWorker(env: TestWorkflowEnvironment, deps: ActivityDeps, taskQueue = 'lantian-test'): Promise<LantianWorker> {
-  const main = await Worker.create({
+  return createWorker({
     connection: env.nativeConnection,
+    namespace: 'default',
     taskQueue,
     workflowBundle: workflowBundle(),
-    activities: createActivities({ ...deps, documentNumbers: documentNumberAllocator(async () => env.client, taskQueue), digests: digestEnqueuer(async () => env.client, taskQueue) }),
+    deps: { ...deps, documentNumbers: documentNumberAllocator(async () => env.client, taskQueue), digests: digestEnqueuer(async () => env.client, taskQueue) },
   });
-  return new LantianWorker(main, await createRegistryWorker({ connection: env.nativeConnection, taskQueue, workflowBundle: workflowBundle() }));
 }
 
 /** Files the outbox mailer wrote, parsed just enough to assert on. */
