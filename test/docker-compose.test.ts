@@ -43,3 +43,31 @@ test('Lantian services point at the services of this file: Temporal and the SMTP
   const pkg = JSON.parse(fs.readFileSync(path.join(repo, 'package.json'), 'utf8'));
   expect(pkg.scripts.worker).toBeDefined();
 });
+
+test('the image installs without devDependencies, so the product imports only runtime dependencies', () => {
+  // The lock lists only the linux-x64 builds of optional platform packages (see .ci/run), which
+  // `npm ci` refuses as out of sync: the image must use `npm install` with the lock.
+  const dockerfile = fs.readFileSync(path.join(repo, 'Dockerfile'), 'utf8');
+  expect(dockerfile).toMatch(/^RUN npm install --omit=dev\b/m);
+  expect(dockerfile).not.toMatch(/^RUN npm ci\b/m);
+  const pkg = JSON.parse(fs.readFileSync(path.join(repo, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
+  const runtime = new Set(Object.keys(pkg.dependencies));
+  const builtins = new Set(require('node:module').builtinModules as string[]);
+  const missing: string[] = [];
+  const productDirs = fs
+    .readdirSync(repo, { withFileTypes: true })
+    .filter((d) => d.isDirectory() && !['node_modules', 'test', 'bench', 'scripts', 'docs'].includes(d.name) && !d.name.startsWith('.'))
+    .map((d) => d.name);
+  const walk = (dir: string): string[] =>
+    fs.readdirSync(dir, { withFileTypes: true }).flatMap((d) => (d.isDirectory() ? walk(path.join(dir, d.name)) : d.name.endsWith('.ts') ? [path.join(dir, d.name)] : []));
+  for (const file of productDirs.flatMap((d) => walk(path.join(repo, d)))) {
+    const imports = /(?:^\s*(?:import|export)\s[^;'"]*?from\s+|^\s*import\s+|\brequire\(|\bimport\()(['"])([^'"\n]+)\1/gm;
+    for (const [, , spec] of fs.readFileSync(file, 'utf8').matchAll(imports)) {
+      if (spec.startsWith('.')) continue;
+      const name = spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec.split('/')[0];
+      if (name.startsWith('node:') || builtins.has(name) || runtime.has(name)) continue;
+      missing.push(`${path.relative(repo, file)}: ${spec}`);
+    }
+  }
+  expect(missing).toEqual([]);
+});
