@@ -4,7 +4,8 @@
 import { z } from 'zod';
 import { statuses, closedStatuses } from './statuses';
 
-export const localDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'expected a local date YYYY-MM-DD');
+export { localDate } from './local-date';
+import { localDate } from './local-date';
 
 export const actor = z.object({
   role: z.enum(['office', 'assignee', 'supervisor', 'system']),

@@ -10,6 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { LineCounter, parseDocument, isNode, type Document } from 'yaml';
 import { z } from 'zod';
+import { daysInMonth } from '../model/local-date';
 
 const repoRoot = path.join(__dirname, '..');
 export const defaultCalendarFile = path.join(repoRoot, 'policies', 'calendar', 'cn-public-holidays.yaml');
@@ -74,11 +75,6 @@ export interface WorkingCalendar {
 // Date arithmetic on 'YYYY-MM-DD' strings (H. Hinnant's days_from_civil / civil_from_days).
 
 const DATE_RE = /^(\d{4})-(\d{2})-(\d{2})$/;
-
-function daysInMonth(y: number, m: number): number {
-  if (m === 2) return y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0) ? 29 : 28;
-  return [4, 6, 9, 11].includes(m) ? 30 : 31;
-}
 
 /** Why s is not a local date, or undefined when it is one. */
 function dateProblem(s: string): string | undefined {

@@ -2,11 +2,8 @@
 // these schemas; the loader validates each file against them and reports every error with
 // file, line and YAML path.
 import { z } from 'zod';
+import { localDate } from '../model/local-date';
 
-const localDate = z
-  .string()
-  .regex(/^\d{4}-\d{2}-\d{2}$/, 'expected a local date YYYY-MM-DD')
-  .refine((s) => isRealDate(s), { message: 'is not a date' });
 
 const yearMonth = z
   .string()
@@ -193,8 +190,3 @@ export const campaign = z.strictObject({
 export type Campaign = z.infer<typeof campaign>;
 export type CampaignInput = z.input<typeof campaign>;
 
-function isRealDate(s: string): boolean {
-  const [y, m, d] = s.split('-').map(Number);
-  const dt = new Date(Date.UTC(y, m - 1, d));
-  return dt.getUTCFullYear() === y && dt.getUTCMonth() === m - 1 && dt.getUTCDate() === d;
-}

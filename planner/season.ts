@@ -1,9 +1,7 @@
 // Re-running a plan in another season: every date moves by whole years. A date that is the
 // last day of its month stays the last day of its month (2020-02-29 → 2021-02-28, and
 // 2019-02-28 → 2020-02-29), so "end of month" deadlines keep their meaning.
-export function daysInMonth(year: number, month: number): number {
-  return new Date(Date.UTC(year, month, 0)).getUTCDate();
-}
+import { daysInMonth } from '../model/local-date';
 
 const pad = (n: number, w = 2) => String(n).padStart(w, '0');
 

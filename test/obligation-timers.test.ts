@@ -139,6 +139,23 @@ test('office extends the deadline after the urging → every later reminder and 
   expect(rec.timeline.find((e) => e.type === 'extended')).toMatchObject({ actor: office, reason: '设备采购延迟', dueDate: '2031-02-28', previousDueDate: '2030-12-31' });
 });
 
+test('office extends into a year the calendar has no holiday notice for → refused with that reason, the old schedule stands', async () => {
+  const h = await start(row('coal-boilers', '130100'));
+  await skipTo('2031-01-03T10:00:00+08:00');
+  // Due 2032-12-20: the ladder runs into 2033, which the test calendar (2026–2032) does not cover.
+  const e = await h.executeUpdate(extendDeadline, { args: [{ actor: office, dueDate: '2032-12-20', reason: '延期' }] }).then(() => undefined, (err: unknown) => err);
+  expect(e).toBeInstanceOf(WorkflowUpdateFailedError);
+  expect(((e as WorkflowUpdateFailedError).cause as Error).message).toMatch(/cannot extend to 2032-12-20: .*does not cover 2033/);
+  const before = await h.query(recordQuery);
+  expect(before.dueDate).toBe('2030-12-31');
+  expect(before.timeline.map((x) => x.type)).not.toContain('extended');
+  // The obligation goes on escalating on its own dates: the warning letter on 01-15.
+  await skipTo('2031-01-16T10:00:00+08:00');
+  expect(local(await h.query(recordQuery), 'escalated')).toEqual(['2031-01-02T09:00 L1', '2031-01-15T09:00 L2']);
+  await h.executeUpdate(waiveObligation, { args: [{ actor: office, reason: 'end of test' }] });
+  await h.result();
+});
+
 test('office waives after the urging → escalation stops there', async () => {
   const h = await start(row('coal-boilers', '130100'));
   await skipTo('2031-01-10T10:00:00+08:00');
@@ -224,6 +241,7 @@ test('refusals are decided before anything enters history: wrong assignee, offic
   expect(await refusal(h.executeUpdate(submitEvidence, { args: [{ ...evidence(), actor: ts }] }))).toMatch(/must state the quantity/);
   expect(await refusal(h.executeUpdate(waiveObligation, { args: [{ actor: ts, reason: 'x' }] }))).toMatch(/only an office may waive/);
   expect(await refusal(h.executeUpdate(extendDeadline, { args: [{ actor: office, dueDate: '2030-12-01', reason: 'x' }] }))).toMatch(/not after the current one/);
+  expect(await refusal(h.executeUpdate(extendDeadline, { args: [{ actor: office, dueDate: '2031-02-30', reason: 'x' }] }))).toMatch(/dueDate is not a date/);
   expect(await refusal(h.executeUpdate(reviewEvidence, { args: [{ actor: office, evidenceId: 'E9', decision: 'accept' }] }))).toMatch(/no evidence E9/);
   const rec = await h.query(recordQuery);
   expect(rec.timeline.map((e) => e.type)).toEqual(['launched']);

@@ -5,6 +5,7 @@
 import * as wf from '@temporalio/workflow';
 import type { createActivities } from '../activities';
 import type { NoticeRecord, ObligationInput, ScheduleEntry, Status } from '../model/obligation';
+import type { Extension } from '../model/updates';
 import { submitEvidence, reviewEvidence, extendDeadline, waiveObligation, recordQuery } from './api';
 import { ObligationState, SYSTEM } from './state';
 import { paceOf, reportedToDate, type PaceColour, type PaceSettings } from '../assessment/pace';
@@ -27,6 +28,12 @@ const { planSchedule, archiveObligation, documentNumber } = wf.proxyActivities<A
 const { planSchedule: planLocally } = wf.proxyLocalActivities<Activities>({
   startToCloseTimeout: '10 seconds',
   retry: { maximumInterval: '1 minute' },
+});
+// An extension's new date is planned once before it is applied. Planning is pure, so a failure
+// is the date's (a year the worker's calendar has no holiday notice for) and one attempt says so.
+const { planSchedule: tryPlan } = wf.proxyLocalActivities<Activities>({
+  startToCloseTimeout: '10 seconds',
+  retry: { maximumAttempts: 1 },
 });
 // The regular-activity send, for notices reached before the local-reminders / local-letters
 // patches (see `local` below for today's). Mail servers go down; keep trying with backoff for days
@@ -79,9 +86,22 @@ export async function obligationWorkflow(input: ObligationInput): Promise<Obliga
   wf.setHandler(noticeDelivered, (d) => o.digestDelivered(d));
   wf.setHandler(submitEvidence, (s) => after(o.submit(s, now())), { validator: (s) => void o.checkSubmit(s) });
   wf.setHandler(reviewEvidence, (r) => after(o.review(r, now())), { validator: (r) => void o.checkReview(r) });
-  wf.setHandler(extendDeadline, (e) => after((o.extend(e, now()), { dueDate: o.dueDate })), {
+  // New behaviour (patch extension-planned): a date the calendar cannot plan is refused with the
+  // reason, where before it was accepted and left the workflow retrying its plan.
+  wf.setHandler(extendDeadline, (e) => (wf.patched('extension-planned') ? extendPlanned(e) : after((o.extend(e, now()), { dueDate: o.dueDate }))), {
     validator: (e) => void o.checkExtend(e, now()),
   });
+  async function extendPlanned(e: Extension) {
+    try {
+      await tryPlan({ ...input, dueDate: e.dueDate });
+    } catch (err) {
+      const failure = err instanceof wf.ActivityFailure && err.cause ? err.cause : err;
+      o.refuseExtension(e, failure instanceof Error ? failure.message : String(failure));
+    }
+    // The obligation may have closed, or moved again, while the date was planned.
+    o.checkExtend(e, now());
+    return after((o.extend(e, now()), { dueDate: o.dueDate }));
+  }
   wf.setHandler(waiveObligation, (w) => after((o.waive(w, now()), { status: o.status })), {
     validator: (w) => void o.checkWaive(w),
   });

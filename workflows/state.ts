@@ -173,6 +173,11 @@ export class ObligationState {
     return e;
   }
 
+  /** The new date could not be planned (planSchedule's reason): nothing changes. */
+  refuseExtension(e: Extension, reason: string): never {
+    this.refuse(`cannot extend to ${e.dueDate}: ${reason}`);
+  }
+
   checkWaive(arg: unknown): Waiver {
     const w = this.parse(updateSchemas().waiver, arg);
     this.checkOffice(w.actor, 'waive an obligation');

@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import { isLocalDate } from '../../model/local-date';
 import { DateTime } from 'luxon';
 import { InvalidArgumentError, type Command } from 'commander';
 import { action, explain, explainChange, print, Refusal } from '../context';
@@ -18,7 +19,7 @@ function parseLevel(v: string): number {
   return Number(v);
 }
 function parseDate(v: string): string {
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(v) || Number.isNaN(Date.parse(v))) throw new InvalidArgumentError(`expected a date YYYY-MM-DD, not ${v}`);
+  if (!isLocalDate(v)) throw new InvalidArgumentError(`expected a date YYYY-MM-DD that exists, not ${v}`);
   return v;
 }
 function parseQuantity(v: string): number {

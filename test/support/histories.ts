@@ -21,8 +21,10 @@ export function historyFromText(text: string): temporal.api.history.v1.History {
  * local-reminders, local-pace, local-archive).
  * v5: escalation letters as local activities (local-letters); the 文号 registry moves to its own
  * task queue (registry-queue).
+ * v6: an extension is planned before it is applied (extension-planned); recorded: the two
+ * extension scenarios of test/obligation-timers.test.ts.
  */
-export const FIXTURE_VERSION = 'v5';
+export const FIXTURE_VERSION = 'v6';
 
 /** With LANTIAN_RECORD_HISTORIES=1, stores a history for the replay test; never overwrites one. */
 export function recordHistory(name: string, h: temporal.api.history.v1.IHistory): void {
