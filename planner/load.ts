@@ -125,7 +125,7 @@ function describe(issue: z.core.$ZodIssue, parsed: ParsedFile): string {
   return `${shown}${issue.message}`;
 }
 
-function yamlFiles(dir: string): string[] {
+export function yamlFiles(dir: string): string[] {
   if (!fs.existsSync(dir)) return [];
   return fs
     .readdirSync(dir)
@@ -197,7 +197,7 @@ export function loadPolicies(dir: string, only?: string[], templatesDir = path.j
     at: (parsed, p, reason) => issues.push({ file: parsed.file, line: lineOf(parsed, p), path: formatPath(p), reason }),
     issue: (i) => issues.push(i),
     rel,
-  });
+  }, only !== undefined);
 
   if (issues.length) throw new PolicyError(issues);
   return { dir, organisations, campaigns, templatesDir, templates, targets, reminderDelivery };

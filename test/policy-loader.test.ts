@@ -1,6 +1,7 @@
 // An office's mistakes in a policy file: each class of error names file, line, YAML path and
 // reason; every error of a file is reported, and an invalid file yields no campaign at all.
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { loadPolicies, PolicyError, formatIssue } from '../planner/load';
@@ -87,23 +88,44 @@ test('broken YAML → the line of the syntax error', () => {
   expect(errors[0]).toMatch(/x\.yaml:\d+ YAML: /);
 });
 
+/** The CLI as a user runs it; the exit code and both streams. */
+function cli(args: string[], env: Record<string, string> = {}) {
+  try {
+    return { code: 0, out: execFileSync(path.join(repo, 'node_modules', '.bin', 'tsx'), [path.join(repo, 'cli', 'main.ts'), ...args], { encoding: 'utf8', stdio: 'pipe', env: { ...process.env, ...env } }), err: '' };
+  } catch (e) {
+    const x = e as { status: number; stdout: string; stderr: string };
+    return { code: x.status, out: x.stdout, err: x.stderr };
+  }
+}
+
 test('`policy validate` on a bad file exits non-zero with the reason on stderr; on a good folder exits 0', () => {
   const { dir, file } = folderWith(drill.replace('{ date: 2031-03-31 }', '{ date: "2019-13-31" }'));
   const good = folderWith(drill);
-  const run = (args: string[]) => {
-    try {
-      return { code: 0, out: execFileSync(path.join(repo, 'node_modules', '.bin', 'tsx'), [path.join(repo, 'cli', 'main.ts'), ...args], { encoding: 'utf8', stdio: 'pipe', env: { ...process.env, LANTIAN_POLICIES_DIR: dir } }), err: '' };
-    } catch (e) {
-      const x = e as { status: number; stdout: string; stderr: string };
-      return { code: x.status, out: x.stdout, err: x.stderr };
-    }
-  };
+  const run = (args: string[]) => cli(args, { LANTIAN_POLICIES_DIR: dir });
   const bad = run(['policy', 'validate', file]);
   expect(bad.code).not.toBe(0);
   expect(bad.err).toMatch(/x\.yaml:\d+ obligations\[1\]\.deadline\.date: "2019-13-31" is not a date/);
   const ok = run(['policy', 'validate', good.dir, '--json']);
   expect(ok.code).toBe(0);
   expect(JSON.parse(ok.out)).toMatchObject({ valid: true, campaigns: ['drill'], obligations: 3 });
+});
+
+test('`policy validate` on one shipped campaign file checks it against its own folder, not the other campaigns\' targets', () => {
+  // policies/targets holds the 2020–21 plan's targets; validating the 2019–20 file alone is still valid.
+  const one = cli(['policy', 'validate', path.join(repo, 'policies', 'campaigns', 'jjj-2019-2020.yaml'), '--json'], { LANTIAN_POLICIES_DIR: path.join(os.tmpdir(), 'no-such-policies') });
+  expect(one).toMatchObject({ code: 0, err: '' });
+  expect(JSON.parse(one.out)).toMatchObject({ valid: true, campaigns: ['jjj-2019-2020'] });
+  const folder = cli(['policy', 'validate', path.join(repo, 'policies', 'campaigns'), '--json']);
+  expect(JSON.parse(folder.out)).toMatchObject({ valid: true, campaigns: ['jjj-2019-2020', 'jjj-fenwei-2020-2021'] });
+});
+
+test('launching a season that has ended is refused with the way forward: the current season, or --allow-past', () => {
+  const r = cli(['campaign', 'launch', 'jjj-2019-2020']);
+  expect(r.code).not.toBe(0);
+  expect(r.err).toMatch(/season 2019 of jjj-2019-2020 ended on 2020-03-31; /);
+  // The current season is suggested only when the holiday calendar can plan it; otherwise the missing year is named.
+  expect(r.err).toMatch(/launch a current season \(--season \d{4}\)|the current season \d{4} cannot be planned until policies\/calendar\/cn-public-holidays\.yaml has the holiday notice for \d{4}/);
+  expect(r.err).toMatch(/or pass --allow-past/);
 });
 
 test('a misspelt variable in a notice template is a load error naming the template and the variable', () => {

@@ -5,6 +5,7 @@ import { action, print, Refusal } from '../context';
 import { parseSeason } from './policy';
 import { getCampaign, resolveCampaign } from '../../planner/resolve';
 import { shiftDate } from '../../planner/season';
+import { CalendarCoverageError } from '../../planner/calendar';
 import { launchCampaign } from '../../launcher/launch';
 
 export function registerCampaign(program: Command) {
@@ -24,7 +25,18 @@ export function registerCampaign(program: Command) {
         const end = shiftDate(c.period.end, season - c.season);
         const today = DateTime.now().setZone(c.timezone).toISODate()!;
         if (end < today && !opts.allowPast) {
-          throw new Refusal(`season ${season} of ${campaignId} ended on ${end}; launch a current season (--season ${DateTime.now().setZone(c.timezone).month >= 7 ? DateTime.now().year : DateTime.now().year - 1}) or pass --allow-past`);
+          // Suggest the season under way (autumn–winter starts in the second half of a year), and
+          // say so when the calendar cannot plan it yet: suggesting it would only fail next.
+          const now = DateTime.now().setZone(c.timezone);
+          const current = now.month >= 7 ? now.year : now.year - 1;
+          let advice = `launch a current season (--season ${current})`;
+          try {
+            resolveCampaign(ctx.policies(), campaignId, ctx.calendar(), current);
+          } catch (e) {
+            if (!(e instanceof CalendarCoverageError)) throw e;
+            advice = `the current season ${current} cannot be planned until ${e.file} has the holiday notice for ${e.year}`;
+          }
+          throw new Refusal(`season ${season} of ${campaignId} ended on ${end}; ${advice}; or pass --allow-past to launch season ${season} anyway`);
         }
         const rows = resolveCampaign(ctx.policies(), campaignId, ctx.calendar(), season);
         const client = await ctx.client();

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
 import { action, print, Refusal } from '../context';
-import { loadPolicies, PolicyError } from '../../planner/load';
+import { loadPolicies, PolicyError, yamlFiles } from '../../planner/load';
 import { resolveCampaign, type PlanRow } from '../../planner/resolve';
 import { coverageMarkdown } from '../../planner/coverage';
 import { repoRoot } from '../../config/env';
@@ -34,9 +34,16 @@ export function registerPolicy(program: Command) {
     .action(
       action(async (ctx, target: string, opts: { json?: boolean }) => {
         if (!fs.existsSync(target)) throw new Refusal(`${target} does not exist`);
-        const isDir = fs.statSync(target).isDirectory();
+        const abs = path.resolve(target);
+        const isDir = fs.statSync(abs).isDirectory();
+        // A campaign file (or the campaigns folder) is checked against the policy folder it lies
+        // in — its organisations, directory and templates — or else the configured one.
+        const campaignsDir = isDir ? abs : path.dirname(abs);
+        const inPolicyFolder = path.basename(campaignsDir) === 'campaigns' && fs.existsSync(path.join(campaignsDir, '..', 'organisations'));
+        const root = inPolicyFolder ? path.dirname(campaignsDir) : ctx.env.LANTIAN_POLICIES_DIR;
+        const only = isDir ? (inPolicyFolder ? yamlFiles(abs) : undefined) : [abs];
         try {
-          const set = isDir ? loadPolicies(target) : loadPolicies(ctx.env.LANTIAN_POLICIES_DIR, [path.resolve(target)]);
+          const set = isDir && !inPolicyFolder ? loadPolicies(abs) : loadPolicies(root, only);
           const obligations = [...set.campaigns.values()].reduce((n, c) => n + c.obligations.length, 0);
           print(opts.json ?? false, { valid: true, campaigns: [...set.campaigns.keys()], organisations: set.organisations.size, obligations }, () =>
             `valid: ${set.campaigns.size} campaign(s) (${[...set.campaigns.keys()].join(', ')}), ${set.organisations.size} organisations, ${obligations} obligations`,
