@@ -9,7 +9,7 @@ import type { z } from 'zod';
 import type { LoadedCampaign, ParsedFile, PolicyIssue } from '../planner/load';
 import type { Organisation } from '../planner/schema';
 import { targetsFile, type CampaignTargets } from './targets';
-import { renderNotice, TemplateError } from '../notices/render';
+import { checkTemplate, TemplateError } from '../notices/render';
 import { actTemplates, sampleActContext, samplePaceContext } from './letters';
 
 export interface YamlHelpers {
@@ -84,7 +84,7 @@ export function loadTargets(
 function checkTemplates(dir: string, h: YamlHelpers): void {
   for (const name of [...actTemplates, 'pace-warning']) {
     try {
-      renderNotice(dir, name, name === 'pace-warning' ? samplePaceContext() : sampleActContext(name));
+      checkTemplate(dir, name, name === 'pace-warning' ? samplePaceContext() : sampleActContext(name));
     } catch (e) {
       if (!(e instanceof TemplateError)) throw e;
       h.issue({ file: h.rel(path.join(dir, `${name}.hbs`)), path: '', reason: e.message });

@@ -18,13 +18,13 @@ export interface RenderedNotice {
   html: string;
 }
 
-const hbs = Handlebars.create();
+const engine = Handlebars.create();
 /** 2020-01-10 → 2020年1月10日 */
 export function chineseDate(date: string): string {
   const [y, m, d] = date.slice(0, 10).split('-').map(Number);
   return `${y}年${m}月${d}日`;
 }
-hbs.registerHelper('cnDate', (d: unknown) => (typeof d === 'string' ? chineseDate(d) : ''));
+engine.registerHelper('cnDate', (d: unknown) => (typeof d === 'string' ? chineseDate(d) : ''));
 
 interface Compiled {
   subject: Handlebars.TemplateDelegate;
@@ -32,18 +32,24 @@ interface Compiled {
 }
 const cache = new Map<string, Compiled>();
 
-export function compileTemplate(dir: string, name: string): Compiled {
+function templateSource(dir: string, name: string): { subject: string; body: string } {
   const file = path.join(dir, `${name}.hbs`);
-  const cached = cache.get(file);
-  if (cached) return cached;
   if (!fs.existsSync(file)) throw new TemplateError(name, `not found (${file})`);
   const src = fs.readFileSync(file, 'utf8');
   const sep = src.indexOf('\n---\n');
   const head = sep >= 0 ? src.slice(0, sep) : '';
   const subjectLine = /^subject:\s*(.+)$/m.exec(head);
   if (!subjectLine) throw new TemplateError(name, 'needs a "subject: …" line followed by a "---" line before the body');
+  return { subject: subjectLine[1].trim(), body: src.slice(sep + 5) };
+}
+
+export function compileTemplate(dir: string, name: string): Compiled {
+  const file = path.join(dir, `${name}.hbs`);
+  const cached = cache.get(file);
+  if (cached) return cached;
+  const src = templateSource(dir, name);
   const opts = { strict: true, noEscape: true } as const;
-  const compiled = { subject: hbs.compile(subjectLine[1].trim(), opts), body: hbs.compile(src.slice(sep + 5), opts) };
+  const compiled = { subject: engine.compile(src.subject, opts), body: engine.compile(src.body, opts) };
   cache.set(file, compiled);
   return compiled;
 }
@@ -58,6 +64,82 @@ export function renderNotice(dir: string, name: string, context: object): Render
     // Handlebars strict mode says: "foo" not defined in [object Object]
     const m = /"([^"]+)" not defined/.exec((e as Error).message);
     throw new TemplateError(name, m ? `variable ${m[1]} is not provided` : (e as Error).message);
+  }
+}
+
+/**
+ * Checks a template when policies load: every variable it names, in every branch (strict mode
+ * only sees the branches one rendering takes, and lets an `#if` on a misspelt name be false), must
+ * exist in `sample`, a context of the shape its notices get; then one rendering must succeed.
+ */
+export function checkTemplate(dir: string, name: string, sample: object): void {
+  const src = templateSource(dir, name);
+  let ast: hbs.AST.Program[];
+  try {
+    ast = [Handlebars.parse(src.subject), Handlebars.parse(src.body)];
+  } catch (e) {
+    throw new TemplateError(name, (e as Error).message.split('\n')[0]);
+  }
+  const unknown = new Set<string>();
+  for (const program of ast) unknownVariables(program, [sample], unknown);
+  if (unknown.size) throw new TemplateError(name, `${unknown.size === 1 ? 'variable' : 'variables'} ${[...unknown].join(', ')} ${unknown.size === 1 ? 'is' : 'are'} not provided`);
+  renderNotice(dir, name, sample);
+}
+
+type Node = hbs.AST.Node & Record<string, unknown>;
+const own = (o: unknown, k: string) => typeof o === 'object' && o !== null && Object.prototype.hasOwnProperty.call(o, k);
+
+/** Walks a template, with the stack of contexts `#each` and `#with` enter, collecting names that resolve to nothing. */
+function unknownVariables(node: hbs.AST.Node | undefined, scopes: unknown[], out: Set<string>): void {
+  if (!node) return;
+  const n = node as Node;
+  const check = (p: hbs.AST.Expression): unknown => {
+    if (p.type === 'SubExpression') {
+      const s = p as hbs.AST.SubExpression;
+      s.params.forEach(check);
+      return undefined;
+    }
+    if (p.type !== 'PathExpression') return undefined;
+    const path = p as hbs.AST.PathExpression;
+    if (path.data) return undefined; // @index, @first, @root…: Handlebars' own
+    let value: unknown = scopes[Math.max(0, scopes.length - 1 - path.depth)];
+    for (const part of path.parts) {
+      if (!own(value, part)) {
+        out.add(path.original);
+        return undefined;
+      }
+      value = (value as Record<string, unknown>)[part];
+    }
+    return value;
+  };
+  const isHelper = (p: hbs.AST.Expression, params: unknown[]) =>
+    p.type === 'PathExpression' && (params.length > 0 || (p as hbs.AST.PathExpression).original in engine.helpers);
+  switch (node.type) {
+    case 'Program':
+      (node as hbs.AST.Program).body.forEach((s) => unknownVariables(s, scopes, out));
+      return;
+    case 'MustacheStatement': {
+      const m = node as hbs.AST.MustacheStatement;
+      if (isHelper(m.path, m.params)) m.params.forEach(check);
+      else check(m.path);
+      return;
+    }
+    case 'BlockStatement': {
+      const b = node as hbs.AST.BlockStatement;
+      const helper = (b.path as hbs.AST.PathExpression).original;
+      const arg = b.params[0] ? check(b.params[0]) : undefined;
+      b.params.slice(1).forEach(check);
+      // Inside #each the context is an element (the sample's first), inside #with the object.
+      const inner = helper === 'each' ? (Array.isArray(arg) ? arg[0] : arg && typeof arg === 'object' ? Object.values(arg)[0] : undefined) : helper === 'with' ? arg : undefined;
+      const entered = helper === 'each' || helper === 'with';
+      if (entered && inner === undefined) {
+        if (b.params[0]?.type === 'PathExpression') out.add(`${(b.params[0] as hbs.AST.PathExpression).original} (empty in the sample: cannot check inside)`);
+      } else unknownVariables(b.program, entered ? [...scopes, inner] : scopes, out);
+      unknownVariables(b.inverse, scopes, out);
+      return;
+    }
+    default:
+      void n;
   }
 }
 

@@ -12,7 +12,7 @@ import {
   type Organisation,
   type EscalationStep,
 } from './schema';
-import { renderNotice, TemplateError } from '../notices/render';
+import { checkTemplate, TemplateError } from '../notices/render';
 import { loadTargets } from '../assessment/load-targets';
 import type { CampaignTargets } from '../assessment/targets';
 import { sampleDigestContext, sampleNoticeContext } from '../notices/context';
@@ -265,7 +265,7 @@ function checkTemplates(dir: string, templates: Set<string>, rel: (f: string) =>
   if (!templates.has('reminder')) issues.push({ file: rel(dir), path: '', reason: 'template reminder.hbs is missing (every reminder uses it)' });
   for (const name of templates) {
     try {
-      renderNotice(dir, name, name === 'digest' ? sampleDigestContext() : sampleNoticeContext(name === 'reminder' ? 'reminder' : 'escalation'));
+      checkTemplate(dir, name, name === 'digest' ? sampleDigestContext() : sampleNoticeContext(name === 'reminder' ? 'reminder' : 'escalation'));
     } catch (e) {
       if (!(e instanceof TemplateError)) throw e;
       issues.push({ file: rel(path.join(dir, `${name}.hbs`)), path: '', reason: e.message });

@@ -135,6 +135,25 @@ test('a misspelt variable in a notice template is a load error naming the templa
   expect(() => loadPolicies(dir)).toThrow(/warning-letter\.hbs template warning-letter: variable dueDateCN is not provided/);
 });
 
+test('a misspelt variable in a branch the sample does not take, or in a condition, is a load error too', () => {
+  const { dir } = folderWith(drill);
+  const file = path.join(dir, 'templates', 'warning-letter.hbs');
+  // The sample letter is extended, so this else-branch is never rendered; and an #if on a
+  // misspelt name would silently be false in every letter.
+  fs.writeFileSync(
+    file,
+    fs
+      .readFileSync(file, 'utf8')
+      .replace('{{#if extended}}（原时限{{originalDueDateCn}}）{{/if}}', '{{#if extended}}（原时限{{originalDueDateCn}}）{{else}}（{{dueDateCN}}）{{/if}}{{#if extnded}}!{{/if}}'),
+  );
+  expect(() => loadPolicies(dir)).toThrow(/warning-letter\.hbs template warning-letter: variables dueDateCN, extnded are not provided/);
+  // Inside #each the names are the element's: a digest listing items checks item fields.
+  const digest = path.join(dir, 'templates', 'digest.hbs');
+  fs.writeFileSync(file, fs.readFileSync(path.join(templatesDir, 'warning-letter.hbs'), 'utf8'));
+  fs.writeFileSync(digest, fs.readFileSync(digest, 'utf8').replace('{{#each items}}', '{{#each items}}{{titel}}{{../count}}{{@index}}'));
+  expect(() => loadPolicies(dir)).toThrow(/digest\.hbs template digest: variable titel is not provided/);
+});
+
 describe('the recipients directory (policies/directory)', () => {
   const directoryErrors = (edit: (yaml: string) => string, campaign = drill): string[] => {
     const { dir } = folderWith(campaign);
