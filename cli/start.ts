@@ -40,6 +40,24 @@ async function main() {
   // Signals are ours (below): the SDK's own handlers would stop the registries' worker together
   // with the obligations', while letters may still wait for their numbers.
   Runtime.install({ logger: new LantianLogger('WARN'), shutdownSignals: [] });
+  // From the first moment: the dev server runs in its own process group (Ctrl-C does not reach
+  // it), so a stop during start-up must stop it too, not leave it holding the ports. A second
+  // Ctrl-C does not wait for the worker to drain.
+  let stopRequested = false;
+  let stopWorker: (() => void) | undefined;
+  let server: DevServer | undefined;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (stopRequested) {
+      console.log(`\n${signal} again: stopping Temporal now.`);
+      void (server?.stop() ?? Promise.resolve()).finally(() => process.exit(130));
+      return;
+    }
+    stopRequested = true;
+    console.log(`\n${signal}: stopping${stopWorker ? ' the worker, then Temporal' : ''}…`);
+    stopWorker?.();
+  };
+  for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(s, onSignal);
+
   const env = readEnv();
   const data = dataPaths(env.LANTIAN_DATA_DIR);
   fs.mkdirSync(data.root, { recursive: true });
@@ -56,7 +74,6 @@ async function main() {
   }
   const calendar = loadCalendar();
 
-  let server: DevServer | undefined;
   let address = env.TEMPORAL_ADDRESS;
   if (env.LANTIAN_EMBEDDED_TEMPORAL) {
     server = await startDevServer({
@@ -69,24 +86,38 @@ async function main() {
     address = server.address;
   }
   const stopServer = async () => server && (await server.stop());
+  // What start-up opened, closed in reverse when it ends or is stopped half-way.
+  const opened: (() => unknown)[] = [];
   try {
+    if (stopRequested) return;
     const admin = await Connection.connect({ address });
     const added = await registerSearchAttributes(admin, env.TEMPORAL_NAMESPACE);
     await setRetention(admin, env.TEMPORAL_NAMESPACE, env.LANTIAN_RETENTION_DAYS);
     await admin.close();
 
     const connection = await NativeConnection.connect({ address });
+    opened.push(() => connection.close());
     const deps = activityDeps(env, policies, address);
+    opened.push(() => deps.mailer.close());
+    if (stopRequested) return;
+    // Bundling the workflows takes some seconds: the likeliest moment for an impatient Ctrl-C.
     const worker = await createWorker({ connection, namespace: env.TEMPORAL_NAMESPACE, taskQueue: env.LANTIAN_TASK_QUEUE, deps, maxCachedWorkflows: env.LANTIAN_MAX_CACHED_WORKFLOWS, workflowThreads: env.LANTIAN_WORKFLOW_THREADS });
+    stopWorker = () => worker.shutdown();
+    // A worker made but never run still holds the connection: stopped half-way, it runs and drains at once.
+    let ran = false;
+    opened.push(async () => ran || (worker.shutdown(), await worker.run()));
+    if (stopRequested) return;
     const moved = await moveRegistries(await deps.temporalClient!(), env.LANTIAN_TASK_QUEUE);
 
     // The web app and API beside the worker (LANTIAN_WEB=false to run without it).
     let web: RunningWeb | undefined;
-    let webConnection: Connection | undefined;
     if (env.LANTIAN_WEB) {
-      webConnection = await Connection.connect({ address });
+      const webConnection = await Connection.connect({ address });
+      opened.push(() => webConnection.close());
       web = await startWeb(env, new Client({ connection: webConnection, namespace: env.TEMPORAL_NAMESPACE }), policies, calendar);
+      opened.push(() => web?.close());
     }
+    if (stopRequested) return;
 
     const season = seasonArgument() ?? currentSeason();
     let launchable: number | undefined;
@@ -131,21 +162,10 @@ async function main() {
       ].join('\n'),
     );
 
-    let stopping = false;
-    const stop = (signal: string) => {
-      if (stopping) return;
-      stopping = true;
-      console.log(`\n${signal}: stopping the worker, then Temporal…`);
-      worker.shutdown();
-    };
-    process.on('SIGINT', () => stop('SIGINT'));
-    process.on('SIGTERM', () => stop('SIGTERM'));
+    ran = true;
     await worker.run();
-    await web?.close();
-    await webConnection?.close();
-    deps.mailer.close();
-    await connection.close();
   } finally {
+    for (const close of opened.reverse()) await Promise.resolve().then(close).catch((e: unknown) => console.error(`lantian: while stopping: ${e instanceof Error ? e.message : e}`));
     await stopServer();
   }
   console.log('stopped.');

@@ -24,8 +24,12 @@ export interface DevServer {
 }
 
 export class PortTakenError extends Error {
-  constructor(readonly port: number, readonly purpose: string, readonly envVar: string) {
-    super(`port ${port} (${purpose}) is already in use: stop what uses it, or choose another with ${envVar}=<port>`);
+  constructor(readonly port: number, readonly purpose: string, readonly envVar: string, leftover?: number) {
+    super(
+      leftover
+        ? `port ${port} (${purpose}) is already in use by a Temporal dev server an earlier start left running (pid ${leftover}, same data folder): stop it with \`kill ${leftover}\`, then start again`
+        : `port ${port} (${purpose}) is already in use: stop what uses it, or choose another with ${envVar}=<port>`,
+    );
     this.name = 'PortTakenError';
   }
 }
@@ -38,14 +42,32 @@ export function portFree(port: number, host = '127.0.0.1'): Promise<boolean> {
   });
 }
 
+/** The pid of a dev server an earlier start on this database left running (it was killed itself), if any. */
+function leftoverServer(pidFile: string): number | undefined {
+  const pid = Number(fs.existsSync(pidFile) ? fs.readFileSync(pidFile, 'utf8').trim() : NaN);
+  if (!Number.isInteger(pid) || pid <= 0) return undefined;
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return undefined;
+  }
+  // A pid is reused after its process ends: only a process running the Temporal CLI counts.
+  try {
+    return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('start-dev') ? pid : undefined;
+  } catch {
+    return pid;
+  }
+}
+
 export async function startDevServer(o: DevServerOptions): Promise<DevServer> {
   const ip = o.ip ?? '127.0.0.1';
+  const pidFile = `${o.dbFile}.pid`;
   for (const [port, purpose, envVar] of [
     [o.port, 'Temporal gRPC', 'LANTIAN_TEMPORAL_PORT'],
     [o.uiPort, 'Temporal UI', 'LANTIAN_TEMPORAL_UI_PORT'],
     [o.httpPort, 'Temporal HTTP API', 'LANTIAN_TEMPORAL_HTTP_PORT'],
   ] as const) {
-    if (!(await portFree(port, ip))) throw new PortTakenError(port, purpose, envVar);
+    if (!(await portFree(port, ip))) throw new PortTakenError(port, purpose, envVar, leftoverServer(pidFile));
   }
   fs.mkdirSync(path.dirname(o.dbFile), { recursive: true });
   const log = fs.openSync(o.logFile, 'a');
@@ -64,7 +86,11 @@ export async function startDevServer(o: DevServerOptions): Promise<DevServer> {
   // Own process group, so Ctrl-C in the terminal reaches us first and we stop it in order.
   const child = spawn(temporalCli(), args, { stdio: ['ignore', log, log], detached: true });
   let exited: number | null | undefined;
-  child.once('exit', (code) => (exited = code));
+  if (child.pid) fs.writeFileSync(pidFile, `${child.pid}\n`);
+  child.once('exit', (code) => {
+    exited = code;
+    fs.rmSync(pidFile, { force: true });
+  });
   const address = `${ip}:${o.port}`;
 
   const deadline = Date.now() + 60_000;

@@ -31,12 +31,15 @@ export class LantianWorker {
    * registries' only once it has drained: a letter still running waits for its number.
    */
   async run(): Promise<void> {
-    if (this.stopRequested) return;
     const registry = this.registry.run();
     // A registry worker that fails leaves letters without numbers: stop the obligations too.
     registry.catch(() => this.shutdown());
+    const main = this.main.run();
+    // Asked to stop before running: both still start and drain at once, since an SDK worker that
+    // never ran keeps its hold on the connection, which then refuses to close.
+    if (this.stopRequested) this.main.shutdown();
     let failure: unknown;
-    await this.main.run().catch((e: unknown) => (failure = e));
+    await main.catch((e: unknown) => (failure = e));
     if (this.registry.getState() === 'RUNNING') this.registry.shutdown();
     await registry.catch((e: unknown) => (failure ??= e));
     if (failure !== undefined) throw failure;
