@@ -8,6 +8,12 @@ import { registerNotice } from './commands/notice';
 import { registerData, registerAssessment, registerPace } from './commands/assessment';
 import { registerUser } from './commands/user';
 
+// `… --json | head`: the reader left; that is the end of the output, not a failure to report.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE') process.exit(0);
+  throw e;
+});
+
 const program = new Command('lantian')
   .description('Lantian (蓝天): air-pollution campaign obligations as durable Temporal workflows')
   .showHelpAfterError();

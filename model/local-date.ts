@@ -1,6 +1,6 @@
-// Local dates written 'YYYY-MM-DD' (a calendar day in the campaign's time zone). Pure integer
-// arithmetic, no Date in the machine's zone: workflows (Update validation), the policy schema
-// and the working-day calendar share it.
+// Local dates written 'YYYY-MM-DD' (a calendar day in the campaign's time zone), and time zone
+// names. Pure integer arithmetic, no Date in the machine's zone: workflows (Update validation),
+// the policy schema and the working-day calendar share it.
 import { z } from 'zod';
 
 const DATE_RE = /^(\d{4})-(\d{2})-(\d{2})$/;
@@ -17,6 +17,19 @@ export function isLocalDate(s: string): boolean {
   const [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];
   return mo >= 1 && mo <= 12 && d >= 1 && d <= daysInMonth(y, mo);
 }
+
+/** An IANA time zone name the runtime knows (Asia/Shanghai), not any string. */
+export const timeZone = z.string().refine(
+  (tz) => {
+    try {
+      new Intl.DateTimeFormat('en', { timeZone: tz });
+      return true;
+    } catch {
+      return false;
+    }
+  },
+  { message: 'is not an IANA time zone' },
+);
 
 export const localDate = z
   .string()

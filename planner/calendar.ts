@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { LineCounter, parseDocument, isNode, type Document } from 'yaml';
 import { z } from 'zod';
-import { daysInMonth } from '../model/local-date';
+import { daysInMonth, timeZone } from '../model/local-date';
 
 const repoRoot = path.join(__dirname, '..');
 export const defaultCalendarFile = path.join(repoRoot, 'policies', 'calendar', 'cn-public-holidays.yaml');
@@ -142,17 +142,7 @@ const yearEntry = z.strictObject({
 });
 
 const calendarFile = z.strictObject({
-  timezone: z.string().refine(
-    (tz) => {
-      try {
-        new Intl.DateTimeFormat('en', { timeZone: tz });
-        return true;
-      } catch {
-        return false;
-      }
-    },
-    { message: 'is not an IANA time zone' },
-  ),
+  timezone: timeZone,
   years: z.record(z.string().regex(/^\d{4}$/, 'a year key must be a four-digit year'), yearEntry),
 });
 

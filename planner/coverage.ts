@@ -55,6 +55,31 @@ export function coverage(doc: string, c: Campaign): CoverageReport {
 }
 
 /** docs/policy-coverage.md: each dated clause → its obligation ids, and the clauses left out. */
+/** Per campaign: which clause became which obligations, what was left out and why, and (with its document) what is unaccounted for. */
+export function coverageTable(campaigns: Campaign[], docs: Map<string, string>) {
+  return campaigns.map((c) => {
+    const byClause = new Map<string, { section: string; item: string; text: string; obligations: string[]; deadline: string }>();
+    for (const o of c.obligations) {
+      const key = `${o.clause.section}|${o.clause.item ?? ''}|${o.clause.text ?? ''}`;
+      const d = o.deadline;
+      const deadline = 'date' in d ? d.date : 'monthEnd' in d ? `end of ${d.monthEnd}` : 'rule' in d ? `rule ${d.rule}` : `${d.recurring.every}ly, day ${d.recurring.day}, ${d.recurring.from}…${d.recurring.until}`;
+      const row = byClause.get(key) ?? { section: o.clause.section, item: o.clause.item ?? '', text: o.clause.text ?? '', obligations: [], deadline };
+      row.obligations.push(o.id);
+      byClause.set(key, row);
+    }
+    const doc = docs.get(c.id);
+    const report = doc ? coverage(doc, c) : undefined;
+    return {
+      id: c.id,
+      title: c.title,
+      source: c.source.file ?? c.source.document,
+      clauses: [...byClause.values()],
+      leftOut: c.coverage.leftOut,
+      ...(doc && report ? { document: { datedSentences: datedSentences(doc).length, uncovered: report.uncovered.map((s) => s.text), notInDocument: report.notInDocument } } : {}),
+    };
+  });
+}
+
 export function coverageMarkdown(campaigns: Campaign[], docs: Map<string, string>): string {
   const esc = (s: string) => s.replace(/\|/g, '\\|').replace(/\s+/g, ' ').trim();
   const out = [
@@ -65,30 +90,17 @@ export function coverageMarkdown(campaigns: Campaign[], docs: Map<string, string
     'neither implemented nor left out with a reason.',
     '',
   ];
-  for (const c of campaigns) {
-    out.push(`## ${c.title} (\`${c.id}\`)`, '', `Source: \`${c.source.file ?? c.source.document}\``, '');
-    const byClause = new Map<string, { section: string; item: string; text: string; ids: string[]; deadline: string }>();
-    for (const o of c.obligations) {
-      const key = `${o.clause.section}|${o.clause.item ?? ''}|${o.clause.text ?? ''}`;
-      const d = o.deadline;
-      const deadline = 'date' in d ? d.date : 'monthEnd' in d ? `end of ${d.monthEnd}` : 'rule' in d ? `rule ${d.rule}` : `${d.recurring.every}ly, day ${d.recurring.day}, ${d.recurring.from}…${d.recurring.until}`;
-      const row = byClause.get(key) ?? { section: o.clause.section, item: o.clause.item ?? '', text: o.clause.text ?? '', ids: [], deadline };
-      row.ids.push(o.id);
-      byClause.set(key, row);
-    }
+  for (const c of coverageTable(campaigns, docs)) {
+    out.push(`## ${c.title} (\`${c.id}\`)`, '', `Source: \`${c.source}\``, '');
     out.push('| section | item | the original words | deadline as encoded | obligations |', '|---|---|---|---|---|');
-    for (const r of byClause.values()) out.push(`| ${r.section} | ${esc(r.item)} | ${esc(r.text)} | ${esc(r.deadline)} | ${r.ids.map((i) => `\`${i}\``).join(', ')} |`);
+    for (const r of c.clauses) out.push(`| ${r.section} | ${esc(r.item)} | ${esc(r.text)} | ${esc(r.deadline)} | ${r.obligations.map((i) => `\`${i}\``).join(', ')} |`);
     out.push('', '### Left out', '');
-    if (!c.coverage.leftOut.length) out.push('None.');
+    if (!c.leftOut.length) out.push('None.');
     else {
       out.push('| section | the original words | why |', '|---|---|---|');
-      for (const l of c.coverage.leftOut) out.push(`| ${esc(l.section)} | ${esc(l.text)} | ${esc(l.reason)} |`);
+      for (const l of c.leftOut) out.push(`| ${esc(l.section)} | ${esc(l.text)} | ${esc(l.reason)} |`);
     }
-    const doc = docs.get(c.id);
-    if (doc) {
-      const r = coverage(doc, c);
-      out.push('', `Dated sentences found in the document: ${datedSentences(doc).length}; not accounted for: ${r.uncovered.length}.`);
-    }
+    if (c.document) out.push('', `Dated sentences found in the document: ${c.document.datedSentences}; not accounted for: ${c.document.uncovered.length}.`);
     out.push('');
   }
   return out.join('\n');

@@ -2,7 +2,7 @@
 // these schemas; the loader validates each file against them and reports every error with
 // file, line and YAML path.
 import { z } from 'zod';
-import { localDate } from '../model/local-date';
+import { localDate, timeZone } from '../model/local-date';
 
 
 const yearMonth = z
@@ -153,7 +153,7 @@ export const campaign = z.strictObject({
   /** The autumn–winter this plan was written for: the year it starts. Dates shift from here. */
   season: z.number().int().min(2000).max(2100),
   period: z.strictObject({ start: localDate, end: localDate }),
-  timezone: z.string().default('Asia/Shanghai'),
+  timezone: timeZone.default('Asia/Shanghai'),
   /** When notices go out: at this local time, on working days only unless said otherwise. */
   sending: z
     .strictObject({ at: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'expected HH:MM'), workingDaysOnly: z.boolean() })

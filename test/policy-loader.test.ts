@@ -61,6 +61,11 @@ test('every error of a file is reported, not only the first', () => {
   expect(errors.length).toBeGreaterThanOrEqual(3);
 });
 
+test('a time zone the runtime does not know is an error, not a crash when dates are planned', () => {
+  const yaml = drill.replace(/^id: drill$/m, 'id: drill\ntimezone: Mars/Olympus');
+  expect(errorsOf(yaml)).toEqual([expect.stringMatching(new RegExp(`x\\.yaml:${lineOf(yaml, 'Mars/Olympus')} timezone: .*is not an IANA time zone`))]);
+});
+
 test('an unknown organisation code is named with its line', () => {
   const yaml = drill.replace('assignees: ["130100"]', 'assignees: ["999999"]');
   const [err] = errorsOf(yaml);

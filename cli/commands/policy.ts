@@ -4,7 +4,7 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { action, print, Refusal } from '../context';
 import { loadPolicies, PolicyError, yamlFiles } from '../../planner/load';
 import { resolveCampaign, type PlanRow } from '../../planner/resolve';
-import { coverageMarkdown } from '../../planner/coverage';
+import { coverageMarkdown, coverageTable } from '../../planner/coverage';
 import { repoRoot } from '../../config/env';
 
 export function planView(r: PlanRow) {
@@ -102,15 +102,17 @@ export function registerCoverage(policy: Command) {
     .command('coverage')
     .description('the clause → obligation table of every campaign (docs/policy-coverage.md)')
     .option('--seeds <dir>', 'folder of the source documents', path.join(repoRoot, '..', 'shared', 'seeds'))
+    .option('--json', 'machine-readable output')
     .action(
-      action(async (ctx, opts: { seeds: string }) => {
+      action(async (ctx, opts: { seeds: string; json?: boolean }) => {
         const campaigns = [...ctx.policies().campaigns.values()];
         const docs = new Map<string, string>();
         for (const c of campaigns) {
           const file = c.source.file && path.join(opts.seeds, c.source.file);
           if (file && fs.existsSync(file)) docs.set(c.id, fs.readFileSync(file, 'utf8'));
         }
-        process.stdout.write(coverageMarkdown(campaigns, docs));
+        if (opts.json) print(true, coverageTable(campaigns, docs), () => '');
+        else process.stdout.write(coverageMarkdown(campaigns, docs));
       }),
     );
 }
