@@ -87,6 +87,9 @@ test('city ignores its deadline → urging, warning letter, public interview, ac
   expect(rec.timeline.at(-1)).toMatchObject({ type: 'closed-unmet' });
   // Period end 2031-03-31 + closeAfter P30D: closes when 2031-04-30 ends.
   expect(rec.timeline.at(-1)!.atLocal.slice(0, 16)).toBe('2031-05-01T00:00');
+  // Every event says why, the system's own included.
+  expect(rec.timeline.filter((e) => !e.reason).map((e) => e.type)).toEqual([]);
+  expect(rec.timeline.find((e) => e.type === 'escalated' && e.level === 2)?.reason).toBe('still unmet P15D after the due date 2030-12-31: warning-letter');
 
   // Escalation letters are numbered in sequence for the office and year; reminders are not.
   expect(rec.notices.map((n) => n.documentNumber)).toEqual([undefined, undefined, '测试大气办〔2031〕1号', '测试大气办〔2031〕2号', '测试大气办〔2031〕3号', '测试大气办〔2031〕4号']);

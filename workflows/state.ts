@@ -75,7 +75,7 @@ export class ObligationState {
     this.deadlineLocal = s.deadlineLocal;
     this.offsetMinutes = offsetOf(s.deadlineLocal);
     this.dueDateChanged = false;
-    if (atLaunch) this.record('launched', now, SYSTEM, { dueDate: this.dueDate });
+    if (atLaunch) this.record('launched', now, SYSTEM, { dueDate: this.dueDate, reason: `campaign ${this.input.campaignId}, season ${this.input.season}: due ${this.dueDate}` });
     const past = s.entries.filter((e) => !this.done.has(e.key) && Date.parse(e.at) <= now);
     // Reminders whose time passed before launch (or before an extension) are not sent late.
     for (const e of past.filter((p) => p.kind === 'reminder')) {
@@ -234,7 +234,7 @@ export class ObligationState {
     if (decision === 'accept' && this.targetReached()) {
       // Late or not is judged by when the completing evidence was submitted, not when it was reviewed.
       const late = Date.parse(ev.submittedAt) > Date.parse(this.deadline);
-      this.close(late ? 'met-late' : 'met', now, actor, late ? `met after the deadline ${this.dueDate}` : undefined);
+      this.close(late ? 'met-late' : 'met', now, actor, late ? `met after the deadline ${this.dueDate}` : 'evidence accepted');
     }
   }
 
@@ -279,7 +279,7 @@ export class ObligationState {
 
   deadlinePassed(entry: ScheduleEntry, now: number): void {
     this.overdue = true;
-    this.record('deadline-passed', now, SYSTEM, { entry: entry.key, dueDate: this.dueDate });
+    this.record('deadline-passed', now, SYSTEM, { entry: entry.key, dueDate: this.dueDate, reason: `the due date ${this.dueDate} ended without accepted evidence` });
     this.refreshStatus();
   }
 
@@ -287,7 +287,7 @@ export class ObligationState {
     const level = entry.step!.level;
     this.level = Math.max(this.level, level);
     if (notice) this.notices.push(notice);
-    this.record('escalated', now, SYSTEM, { entry: entry.key, level, notice });
+    this.record('escalated', now, SYSTEM, { entry: entry.key, level, notice, reason: `still unmet ${delayText(entry.step!.after)} after the due date ${this.dueDate}: ${entry.step!.kind}` });
     this.refusedRecipients(entry, notice, now);
   }
 
@@ -300,7 +300,7 @@ export class ObligationState {
   reminded(entry: ScheduleEntry, notice: NoticeRecord | undefined, now: number): void {
     if (notice) this.notices.push(notice);
     for (const d of this.earlyDeliveries.splice(0)) this.digestDelivered(d);
-    this.record('reminder-sent', now, SYSTEM, { entry: entry.key, notice });
+    this.record('reminder-sent', now, SYSTEM, { entry: entry.key, notice, reason: `${entry.offset ?? 'a reminder'} before the due date ${this.dueDate}` });
     this.refusedRecipients(entry, notice, now);
   }
 
@@ -358,4 +358,9 @@ function offsetOf(localIso: string): number {
   const m = /([+-])(\d{2}):(\d{2})$/.exec(localIso);
   if (!m) return 0;
   return (m[1] === '-' ? -1 : 1) * (Number(m[2]) * 60 + Number(m[3]));
+}
+
+/** P15D, or { workingDays: 10 } → "10 working days". */
+function delayText(d: string | { workingDays: number }): string {
+  return typeof d === 'string' ? d : `${d.workingDays} working days`;
 }
