@@ -113,7 +113,7 @@ export function createActivities(deps: ActivityDeps) {
     const addressed = () => ({ key: req.key, ...(req.documentNumber ? { documentNumber: req.documentNumber } : {}), kind, level: req.entry.step?.level, to, cc, subject });
     try {
       ({ to, cc } = addresseesFor(org, [...roles], req.obligation.office, escalation));
-      const rendered = renderNotice(deps.templatesDir, template, noticeContext(req));
+      const rendered = renderNotice(deps.templatesDir, template, noticeContext(req, deps.calendar));
       subject = rendered.subject;
       if (!escalation && deps.reminderDelivery?.get(org.code) === 'daily-digest') {
         // Listed in today's digest for this recipient; the digest reports delivery back by signal.

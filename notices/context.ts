@@ -4,6 +4,8 @@
 import { DateTime } from 'luxon';
 import type { ObligationInput, ScheduleEntry } from '../model/obligation';
 import { chineseDate } from './render';
+import { applyDelay } from '../planner/schedule';
+import type { WorkingCalendar } from '../planner/calendar';
 
 export interface NoticeRequest {
   key: string;
@@ -30,11 +32,32 @@ const stepLabels: Record<string, string> = {
   accountability: '问责及区域环评限批通知',
 };
 
-export function noticeContext(req: NoticeRequest) {
+/**
+ * How the letter addresses its first recipient: a province's or city's people's government (a new
+ * area's administrative committee), its environment bureau (a province's is a 厅, a
+ * municipality's, city's or area's a 局), or a national body or enterprise by its own name. `you`
+ * is how the letter refers to it (你省, 你市, 你区, 你单位).
+ */
+export function addressing(assignee: ObligationInput['assignee'], role: string): { addressee: string; you: string } {
+  const { name, kind } = assignee;
+  const city = kind === 'city' || (kind === 'special-unit' && name.endsWith('市'));
+  const area = kind === 'special-unit' && !city; // 雄安新区, 杨凌示范区, 西咸新区
+  const you = kind === 'province' ? (name.endsWith('市') ? '你市' : '你省') : city ? '你市' : area ? '你区' : '你单位';
+  if (kind !== 'province' && !city && !area) return { addressee: name, you };
+  if (role === 'government') return { addressee: area ? `${name}管理委员会` : `${name}人民政府`, you };
+  if (role === 'environment-bureau') return { addressee: `${name}生态环境${name.endsWith('省') || name.endsWith('自治区') ? '厅' : '局'}`, you };
+  return { addressee: name, you };
+}
+
+/** The calendar, when given, dates a step's reply deadline (its replyWithin, counted from the letter's date). */
+export function noticeContext(req: NoticeRequest, calendar?: WorkingCalendar) {
   const o = req.obligation;
   const kind = req.entry.kind === 'reminder' ? 'reminder' : req.entry.step!.kind;
   const issued = DateTime.fromMillis(req.issuedAt, { zone: o.timezone }).toISODate()!;
+  const replyWithin = req.entry.step?.replyWithin;
+  const replyBy = replyWithin && calendar ? applyDelay(issued, replyWithin, calendar) : '';
   return {
+    ...addressing(o.assignee, req.entry.step?.recipients[0] ?? 'environment-bureau'),
     workflowId: req.workflowId,
     documentNumber: req.documentNumber ?? '',
     kind,
@@ -57,6 +80,8 @@ export function noticeContext(req: NoticeRequest) {
     evidenceCount: req.evidence,
     issuedDate: issued,
     issuedDateCn: chineseDate(issued),
+    replyBy,
+    replyByCn: replyBy ? chineseDate(replyBy) : '',
   };
 }
 

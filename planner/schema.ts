@@ -57,6 +57,8 @@ export const escalationStep = z.strictObject({
   after: delay,
   template: z.string().min(1),
   recipients: z.array(contactRole).min(1),
+  /** How long the addressee has to report back, counted from the letter's date; the letter names the date. */
+  replyWithin: delay.optional(),
   note: z.string().optional(),
 });
 export type EscalationStep = z.infer<typeof escalationStep>;

@@ -1,6 +1,7 @@
 // Notices over real SMTP (an in-process smtp-server): the letter arrives with its Chinese
 // subject intact and both parts, a second delivery of the same key sends nothing, and a
 // permanent refusal (550 unknown mailbox) is marked on the obligation's timeline, not retried.
+import { addressing } from '../notices/context';
 import path from 'node:path';
 import type { ParsedMail } from 'mailparser';
 import { startTestSmtp, type TestSmtp } from './support/smtp';
@@ -191,7 +192,21 @@ describe('content of each step, as received over SMTP', () => {
     }
     expect(step('escalation:2-warning-letter').mail.text).toMatch(/^石家庄市人民政府：/m);
     expect(step('reminder:P7D@2030-12-31').mail.text).toMatch(/^石家庄市生态环境局：/m);
+    // Reply deadlines are dates, counted in working days from the letter's (weekends and 2031-01-01 off).
+    expect(step('escalation:1-urging').mail.text).toContain('于2031年1月9日前报送完成情况');
+    expect(step('escalation:2-warning-letter').mail.text).toContain('于2031年1月29日前将整改措施');
   });
+});
+
+test('a letter addresses the right body: a province\'s bureau is a 厅, a new area has an administrative committee, a ministry its own name', () => {
+  const org = (code: string, name: string, kind: 'province' | 'city' | 'special-unit' | 'national-body' | 'enterprise') => ({ code, name, kind, province: code });
+  expect(addressing(org('130000', '河北省', 'province'), 'environment-bureau')).toEqual({ addressee: '河北省生态环境厅', you: '你省' });
+  expect(addressing(org('110000', '北京市', 'province'), 'environment-bureau')).toEqual({ addressee: '北京市生态环境局', you: '你市' });
+  expect(addressing(org('130100', '石家庄市', 'city'), 'government')).toEqual({ addressee: '石家庄市人民政府', you: '你市' });
+  expect(addressing(org('xiongan', '雄安新区', 'special-unit'), 'government')).toEqual({ addressee: '雄安新区管理委员会', you: '你区' });
+  expect(addressing(org('139100', '定州市', 'special-unit'), 'government')).toEqual({ addressee: '定州市人民政府', you: '你市' });
+  expect(addressing(org('samr', '市场监管总局', 'national-body'), 'government')).toEqual({ addressee: '市场监管总局', you: '你单位' });
+  expect(addressing(org('shougang', '首钢集团有限公司', 'enterprise'), 'environment-bureau')).toEqual({ addressee: '首钢集团有限公司', you: '你单位' });
 });
 
 describe('mail server down for a while, on the time-skipping server', () => {

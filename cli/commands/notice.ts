@@ -52,7 +52,7 @@ export function registerNotice(program: Command) {
           evidence: 0,
           // The real number is allocated when the letter is sent; a preview must not consume one.
           documentNumber: entry.kind === 'escalation' ? `${row.input.office.abbreviation}〔${today.slice(0, 4)}〕×号` : undefined,
-        });
+        }, ctx.calendar());
         const template = entry.step?.template ?? 'reminder';
         const notice = renderNotice(policies.templatesDir, template, context);
         const org = policies.organisations.get(assignee)!;
