@@ -156,6 +156,8 @@ export interface ObligationRecord {
   evidence: Evidence[];
   timeline: TimelineEvent[];
   notices: NoticeRecord[];
+  /** Notices handed to delivery and not yet delivered or failed for good (an SMTP outage shows here). */
+  queuedNotices?: { key: string; kind: string; level?: number; queuedAt: string }[];
   schedule: ScheduleEntry[];
   closedAt?: string;
 }

@@ -24,7 +24,7 @@ export interface NoticeRequest {
   numbering?: { office: string; year: number };
 }
 
-const stepLabels: Record<string, string> = {
+export const stepLabels: Record<string, string> = {
   reminder: '到期提醒',
   urging: '督办通知',
   'warning-letter': '预警通知函',

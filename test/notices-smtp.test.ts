@@ -231,11 +231,15 @@ describe('mail server down for a while, on the time-skipping server', () => {
       // Both reminders (12-24, 12-30) fall due while the server is down.
       const until = Date.parse('2030-12-31T12:00:00+08:00');
       await env.sleep(until - (await env.currentTimeMs()));
-      expect((await h.query(recordQuery)).notices).toHaveLength(0);
+      const during = await h.query(recordQuery);
+      expect(during.notices).toHaveLength(0);
+      // The office sees the notice waiting for the mail server since it fell due (the next waits behind it).
+      expect(during.queuedNotices).toEqual([{ key: `${row.workflowId}#reminder:P7D@2030-12-31`, kind: 'reminder', queuedAt: expect.stringMatching(/^2030-12-24T01:00:00/) }]);
       late = await startTestSmtp({ onMessage: (m) => got.push(`${m.headers.get('x-lantian-key')} ${m.subject}`) }, downPort);
       await env.sleep(2 * 3600_000);
       const rec = await h.query(recordQuery);
       expect(rec.timeline.filter((e) => e.type === 'reminder-sent')).toHaveLength(2);
+      expect(rec.queuedNotices).toEqual([]);
       await h.executeUpdate('waiveObligation', { args: [{ actor: { role: 'office', id: 't' }, reason: 'end of test' }] });
     });
     deps.mailer.close();

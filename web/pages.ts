@@ -1,10 +1,11 @@
 // The pages, server-rendered: assignee inbox and obligation page with its upload form; the
 // office's campaigns, review queue, extend/waive and overview; the supervisor's scoreboard,
 // filtered lists with CSV export, and every obligation's timeline; printable letters.
+import { stepLabels } from '../notices/context';
 import { paceForRecord } from '../assessment/pace-service';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { readLetter } from '../storage/letters';
-import type { ObligationRecord, TimelineEvent } from '../model/obligation';
+import type { DeliveryStep, NoticeRecord, ObligationRecord, TimelineEvent } from '../model/obligation';
 import type { User } from '../auth/users';
 import { loginDelayMs } from '../auth/users';
 import { randomSecret, safeEqual } from '../auth/secrets';
@@ -72,6 +73,15 @@ function title(d: WebDeps, campaign?: string, obligation?: string): string {
   return d.policies.campaigns.get(campaign ?? '')?.obligations.find((o) => o.id === obligation)?.title ?? obligation ?? '';
 }
 
+const deliveryStates: Record<DeliveryStep['state'], string> = { queued: '排队', sent: '已发送', accepted: '服务器已接收', failed: '失败' };
+const noticeLabel = (kind: string) => stepLabels[kind] ?? kind;
+
+/** A notice's delivery log, one step a line: queued, sent, accepted (the server's reply), failed (why). */
+function deliveryLog(n: NoticeRecord): Html {
+  if (!n.delivery?.length) return html``;
+  return html`<ul class="delivery muted">${n.delivery.map((d) => html`<li>${shanghai(d.at)} ${deliveryStates[d.state]}${d.attempt && d.attempt > 1 ? `（第 ${d.attempt} 次尝试）` : ''}${d.response ? `：${d.response}` : ''}${d.reason ? `：${d.reason}` : ''}</li>`)}</ul>`;
+}
+
 function timeline(rec: ObligationRecord): Html {
   const ev = (e: TimelineEvent) => html`<li><b>${eventLabel[e.type] ?? e.type}</b> <span class="muted">${e.atLocal.slice(0, 16).replace('T', ' ')}</span>
     · ${roleLabel[e.actor.role] ?? e.actor.role} ${e.actor.id}${e.actor.org ? `（${e.actor.org}）` : ''}
@@ -124,7 +134,7 @@ function obligationPage(d: WebDeps, req: FastifyRequest, rec: ObligationRecord, 
     ${i.evidenceDescription ? html`<p class="muted">材料要求：${i.evidenceDescription}</p>` : ''}
     <p class="muted"><code>${rec.workflowId}</code></p></div>
     <h2>佐证材料与审核</h2>${evidence}${upload}${officeForms}
-    <h2>收到的通知</h2>${rec.notices.length ? html`<ul>${rec.notices.map((n) => html`<li><a href="/letters/${encodeURIComponent(n.key)}">${n.documentNumber ? `${n.documentNumber} ` : ''}${n.subject}</a> <span class="muted">${shanghai(n.sentAt)}</span></li>`)}</ul>` : html`<p class="muted">暂无。</p>`}
+    <h2>收到的通知</h2>${rec.notices.length || rec.queuedNotices?.length ? html`<ul>${rec.notices.map((n) => html`<li><a href="/letters/${encodeURIComponent(n.key)}">${n.documentNumber ? `${n.documentNumber} ` : ''}${n.subject}</a> <span class="muted">${shanghai(n.sentAt)}</span>${deliveryLog(n)}</li>`)}${(rec.queuedNotices ?? []).map((q) => html`<li class="muted">${noticeLabel(q.kind)}：${shanghai(q.queuedAt)} 起排队待投递（邮件服务器未接收，正在重试）</li>`)}</ul>` : html`<p class="muted">暂无。</p>`}
     <h2>时间线</h2>${timeline(rec)}`;
 }
 

@@ -238,8 +238,10 @@ export async function obligationWorkflow(input: ObligationInput): Promise<Obliga
   }
 
   async function notify(entry: ScheduleEntry) {
+    const key = noticeKey(o.workflowId, entry.key);
+    // State only, no command: runs from before it replay unchanged.
+    o.noticeQueued(entry, key, now());
     try {
-      const key = noticeKey(o.workflowId, entry.key);
       const numbering = { office: input.office.abbreviation, year: Number(o.localTime(now()).slice(0, 4)) };
       // Escalation letters carry a 文号, now allocated by sendNotice itself (one activity, not
       // two); runs from before replay their separate documentNumber step, or none at all.
@@ -273,6 +275,8 @@ export async function obligationWorkflow(input: ObligationInput): Promise<Obliga
       const details = failure instanceof wf.ApplicationFailure ? failure.details : undefined;
       o.noticeFailed(entry, cause, now(), (details?.[0] as NoticeRecord | undefined) ?? undefined);
       return undefined;
+    } finally {
+      o.noticeSettled(entry);
     }
   }
 }

@@ -334,6 +334,15 @@ export class ObligationState {
     return Math.max(0, Math.round((Date.parse(today) - Date.parse(this.dueDate)) / 86_400_000));
   }
 
+  /** A notice goes to delivery: it shows as queued until sendNotice returns (retries wait meanwhile). */
+  private queued = new Map<string, { key: string; kind: string; level?: number; queuedAt: string }>();
+  noticeQueued(entry: ScheduleEntry, key: string, now: number): void {
+    this.queued.set(entry.key, { key, kind: entry.kind === 'reminder' ? 'reminder' : entry.step!.kind, level: entry.step?.level, queuedAt: new Date(now).toISOString() });
+  }
+  noticeSettled(entry: ScheduleEntry): void {
+    this.queued.delete(entry.key);
+  }
+
   snapshot(): ObligationRecord {
     return {
       workflowId: this.workflowId,
@@ -348,6 +357,7 @@ export class ObligationState {
       evidence: this.evidence,
       timeline: this.timeline,
       notices: this.notices,
+      queuedNotices: [...this.queued.values()],
       schedule: this.schedule.map((e) => ({ ...e, done: this.done.has(e.key) })),
       closedAt: this.closedAt,
     };

@@ -53,8 +53,9 @@ export function timelineText(r: ObligationRecord): string {
       : '';
     return `  ${e.atLocal.slice(0, 16).replace('T', ' ')}  ${e.type}${what ? ` [${what}]` : ''}${who}${e.reason ? `: ${e.reason}` : ''}${notice}`;
   });
+  const queued = (r.queuedNotices ?? []).map((q) => `  ${localInstant(q.queuedAt, r.input.timezone)}  ${q.kind}${q.level ? ` (level ${q.level})` : ''}: queued, not yet delivered (retrying)  ${q.key}`);
   const pending = r.schedule.filter((e) => !e.done).map((e) => `  ${e.atLocal.slice(0, 16).replace('T', ' ')}  ${e.key}`);
-  return [...head, ...lines, ...(pending.length && !r.closedAt ? ['', 'still to come:', ...pending] : [])].join('\n');
+  return [...head, ...lines, ...(queued.length ? ['', 'notices waiting for delivery:', ...queued] : []), ...(pending.length && !r.closedAt ? ['', 'still to come:', ...pending] : [])].join('\n');
 }
 
 export function registerObligation(program: Command) {
