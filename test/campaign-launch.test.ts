@@ -102,10 +102,10 @@ test('a supervisor lists by campaign, assignee, province and status through visi
 });
 
 const exec = promisify(execFile);
-async function cli(args: string[]) {
+async function cli(args: string[], policiesDir = fixturePoliciesDir) {
   try {
     const r = await exec(path.join(repo, 'node_modules', '.bin', 'tsx'), [path.join(repo, 'cli', 'main.ts'), ...args], {
-      env: { ...process.env, TEMPORAL_ADDRESS: env.address, LANTIAN_POLICIES_DIR: fixturePoliciesDir, LANTIAN_DATA_DIR: deps.dir, LANTIAN_USER: 'tester' },
+      env: { ...process.env, TEMPORAL_ADDRESS: env.address, LANTIAN_POLICIES_DIR: policiesDir, LANTIAN_DATA_DIR: deps.dir, LANTIAN_USER: 'tester' },
     });
     return { code: 0, out: r.stdout, err: r.stderr };
   } catch (e) {
@@ -148,6 +148,19 @@ test('the CLI submits evidence with a receipt, refuses another city, and the sta
   const show = await cli(['obligation', 'show', id]);
   expect(show.out).toContain('evidence-accepted');
   expect(show.out).toContain('by office tester: 核实无误');
+
+  // A broken policy file elsewhere does not stop anyone reading a timeline or handing in evidence.
+  const broken = path.join(deps.dir, 'broken-policies');
+  fs.cpSync(fixturePoliciesDir, broken, { recursive: true });
+  const drillFile = path.join(broken, 'campaigns', 'drill.yaml');
+  fs.writeFileSync(drillFile, fs.readFileSync(drillFile, 'utf8').replace('{ date: 2031-03-31 }', '{ date: "2031-13-31" }'));
+  const readable = await cli(['obligation', 'show', id], broken);
+  expect(readable).toMatchObject({ code: 0, err: expect.stringMatching(/pace not shown: the policies do not load/) });
+  expect(readable.out).toContain('evidence-accepted');
+  const other = 'lantian:drill:2030:coal-boilers:130100';
+  const handedIn = await cli(['evidence', 'submit', other, file, '--as', '130100', '--quantity', '3'], broken);
+  expect(handedIn).toMatchObject({ code: 0, err: '' });
+  expect(handedIn.out).toMatch(/receipt E1 for/);
 
   const missing = await cli(['obligation', 'show', 'lantian:drill:2030:nothing:000000']);
   expect(missing.code).not.toBe(0);

@@ -2,7 +2,8 @@ import fs from 'node:fs';
 import { isLocalDate } from '../../model/local-date';
 import { DateTime } from 'luxon';
 import { InvalidArgumentError, type Command } from 'commander';
-import { action, explain, explainChange, print, Refusal } from '../context';
+import { action, explain, explainChange, print, Refusal, type Ctx } from '../context';
+import { PolicyError, type PolicySet } from '../../planner/load';
 import { parseSeason } from './policy';
 import { dataPaths } from '../../config/env';
 import { listObligations, obligationRecord, extend, waive, submitEvidenceFile, review } from '../../services/obligations';
@@ -105,7 +106,8 @@ export function registerObligation(program: Command) {
         const r = await obligationRecord(await ctx.client(), dataPaths(ctx.env.LANTIAN_DATA_DIR).archive, id).catch((e) => {
           throw explain(e, id);
         });
-        const pace = paceForRecord(ctx.policies(), r, Date.now());
+        // Reading a timeline must not depend on every policy file being valid: pace needs them, the timeline does not.
+        const pace = withPolicies(ctx, 'pace not shown', (p) => paceForRecord(p, r, Date.now()));
         print(opts.json ?? false, pace ? { ...r, pace } : r, () =>
           timelineText(r) + (pace ? `\n\npace (序时进度): ${pace.colour} — ${pace.reported} reported of ${pace.target}, ${Math.round(pace.expected * 100) / 100} expected by now` : ''),
         );
@@ -162,9 +164,10 @@ export function registerEvidence(program: Command) {
       action(async (ctx, id: string, file: string, opts: { as: string; note?: string; quantity?: number; json?: boolean }) => {
         const actor: Actor = { role: 'assignee', id: process.env.LANTIAN_USER ?? opts.as, org: opts.as };
         // A data report's CSV is checked whole before it is sent, and its figures stored once received.
+        // Evidence goes in even when some policy file is broken; only a data report's figures wait (for `data import`).
         const report = (() => {
           try {
-            return fs.existsSync(file) ? prepareReportCsv(ctx.policies(), airQualityDir(dataPaths(ctx.env.LANTIAN_DATA_DIR).root), id, file, actor.id) : undefined;
+            return fs.existsSync(file) ? withPolicies(ctx, file.toLowerCase().endsWith('.csv') ? 'figures of a data report not checked or imported (import them later with `data import`)' : undefined, (p) => prepareReportCsv(p, airQualityDir(dataPaths(ctx.env.LANTIAN_DATA_DIR).root), id, file, actor.id)) : undefined;
           } catch (e) {
             throw e instanceof CsvRefused || (e as Error).name === 'ImportRefused' || (e as Error).name === 'AssessmentRefused' ? new Refusal((e as Error).message) : e;
           }
@@ -204,4 +207,17 @@ export function registerEvidence(program: Command) {
         print(opts.json ?? false, ev, () => `${id} ${ev.id}: ${ev.state}`);
       }),
     );
+}
+
+/** `fn` over the loaded policies; when they do not load, a note on stderr saying what is skipped (if it matters), and undefined. */
+function withPolicies<T>(ctx: Ctx, skipped: string | undefined, fn: (p: PolicySet) => T): T | undefined {
+  let policies: PolicySet;
+  try {
+    policies = ctx.policies();
+  } catch (e) {
+    if (!(e instanceof PolicyError)) throw e;
+    if (skipped) process.stderr.write(`lantian: ${skipped}: the policies do not load (${e.issues.length} error${e.issues.length === 1 ? '' : 's'}; see \`policy validate\`)\n`);
+    return undefined;
+  }
+  return fn(policies);
 }
