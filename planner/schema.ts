@@ -63,6 +63,20 @@ export const escalationStep = z.strictObject({
 });
 export type EscalationStep = z.infer<typeof escalationStep>;
 
+/**
+ * The ladder both action plans describe, for a campaign that names none: urging by the office's
+ * dispatch, a warning notice letter (预警通知函) at the monthly bulletin, a public interview of the
+ * government's leader (公开约谈) at the quarter, accountability and regional EIA restriction
+ * (问责, 区域环评限批) at the final assessment. The delays are not in the texts; these are the
+ * shipped campaigns' choices (their `note`s give the sources).
+ */
+export const builtInLadder: EscalationStep[] = [
+  { kind: 'urging', level: 1, after: 'P1D', template: 'urging', recipients: ['environment-bureau'], replyWithin: { workingDays: 5 } },
+  { kind: 'warning-letter', level: 2, after: 'P1M', template: 'warning-letter', recipients: ['government', 'environment-bureau'], replyWithin: { workingDays: 10 } },
+  { kind: 'public-interview', level: 3, after: 'P3M', template: 'public-interview', recipients: ['government', 'supervisor'] },
+  { kind: 'accountability', level: 4, after: 'P6M', template: 'accountability', recipients: ['government', 'supervisor'] },
+];
+
 // ---------------------------------------------------------------- obligations
 
 export const assigneeSelector = z.union([
@@ -163,7 +177,11 @@ export const campaign = z.strictObject({
   /** Organisations in scope (codes from policies/organisations); selectors draw from these. */
   scope: z.array(orgCode).min(1),
   dateRules: z.record(z.string(), dateRule).default({}),
-  ladders: z.record(z.string(), z.array(escalationStep).min(1)).default({}),
+  /** Named ladders; `default` is the built-in one below unless the campaign writes its own. */
+  ladders: z
+    .record(z.string(), z.array(escalationStep).min(1))
+    .default({})
+    .transform((l): Record<string, EscalationStep[]> => ({ default: builtInLadder, ...l })),
   defaults: z
     .strictObject({
       reminders: z.array(isoDateDuration).default(['P7D', 'P1D']),

@@ -5,7 +5,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { loadPolicies, PolicyError, formatIssue } from '../planner/load';
-import { fixturePoliciesDir, templatesDir, tempDir, repo } from './support/temporal';
+import { fixturePoliciesDir, templatesDir, tempDir, repo, testCalendar } from './support/temporal';
+import { resolveCampaign } from '../planner/resolve';
 
 const drill = fs.readFileSync(path.join(fixturePoliciesDir, 'campaigns', 'drill.yaml'), 'utf8');
 
@@ -64,6 +65,20 @@ test('every error of a file is reported, not only the first', () => {
 test('a time zone the runtime does not know is an error, not a crash when dates are planned', () => {
   const yaml = drill.replace(/^id: drill$/m, 'id: drill\ntimezone: Mars/Olympus');
   expect(errorsOf(yaml)).toEqual([expect.stringMatching(new RegExp(`x\\.yaml:${lineOf(yaml, 'Mars/Olympus')} timezone: .*is not an IANA time zone`))]);
+});
+
+test('a campaign that names no ladder escalates on the built-in one: urging, warning letter, public interview, accountability', () => {
+  const yaml = drill.replace(/^ladders:\n(    .*\n|  default:\n)+/m, '');
+  expect(yaml).not.toContain('ladders:');
+  const { dir } = folderWith(yaml);
+  const set = loadPolicies(dir);
+  const rows = resolveCampaign(set, 'drill', testCalendar(2030, 2032), 2030).filter((r) => r.obligationId === 'coal-boilers');
+  expect(rows[0].ladder.map((s) => [s.kind, s.level, s.after])).toEqual([
+    ['urging', 1, 'P1D'],
+    ['warning-letter', 2, 'P1M'],
+    ['public-interview', 3, 'P3M'],
+    ['accountability', 4, 'P6M'],
+  ]);
 });
 
 test('an unknown organisation code is named with its line', () => {
