@@ -126,6 +126,8 @@ export interface NoticeRecord {
   rejected?: { address: string; reason: string }[];
   /** The digest workflow this reminder was listed in (recipients taking daily digests). */
   digest?: string;
+  /** The stored letter that carried it, when not its own: the digest's, once the digest went out. */
+  letter?: string;
   /** Delivery log: queued, sent, accepted (with the server's response), failed (with the reason). */
   delivery?: DeliveryStep[];
 }

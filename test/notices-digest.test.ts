@@ -1,6 +1,7 @@
 // Daily digests over real SMTP (in-process smtp-server) on the time-skipping server: 30
 // reminders due for one city on one day arrive as ONE message listing all 30, an escalation
 // letter the same day arrives on its own, and every obligation's delivery log shows the digest.
+import { readLetter } from '../storage/letters';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { ParsedMail } from 'mailparser';
@@ -92,6 +93,8 @@ test('30 reminders for one city on one day go out as one digest; the escalation 
     expect(n.delivery!.map((d) => d.state)).toEqual(['queued', 'sent', 'accepted']);
     expect(n.delivery![2].response).toMatch(/^250 /);
     expect(n.messageId).toBe(digest.messageId);
+    // Its letter is the digest's: the page that shows a notice's letter finds it there.
+    expect(readLetter(deps.lettersDir, n.letter!)?.subject).toBe(digest.subject);
   }
   const urging = records.flatMap((r) => r.notices.filter((n) => n.kind === 'urging'));
   expect(urging).toHaveLength(1);

@@ -324,8 +324,9 @@ export function registerPages(app: FastifyInstance, d: WebDeps) {
   app.get('/letters/:key', hide, async (req, reply) => {
     const key = (req.params as { key: string }).key;
     const workflowId = key.split('#')[0];
-    await readScoped(d, req.user!, workflowId);
-    const letter = readLetter(d.paths.letters, key);
+    const rec = await readScoped(d, req.user!, workflowId);
+    // A reminder listed in a daily digest went out inside the digest's letter.
+    const letter = readLetter(d.paths.letters, key) ?? readLetter(d.paths.letters, rec.notices.find((n) => n.key === key)?.letter ?? key);
     if (!letter) throw new HttpError(404, `no letter ${key}`);
     return reply.type('text/html; charset=utf-8').send(`<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><title>${esc(letter.subject)}</title>
 <style>body{font-family:"Noto Serif CJK SC","Songti SC",serif;max-width:800px;margin:2rem auto;line-height:1.8;color:#000}

@@ -310,6 +310,7 @@ export class ObligationState {
     // Before the reminder's own record (a digest window shorter than the activity's return): keep it for then.
     if (!notice) return void this.earlyDeliveries.push(d);
     if (d.messageId) notice.messageId = d.messageId;
+    notice.letter = d.digest;
     notice.delivery = [...(notice.delivery ?? []), ...d.steps];
     if (d.steps.some((s) => s.state === 'accepted')) notice.sentAt = d.steps.find((s) => s.state === 'accepted')!.at;
   }
