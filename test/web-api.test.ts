@@ -57,6 +57,10 @@ test('reads: an assignee sees only its own organisation; another organisation’
   // …the same answer as for an id that does not exist, so ids are not confirmed.
   expect((await call(api(`/obligations/${enc('lantian:drill:2030:nothing:130200')}`), { token: as('tangshan') })).status).toBe(404);
   expect((await call(`${w.url}/obligations/${enc(sjzBoilers)}`, { token: as('tangshan') })).status).toBe(404);
+  // Real notice keys run past 100 characters (lantian:jjj-fenwei-2020-2021:2025:chp-radius-coal-boilers-closure:110000#escalation:3-public-interview):
+  // a letter's link is answered (here: no letter stored yet), never refused as too long.
+  const longKey = `${sjzBoilers}#escalation:3-public-interview${'-'.repeat(80)}`;
+  expect((await call(`${w.url}/letters/${enc(longKey)}`, { token: as('office1') })).status).toBe(404);
 
   for (const [who, status] of [['office1', 200], ['super1', 200], ['sjz', 403]] as const) {
     expect({ who, scoreboard: (await call(api('/scoreboard?campaign=drill'), { token: as(who) })).status, campaigns: (await call(api('/campaigns'), { token: as(who) })).status }).toEqual({ who, scoreboard: status, campaigns: status });

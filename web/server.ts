@@ -27,7 +27,9 @@ declare module 'fastify' {
 const publicPaths = [/^\/login$/, /^\/docs(\/|$)/, /^\/healthz$/];
 
 export async function buildServer(d: WebDeps, opts: { logger?: boolean } = {}): Promise<FastifyInstance> {
-  const app = Fastify({ logger: opts.logger ?? false, bodyLimit: 1024 * 1024, trustProxy: false });
+  // Path parameters are workflow IDs and notice keys (ID + schedule entry): longer than the
+  // router's default limit of 100 characters, which answers 414.
+  const app = Fastify({ logger: opts.logger ?? false, bodyLimit: 1024 * 1024, trustProxy: false, routerOptions: { maxParamLength: 1000 } });
   await app.register(cookie);
   await app.register(formbody);
   await app.register(multipart);
