@@ -178,7 +178,7 @@ export function createActivities(deps: ActivityDeps) {
       const attempt = Context.current().info.attempt;
       try {
         const { to } = addresseesFor(org, [], req.input.office, false);
-        const context = digestContext({ digest: req.digest, recipient: { code: org.code, name: org.name }, date: req.input.date, office: req.input.office, items: req.items });
+        const context = digestContext({ digest: req.digest, recipient: { code: org.code, name: org.name, kind: org.kind }, date: req.input.date, office: req.input.office, items: req.items });
         const rendered = renderNotice(deps.templatesDir, 'digest', context);
         await writeLetter(deps.lettersDir, { key: req.key, subject: rendered.subject, text: rendered.text, html: rendered.html, storedAt: new Date().toISOString() });
         const d = await deps.mailer.deliver({ key: req.key, from: deps.mailFrom, to, cc: [], ...rendered });

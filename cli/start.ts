@@ -2,6 +2,7 @@
 // under the data folder, the search attributes and retention set, the policies validated, and
 // the worker. Ctrl-C stops the worker first, then the server; a second start finds all as left.
 import fs from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { NativeConnection, Runtime } from '@temporalio/worker';
 import { Connection } from '@temporalio/client';
@@ -46,10 +47,16 @@ async function main() {
   let stopRequested = false;
   let stopWorker: (() => void) | undefined;
   let server: DevServer | undefined;
+  let spawned: ChildProcess | undefined;
   const onSignal = (signal: NodeJS.Signals) => {
     if (stopRequested) {
       console.log(`\n${signal} again: stopping Temporal now.`);
-      void (server?.stop() ?? Promise.resolve()).finally(() => process.exit(130));
+      if (server) void server.stop().finally(() => process.exit(130));
+      else {
+        // Still starting: the server's process (its own group) is all there is to stop.
+        if (spawned?.pid && spawned.exitCode === null) process.kill(-spawned.pid, 'SIGTERM');
+        process.exit(130);
+      }
       return;
     }
     stopRequested = true;
@@ -75,8 +82,10 @@ async function main() {
   const calendar = loadCalendar();
 
   let address = env.TEMPORAL_ADDRESS;
+  if (stopRequested) return console.log('stopped.');
   if (env.LANTIAN_EMBEDDED_TEMPORAL) {
     server = await startDevServer({
+      onSpawn: (child) => (spawned = child),
       dbFile: data.temporalDb,
       port: env.LANTIAN_TEMPORAL_PORT,
       uiPort: env.LANTIAN_TEMPORAL_UI_PORT,
@@ -167,8 +176,8 @@ async function main() {
   } finally {
     for (const close of opened.reverse()) await Promise.resolve().then(close).catch((e: unknown) => console.error(`lantian: while stopping: ${e instanceof Error ? e.message : e}`));
     await stopServer();
+    console.log('stopped.');
   }
-  console.log('stopped.');
 }
 
 if (require.main === module) {

@@ -5,7 +5,8 @@ import { DateTime } from 'luxon';
 import type { ObligationInput, ScheduleEntry } from '../model/obligation';
 import { chineseDate } from './render';
 import { applyDelay } from '../planner/schedule';
-import type { WorkingCalendar } from '../planner/calendar';
+import { CalendarCoverageError, type WorkingCalendar } from '../planner/calendar';
+import type { Delay } from '../planner/schema';
 
 export interface NoticeRequest {
   key: string;
@@ -42,20 +43,44 @@ export function addressing(assignee: ObligationInput['assignee'], role: string):
   const { name, kind } = assignee;
   const city = kind === 'city' || (kind === 'special-unit' && name.endsWith('市'));
   const area = kind === 'special-unit' && !city; // 雄安新区, 杨凌示范区, 西咸新区
-  const you = kind === 'province' ? (name.endsWith('市') ? '你市' : '你省') : city ? '你市' : area ? '你区' : '你单位';
+  const you = kind === 'province' ? (name.endsWith('市') ? '你市' : name.endsWith('自治区') ? '你区' : '你省') : city ? '你市' : area ? '你区' : '你单位';
   if (kind !== 'province' && !city && !area) return { addressee: name, you };
   if (role === 'government') return { addressee: area ? `${name}管理委员会` : `${name}人民政府`, you };
   if (role === 'environment-bureau') return { addressee: `${name}生态环境${name.endsWith('省') || name.endsWith('自治区') ? '厅' : '局'}`, you };
   return { addressee: name, you };
 }
 
-/** The calendar, when given, dates a step's reply deadline (its replyWithin, counted from the letter's date). */
+/**
+ * How long the addressee has to report back when the ladder step does not say (`replyWithin`):
+ * what the letters have always said, 5 working days after an urging, 10 after a warning letter.
+ * So obligations launched before steps could say it keep the period their letters gave.
+ */
+const defaultReplyWithin: Partial<Record<string, Delay>> = { urging: { workingDays: 5 }, 'warning-letter': { workingDays: 10 } };
+
+const delayCn = (d: Delay) => (typeof d === 'string' ? `${d.replace(/^P/, '').replace('Y', '年').replace('M', '个月').replace('W', '周').replace('D', '日')}` : `${d.workingDays}个工作日`);
+
+/**
+ * The reply deadline as a date on the holiday calendar, or only the period (`replyWithinCn`) when
+ * no calendar is given or it does not cover the date: a letter must never wait for calendar data.
+ */
+function replyDeadline(kind: string, step: NoticeRequest['entry']['step'], issued: string, calendar?: WorkingCalendar) {
+  const within = step?.replyWithin ?? defaultReplyWithin[kind];
+  if (!within) return { replyBy: '', replyWithinCn: '' };
+  let replyBy = '';
+  try {
+    replyBy = calendar ? applyDelay(issued, within, calendar) : '';
+  } catch (e) {
+    if (!(e instanceof CalendarCoverageError)) throw e;
+  }
+  return { replyBy, replyWithinCn: `${delayCn(within)}内` };
+}
+
+/** The calendar, when given, dates a step's reply deadline (counted from the letter's date). */
 export function noticeContext(req: NoticeRequest, calendar?: WorkingCalendar) {
   const o = req.obligation;
   const kind = req.entry.kind === 'reminder' ? 'reminder' : req.entry.step!.kind;
   const issued = DateTime.fromMillis(req.issuedAt, { zone: o.timezone }).toISODate()!;
-  const replyWithin = req.entry.step?.replyWithin;
-  const replyBy = replyWithin && calendar ? applyDelay(issued, replyWithin, calendar) : '';
+  const { replyBy, replyWithinCn } = replyDeadline(kind, req.entry.step, issued, calendar);
   return {
     ...addressing(o.assignee, req.entry.step?.recipients[0] ?? 'environment-bureau'),
     workflowId: req.workflowId,
@@ -82,6 +107,7 @@ export function noticeContext(req: NoticeRequest, calendar?: WorkingCalendar) {
     issuedDateCn: chineseDate(issued),
     replyBy,
     replyByCn: replyBy ? chineseDate(replyBy) : '',
+    replyWithinCn,
   };
 }
 
@@ -138,12 +164,14 @@ export function sampleNoticeContext(kind: 'reminder' | 'escalation') {
 /** What the digest template can use: the recipient, the day, and the reminders listed. */
 export function digestContext(d: {
   digest: string;
-  recipient: { code: string; name: string };
+  recipient: { code: string; name: string; kind?: ObligationInput['assignee']['kind'] };
   date: string;
   office: { name: string };
   items: { title: string; period?: string; clause: string; dueDate: string }[];
 }) {
   return {
+    // Reminders go to the environment bureau; a recipient of unknown kind is addressed by name.
+    ...addressing({ code: d.recipient.code, name: d.recipient.name, kind: d.recipient.kind ?? 'national-body', province: '' }, 'environment-bureau'),
     digest: d.digest,
     recipient: d.recipient,
     office: d.office,
@@ -157,7 +185,7 @@ export function digestContext(d: {
 export function sampleDigestContext() {
   return digestContext({
     digest: 'digest:130100:2019-12-24',
-    recipient: { code: '130100', name: '石家庄市' },
+    recipient: { code: '130100', name: '石家庄市', kind: 'city' },
     date: '2019-12-24',
     office: { name: '示例办公室' },
     items: [

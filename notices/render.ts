@@ -81,65 +81,91 @@ export function checkTemplate(dir: string, name: string, sample: object): void {
     throw new TemplateError(name, (e as Error).message.split('\n')[0]);
   }
   const unknown = new Set<string>();
-  for (const program of ast) unknownVariables(program, [sample], unknown);
+  for (const program of ast) unknownVariables(program, [{ context: sample }], unknown);
   if (unknown.size) throw new TemplateError(name, `${unknown.size === 1 ? 'variable' : 'variables'} ${[...unknown].join(', ')} ${unknown.size === 1 ? 'is' : 'are'} not provided`);
   renderNotice(dir, name, sample);
 }
 
-type Node = hbs.AST.Node & Record<string, unknown>;
 const own = (o: unknown, k: string) => typeof o === 'object' && o !== null && Object.prototype.hasOwnProperty.call(o, k);
 
-/** Walks a template, with the stack of contexts `#each` and `#with` enter, collecting names that resolve to nothing. */
-function unknownVariables(node: hbs.AST.Node | undefined, scopes: unknown[], out: Set<string>): void {
+/** One level of context: the object names resolve against, and the block parameters (`as |item i|`) in force. */
+interface Scope {
+  context: unknown;
+  params?: Record<string, unknown>;
+}
+
+/**
+ * Walks a template, entering the contexts `#each`, `#with` and implicit sections enter (the
+ * sample's first element stands for every element), and collects the names that resolve to
+ * nothing. Handlebars' own data (@index, @first…) always resolves; @root.x is checked.
+ */
+function unknownVariables(node: hbs.AST.Node | undefined | null, scopes: Scope[], out: Set<string>): void {
   if (!node) return;
-  const n = node as Node;
-  const check = (p: hbs.AST.Expression): unknown => {
-    if (p.type === 'SubExpression') {
-      const s = p as hbs.AST.SubExpression;
-      s.params.forEach(check);
-      return undefined;
-    }
-    if (p.type !== 'PathExpression') return undefined;
-    const path = p as hbs.AST.PathExpression;
-    if (path.data) return undefined; // @index, @first, @root…: Handlebars' own
-    let value: unknown = scopes[Math.max(0, scopes.length - 1 - path.depth)];
-    for (const part of path.parts) {
+  const missing = Symbol('missing');
+  const walk = (value: unknown, parts: string[], original: string): unknown => {
+    for (const part of parts) {
       if (!own(value, part)) {
-        out.add(path.original);
-        return undefined;
+        out.add(original);
+        return missing;
       }
       value = (value as Record<string, unknown>)[part];
     }
     return value;
   };
-  const isHelper = (p: hbs.AST.Expression, params: unknown[]) =>
-    p.type === 'PathExpression' && (params.length > 0 || (p as hbs.AST.PathExpression).original in engine.helpers);
+  const resolve = (e: hbs.AST.Expression): unknown => {
+    if (e.type === 'SubExpression') {
+      const s = e as hbs.AST.SubExpression;
+      s.params.forEach(resolve);
+      s.hash?.pairs.forEach((p) => resolve(p.value));
+      return undefined;
+    }
+    if (e.type !== 'PathExpression') return undefined; // literals
+    const p = e as hbs.AST.PathExpression;
+    if (p.data) return p.parts[0] === 'root' ? walk(scopes[0].context, p.parts.slice(1), p.original) : undefined;
+    if (p.depth === 0 && p.parts.length) {
+      const bound = [...scopes].reverse().find((s) => s.params && own(s.params, p.parts[0]));
+      if (bound) return walk(bound.params![p.parts[0]], p.parts.slice(1), p.original);
+    }
+    return walk(scopes[Math.max(0, scopes.length - 1 - p.depth)].context, p.parts, p.original);
+  };
+  const isHelper = (name: string) => name in engine.helpers;
   switch (node.type) {
     case 'Program':
       (node as hbs.AST.Program).body.forEach((s) => unknownVariables(s, scopes, out));
       return;
     case 'MustacheStatement': {
       const m = node as hbs.AST.MustacheStatement;
-      if (isHelper(m.path, m.params)) m.params.forEach(check);
-      else check(m.path);
+      const name = (m.path as hbs.AST.PathExpression).original;
+      if (m.params.length || m.hash?.pairs.length || (m.path.type === 'PathExpression' && isHelper(name))) {
+        m.params.forEach(resolve);
+        m.hash?.pairs.forEach((p) => resolve(p.value));
+      } else resolve(m.path);
       return;
     }
     case 'BlockStatement': {
       const b = node as hbs.AST.BlockStatement;
-      const helper = (b.path as hbs.AST.PathExpression).original;
-      const arg = b.params[0] ? check(b.params[0]) : undefined;
-      b.params.slice(1).forEach(check);
-      // Inside #each the context is an element (the sample's first), inside #with the object.
-      const inner = helper === 'each' ? (Array.isArray(arg) ? arg[0] : arg && typeof arg === 'object' ? Object.values(arg)[0] : undefined) : helper === 'with' ? arg : undefined;
-      const entered = helper === 'each' || helper === 'with';
-      if (entered && inner === undefined) {
-        if (b.params[0]?.type === 'PathExpression') out.add(`${(b.params[0] as hbs.AST.PathExpression).original} (empty in the sample: cannot check inside)`);
-      } else unknownVariables(b.program, entered ? [...scopes, inner] : scopes, out);
+      const name = (b.path as hbs.AST.PathExpression).original;
+      b.hash?.pairs.forEach((p) => resolve(p.value));
+      // A block whose name is no helper is an implicit section over that value.
+      const section = b.path.type === 'PathExpression' && !isHelper(name) && !b.params.length;
+      const arg = section ? resolve(b.path) : b.params[0] ? resolve(b.params[0]) : undefined;
+      b.params.slice(1).forEach(resolve);
+      const each = name === 'each' || (section && Array.isArray(arg));
+      const enters = each || name === 'with' || (section && typeof arg === 'object' && arg !== null);
+      if (enters && arg !== missing) {
+        const inner = each ? (Array.isArray(arg) ? arg[0] : arg && typeof arg === 'object' ? Object.values(arg)[0] : undefined) : arg;
+        if (inner === undefined) out.add(`${section ? name : (b.params[0] as hbs.AST.PathExpression).original} (empty in the sample: cannot check inside)`);
+        else {
+          const names = b.program.blockParams ?? [];
+          const params = Object.fromEntries(names.map((n, i) => [n, i === 0 ? inner : each ? 0 : undefined]));
+          unknownVariables(b.program, [...scopes, { context: inner, ...(names.length ? { params } : {}) }], out);
+        }
+      } else if (!enters) unknownVariables(b.program, scopes, out);
       unknownVariables(b.inverse, scopes, out);
       return;
     }
     default:
-      void n;
+      return; // text, comments, partials (not used by notices)
   }
 }
 

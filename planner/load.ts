@@ -11,6 +11,8 @@ import {
   type Campaign,
   type Organisation,
   type EscalationStep,
+  builtInLadder,
+  ladderNamed,
 } from './schema';
 import { checkTemplate, TemplateError } from '../notices/render';
 import { loadTargets } from '../assessment/load-targets';
@@ -125,7 +127,7 @@ function describe(issue: z.core.$ZodIssue, parsed: ParsedFile): string {
   return `${shown}${issue.message}`;
 }
 
-export function yamlFiles(dir: string): string[] {
+function yamlFiles(dir: string): string[] {
   if (!fs.existsSync(dir)) return [];
   return fs
     .readdirSync(dir)
@@ -239,7 +241,7 @@ function loadDirectory(dir: string, orgs: Map<string, Organisation>, rel: (f: st
 function checkContacts(c: LoadedCampaign, parsed: ParsedFile, orgs: Map<string, Organisation>, issues: PolicyIssue[]): void {
   const reported = new Set<string>();
   c.obligations.forEach((o, i) => {
-    const ladder = Array.isArray(o.ladder) ? o.ladder : c.ladders[typeof o.ladder === 'string' ? o.ladder : c.defaults.ladder] ?? [];
+    const ladder = Array.isArray(o.ladder) ? o.ladder : ladderNamed(c.ladders, typeof o.ladder === 'string' ? o.ladder : c.defaults.ladder) ?? [];
     const needs: { role: string; why: string }[] = [
       ...((o.reminders ?? c.defaults.reminders).length ? rolesNeeded([], false).map((role) => ({ role, why: 'reminders' })) : []),
       ...ladder.flatMap((s) => rolesNeeded(s.recipients, true).map((role) => ({ role, why: `escalation step ${s.kind}` }))),
@@ -294,7 +296,10 @@ function checkCampaign(
       if (!templates.has(s.template)) at([...p, i, 'template'], `template ${s.template} not found in policies/templates/`);
     });
   for (const [name, steps] of Object.entries(c.ladders)) checkLadder(steps, ['ladders', name]);
-  if (!c.ladders[c.defaults.ladder]) at(['defaults', 'ladder'], `ladder ${c.defaults.ladder} is not defined under ladders`);
+  if (!ladderNamed(c.ladders, c.defaults.ladder)) at(['defaults', 'ladder'], `ladder ${c.defaults.ladder} is not defined under ladders`);
+  // The built-in ladder's templates, where the campaign uses it.
+  const usesBuiltIn = !c.ladders.default && (c.defaults.ladder === 'default' || c.obligations.some((o) => o.ladder === 'default'));
+  if (usesBuiltIn) builtInLadder.forEach((s) => templates.has(s.template) || at(['defaults', 'ladder'], `template ${s.template} of the built-in ladder not found in policies/templates/`));
 
   const ids = new Set<string>();
   c.obligations.forEach((o, i) => {
@@ -313,7 +318,7 @@ function checkCampaign(
         });
       }
     }
-    if (typeof o.ladder === 'string' && !c.ladders[o.ladder]) at([...p, 'ladder'], `ladder ${o.ladder} is not defined under ladders`);
+    if (typeof o.ladder === 'string' && !ladderNamed(c.ladders, o.ladder)) at([...p, 'ladder'], `ladder ${o.ladder} is not defined under ladders`);
     if (Array.isArray(o.ladder)) checkLadder(o.ladder, [...p, 'ladder']);
     if ('rule' in o.deadline && !c.dateRules[o.deadline.rule]) {
       at([...p, 'deadline', 'rule'], `date rule ${o.deadline.rule} is not defined under dateRules`);

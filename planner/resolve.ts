@@ -4,6 +4,7 @@
 import crypto from 'node:crypto';
 import type { PolicySet, LoadedCampaign } from './load';
 import type { Obligation, Organisation, AssigneeSelector } from './schema';
+import { ladderNamed } from './schema';
 import type { WorkingCalendar } from './calendar';
 import { shiftDate, shiftMonth, monthEnd, addMonths, dayOfMonth } from './season';
 import { computeSchedule, deadlineOf, localIso } from './schedule';
@@ -97,7 +98,7 @@ export function resolveCampaign(set: PolicySet, campaignId: string, cal: Working
   const planned = new Set<string>();
   for (const o of c.obligations) {
     // Step notes document the policy; workflows need none of them in every input payload.
-    const ladder = (Array.isArray(o.ladder) ? o.ladder : c.ladders[o.ladder ?? c.defaults.ladder]).map(({ note: _note, ...step }) => step);
+    const ladder = (Array.isArray(o.ladder) ? o.ladder : ladderNamed(c.ladders, o.ladder ?? c.defaults.ladder)!).map(({ note: _note, ...step }) => step);
     const roll = o.roll ?? c.defaults.roll;
     for (const org of selectAssignees(o.assignees, c, set.organisations)) {
       const value = o.quantity?.perAssignee?.[org.code] ?? o.quantity?.default;

@@ -77,6 +77,11 @@ export const builtInLadder: EscalationStep[] = [
   { kind: 'accountability', level: 4, after: 'P6M', template: 'accountability', recipients: ['government', 'supervisor'] },
 ];
 
+/** A campaign's ladder by name: its own, or the built-in one for a `default` it does not write. */
+export function ladderNamed(ladders: Record<string, EscalationStep[]>, name: string): EscalationStep[] | undefined {
+  return ladders[name] ?? (name === 'default' ? builtInLadder : undefined);
+}
+
 // ---------------------------------------------------------------- obligations
 
 export const assigneeSelector = z.union([
@@ -177,11 +182,8 @@ export const campaign = z.strictObject({
   /** Organisations in scope (codes from policies/organisations); selectors draw from these. */
   scope: z.array(orgCode).min(1),
   dateRules: z.record(z.string(), dateRule).default({}),
-  /** Named ladders; `default` is the built-in one below unless the campaign writes its own. */
-  ladders: z
-    .record(z.string(), z.array(escalationStep).min(1))
-    .default({})
-    .transform((l): Record<string, EscalationStep[]> => ({ default: builtInLadder, ...l })),
+  /** Named ladders; a `default` the campaign does not write is the built-in one (ladderNamed). */
+  ladders: z.record(z.string(), z.array(escalationStep).min(1)).default({}),
   defaults: z
     .strictObject({
       reminders: z.array(isoDateDuration).default(['P7D', 'P1D']),

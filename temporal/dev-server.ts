@@ -14,6 +14,8 @@ export interface DevServerOptions {
   uiPort: number;
   httpPort: number;
   logFile: string;
+  /** Called as soon as the server process exists, before it answers: who must stop it meanwhile. */
+  onSpawn?: (child: ChildProcess) => void;
 }
 
 export interface DevServer {
@@ -42,15 +44,21 @@ export function portFree(port: number, host = '127.0.0.1'): Promise<boolean> {
   });
 }
 
-/** The pid of a dev server an earlier start on this database left running (it was killed itself), if any. */
-function leftoverServer(pidFile: string): number | undefined {
-  const pid = Number(fs.existsSync(pidFile) ? fs.readFileSync(pidFile, 'utf8').trim() : NaN);
-  if (!Number.isInteger(pid) || pid <= 0) return undefined;
+const alive = (pid: number) => {
   try {
     process.kill(pid, 0);
+    return true;
   } catch {
-    return undefined;
+    return false;
   }
+};
+
+/** The pid of a dev server an earlier start on this database left running (it was killed itself), if any. */
+function leftoverServer(pidFile: string): number | undefined {
+  const [pid, owner] = (fs.existsSync(pidFile) ? fs.readFileSync(pidFile, 'utf8').trim() : '').split(/\s+/).map(Number);
+  if (!Number.isInteger(pid) || pid <= 0 || !alive(pid)) return undefined;
+  // The start that ran it still runs: not a leftover, just a second start on the same data folder.
+  if (Number.isInteger(owner) && owner > 0 && alive(owner)) return undefined;
   // A pid is reused after its process ends: only a process running the Temporal CLI counts.
   try {
     return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('start-dev') ? pid : undefined;
@@ -86,7 +94,9 @@ export async function startDevServer(o: DevServerOptions): Promise<DevServer> {
   // Own process group, so Ctrl-C in the terminal reaches us first and we stop it in order.
   const child = spawn(temporalCli(), args, { stdio: ['ignore', log, log], detached: true });
   let exited: number | null | undefined;
-  if (child.pid) fs.writeFileSync(pidFile, `${child.pid}\n`);
+  o.onSpawn?.(child);
+  // Our own pid beside the server's: a server is left over only when the start that ran it is gone.
+  if (child.pid) fs.writeFileSync(pidFile, `${child.pid} ${process.pid}\n`);
   child.once('exit', (code) => {
     exited = code;
     fs.rmSync(pidFile, { force: true });

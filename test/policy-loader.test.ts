@@ -1,5 +1,8 @@
 // An office's mistakes in a policy file: each class of error names file, line, YAML path and
 // reason; every error of a file is reported, and an invalid file yields no campaign at all.
+import { DateTime } from 'luxon';
+import { loadCalendar } from '../planner/calendar';
+import { checkTemplate } from '../notices/render';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -137,14 +140,33 @@ test('`policy validate` on one shipped campaign file checks it against its own f
   expect(JSON.parse(one.out)).toMatchObject({ valid: true, campaigns: ['jjj-2019-2020'] });
   const folder = cli(['policy', 'validate', path.join(repo, 'policies', 'campaigns'), '--json']);
   expect(JSON.parse(folder.out)).toMatchObject({ valid: true, campaigns: ['jjj-2019-2020', 'jjj-fenwei-2020-2021'] });
+  // The whole campaigns folder is the whole policy folder: a targets file for no campaign is still an error.
+  const copy = tempDir('policies-copy');
+  fs.cpSync(path.join(repo, 'policies'), copy, { recursive: true });
+  const targets = path.join(copy, 'targets', 'jjj-fenwei-2020-2021.yaml');
+  fs.writeFileSync(targets, fs.readFileSync(targets, 'utf8').replace(/^campaign: jjj-fenwei-2020-2021$/m, 'campaign: jjj-fenwei-2020-2O21'));
+  const misspelt = cli(['policy', 'validate', path.join(copy, 'campaigns')]);
+  expect(misspelt.code).not.toBe(0);
+  expect(misspelt.err).toMatch(/campaign jjj-fenwei-2020-2O21 is not defined/);
 });
 
 test('launching a season that has ended is refused with the way forward: the current season, or --allow-past', () => {
   const r = cli(['campaign', 'launch', 'jjj-2019-2020']);
   expect(r.code).not.toBe(0);
   expect(r.err).toMatch(/season 2019 of jjj-2019-2020 ended on 2020-03-31; /);
-  // The current season is suggested only when the holiday calendar can plan it; otherwise the missing year is named.
-  expect(r.err).toMatch(/launch a current season \(--season \d{4}\)|the current season \d{4} cannot be planned until policies\/calendar\/cn-public-holidays\.yaml has the holiday notice for \d{4}/);
+  // The current season is suggested only when the holiday calendar can plan it (it runs to March of
+  // the next year, its ladder further); otherwise the missing year is named.
+  const now = DateTime.now().setZone('Asia/Shanghai');
+  const current = now.month >= 7 ? now.year : now.year - 1;
+  let plannable = true;
+  try {
+    resolveCampaign(loadPolicies(path.join(repo, 'policies')), 'jjj-2019-2020', loadCalendar(), current);
+  } catch {
+    plannable = false;
+  }
+  expect(r.err).toContain(
+    plannable ? `launch a current season (--season ${current})` : `the current season ${current} cannot be planned until policies/calendar/cn-public-holidays.yaml has the holiday notice for`,
+  );
   expect(r.err).toMatch(/or pass --allow-past/);
 });
 
@@ -172,6 +194,23 @@ test('a misspelt variable in a branch the sample does not take, or in a conditio
   fs.writeFileSync(file, fs.readFileSync(path.join(templatesDir, 'warning-letter.hbs'), 'utf8'));
   fs.writeFileSync(digest, fs.readFileSync(digest, 'utf8').replace('{{#each items}}', '{{#each items}}{{titel}}{{../count}}{{@index}}'));
   expect(() => loadPolicies(dir)).toThrow(/digest\.hbs template digest: variable titel is not provided/);
+});
+
+test('the template check follows what Handlebars resolves: block params, implicit sections, @root, helpers, hash arguments', () => {
+  const dir = tempDir('templates');
+  const sample = { a: { b: 1 }, items: [{ title: 't' }], obj: { k: 1 }, flag: true, date: '2020-01-01' };
+  const check = (body: string) => {
+    fs.writeFileSync(path.join(dir, 't.hbs'), `subject: s\n---\n${body}\n`);
+    try {
+      checkTemplate(dir, 't', sample);
+      return 'ok';
+    } catch (e) {
+      return (e as Error).message;
+    }
+  };
+  expect(check('{{#each items as |item i|}}{{item.title}}{{i}}{{@index}}{{../flag}}{{/each}}{{#obj}}{{k}}{{/obj}}{{@root.a.b}}{{cnDate date}}{{#with a}}{{b}}{{else}}{{flag}}{{/with}}')).toBe('ok');
+  expect(check('{{#each items as |item|}}{{item.titel}}{{/each}}')).toMatch(/variable item\.titel is not provided/);
+  expect(check('{{#nosuch}}x{{/nosuch}}{{@root.nope}}{{#each items key=nokey}}{{/each}}')).toMatch(/variables nosuch, @root\.nope, nokey are not provided/);
 });
 
 describe('the recipients directory (policies/directory)', () => {

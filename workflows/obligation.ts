@@ -29,11 +29,12 @@ const { planSchedule: planLocally } = wf.proxyLocalActivities<Activities>({
   startToCloseTimeout: '10 seconds',
   retry: { maximumInterval: '1 minute' },
 });
-// An extension's new date is planned once before it is applied. Planning is pure, so a failure
-// is the date's (a year the worker's calendar has no holiday notice for) and one attempt says so.
+// An extension's new date is planned before it is applied. A date the planner refuses (a year
+// the worker's calendar has no holiday notice for, a day that does not exist) refuses the
+// extension at once; anything else (a slow worker) is tried again a few times first.
 const { planSchedule: tryPlan } = wf.proxyLocalActivities<Activities>({
   startToCloseTimeout: '10 seconds',
-  retry: { maximumAttempts: 1 },
+  retry: { maximumAttempts: 3, nonRetryableErrorTypes: ['CalendarCoverageError', 'RangeError'] },
 });
 // The regular-activity send, for notices reached before the local-reminders / local-letters
 // patches (see `local` below for today's). Mail servers go down; keep trying with backoff for days

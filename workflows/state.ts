@@ -173,8 +173,9 @@ export class ObligationState {
     return e;
   }
 
-  /** The new date could not be planned (planSchedule's reason): nothing changes. */
+  /** The new date could not be planned (planSchedule's reason): nothing changes but the count of Updates, which it used. */
   refuseExtension(e: Extension, reason: string): never {
+    this.updates++;
     this.refuse(`cannot extend to ${e.dueDate}: ${reason}`);
   }
 

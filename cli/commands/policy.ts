@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
 import { action, print, Refusal } from '../context';
-import { loadPolicies, PolicyError, yamlFiles } from '../../planner/load';
+import { loadPolicies, PolicyError } from '../../planner/load';
 import { resolveCampaign, type PlanRow } from '../../planner/resolve';
 import { coverageMarkdown, coverageTable } from '../../planner/coverage';
 import { repoRoot } from '../../config/env';
@@ -41,9 +41,9 @@ export function registerPolicy(program: Command) {
         const campaignsDir = isDir ? abs : path.dirname(abs);
         const inPolicyFolder = path.basename(campaignsDir) === 'campaigns' && fs.existsSync(path.join(campaignsDir, '..', 'organisations'));
         const root = inPolicyFolder ? path.dirname(campaignsDir) : ctx.env.LANTIAN_POLICIES_DIR;
-        const only = isDir ? (inPolicyFolder ? yamlFiles(abs) : undefined) : [abs];
         try {
-          const set = isDir && !inPolicyFolder ? loadPolicies(abs) : loadPolicies(root, only);
+          // A campaigns folder is all of its policy folder's campaigns: check that folder whole.
+          const set = isDir ? loadPolicies(inPolicyFolder ? root : abs) : loadPolicies(root, [abs]);
           const obligations = [...set.campaigns.values()].reduce((n, c) => n + c.obligations.length, 0);
           print(opts.json ?? false, { valid: true, campaigns: [...set.campaigns.keys()], organisations: set.organisations.size, obligations }, () =>
             `valid: ${set.campaigns.size} campaign(s) (${[...set.campaigns.keys()].join(', ')}), ${set.organisations.size} organisations, ${obligations} obligations`,
