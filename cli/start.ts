@@ -6,7 +6,7 @@ import type { ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { NativeConnection, Runtime } from '@temporalio/worker';
 import { Connection } from '@temporalio/client';
-import { DateTime } from 'luxon';
+import { currentSeason } from '../planner/season';
 import { readEnv, dataPaths } from '../config/env';
 import { loadPolicies, PolicyError } from '../planner/load';
 import { loadCalendar } from '../planner/calendar';
@@ -20,10 +20,6 @@ import { registryTaskQueue } from '../temporal/ids';
 import { Client } from '@temporalio/client';
 import { startWeb, type RunningWeb } from '../web/start';
 
-export function currentSeason(now = DateTime.now().setZone('Asia/Shanghai')): number {
-  // An autumn–winter season is named after the year it starts in (October).
-  return now.month >= 7 ? now.year : now.year - 1;
-}
 
 /** `npm start -- --season 2025` shows the campaigns for that season instead of the current one. */
 function seasonArgument(): number | undefined {

@@ -71,8 +71,8 @@ export type EscalationStep = z.infer<typeof escalationStep>;
  * shipped campaigns' choices (their `note`s give the sources).
  */
 export const builtInLadder: EscalationStep[] = [
-  { kind: 'urging', level: 1, after: 'P1D', template: 'urging', recipients: ['environment-bureau'], replyWithin: { workingDays: 5 } },
-  { kind: 'warning-letter', level: 2, after: 'P1M', template: 'warning-letter', recipients: ['government', 'environment-bureau'], replyWithin: { workingDays: 10 } },
+  { kind: 'urging', level: 1, after: 'P1D', template: 'urging', recipients: ['environment-bureau'] },
+  { kind: 'warning-letter', level: 2, after: 'P1M', template: 'warning-letter', recipients: ['government', 'environment-bureau'] },
   { kind: 'public-interview', level: 3, after: 'P3M', template: 'public-interview', recipients: ['government', 'supervisor'] },
   { kind: 'accountability', level: 4, after: 'P6M', template: 'accountability', recipients: ['government', 'supervisor'] },
 ];

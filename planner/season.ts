@@ -1,6 +1,7 @@
 // Re-running a plan in another season: every date moves by whole years. A date that is the
 // last day of its month stays the last day of its month (2020-02-29 → 2021-02-28, and
 // 2019-02-28 → 2020-02-29), so "end of month" deadlines keep their meaning.
+import { DateTime } from 'luxon';
 import { daysInMonth } from '../model/local-date';
 
 const pad = (n: number, w = 2) => String(n).padStart(w, '0');
@@ -35,4 +36,9 @@ export function addMonths(month: string, n: number): string {
 export function dayOfMonth(month: string, day: number): string {
   const [y, m] = month.split('-').map(Number);
   return `${y}-${pad(m)}-${pad(Math.min(day, daysInMonth(y, m)))}`;
+}
+
+/** The autumn–winter season under way: it is named after the year it starts in (October). */
+export function currentSeason(now = DateTime.now().setZone('Asia/Shanghai')): number {
+  return now.month >= 7 ? now.year : now.year - 1;
 }

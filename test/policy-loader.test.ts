@@ -1,6 +1,6 @@
 // An office's mistakes in a policy file: each class of error names file, line, YAML path and
 // reason; every error of a file is reported, and an invalid file yields no campaign at all.
-import { DateTime } from 'luxon';
+import { currentSeason } from '../planner/season';
 import { loadCalendar } from '../planner/calendar';
 import { checkTemplate } from '../notices/render';
 import fs from 'node:fs';
@@ -156,8 +156,7 @@ test('launching a season that has ended is refused with the way forward: the cur
   expect(r.err).toMatch(/season 2019 of jjj-2019-2020 ended on 2020-03-31; /);
   // The current season is suggested only when the holiday calendar can plan it (it runs to March of
   // the next year, its ladder further); otherwise the missing year is named.
-  const now = DateTime.now().setZone('Asia/Shanghai');
-  const current = now.month >= 7 ? now.year : now.year - 1;
+  const current = currentSeason();
   let plannable = true;
   try {
     resolveCampaign(loadPolicies(path.join(repo, 'policies')), 'jjj-2019-2020', loadCalendar(), current);

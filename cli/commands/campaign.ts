@@ -4,7 +4,7 @@ import { DateTime } from 'luxon';
 import { action, print, Refusal } from '../context';
 import { parseSeason } from './policy';
 import { getCampaign, resolveCampaign } from '../../planner/resolve';
-import { shiftDate } from '../../planner/season';
+import { currentSeason, shiftDate } from '../../planner/season';
 import { CalendarCoverageError } from '../../planner/calendar';
 import { launchCampaign } from '../../launcher/launch';
 
@@ -27,8 +27,7 @@ export function registerCampaign(program: Command) {
         if (end < today && !opts.allowPast) {
           // Suggest the season under way (autumn–winter starts in the second half of a year), and
           // say so when the calendar cannot plan it yet: suggesting it would only fail next.
-          const now = DateTime.now().setZone(c.timezone);
-          const current = now.month >= 7 ? now.year : now.year - 1;
+          const current = currentSeason(DateTime.now().setZone(c.timezone));
           let advice = `launch a current season (--season ${current})`;
           try {
             resolveCampaign(ctx.policies(), campaignId, ctx.calendar(), current);
