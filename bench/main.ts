@@ -6,7 +6,8 @@
 //      season on the time-skipping server (target < 60 s)
 //   3. memory: the worker's resident set with 5,000 open obligation workflows
 //   4. assessment: a season's air-quality CSV validated, imported and assessed (bench/assessment.ts)
-//   5. storm: 2,000 reminders due at one instant vs nodemailer direct (bench/storm.ts)
+//   5. storm: 2,000 reminders due at one instant vs nodemailer direct, and the floor: as many
+//      bare workflows, each a timer and a local activity that sends (bench/storm.ts)
 //   6. web: scoreboard, list page and 1 MB uploads with 5,000 open obligations (bench/web.ts)
 // Diagnostics: LANTIAN_BENCH_SIM_ROWS limits the simulation to its first rows;
 // LANTIAN_BENCH_SIM_SHARDS spreads it over several time-skipping servers;
@@ -203,7 +204,7 @@ async function main() {
   }
   if (want('storm')) {
     const d = await stormBench(calendar, N, RUNS);
-    console.log(`5. deadline storm: ${N} reminders due at one instant, immediate delivery over pooled SMTP to smtp-server in a second process: ${f(d.storm, 2)} s until all accepted vs ${f(d.direct, 2)} s sending ${N} directly with nodemailer (same pool, same server), ratio ${f(d.ratio, 2)}× (target ≤ 1.5×); first reminder accepted after ${f(d.firstS, 2)} s, half after ${f(d.halfS, 2)} s; CPU during the storm: worker process ${f(d.workerCpuS)} s, time-skipping server ${f(d.serverCpuS)} s, SMTP sink ${f(d.sinkCpuS)} s (direct: ${f(d.directCpuS)} s sender + sink)${d.other ? `; ${d.other} other messages` : ''}  runs ${JSON.stringify(d.runs, (_k, v) => (typeof v === 'number' ? Math.round(v * 100) / 100 : v))}`);
+    console.log(`5. deadline storm: ${N} reminders due at one instant, immediate delivery over pooled SMTP to smtp-server in a second process: ${f(d.storm, 2)} s until all accepted vs ${f(d.direct, 2)} s sending ${N} directly with nodemailer (same pool, same server), ratio ${f(d.ratio, 2)}× (target ≤ 1.5×); floor: ${N} bare workflows, each a timer and a local activity sending the same message, ${f(d.floor, 2)} s = ${f(d.floor / d.direct, 2)}× direct (worker CPU ${f(d.floorCpuS)} s), Lantian ${f(d.storm / d.floor, 2)}× the floor; first reminder accepted after ${f(d.firstS, 2)} s, half after ${f(d.halfS, 2)} s; CPU during the storm: worker process ${f(d.workerCpuS)} s, time-skipping server ${f(d.serverCpuS)} s, SMTP sink ${f(d.sinkCpuS)} s (direct: ${f(d.directCpuS)} s sender + sink)${d.other ? `; ${d.other} other messages` : ''}  runs ${JSON.stringify(d.runs, (_k, v) => (typeof v === 'number' ? Math.round(v * 100) / 100 : v))}`);
   }
   if (want('web')) {
     const w = await webBench(set, campaignId, dir, calendar, {

@@ -3,12 +3,15 @@
 // through smtpMailer (pooled nodemailer + sent ledger) to a real in-process smtp-server.
 // Measured: from the skip onto that instant until the server has accepted all N reminder
 // messages. Baseline in the same run: N messages of the same content sent directly with
-// nodemailer over the same pooled transport settings to the same server.
+// nodemailer over the same pooled transport settings to the same server. Floor in the same run:
+// N bare workflows (bench/floor-workflow.ts) that each sleep until the instant and send the same
+// message from a local activity: what Temporal itself costs before any of Lantian's work.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import nodemailer from 'nodemailer';
 import { fork } from 'node:child_process';
+import { Worker, bundleWorkflowCode, type WorkflowBundle } from '@temporalio/worker';
 import { timeSkippingEnv, fixturePoliciesDir, templatesDir, workflowBundle } from '../test/support/temporal';
 import { inPool } from '../launcher/launch';
 import { loadPolicies } from '../planner/load';
@@ -122,6 +125,63 @@ async function stormOnce(calendar: WorkingCalendar, n: number, url: string, smtp
   }
 }
 
+const bareMessage = (key: string, sample: StoredLetter) => ({
+  messageId: `<${key.replace(/[^A-Za-z0-9-]/g, '.')}-${Date.now()}@bench>`,
+  from: 'Lantian <lantian@localhost>',
+  to: ['environment-bureau@bench.lantian.local'],
+  subject: sample.subject,
+  text: sample.text,
+  html: sample.html,
+  textEncoding: 'base64' as const,
+  headers: { 'X-Lantian-Key': `${key}#reminder:P7D` },
+});
+
+let floorBundle: Promise<WorkflowBundle> | undefined;
+
+/** N bare workflows on the same kind of server, timer then a local activity sending the sample. */
+async function floorOnce(n: number, url: string, smtp: Awaited<ReturnType<typeof countingServer>>, sample: StoredLetter) {
+  floorBundle ??= bundleWorkflowCode({ workflowsPath: path.join(__dirname, 'floor-workflow.ts'), logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error: console.error } });
+  const env = await timeSkippingEnv();
+  const transport = nodemailer.createTransport(`${url}?pool=true`);
+  const ids = [...Array(n).keys()].map((i) => `floor-${i}`);
+  try {
+    const worker = await Worker.create({
+      connection: env.nativeConnection,
+      taskQueue: 'floor',
+      workflowBundle: await floorBundle,
+      workflowThreadPoolSize: readEnv().LANTIAN_WORKFLOW_THREADS,
+      activities: {
+        async sendReminder(key: string) {
+          await transport.sendMail(bareMessage(key, sample));
+        },
+      },
+    });
+    const instant = (await env.currentTimeMs()) + 7 * 86_400_000;
+    let seconds = 0;
+    let cpu = 0;
+    await worker.runUntil(async () => {
+      await inPool(ids, 64, async (id) => {
+        await env.client.workflow.start('bareReminder', { taskQueue: 'floor', workflowId: id, args: [instant, id] });
+      });
+      await waitForTimers(env.client, ids);
+      await env.sleep(instant - 1000 - (await env.currentTimeMs()));
+      await smtp.reset();
+      const cpu0 = process.cpuUsage();
+      const t0 = performance.now();
+      const all = smtp.until(n, 'floor');
+      await env.sleep(1000);
+      await all;
+      seconds = (performance.now() - t0) / 1000;
+      const c = process.cpuUsage(cpu0);
+      cpu = (c.user + c.system) / 1e6;
+    });
+    return { seconds, cpu };
+  } finally {
+    transport.close();
+    await env.teardown();
+  }
+}
+
 /** The same number of messages, the same content shape, straight through a pooled nodemailer transport. */
 async function directOnce(n: number, url: string, smtp: Awaited<ReturnType<typeof countingServer>>, sample: StoredLetter) {
   const transport = nodemailer.createTransport(`${url}?pool=true`);
@@ -129,20 +189,7 @@ async function directOnce(n: number, url: string, smtp: Awaited<ReturnType<typeo
     await smtp.reset();
     const cpu0 = process.cpuUsage();
     const t0 = performance.now();
-    await Promise.all(
-      [...Array(n).keys()].map((i) =>
-        transport.sendMail({
-          messageId: `<direct-${i}-${Date.now()}@bench>`,
-          from: 'Lantian <lantian@localhost>',
-          to: ['environment-bureau@bench.lantian.local'],
-          subject: sample.subject,
-          text: sample.text,
-          html: sample.html,
-          textEncoding: 'base64',
-          headers: { 'X-Lantian-Key': `direct:${i}#reminder:P7D` },
-        }),
-      ),
-    );
+    await Promise.all([...Array(n).keys()].map((i) => transport.sendMail(bareMessage(`direct:${i}`, sample))));
     await smtp.until(n, 'direct');
     const seconds = (performance.now() - t0) / 1000;
     const c = process.cpuUsage(cpu0);
@@ -158,6 +205,8 @@ export async function stormBench(calendar: WorkingCalendar, n: number, runs: num
   const smtp = await countingServer();
   const storm: number[] = [];
   const direct: number[] = [];
+  const floor: number[] = [];
+  const floorCpu: number[] = [];
   const first: number[] = [];
   const half: number[] = [];
   const workerCpu: number[] = [];
@@ -168,8 +217,8 @@ export async function stormBench(calendar: WorkingCalendar, n: number, runs: num
   try {
     let sample: StoredLetter | undefined;
     for (let run = 0; run < runs; run++) {
-      // The first storm provides the letter the direct baseline sends; then alternate order.
-      const order = run % 2 === 0 || !sample ? ['storm', 'direct'] : ['direct', 'storm'];
+      // The first storm provides the letter the others send; then the order turns each run.
+      const order = !sample ? ['storm', 'direct', 'floor'] : run % 3 === 1 ? ['direct', 'floor', 'storm'] : ['floor', 'storm', 'direct'];
       for (const which of order) {
         if (which === 'storm') {
           const s = await stormOnce(calendar, n, smtp.url, smtp);
@@ -181,6 +230,10 @@ export async function stormBench(calendar: WorkingCalendar, n: number, runs: num
           sinkCpu.push(s.cpu.sink);
           other += s.other;
           sample = s.sample;
+        } else if (which === 'floor') {
+          const b = await floorOnce(n, smtp.url, smtp, sample!);
+          floor.push(b.seconds);
+          floorCpu.push(b.cpu);
         } else {
           const d = await directOnce(n, smtp.url, smtp, sample!);
           direct.push(d.seconds);
@@ -191,5 +244,5 @@ export async function stormBench(calendar: WorkingCalendar, n: number, runs: num
   } finally {
     await smtp.close();
   }
-  return { storm: median(storm), direct: median(direct), ratio: median(storm) / median(direct), firstS: median(first), halfS: median(half), workerCpuS: median(workerCpu), serverCpuS: median(serverCpu), sinkCpuS: median(sinkCpu), directCpuS: median(directCpu), runs: { storm, direct }, other };
+  return { storm: median(storm), direct: median(direct), ratio: median(storm) / median(direct), floor: median(floor), floorCpuS: median(floorCpu), firstS: median(first), halfS: median(half), workerCpuS: median(workerCpu), serverCpuS: median(serverCpu), sinkCpuS: median(sinkCpu), directCpuS: median(directCpu), runs: { storm, direct, floor }, other };
 }
