@@ -99,8 +99,7 @@ export async function obligationWorkflow(input: ObligationInput): Promise<Obliga
       const failure = err instanceof wf.ActivityFailure && err.cause ? err.cause : err;
       o.refuseExtension(e, failure instanceof Error ? failure.message : String(failure));
     }
-    // The obligation may have closed, or moved again, while the date was planned.
-    o.checkExtend(e, now());
+    o.recheckExtend(e, now());
     return after((o.extend(e, now()), { dueDate: o.dueDate }));
   }
   wf.setHandler(waiveObligation, (w) => after((o.waive(w, now()), { status: o.status })), {

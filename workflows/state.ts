@@ -179,6 +179,16 @@ export class ObligationState {
     this.refuse(`cannot extend to ${e.dueDate}: ${reason}`);
   }
 
+  /** After the new date was planned: the obligation may have closed, or moved again, meanwhile. Such a refusal used an Update too. */
+  recheckExtend(e: Extension, now: number): void {
+    try {
+      this.checkExtend(e, now);
+    } catch (err) {
+      this.updates++;
+      throw err;
+    }
+  }
+
   checkWaive(arg: unknown): Waiver {
     const w = this.parse(updateSchemas().waiver, arg);
     this.checkOffice(w.actor, 'waive an obligation');
