@@ -8,6 +8,7 @@ import { DateTime } from 'luxon';
 import type { ActivityDeps } from './index';
 import { renderNotice, TemplateError } from '../notices/render';
 import { addresseesFor } from '../notices/directory';
+import { addressing } from '../notices/context';
 import { PermanentDeliveryError } from '../notices/mailer';
 import { writeLetter } from '../storage/letters';
 import { runPoint, campaignTargets, overdueSharesFromVisibility } from '../assessment/service';
@@ -87,7 +88,7 @@ export function createAssessmentActivities(deps: ActivityDeps) {
         const rendered = renderNotice(
           assessmentTemplatesDir(deps.templatesDir),
           a.act.kind,
-          actContext({ a, pointTitle: point.title, office: campaign.office, campaignTitle: campaign.title, documentNumber, issuedDate: issuedLocal.toISODate()!, key: req.key }),
+          actContext({ a, addressing: addressing(org, 'government'), pointTitle: point.title, office: campaign.office, campaignTitle: campaign.title, documentNumber, issuedDate: issuedLocal.toISODate()!, key: req.key }),
         );
         await writeLetter(deps.lettersDir, { key: req.key, subject: rendered.subject, text: rendered.text, html: rendered.html, documentNumber, storedAt: new Date().toISOString() });
         const d = await deps.mailer.deliver({ key: req.key, from: deps.mailFrom, to, cc, ...rendered });
@@ -143,7 +144,7 @@ export function createAssessmentActivities(deps: ActivityDeps) {
       const { to, cc } = addresseesFor(org, ['environment-bureau'], req.office, false);
       const issued = DateTime.fromMillis(req.issuedAt, { zone: req.timezone }).toISODate()!;
       try {
-        const rendered = renderNotice(assessmentTemplatesDir(deps.templatesDir), 'pace-warning', paceContext({ ...req, issuedDate: issued }));
+        const rendered = renderNotice(assessmentTemplatesDir(deps.templatesDir), 'pace-warning', paceContext({ ...req, addressing: addressing(org, 'environment-bureau'), issuedDate: issued }));
         await writeLetter(deps.lettersDir, { key: req.key, subject: rendered.subject, text: rendered.text, html: rendered.html, storedAt: new Date().toISOString() });
         const d = await deps.mailer.deliver({ key: req.key, from: deps.mailFrom, to, cc, ...rendered });
         return { key: req.key, kind: 'pace-warning', to, cc, subject: rendered.subject, messageId: d.messageId, transport: d.transport, location: d.location, sentAt: d.deliveredAt, ...(d.rejected ? { rejected: d.rejected } : {}) };

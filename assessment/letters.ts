@@ -4,6 +4,7 @@
 import { chineseDate } from '../notices/render';
 import type { CityAssessment } from './compute';
 import type { ActKind } from './targets';
+import type { Addressing } from '../notices/context';
 
 export const actTemplates = ['warning-letter', 'public-interview', 'accountability'] as const;
 
@@ -15,6 +16,8 @@ export const actLabels: Record<ActKind, string> = {
 
 export interface ActContextInput {
   a: CityAssessment;
+  /** How the letter names its addressee (人民政府, 管理委员会) and refers to it (你市, 你区). */
+  addressing: Addressing;
   pointTitle: string;
   office: { name: string; abbreviation: string };
   campaignTitle: string;
@@ -55,6 +58,7 @@ export function actContext(i: ActContextInput) {
     documentNumber: i.documentNumber ?? '',
     kindLabel: actLabels[act.kind],
     assignee: { code: i.a.code, name: i.a.name },
+    ...i.addressing,
     office: i.office,
     campaignTitle: i.campaignTitle,
     pointTitle: i.pointTitle,
@@ -74,6 +78,8 @@ export function sampleActContext(kind: string) {
     documentNumber: '京津冀大气办〔2021〕1号',
     kindLabel: actLabels[(kind as ActKind) in actLabels ? (kind as ActKind) : 'warning-letter'],
     assignee: { code: '130100', name: '石家庄市' },
+    addressee: '石家庄市人民政府',
+    you: '你市',
     office: { name: '京津冀及周边地区大气污染防治领导小组办公室', abbreviation: '京津冀大气办' },
     campaignTitle: '秋冬季攻坚行动',
     pointTitle: '终期考核',
@@ -90,6 +96,7 @@ export function sampleActContext(kind: string) {
 export interface PaceContextInput {
   key: string;
   assignee: { code: string; name: string };
+  addressing: Addressing;
   obligation: { title: string; clause: string; unit: string };
   office: { name: string };
   colour: string;
@@ -101,8 +108,10 @@ export interface PaceContextInput {
 }
 
 export function paceContext(i: PaceContextInput) {
+  const { addressing, ...rest } = i;
   return {
-    ...i,
+    ...rest,
+    ...addressing,
     colourCn: i.colour === 'red' ? '红色（严重滞后）' : i.colour === 'yellow' ? '黄色（滞后）' : '绿色（正常）',
     expected: Math.round(i.expected * 100) / 100,
     dueDateCn: chineseDate(i.dueDate),
@@ -114,6 +123,7 @@ export function samplePaceContext() {
   return paceContext({
     key: 'sample',
     assignee: { code: '130100', name: '石家庄市' },
+    addressing: { addressee: '石家庄市生态环境局', you: '你市' },
     obligation: { title: '淘汰燃煤锅炉', clause: '二、（三）', unit: '台' },
     office: { name: '京津冀及周边地区大气污染防治领导小组办公室' },
     colour: 'yellow',

@@ -33,13 +33,18 @@ export const stepLabels: Record<string, string> = {
   accountability: '问责及区域环评限批通知',
 };
 
+export interface Addressing {
+  addressee: string;
+  you: string;
+}
+
 /**
  * How the letter addresses its first recipient: a province's or city's people's government (a new
  * area's administrative committee), its environment bureau (a province's is a 厅, a
  * municipality's, city's or area's a 局), or a national body or enterprise by its own name. `you`
  * is how the letter refers to it (你省, 你市, 你区, 你单位).
  */
-export function addressing(assignee: ObligationInput['assignee'], role: string): { addressee: string; you: string } {
+export function addressing(assignee: Pick<ObligationInput['assignee'], 'name' | 'kind'>, role: string): Addressing {
   const { name, kind } = assignee;
   const city = kind === 'city' || (kind === 'special-unit' && name.endsWith('市'));
   const area = kind === 'special-unit' && !city; // 雄安新区, 杨凌示范区, 西咸新区
@@ -171,7 +176,7 @@ export function digestContext(d: {
 }) {
   return {
     // Reminders go to the environment bureau; a recipient of unknown kind is addressed by name.
-    ...addressing({ code: d.recipient.code, name: d.recipient.name, kind: d.recipient.kind ?? 'national-body', province: '' }, 'environment-bureau'),
+    ...addressing({ name: d.recipient.name, kind: d.recipient.kind ?? 'national-body' }, 'environment-bureau'),
     digest: d.digest,
     recipient: d.recipient,
     office: d.office,

@@ -217,7 +217,7 @@ describe('targets files are policy: errors with file:line path: reason', () => {
     ]);
   });
   test('an assessment letter template with a misspelt variable is a load error', () => {
-    const tpl = fs.readFileSync(path.join(repo, 'policies', 'templates', 'assessment', 'warning-letter.hbs'), 'utf8').replace('{{assignee.name}}人民政府：', '{{assignee.nmae}}人民政府：');
-    expect(withTargets(good, tpl)).toEqual(['warning-letter.hbs: : template warning-letter: variable assignee.nmae is not provided']);
+    const tpl = fs.readFileSync(path.join(repo, 'policies', 'templates', 'assessment', 'warning-letter.hbs'), 'utf8').replace('{{addressee}}：', '{{adressee}}：');
+    expect(withTargets(good, tpl)).toEqual(['warning-letter.hbs: : template warning-letter: variable adressee is not provided']);
   });
 });

@@ -103,7 +103,9 @@ test('2020–21 plan: on target → nothing; Oct–Dec stage missed → warning 
   expect(act.documentNumber).toMatch(/〔2031〕\d+号$/);
   const letter = readLetter(deps.lettersDir, act.key)!;
   expect(letter.subject).toContain('预警通知函');
-  expect(letter.text).toContain('唐山市人民政府');
+  // Addressed to the city's government, and speaking to it as 你市.
+  expect(letter.text).toMatch(/^唐山市人民政府：$/m);
+  expect(letter.text).toContain('你市考核结果为“不合格”');
   expect(letter.text).toContain('PM2.5平均浓度70微克/立方米，高于目标63微克/立方米');
   expect(letter.text).toContain('四、（二十二）');
   expect(letter.text).toContain('2031年1月15日');

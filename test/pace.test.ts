@@ -109,6 +109,8 @@ describe('pace warnings on the time-skipping server', () => {
     const warnings = rec.notices.filter((n) => n.kind === 'pace-warning');
     expect(warnings.map((n) => n.key)).toEqual([noticeKey(h.workflowId, checks[0].key), noticeKey(h.workflowId, checks[1].key)]);
     expect(outboxMessages(deps).filter((m) => m.subject.includes('序时进度预警'))).toHaveLength(2);
+    // To the city's environment bureau, which the letter calls 你市.
+    expect(readLetter(deps.lettersDir, warnings[0].key)!.text).toMatch(/^石家庄市生态环境局：\n+你市“/m);
     expect(readLetter(deps.lettersDir, warnings[0].key)!.text).toMatch(/已报送完成0台，按序时进度应完成\d+(\.\d+)?台，进度状态为红色/);
     expect(readLetter(deps.lettersDir, warnings[1].key)!.text).toMatch(/已报送完成7台，按序时进度应完成\d+(\.\d+)?台，进度状态为黄色/);
     expect(rec.notices.filter((n) => n.kind === 'reminder')).toHaveLength(0);

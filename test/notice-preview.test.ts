@@ -1,0 +1,53 @@
+// An office proofs a letter before any is sent: `notice preview` on the shipped policies, as a
+// user runs it (tsx cli/main.ts), without a Temporal server and without using up a 文号.
+import path from 'node:path';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { repo, tempDir } from './support/temporal';
+
+const exec = promisify(execFile);
+const dataDir = tempDir('cli-preview');
+async function cli(args: string[]) {
+  try {
+    const r = await exec(path.join(repo, 'node_modules', '.bin', 'tsx'), [path.join(repo, 'cli', 'main.ts'), ...args], {
+      env: { ...process.env, TEMPORAL_ADDRESS: '127.0.0.1:1', LANTIAN_DATA_DIR: dataDir, LANTIAN_USER: 'tester' },
+    });
+    return { code: 0, out: r.stdout, err: r.stderr };
+  } catch (e) {
+    const x = e as { code: number; stdout: string; stderr: string };
+    return { code: x.code, out: x.stdout, err: x.stderr };
+  }
+}
+
+// 雄安新区 has a 管理委员会, not a people's government; the 2019–20 plan's cluster remediation
+// plan is due 2024-10-31 in season 2024, and its public interview falls on Wed 2025-02-05.
+const args = ['notice', 'preview', 'jjj-2019-2020', 'cluster-remediation-plan', 'xiongan', 'public-interview', '--season', '2024'];
+
+test('office previews the public interview notice for 雄安新区 → its administrative committee, 你区, a 文号 placeholder, the day it would go', async () => {
+  const r = await cli(args);
+  expect(r).toMatchObject({ code: 0, err: '' });
+  const lines = r.out.split('\n');
+  expect(lines[0]).toBe('To: government.xiongan@placeholder.lantian.invalid');
+  expect(lines[1]).toMatch(/^Cc: office@jjj-dqb\.lantian\.local/);
+  expect(lines).toContain('Send at: 2025-02-05T09:00:00.000+08:00');
+  expect(lines).toContain('Subject: 【约谈通知】关于约谈雄安新区管理委员会主要负责同志的通知');
+  expect(lines).toContain('京津冀大气办〔2025〕×号');
+  expect(lines).toContain('雄安新区管理委员会：');
+  expect(r.out).toContain('你区“制定企业集群综合整治方案”任务');
+  expect(r.out).toContain('完成时限为2024年10月31日，截至2025年2月5日仍未完成，已逾期97天');
+  expect(r.out).not.toMatch(/人民政府|你市/);
+
+  const html = await cli([...args, '--html']);
+  expect(html.out).toMatch(/<p>雄安新区管理委员会：<\/p>/);
+  const json = JSON.parse((await cli([...args, '--json'])).out);
+  expect(json).toMatchObject({ template: 'public-interview', to: ['government.xiongan@placeholder.lantian.invalid'], subject: '【约谈通知】关于约谈雄安新区管理委员会主要负责同志的通知' });
+});
+
+test('a step the obligation does not have, or an obligation the assignee does not have → refused with what there is', async () => {
+  const step = await cli([...args.slice(0, 5), 'accountabilty', '--season', '2024']);
+  expect(step.code).not.toBe(0);
+  expect(step.err).toMatch(/no step accountabilty for this obligation; it has: reminder, urging, warning-letter, public-interview, accountability/);
+  const none = await cli(['notice', 'preview', 'jjj-2019-2020', 'cluster-remediation-plan', '999999', 'reminder', '--season', '2024']);
+  expect(none.code).not.toBe(0);
+  expect(none.err).toMatch(/jjj-2019-2020 has no obligation cluster-remediation-plan for 999999/);
+});
