@@ -3,25 +3,13 @@
 // their reasons and a non-zero exit, the dry-run's verdicts and acts, falsified data shown.
 import fs from 'node:fs';
 import path from 'node:path';
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { datesBetween } from '../assessment/compute';
-import { repo, tempDir } from './support/temporal';
+import { tempDir } from './support/temporal';
+import { runCli } from './support/cli';
 
-const exec = promisify(execFile);
 const dataDir = tempDir('cli-aq');
-async function cli(args: string[]) {
-  try {
-    const r = await exec(path.join(repo, 'node_modules', '.bin', 'tsx'), [path.join(repo, 'cli', 'main.ts'), ...args], {
-      // Nothing listens on port 1: the dry-run says the overdue share is not measured and goes on.
-      env: { ...process.env, TEMPORAL_ADDRESS: '127.0.0.1:1', LANTIAN_DATA_DIR: dataDir, LANTIAN_USER: 'tester' },
-    });
-    return { code: 0, out: r.stdout, err: r.stderr };
-  } catch (e) {
-    const x = e as { code: number; stdout: string; stderr: string };
-    return { code: x.code, out: x.stdout, err: x.stderr };
-  }
-}
+// Nothing listens on port 1: the dry-run says the overdue share is not measured and goes on.
+const cli = (args: string[]) => runCli(args, { TEMPORAL_ADDRESS: '127.0.0.1:1', LANTIAN_DATA_DIR: dataDir, LANTIAN_USER: 'tester' });
 function csvFile(name: string, text: string) {
   const file = path.join(dataDir, name);
   fs.writeFileSync(file, text);

@@ -3,8 +3,6 @@
 // and state that survives a restart of the server.
 import fs from 'node:fs';
 import path from 'node:path';
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { LantianWorker } from '../worker/registry';
 import { launchCampaign } from '../launcher/launch';
@@ -16,6 +14,7 @@ import { documentNumberAllocator, moveRegistries } from '../services/document-nu
 import { documentNumbersWorkflow, documentNumbersWorkflowId } from '../workflows/document-numbers';
 import { registryTaskQueue } from '../temporal/ids';
 import { recordHistory } from './support/histories';
+import { runCli } from './support/cli';
 import { devServerEnv, fixturePolicies, fixturePoliciesDir, repo, tempDir, templatesDir, testCalendar, testDeps, testWorker, type TestDeps } from './support/temporal';
 
 const calendar = testCalendar(2026, 2032, ['2031-01-01']);
@@ -101,17 +100,8 @@ test('a supervisor lists by campaign, assignee, province and status through visi
   expect((await listUntil({ campaign: 'drill', status: 'overdue' }, 0)).length).toBe(0);
 });
 
-const exec = promisify(execFile);
-async function cli(args: string[], policiesDir = fixturePoliciesDir) {
-  try {
-    const r = await exec(path.join(repo, 'node_modules', '.bin', 'tsx'), [path.join(repo, 'cli', 'main.ts'), ...args], {
-      env: { ...process.env, TEMPORAL_ADDRESS: env.address, LANTIAN_POLICIES_DIR: policiesDir, LANTIAN_DATA_DIR: deps.dir, LANTIAN_USER: 'tester' },
-    });
-    return { code: 0, out: r.stdout, err: r.stderr };
-  } catch (e) {
-    const x = e as { code: number; stdout: string; stderr: string };
-    return { code: x.code, out: x.stdout, err: x.stderr };
-  }
+function cli(args: string[], policiesDir = fixturePoliciesDir) {
+  return runCli(args, { TEMPORAL_ADDRESS: env.address, LANTIAN_POLICIES_DIR: policiesDir, LANTIAN_DATA_DIR: deps.dir, LANTIAN_USER: 'tester' });
 }
 
 test('the CLI submits evidence with a receipt, refuses another city, and the status shows in the listing', async () => {

@@ -1,23 +1,10 @@
 // An office proofs a letter before any is sent: `notice preview` on the shipped policies, as a
 // user runs it (tsx cli/main.ts), without a Temporal server and without using up a 文号.
-import path from 'node:path';
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
-import { repo, tempDir } from './support/temporal';
+import { runCli } from './support/cli';
+import { tempDir } from './support/temporal';
 
-const exec = promisify(execFile);
 const dataDir = tempDir('cli-preview');
-async function cli(args: string[]) {
-  try {
-    const r = await exec(path.join(repo, 'node_modules', '.bin', 'tsx'), [path.join(repo, 'cli', 'main.ts'), ...args], {
-      env: { ...process.env, TEMPORAL_ADDRESS: '127.0.0.1:1', LANTIAN_DATA_DIR: dataDir, LANTIAN_USER: 'tester' },
-    });
-    return { code: 0, out: r.stdout, err: r.stderr };
-  } catch (e) {
-    const x = e as { code: number; stdout: string; stderr: string };
-    return { code: x.code, out: x.stdout, err: x.stderr };
-  }
-}
+const cli = (args: string[]) => runCli(args, { TEMPORAL_ADDRESS: '127.0.0.1:1', LANTIAN_DATA_DIR: dataDir, LANTIAN_USER: 'tester' });
 
 // 雄安新区 has a 管理委员会, not a people's government; the 2019–20 plan's cluster remediation
 // plan is due 2024-10-31 in season 2024, and its public interview falls on Wed 2025-02-05.

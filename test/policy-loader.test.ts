@@ -6,9 +6,9 @@ import { checkTemplate } from '../notices/render';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { execFileSync } from 'node:child_process';
 import { loadPolicies, PolicyError, formatIssue } from '../planner/load';
 import { fixturePoliciesDir, templatesDir, tempDir, repo, testCalendar } from './support/temporal';
+import { runCli } from './support/cli';
 import { resolveCampaign } from '../planner/resolve';
 
 const drill = fs.readFileSync(path.join(fixturePoliciesDir, 'campaigns', 'drill.yaml'), 'utf8');
@@ -111,47 +111,39 @@ test('broken YAML → the line of the syntax error', () => {
   expect(errors[0]).toMatch(/x\.yaml:\d+ YAML: /);
 });
 
-/** The CLI as a user runs it; the exit code and both streams. */
-function cli(args: string[], env: Record<string, string> = {}) {
-  try {
-    return { code: 0, out: execFileSync(path.join(repo, 'node_modules', '.bin', 'tsx'), [path.join(repo, 'cli', 'main.ts'), ...args], { encoding: 'utf8', stdio: 'pipe', env: { ...process.env, ...env } }), err: '' };
-  } catch (e) {
-    const x = e as { status: number; stdout: string; stderr: string };
-    return { code: x.status, out: x.stdout, err: x.stderr };
-  }
-}
+const cli = (args: string[], env: Record<string, string> = {}) => runCli(args, env);
 
-test('`policy validate` on a bad file exits non-zero with the reason on stderr; on a good folder exits 0', () => {
+test('`policy validate` on a bad file exits non-zero with the reason on stderr; on a good folder exits 0', async () => {
   const { dir, file } = folderWith(drill.replace('{ date: 2031-03-31 }', '{ date: "2019-13-31" }'));
   const good = folderWith(drill);
   const run = (args: string[]) => cli(args, { LANTIAN_POLICIES_DIR: dir });
-  const bad = run(['policy', 'validate', file]);
+  const bad = await run(['policy', 'validate', file]);
   expect(bad.code).not.toBe(0);
   expect(bad.err).toMatch(/x\.yaml:\d+ obligations\[1\]\.deadline\.date: "2019-13-31" is not a date/);
-  const ok = run(['policy', 'validate', good.dir, '--json']);
+  const ok = await run(['policy', 'validate', good.dir, '--json']);
   expect(ok.code).toBe(0);
   expect(JSON.parse(ok.out)).toMatchObject({ valid: true, campaigns: ['drill'], obligations: 3 });
 });
 
-test('`policy validate` on one shipped campaign file checks it against its own folder, not the other campaigns\' targets', () => {
+test('`policy validate` on one shipped campaign file checks it against its own folder, not the other campaigns\' targets', async () => {
   // policies/targets holds the 2020–21 plan's targets; validating the 2019–20 file alone is still valid.
-  const one = cli(['policy', 'validate', path.join(repo, 'policies', 'campaigns', 'jjj-2019-2020.yaml'), '--json'], { LANTIAN_POLICIES_DIR: path.join(os.tmpdir(), 'no-such-policies') });
+  const one = await cli(['policy', 'validate', path.join(repo, 'policies', 'campaigns', 'jjj-2019-2020.yaml'), '--json'], { LANTIAN_POLICIES_DIR: path.join(os.tmpdir(), 'no-such-policies') });
   expect(one).toMatchObject({ code: 0, err: '' });
   expect(JSON.parse(one.out)).toMatchObject({ valid: true, campaigns: ['jjj-2019-2020'] });
-  const folder = cli(['policy', 'validate', path.join(repo, 'policies', 'campaigns'), '--json']);
+  const folder = await cli(['policy', 'validate', path.join(repo, 'policies', 'campaigns'), '--json']);
   expect(JSON.parse(folder.out)).toMatchObject({ valid: true, campaigns: ['jjj-2019-2020', 'jjj-fenwei-2020-2021'] });
   // The whole campaigns folder is the whole policy folder: a targets file for no campaign is still an error.
   const copy = tempDir('policies-copy');
   fs.cpSync(path.join(repo, 'policies'), copy, { recursive: true });
   const targets = path.join(copy, 'targets', 'jjj-fenwei-2020-2021.yaml');
   fs.writeFileSync(targets, fs.readFileSync(targets, 'utf8').replace(/^campaign: jjj-fenwei-2020-2021$/m, 'campaign: jjj-fenwei-2020-2O21'));
-  const misspelt = cli(['policy', 'validate', path.join(copy, 'campaigns')]);
+  const misspelt = await cli(['policy', 'validate', path.join(copy, 'campaigns')]);
   expect(misspelt.code).not.toBe(0);
   expect(misspelt.err).toMatch(/campaign jjj-fenwei-2020-2O21 is not defined/);
 });
 
-test('launching a season that has ended is refused with the way forward: the current season, or --allow-past', () => {
-  const r = cli(['campaign', 'launch', 'jjj-2019-2020']);
+test('launching a season that has ended is refused with the way forward: the current season, or --allow-past', async () => {
+  const r = await cli(['campaign', 'launch', 'jjj-2019-2020']);
   expect(r.code).not.toBe(0);
   expect(r.err).toMatch(/season 2019 of jjj-2019-2020 ended on 2020-03-31; /);
   // The current season is suggested only when the holiday calendar can plan it (it runs to March of
