@@ -119,6 +119,13 @@ test('writes: a supervisor changes nothing, an assignee acts only on its own, th
   // Launch: office only.
   for (const who of ['super1', 'sjz']) expect((await call(api('/campaigns/drill/launch'), { method: 'POST', token: as(who), json: { season: 2030 } })).status).toBe(403);
   expect((await call(api('/campaigns/drill/launch'), { method: 'POST', token: as('office1'), json: { season: 2030 } })).body).toMatchObject({ started: [], total: 15 });
+  // A season that has ended is launched only when the office says so: its obligations would
+  // close at once and send their late letters now. (Season 2025 of the drill ended 2026-03-31.)
+  const past = await call(api('/campaigns/drill/launch'), { method: 'POST', token: as('office1'), json: { season: 2025 } });
+  expect(past).toMatchObject({ status: 422, body: { message: expect.stringMatching(/^season 2025 of drill ended on 2026-03-31; .*or set "allowPast": true to launch season 2025 anyway$/) } });
+  // Said so, it is planned, and here refused for the calendar (this test's covers 2026–2032).
+  const allowed = await call(api('/campaigns/drill/launch'), { method: 'POST', token: as('office1'), json: { season: 2025, allowPast: true } });
+  expect(allowed).toMatchObject({ status: 422, body: { message: expect.stringMatching(/does not cover 2025/) } });
 
   // Every action is on the timeline with its actor.
   const rec = (await call(api(`/obligations/${enc(sjzBoilers)}`), { token: as('super1') })).body;
@@ -189,6 +196,15 @@ test('sessions: the login form, CSRF on every change, forged and expired cookies
   expect((await call(target, form({ dueDate: '2031-01-20', reason: '数据核对' }))).status).toBe(403);
   expect((await call(target, form({ dueDate: '2031-01-20', reason: '数据核对', _csrf: 'x'.repeat(43) }))).status).toBe(403);
   const okExtend = await call(target, form({ dueDate: '2031-01-20', reason: '数据核对', _csrf: s.csrf }));
+  // The launch form offers the seasons the calendar can plan, marks those that have ended, and
+  // launches one of them only with the box ticked.
+  const campaigns = await call(`${w.url}/campaigns`, { headers: { cookie: s.cookie } });
+  const options = [...campaigns.text.matchAll(/<option value="(\d+)">([^<]*)<\/option>/g)].map((m) => m[2]);
+  expect(options).toEqual(['2030–2031', '2029–2030', '2028–2029', '2027–2028']);
+  expect(campaigns.text).toMatch(/name="allowPast"/);
+  const launchForm = (body: Record<string, string>) => call(`${w.url}/campaigns/launch`, form({ campaignId: 'drill', _csrf: s.csrf, ...body }));
+  expect(await launchForm({ season: '2025' })).toMatchObject({ status: 422 });
+  expect((await launchForm({ season: '2030' })).text).toMatch(/新下达 0 项/);
   expect(okExtend.status).toBe(303);
   expect(decodeURIComponent(okExtend.headers.get('location')!)).toContain('截止日期已延至 2031-01-20');
   // The JSON API with a cookie needs the token as a header.

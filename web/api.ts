@@ -5,8 +5,9 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { evidenceReview, extension, waiver, status } from '../model/updates';
 import { loadPolicies, PolicyError, type PolicySet } from '../planner/load';
-import { getCampaign, resolveCampaign, UnknownCampaignError } from '../planner/resolve';
+import { getCampaign, UnknownCampaignError } from '../planner/resolve';
 import { launchCampaign } from '../launcher/launch';
+import { launchableRows, type LaunchWords } from '../launcher/seasons';
 import { HttpError, readScoped, requireRole, reviewAs, extendAs, waiveAs, uploadAs, scopeFilter, type WebDeps } from './actions';
 import { scoreboard, daysLeft } from './read-model';
 import type { User } from '../auth/users';
@@ -31,7 +32,11 @@ export type ListQuery = z.infer<typeof listQuery>;
 const reviewBody = evidenceReview.omit({ actor: true, evidenceId: true });
 const extendBody = extension.omit({ actor: true });
 const waiveBody = waiver.omit({ actor: true });
-const launchBody = z.object({ season: z.number().int().min(2000).max(2100).optional() });
+const launchBody = z.object({
+  season: z.number().int().min(2000).max(2100).optional(),
+  /** Launch a season whose period has ended: its obligations close at once and send their late letters now. */
+  allowPast: z.boolean().optional(),
+});
 const idParams = z.object({ id: z.string().min(1) });
 const error = z.object({ error: z.string(), message: z.string() });
 
@@ -86,7 +91,9 @@ export function reloadPolicies(d: WebDeps): PolicySet {
   return loadPolicies(d.policies.dir, undefined, d.policies.templatesDir);
 }
 
-export async function launch(d: WebDeps, u: User, campaignId: string, season?: number) {
+const apiWords: LaunchWords = { season: (n) => `"season": ${n}`, allowPast: 'set "allowPast": true' };
+
+export async function launch(d: WebDeps, u: User, campaignId: string, season?: number, allowPast = false) {
   requireRole(u, ['office'], 'launch a campaign');
   let set: PolicySet;
   try {
@@ -97,8 +104,7 @@ export async function launch(d: WebDeps, u: User, campaignId: string, season?: n
   }
   let rows;
   try {
-    const c = getCampaign(set, campaignId);
-    rows = resolveCampaign(set, campaignId, d.calendar, season ?? c.season);
+    rows = launchableRows(set, d.calendar, campaignId, season ?? getCampaign(set, campaignId).season, allowPast, apiWords);
   } catch (e) {
     if (e instanceof UnknownCampaignError) throw new HttpError(404, e.message);
     throw new HttpError(422, (e as Error).message);
@@ -199,6 +205,9 @@ export function registerApi(app: FastifyInstance, d: WebDeps) {
   app.post(
     '/api/campaigns/:id/launch',
     { schema: { tags: ['campaigns'], summary: 'launch a campaign for a season (office); launching twice starts nothing twice', params: json(idParams), body: json(launchBody), response: { ...errors, 422: json(error) } } },
-    async (req) => launch(d, req.user!, (req.params as { id: string }).id, launchBody.parse(req.body ?? {}).season),
+    async (req) => {
+      const b = launchBody.parse(req.body ?? {});
+      return launch(d, req.user!, (req.params as { id: string }).id, b.season, b.allowPast);
+    },
   );
 }

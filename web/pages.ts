@@ -11,6 +11,7 @@ import { loginDelayMs } from '../auth/users';
 import { randomSecret, safeEqual } from '../auth/secrets';
 import { HttpError, readScoped, requireRole, reviewAs, extendAs, waiveAs, uploadAs, type WebDeps } from './actions';
 import { listFor, listQuery, orgName, reloadPolicies, launch, toCsv, type ListQuery } from './api';
+import { seasonChoices } from '../launcher/seasons';
 import { scoreboard } from './read-model';
 import { PolicyError } from '../planner/load';
 import { html, layout, csrfField, esc, statusLabel, eventLabel, levelLabel, roleLabel, shanghai, Html } from './html';
@@ -293,14 +294,19 @@ export function registerPages(app: FastifyInstance, d: WebDeps) {
     let body: Html;
     try {
       const set = reloadPolicies(d);
-      const year = new Date().getFullYear();
       body = html`<p class="ok">政策文件校验通过：${set.campaigns.size} 个行动方案，${set.organisations.size} 个单位（${set.dir}）。</p>
-      <table><thead><tr><th>行动方案</th><th>文件</th><th>下达</th></tr></thead><tbody>${[...set.campaigns.values()].map(
-        (c) => html`<tr><td><b>${c.title}</b><br><span class="muted">${c.id} · ${c.period.start} — ${c.period.end}</span></td><td><code>${c.file}</code></td>
-        <td><form class="inline" method="post" action="/campaigns/launch">${csrfField(csrf)}<input type="hidden" name="campaignId" value="${c.id}"><label>季度 <select name="season">${[c.season, year - 1, year, year + 1]
-          .filter((v, i, a) => a.indexOf(v) === i)
-          .map((s) => html`<option value="${s}">${s}–${s + 1}</option>`)}</select></label><button>下达</button></form></td></tr>`,
-      )}</tbody></table>`;
+      <table><thead><tr><th>行动方案</th><th>文件</th><th>下达</th></tr></thead><tbody>${[...set.campaigns.values()].map((c) => {
+        // Only seasons the calendar can plan are offered; one that has ended needs the box ticked.
+        const choices = seasonChoices(set, d.calendar, c.id);
+        const offered = choices.filter((x) => !x.unplannable);
+        const missing = choices.filter((x) => x.unplannable);
+        return html`<tr><td><b>${c.title}</b><br><span class="muted">${c.id} · ${c.period.start} — ${c.period.end}</span></td><td><code>${c.file}</code></td>
+        <td>${offered.length
+          ? html`<form class="inline" method="post" action="/campaigns/launch">${csrfField(csrf)}<input type="hidden" name="campaignId" value="${c.id}"><label>季度 <select name="season">${offered.map(
+              (x) => html`<option value="${x.season}">${x.season}–${x.season + 1}${x.ended ? '（已结束）' : ''}</option>`,
+            )}</select></label> <label><input type="checkbox" name="allowPast" value="true"> 允许下达已结束的季度（其任务将立即逾期并发出相应函件）</label> <button>下达</button></form>`
+          : ''}${missing.length ? html`<p class="muted">不能规划的季度：${missing.map((x) => `${x.season}–${x.season + 1}（${x.unplannable!.file} 尚无 ${x.unplannable!.year} 年节假日安排）`).join('；')}</p>` : ''}</td></tr>`;
+      })}</tbody></table>`;
     } catch (e) {
       if (!(e instanceof PolicyError)) throw e;
       body = html`<div class="err"><b>政策文件校验未通过，不能下达：</b><pre>${e.message}</pre></div>`;
@@ -309,8 +315,8 @@ export function registerPages(app: FastifyInstance, d: WebDeps) {
   });
 
   app.post('/campaigns/launch', hide, async (req, reply) => {
-    const b = req.body as { campaignId?: string; season?: string };
-    const r = await launch(d, req.user!, String(b.campaignId ?? ''), b.season ? Number(b.season) : undefined);
+    const b = req.body as { campaignId?: string; season?: string; allowPast?: string };
+    const r = await launch(d, req.user!, String(b.campaignId ?? ''), b.season ? Number(b.season) : undefined, b.allowPast === 'true');
     return page(
       reply,
       req,

@@ -1,11 +1,9 @@
 import type { Command } from 'commander';
 import { SingleBar, Presets } from 'cli-progress';
-import { DateTime } from 'luxon';
 import { action, print, Refusal } from '../context';
 import { parseSeason } from './policy';
-import { getCampaign, resolveCampaign } from '../../planner/resolve';
-import { currentSeason, shiftDate } from '../../planner/season';
-import { CalendarCoverageError } from '../../planner/calendar';
+import { getCampaign } from '../../planner/resolve';
+import { launchableRows, SeasonRefusal } from '../../launcher/seasons';
 import { launchCampaign } from '../../launcher/launch';
 
 export function registerCampaign(program: Command) {
@@ -20,24 +18,14 @@ export function registerCampaign(program: Command) {
     .option('--json', 'machine-readable output')
     .action(
       action(async (ctx, campaignId: string, opts: { season?: number; allowPast?: boolean; json?: boolean }) => {
-        const c = getCampaign(ctx.policies(), campaignId);
-        const season = opts.season ?? c.season;
-        const end = shiftDate(c.period.end, season - c.season);
-        const today = DateTime.now().setZone(c.timezone).toISODate()!;
-        if (end < today && !opts.allowPast) {
-          // Suggest the season under way (autumn–winter starts in the second half of a year), and
-          // say so when the calendar cannot plan it yet: suggesting it would only fail next.
-          const current = currentSeason(DateTime.now().setZone(c.timezone));
-          let advice = `launch a current season (--season ${current})`;
-          try {
-            resolveCampaign(ctx.policies(), campaignId, ctx.calendar(), current);
-          } catch (e) {
-            if (!(e instanceof CalendarCoverageError)) throw e;
-            advice = `the current season ${current} cannot be planned until ${e.file} has the holiday notice for ${e.year}`;
-          }
-          throw new Refusal(`season ${season} of ${campaignId} ended on ${end}; ${advice}; or pass --allow-past to launch season ${season} anyway`);
+        const season = opts.season ?? getCampaign(ctx.policies(), campaignId).season;
+        let rows;
+        try {
+          rows = launchableRows(ctx.policies(), ctx.calendar(), campaignId, season, opts.allowPast ?? false);
+        } catch (e) {
+          if (e instanceof SeasonRefusal) throw new Refusal(e.message);
+          throw e;
         }
-        const rows = resolveCampaign(ctx.policies(), campaignId, ctx.calendar(), season);
         const client = await ctx.client();
         const bar = !opts.json && process.stderr.isTTY ? new SingleBar({ format: 'launching {bar} {value}/{total}', stream: process.stderr }, Presets.shades_classic) : undefined;
         bar?.start(rows.length, 0);

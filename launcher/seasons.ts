@@ -1,0 +1,95 @@
+// Which seasons of a campaign may be launched, decided once for the CLI, the API and the web
+// form: a season whose period has ended is launched only when the office says so (allow past),
+// since its obligations close at once and send their late letters now; a season the holiday
+// calendar cannot plan yet is refused, naming the notice that is missing.
+import crypto from 'node:crypto';
+import { DateTime } from 'luxon';
+import type { PolicySet } from '../planner/load';
+import { getCampaign, resolveCampaign, type PlanRow } from '../planner/resolve';
+import { currentSeason, shiftDate } from '../planner/season';
+import { CalendarCoverageError, type WorkingCalendar } from '../planner/calendar';
+
+/** A launch the office did not ask for in these words: the reason says what to do instead. */
+export class SeasonRefusal extends Error {
+  constructor(
+    readonly campaignId: string,
+    readonly season: number,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'SeasonRefusal';
+  }
+}
+
+export interface SeasonChoice {
+  season: number;
+  /** The last day of its period, local date. */
+  end: string;
+  ended: boolean;
+  /** The holiday calendar lacks a year the season needs; absent when it can be planned. */
+  unplannable?: { file: string; year: number };
+}
+
+const today = (set: PolicySet, campaignId: string, now: DateTime) => now.setZone(getCampaign(set, campaignId).timezone).toISODate()!;
+
+function seasonEnd(set: PolicySet, campaignId: string, season: number): string {
+  const c = getCampaign(set, campaignId);
+  return shiftDate(c.period.end, season - c.season);
+}
+
+// Planning a whole campaign to see whether it can be planned takes up to a second for the
+// largest; the launch page asks for every season on each view, so the answer is kept per
+// calendar and campaign content (the page reloads the policy files each time).
+const gaps = new WeakMap<WorkingCalendar, Map<string, CalendarCoverageError | undefined>>();
+
+function coverageGap(set: PolicySet, calendar: WorkingCalendar, campaignId: string, season: number): CalendarCoverageError | undefined {
+  const c = getCampaign(set, campaignId);
+  const key = `${season}:${crypto.createHash('sha256').update(JSON.stringify([c, [...set.organisations.values()]])).digest('hex')}`;
+  let known = gaps.get(calendar);
+  if (!known) gaps.set(calendar, (known = new Map()));
+  if (known.has(key)) return known.get(key);
+  let gap: CalendarCoverageError | undefined;
+  try {
+    resolveCampaign(set, campaignId, calendar, season);
+  } catch (e) {
+    if (!(e instanceof CalendarCoverageError)) throw e;
+    gap = e;
+  }
+  known.set(key, gap);
+  return gap;
+}
+
+/** How the refusal names the options, in the words of the interface that asked (CLI by default). */
+export interface LaunchWords {
+  season(n: number): string;
+  allowPast: string;
+}
+export const cliWords: LaunchWords = { season: (n) => `--season ${n}`, allowPast: 'pass --allow-past' };
+
+/** The plan rows of a season the office may launch; otherwise a SeasonRefusal with the way forward. */
+export function launchableRows(set: PolicySet, calendar: WorkingCalendar, campaignId: string, season: number, allowPast: boolean, words = cliWords, now = DateTime.now()): PlanRow[] {
+  const end = seasonEnd(set, campaignId, season);
+  if (end < today(set, campaignId, now) && !allowPast) {
+    // Suggest the season under way (autumn–winter starts in the second half of a year), or say
+    // why it cannot be planned yet: suggesting it would only fail next.
+    const current = currentSeason(now.setZone(getCampaign(set, campaignId).timezone));
+    const gap = coverageGap(set, calendar, campaignId, current);
+    const advice = gap ? `the current season ${current} cannot be planned until ${gap.file} has the holiday notice for ${gap.year}` : `launch a current season (${words.season(current)})`;
+    throw new SeasonRefusal(campaignId, season, `season ${season} of ${campaignId} ended on ${end}; ${advice}; or ${words.allowPast} to launch season ${season} anyway`);
+  }
+  return resolveCampaign(set, campaignId, calendar, season);
+}
+
+/** The seasons a launch form offers, newest first: from the campaign's own to the one after the current. */
+export function seasonChoices(set: PolicySet, calendar: WorkingCalendar, campaignId: string, now = DateTime.now()): SeasonChoice[] {
+  const c = getCampaign(set, campaignId);
+  const next = currentSeason(now.setZone(c.timezone)) + 1;
+  const day = today(set, campaignId, now);
+  const out: SeasonChoice[] = [];
+  for (let s = Math.max(c.season, next); s >= Math.min(c.season, next); s--) {
+    const end = seasonEnd(set, campaignId, s);
+    const gap = coverageGap(set, calendar, campaignId, s);
+    out.push({ season: s, end, ended: end < day, ...(gap ? { unplannable: { file: gap.file, year: gap.year } } : {}) });
+  }
+  return out;
+}
