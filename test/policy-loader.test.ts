@@ -242,3 +242,13 @@ describe('the recipients directory (policies/directory)', () => {
     expect(emails.every((e) => e.endsWith('.invalid'))).toBe(true);
   });
 });
+
+test('`obligation list` with a filter the policies do not know → refused with the reason, not an empty list', async () => {
+  const run = (args: string[]) => cli(['obligation', 'list', ...args], { TEMPORAL_ADDRESS: '127.0.0.1:1' });
+  const status = await run(['--status', 'late']);
+  expect(status.code).not.toBe(0);
+  expect(status.err).toMatch(/argument 'late' is invalid. Allowed choices are open, submitted, overdue, met, met-late, waived, unmet/);
+  expect(await run(['--campaign', 'nope'])).toMatchObject({ code: 1, err: expect.stringMatching(/--campaign nope: no such campaign in the policies \(jjj-2019-2020, jjj-fenwei-2020-2021\)/) });
+  expect(await run(['--assignee', '12000'])).toMatchObject({ code: 1, err: expect.stringMatching(/--assignee 12000: no such organisation/) });
+  expect(await run(['--campaign', 'jjj-2019-2020', '--obligation', 'coal-boiler'])).toMatchObject({ code: 1, err: expect.stringMatching(/--obligation coal-boiler: no such obligation in jjj-2019-2020/) });
+});

@@ -1,7 +1,8 @@
 import fs from 'node:fs';
 import { isLocalDate } from '../../model/local-date';
 import { DateTime } from 'luxon';
-import { InvalidArgumentError, type Command } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
+import { statuses } from '../../model/statuses';
 import { action, explain, explainChange, print, Refusal, type Ctx } from '../context';
 import { PolicyError, type PolicySet } from '../../planner/load';
 import { parseSeason } from './policy';
@@ -70,12 +71,23 @@ export function registerObligation(program: Command) {
     .option('--obligation <id>')
     .option('--assignee <code>')
     .option('--province <code>')
-    .option('--status <status>', 'open | submitted | overdue | met | met-late | waived | unmet')
+    .addOption(new Option('--status <status>', 'status now').choices(statuses))
     .option('--level <n>', 'escalation level reached, at least', parseLevel)
     .option('--pace', 'also the pace colour of quantitative obligations (green / yellow / red; reads each record)')
     .option('--json', 'machine-readable output')
     .action(
       action(async (ctx, opts: { json?: boolean; pace?: boolean; campaign?: string; season?: number; obligation?: string; assignee?: string; province?: string; status?: string; level?: number }) => {
+        // A filter naming what the policies do not know is a typo, not an empty answer.
+        withPolicies(ctx, undefined, (p) => {
+          if (opts.campaign && !p.campaigns.has(opts.campaign)) throw new Refusal(`--campaign ${opts.campaign}: no such campaign in the policies (${[...p.campaigns.keys()].join(', ')})`);
+          const campaigns = opts.campaign ? [p.campaigns.get(opts.campaign)!] : [...p.campaigns.values()];
+          if (opts.obligation && !campaigns.some((c) => c.obligations.some((o) => o.id === opts.obligation))) {
+            throw new Refusal(`--obligation ${opts.obligation}: no such obligation in ${opts.campaign ?? 'any campaign of the policies'}`);
+          }
+          for (const [flag, code] of [['--assignee', opts.assignee], ['--province', opts.province]] as const) {
+            if (code && !p.organisations.has(code)) throw new Refusal(`${flag} ${code}: no such organisation in the policies`);
+          }
+        });
         if (opts.pace) {
           const paced = await paceOfObligations(await ctx.client(), ctx.policies(), dataPaths(ctx.env.LANTIAN_DATA_DIR).archive, opts, Date.now());
           print(opts.json ?? false, paced, () =>
