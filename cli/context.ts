@@ -3,6 +3,7 @@
 import { Client, Connection, WorkflowNotFoundError, WorkflowUpdateFailedError, ApplicationFailure } from '@temporalio/client';
 import { readEnv, type Env } from '../config/env';
 import { LantianStatus } from '../temporal/search-attributes';
+import { REFUSED } from '../workflows/api';
 import { loadPolicies, type PolicySet } from '../planner/load';
 import { loadCalendar, type WorkingCalendar } from '../planner/calendar';
 
@@ -50,15 +51,30 @@ export function makeContext(): Ctx {
 export function explain(err: unknown, workflowId?: string): Error {
   if (err instanceof Refusal) return err;
   if (err instanceof WorkflowNotFoundError) return new Refusal(`no obligation ${workflowId ?? err.workflowId}`);
-  if (err instanceof WorkflowUpdateFailedError) {
-    const cause = err.cause;
-    return new Refusal(cause instanceof ApplicationFailure || cause instanceof Error ? cause.message : err.message);
-  }
+  // The workflow's own refusals (validators and handlers) already say what and why.
+  if (err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure && err.cause.type === REFUSED) return new Refusal(err.cause.message);
   const msg = (err as Error)?.message ?? String(err);
   if (/workflow execution already completed/i.test(msg)) {
     return new Refusal(`obligation ${workflowId} is closed; nothing can change it (see \`obligation show ${workflowId}\`)`);
   }
+  // Temporal's own words ("Failed to query Workflow") say little; the causes say why.
+  const chain = causes(err);
+  if (chain.length > 1 || err instanceof WorkflowUpdateFailedError) {
+    const busy = /DEADLINE_EXCEEDED|deadline exceeded|timed? ?out|UNAVAILABLE|workflow task/i.test(chain.join(' '));
+    const said = `${chain.join(': ')}${busy ? ` — the worker may be busy (a launch still starting its obligations) or stopped; try again in a moment${workflowId ? `, then check \`obligation show ${workflowId}\`` : ''}` : ''}`;
+    return err instanceof WorkflowUpdateFailedError ? new Refusal(said) : new Error(said);
+  }
   return err instanceof Error ? err : new Error(msg);
+}
+
+/** The messages of an error and of its causes, outermost first, without repeats. */
+function causes(err: unknown): string[] {
+  const out: string[] = [];
+  for (let e: unknown = err, depth = 0; e && depth < 6; e = (e as { cause?: unknown }).cause, depth++) {
+    const m = e instanceof Error ? e.message : String(e);
+    if (m && !out.includes(m)) out.push(m);
+  }
+  return out;
 }
 
 /**
