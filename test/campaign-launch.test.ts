@@ -2,6 +2,7 @@
 // relaunch after a policy change, listing through visibility, the CLI against a live server,
 // and state that survives a restart of the server.
 import fs from 'node:fs';
+import crypto from 'node:crypto';
 import path from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { LantianWorker } from '../worker/registry';
@@ -112,6 +113,9 @@ test('the CLI submits evidence with a receipt, refuses another city, and the sta
   const refused = await cli(['evidence', 'submit', id, file, '--as', '130100', '--quantity', '8']);
   expect(refused.code).not.toBe(0);
   expect(refused.err).toMatch(/cannot come from assignee 130100/);
+  // Refused before the file was stored: nothing of it is kept.
+  const sha = crypto.createHash('sha256').update(fs.readFileSync(file)).digest('hex');
+  expect(fs.existsSync(path.join(deps.dir, 'evidence', sha.slice(0, 2), sha))).toBe(false);
 
   const ok = await cli(['evidence', 'submit', id, file, '--as', '130200', '--quantity', '8', '--note', '8台全部拆除', '--json']);
   expect(ok.err).toBe('');

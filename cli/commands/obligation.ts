@@ -7,7 +7,7 @@ import { action, explain, explainChange, print, Refusal, type Ctx } from '../con
 import { PolicyError, type PolicySet } from '../../planner/load';
 import { parseSeason } from './policy';
 import { dataPaths } from '../../config/env';
-import { listObligations, obligationRecord, extend, waive, submitEvidenceFile, review } from '../../services/obligations';
+import { listObligations, obligationRecord, extend, waive, submitEvidenceFile, submissionRefusal, review } from '../../services/obligations';
 import type { Actor, ObligationRecord } from '../../model/obligation';
 import { paceForRecord, paceOfObligations } from '../../assessment/pace-service';
 import { prepareReportCsv } from '../../assessment/service';
@@ -185,6 +185,13 @@ export function registerEvidence(program: Command) {
           }
         })();
         const client = await ctx.client();
+        if (!fs.existsSync(file)) throw new Refusal(`cannot read ${file}: no such file`);
+        // Refusals the record already shows come before the file is stored.
+        const rec = await obligationRecord(client, dataPaths(ctx.env.LANTIAN_DATA_DIR).archive, id).catch(async (e) => {
+          throw await explainChange(client, e, id);
+        });
+        const refused = submissionRefusal(rec, actor, opts.quantity);
+        if (refused) throw new Refusal(`${id}: ${refused}`);
         const receipt = await submitEvidenceFile(client, dataPaths(ctx.env.LANTIAN_DATA_DIR).evidence, id, file, actor, {
           note: opts.note,
           quantity: opts.quantity,
