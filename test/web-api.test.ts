@@ -65,10 +65,14 @@ test('reads: an assignee sees only its own organisation; another organisation’
   for (const [who, status] of [['office1', 200], ['super1', 200], ['sjz', 403]] as const) {
     expect({ who, scoreboard: (await call(api('/scoreboard?campaign=drill'), { token: as(who) })).status, campaigns: (await call(api('/campaigns'), { token: as(who) })).status }).toEqual({ who, scoreboard: status, campaigns: status });
   }
+  expect((await call(api('/scoreboard?campaign=drill'), { token: as('sjz') })).body.message).toBe('an assignee may not read the scoreboard');
   const csv = await call(api('/obligations.csv?campaign=drill'), { token: as('super1') });
   expect(csv.headers.get('content-type')).toMatch(/text\/csv/);
   expect(csv.text.trim().split('\r\n')).toHaveLength(16);
   expect(csv.text).toContain('"石家庄市"');
+  // Deadlines in Shanghai time: the end of the due date.
+  expect(csv.text).toMatch(/"\d{4}-\d{2}-\d{2}T23:59:59\.999\+08:00"/);
+  expect(csv.text).not.toMatch(/Z"/);
 });
 
 test('writes: a supervisor changes nothing, an assignee acts only on its own, the office reviews, extends and waives', async () => {
@@ -76,7 +80,7 @@ test('writes: a supervisor changes nothing, an assignee acts only on its own, th
     call(api(`/obligations/${enc(id)}/evidence`), { method: 'POST', token: as(who), body: upload({ quantity: '12', note: '已拆除' }, { name, content }) });
 
   // Evidence: only the obligation's own assignee.
-  expect((await evidence('super1', sjzBoilers)).status).toBe(403);
+  expect(await evidence('super1', sjzBoilers)).toMatchObject({ status: 403, body: { message: 'a supervisor may not submit evidence' } });
   expect((await evidence('office1', sjzBoilers)).status).toBe(403);
   // Refused before the file is read: whose it is comes from the app's copy of visibility, and an
   // id the app does not know is asked of Temporal (which knows no such workflow either).

@@ -38,7 +38,7 @@ export class HttpError extends Error {
 export const actorOf = (u: User): Actor => ({ role: u.role, id: u.name, ...(u.org ? { org: u.org } : {}) });
 
 export function requireRole(u: User, roles: User['role'][], action: string): void {
-  if (!roles.includes(u.role)) throw new HttpError(403, `a ${u.role} may not ${action}`);
+  if (!roles.includes(u.role)) throw new HttpError(403, `${/^[aeiou]/.test(u.role) ? 'an' : 'a'} ${u.role} may not ${action}`);
 }
 
 /** Visibility filter narrowed to what the user may see. */

@@ -3,6 +3,7 @@
 // and the OpenAPI document at /docs.
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
+import { DateTime } from 'luxon';
 import { evidenceReview, extension, waiver, status } from '../model/updates';
 import { loadPolicies, PolicyError, type PolicySet } from '../planner/load';
 import { getCampaign, UnknownCampaignError } from '../planner/resolve';
@@ -121,7 +122,9 @@ export function toCsv(rows: (ObligationSummary & { daysLeft?: number })[], name:
     // Quote always; neutralise spreadsheet formulas.
     return `"${(/^[=+\-@]/.test(s) ? `'${s}` : s).replace(/"/g, '""')}"`;
   };
-  const lines = rows.map((r) => cols.map((c) => cell(c === 'assigneeName' ? name(r.assignee ?? '') : r[c])).join(','));
+  // Deadlines in official (Shanghai) time, as every page shows them, not UTC.
+  const local = (iso?: string) => (iso ? DateTime.fromISO(iso, { zone: 'Asia/Shanghai' }).toISO() : undefined);
+  const lines = rows.map((r) => cols.map((c) => cell(c === 'assigneeName' ? name(r.assignee ?? '') : c === 'deadline' ? local(r.deadline) : r[c])).join(','));
   return '\uFEFF' + [cols.join(','), ...lines].join('\r\n') + '\r\n';
 }
 
