@@ -30,6 +30,8 @@ export function loadTargets(
   h: YamlHelpers,
   /** Only some campaign files were loaded (`policy validate <file>`): other campaigns' targets are skipped. */
   partial = false,
+  /** Campaigns whose files have errors of their own: their targets are not checked against them. */
+  failed: ReadonlySet<string> = new Set(),
 ): Map<string, CampaignTargets> {
   const out = new Map<string, CampaignTargets>();
   const files = fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => /\.ya?ml$/.test(f)).sort().map((f) => path.join(dir, f)) : [];
@@ -41,7 +43,7 @@ export function loadTargets(
     const at = (p: (string | number)[], reason: string) => h.at(parsed, p, reason);
     const c = campaigns.get(t.campaign);
     if (!c) {
-      if (!partial) at(['campaign'], `campaign ${t.campaign} is not defined under policies/campaigns (or failed to load)`);
+      if (!partial && !failed.has(t.campaign)) at(['campaign'], `campaign ${t.campaign} is not defined in ${h.rel(path.join(path.dirname(dir), 'campaigns'))}`);
       continue;
     }
     if (out.has(t.campaign)) at(['campaign'], `targets for ${t.campaign} are defined twice`);

@@ -4,13 +4,16 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { LineCounter, parseDocument, isNode, type Document } from 'yaml';
-import type { z } from 'zod';
+import { z } from 'zod';
 import {
   campaign as campaignSchema,
+  obligation as obligationSchema,
   organisationsFile,
   type Campaign,
+  type Obligation,
   type Organisation,
   type EscalationStep,
+  escalationStep,
   builtInLadder,
   ladderNamed,
 } from './schema';
@@ -100,7 +103,9 @@ function validate<T extends z.ZodType>(schema: T, parsed: ParsedFile, issues: Po
   const result = schema.safeParse(parsed.doc.toJS());
   if (result.success) return result.data;
   for (const issue of result.error.issues.flatMap((i) => unfoldUnion(i))) {
-    issues.push({ file: parsed.file, line: lineOf(parsed, issue.path), path: formatPath(issue.path), reason: describe(issue, parsed) });
+    // An unknown key is shown on its own line, where the typo is.
+    const at = issue.code === 'unrecognized_keys' && issue.keys.length === 1 ? [...issue.path, issue.keys[0]] : issue.path;
+    issues.push({ file: parsed.file, line: lineOf(parsed, at), path: formatPath(issue.path), reason: describe(issue, parsed) });
   }
   return undefined;
 }
@@ -121,6 +126,7 @@ function unfoldUnion(issue: z.core.$ZodIssue): z.core.$ZodIssue[] {
 function describe(issue: z.core.$ZodIssue, parsed: ParsedFile): string {
   const value = parsed.doc.getIn(issue.path as unknown[]);
   const shown = value === undefined || typeof value === 'object' ? '' : `${JSON.stringify(value)} `;
+  if (issue.code === 'invalid_union' && value === undefined) return 'is required';
   if (issue.code === 'invalid_union') return `${shown}matches none of the allowed forms`.trim();
   if (issue.code === 'unrecognized_keys') return `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.join(', ')}`;
   if (issue.code === 'invalid_type' && value === undefined) return `is required (${issue.expected})`;
@@ -142,7 +148,11 @@ function yamlFiles(dir: string): string[] {
  */
 export function loadPolicies(dir: string, only?: string[], templatesDir = path.join(dir, 'templates')): PolicySet {
   const issues: PolicyIssue[] = [];
-  const rel = (f: string) => path.relative(process.cwd(), f) || f;
+  // Relative to where the command runs; a file outside it by its full path (no ../../ chains).
+  const rel = (f: string) => {
+    const r = path.relative(process.cwd(), f);
+    return !r ? f : r.startsWith('..') ? path.resolve(f) : r;
+  };
 
   const organisations = new Map<string, Organisation>();
   for (const file of yamlFiles(path.join(dir, 'organisations'))) {
@@ -179,11 +189,19 @@ export function loadPolicies(dir: string, only?: string[], templatesDir = path.j
   }
 
   const campaigns = new Map<string, LoadedCampaign>();
+  const failed = new Set<string>();
   const files = only ?? yamlFiles(path.join(dir, 'campaigns'));
   for (const file of files) {
     const parsed = parseYaml(file, rel(file), issues);
-    const data = parsed && validate(campaignSchema, parsed, issues);
-    if (!parsed || !data) continue;
+    if (!parsed) continue;
+    const data = validate(campaignSchema, parsed, issues);
+    if (!data) {
+      // Every error of the file in one run: the cross-checks still look at the parts that parsed.
+      const part = partialCampaign(parsed.doc.toJS());
+      checkCampaign(part, parsed, organisations, templates, issues);
+      if (part.id) failed.add(part.id);
+      continue;
+    }
     const before = issues.length;
     checkCampaign(data, parsed, organisations, templates, issues);
     if (issues.length === before && directoryValid) checkContacts({ ...data, file: parsed.file }, parsed, organisations, issues);
@@ -191,6 +209,7 @@ export function loadPolicies(dir: string, only?: string[], templatesDir = path.j
       issues.push({ file: parsed.file, line: lineOf(parsed, ['id']), path: 'id', reason: `campaign id ${data.id} is also used by ${campaigns.get(data.id)!.file}` });
     }
     if (issues.length === before) campaigns.set(data.id, { ...data, file: parsed.file });
+    else failed.add(data.id);
   }
 
   const targets = loadTargets(path.join(dir, 'targets'), templatesDir, campaigns, organisations, {
@@ -199,7 +218,7 @@ export function loadPolicies(dir: string, only?: string[], templatesDir = path.j
     at: (parsed, p, reason) => issues.push({ file: parsed.file, line: lineOf(parsed, p), path: formatPath(p), reason }),
     issue: (i) => issues.push(i),
     rel,
-  }, only !== undefined);
+  }, only !== undefined, failed);
 
   if (issues.length) throw new PolicyError(issues);
   return { dir, organisations, campaigns, templatesDir, templates, targets, reminderDelivery };
@@ -276,8 +295,37 @@ function checkTemplates(dir: string, templates: Set<string>, rel: (f: string) =>
 }
 
 /** Cross-references a schema cannot see: codes, ladders, rules, templates, periods. */
+/**
+ * What a campaign file that failed its schema still offers to the cross-checks: each top-level
+ * field that parses on its own, and each obligation that does (the others are holes in the
+ * array, so the reported indices stay those of the file).
+ */
+type PartialCampaign = Partial<Omit<Campaign, 'obligations'>> & { obligations: Obligation[] };
+
+function partialCampaign(raw: unknown): PartialCampaign {
+  const obj = (raw && typeof raw === 'object' ? raw : {}) as Record<string, unknown>;
+  const out: Record<string, unknown> = {};
+  for (const [key, schema] of Object.entries(campaignSchema.shape)) {
+    if (key === 'obligations') continue;
+    const r = (schema as z.ZodType).safeParse(obj[key]);
+    if (r.success) out[key] = r.data;
+  }
+  // A ladder with a bad step is still a ladder by name: obligations naming it are not in error.
+  if (!out.ladders && obj.ladders && typeof obj.ladders === 'object') {
+    out.ladders = Object.fromEntries(Object.entries(obj.ladders).map(([name, steps]) => [name, z.array(escalationStep).safeParse(steps).data ?? []]));
+  }
+  const obligations: Obligation[] = [];
+  if (Array.isArray(obj.obligations)) {
+    obj.obligations.forEach((o, i) => {
+      const r = obligationSchema.safeParse(o);
+      if (r.success) obligations[i] = r.data;
+    });
+  }
+  return { ...(out as Partial<Omit<Campaign, 'obligations'>>), obligations };
+}
+
 function checkCampaign(
-  c: Campaign,
+  c: PartialCampaign,
   parsed: ParsedFile,
   orgs: Map<string, Organisation>,
   templates: Set<string>,
@@ -285,20 +333,22 @@ function checkCampaign(
 ): void {
   const at = (p: (string | number)[], reason: string) =>
     issues.push({ file: parsed.file, line: lineOf(parsed, p), path: formatPath(p), reason });
-  const scope = new Set(c.scope);
+  // A field that did not parse has its own error already; checks that need it are skipped.
+  const scope = c.scope && new Set(c.scope);
+  const ladders = c.ladders ?? {};
 
-  if (c.period.end < c.period.start) at(['period', 'end'], `${c.period.end} is before the period start ${c.period.start}`);
-  c.scope.forEach((code, i) => {
+  if (c.period && c.period.end < c.period.start) at(['period', 'end'], `${c.period.end} is before the period start ${c.period.start}`);
+  c.scope?.forEach((code, i) => {
     if (!orgs.has(code)) at(['scope', i], `${code} is not a known organisation (policies/organisations)`);
   });
   const checkLadder = (steps: EscalationStep[], p: (string | number)[]) =>
     steps.forEach((s, i) => {
       if (!templates.has(s.template)) at([...p, i, 'template'], `template ${s.template} not found in policies/templates/`);
     });
-  for (const [name, steps] of Object.entries(c.ladders)) checkLadder(steps, ['ladders', name]);
-  if (!ladderNamed(c.ladders, c.defaults.ladder)) at(['defaults', 'ladder'], `ladder ${c.defaults.ladder} is not defined under ladders`);
+  for (const [name, steps] of Object.entries(ladders)) checkLadder(steps, ['ladders', name]);
+  if (c.defaults && !ladderNamed(ladders, c.defaults.ladder)) at(['defaults', 'ladder'], `ladder ${c.defaults.ladder} is not defined under ladders`);
   // The built-in ladder's templates, where the campaign uses it.
-  const usesBuiltIn = !c.ladders.default && (c.defaults.ladder === 'default' || c.obligations.some((o) => o.ladder === 'default'));
+  const usesBuiltIn = !ladders.default && (c.defaults?.ladder === 'default' || c.obligations.some((o) => o.ladder === 'default'));
   if (usesBuiltIn) builtInLadder.forEach((s) => templates.has(s.template) || at(['defaults', 'ladder'], `template ${s.template} of the built-in ladder not found in policies/templates/`));
 
   const ids = new Set<string>();
@@ -309,7 +359,7 @@ function checkCampaign(
     if (Array.isArray(o.assignees)) {
       o.assignees.forEach((code, j) => {
         if (!orgs.has(code)) at([...p, 'assignees', j], `${code} is not a known organisation`);
-        else if (!scope.has(code)) at([...p, 'assignees', j], `${code} is not in the campaign scope`);
+        else if (scope && !scope.has(code)) at([...p, 'assignees', j], `${code} is not in the campaign scope`);
       });
     } else {
       for (const key of ['in', 'except'] as const) {
@@ -318,9 +368,9 @@ function checkCampaign(
         });
       }
     }
-    if (typeof o.ladder === 'string' && !ladderNamed(c.ladders, o.ladder)) at([...p, 'ladder'], `ladder ${o.ladder} is not defined under ladders`);
+    if (c.ladders && typeof o.ladder === 'string' && !ladderNamed(ladders, o.ladder)) at([...p, 'ladder'], `ladder ${o.ladder} is not defined under ladders`);
     if (Array.isArray(o.ladder)) checkLadder(o.ladder, [...p, 'ladder']);
-    if ('rule' in o.deadline && !c.dateRules[o.deadline.rule]) {
+    if (c.dateRules && 'rule' in o.deadline && !c.dateRules[o.deadline.rule]) {
       at([...p, 'deadline', 'rule'], `date rule ${o.deadline.rule} is not defined under dateRules`);
     }
     if ('recurring' in o.deadline && o.deadline.recurring.until < o.deadline.recurring.from) {
