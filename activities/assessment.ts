@@ -9,6 +9,7 @@ import type { ActivityDeps } from './index';
 import { renderNotice, TemplateError } from '../notices/render';
 import { addresseesFor } from '../notices/directory';
 import { addressing } from '../notices/context';
+import { assumingWeekends } from '../planner/calendar';
 import { PermanentDeliveryError } from '../notices/mailer';
 import { writeLetter } from '../storage/letters';
 import { runPoint, campaignTargets, overdueSharesFromVisibility } from '../assessment/service';
@@ -126,12 +127,13 @@ export function createAssessmentActivities(deps: ActivityDeps) {
     },
 
     /** When to check pace: the campaign's shares of launch → deadline, at the sending time on a working day (the one before, if it falls on a day off). */
-    async planPaceChecks(req: { checks: number[]; launchedAt: number; deadline: number; timezone: string; sending: { at: string; workingDaysOnly: boolean } }): Promise<number[]> {
+    async planPaceChecks(req: { checks: number[]; launchedAt: number; deadline: number; timezone: string; sending: { at: string; workingDaysOnly: boolean }; provisionalCalendar?: boolean }): Promise<number[]> {
       const [h, m] = req.sending.at.split(':').map(Number);
+      const calendar = req.provisionalCalendar ? assumingWeekends(deps.calendar).calendar : deps.calendar;
       const out = new Set<number>();
       for (const raw of paceCheckTimes(req.launchedAt, req.deadline, req.checks)) {
         let date = DateTime.fromMillis(raw, { zone: req.timezone }).toISODate()!;
-        if (req.sending.workingDaysOnly) date = deps.calendar.previousWorkingDay(date);
+        if (req.sending.workingDaysOnly) date = calendar.previousWorkingDay(date);
         const t = DateTime.fromISO(date, { zone: req.timezone }).set({ hour: h, minute: m, second: 0, millisecond: 0 }).toMillis();
         if (t > req.launchedAt && t < req.deadline) out.add(t);
       }

@@ -9,7 +9,7 @@ import { Connection } from '@temporalio/client';
 import { currentSeason } from '../planner/season';
 import { readEnv, dataPaths } from '../config/env';
 import { loadPolicies, PolicyError } from '../planner/load';
-import { loadCalendar } from '../planner/calendar';
+import { loadCalendar, CalendarCoverageError } from '../planner/calendar';
 import { resolveCampaign } from '../planner/resolve';
 import { startDevServer, type DevServer } from '../temporal/dev-server';
 import { registerSearchAttributes, setRetention } from '../temporal/setup';
@@ -125,24 +125,16 @@ async function main() {
     if (stopRequested) return;
 
     const season = seasonArgument() ?? currentSeason();
-    let launchable: number | undefined;
+    let provisional = false;
     const campaigns = [...policies.campaigns.values()].map((c) => {
-      const rows = (s: number) => resolveCampaign(policies, c.id, calendar, s).length;
       try {
-        const line = `  ${c.id.padEnd(24)} season ${season}–${season + 1}: ${rows(season)} obligations  (${c.title})`;
-        launchable ??= season;
-        return line;
+        return `  ${c.id.padEnd(24)} season ${season}–${season + 1}: ${resolveCampaign(policies, c.id, calendar, season).length} obligations  (${c.title})`;
       } catch (e) {
-        // Say which season can be planned, so the office knows what the calendar lacks.
-        const ready = [season - 1, season - 2].find((s) => {
-          try {
-            return rows(s) >= 0;
-          } catch {
-            return false;
-          }
-        });
-        if (ready) launchable ??= ready;
-        return `  ${c.id.padEnd(24)} season ${season}–${season + 1} not ready: ${(e as Error).message}${ready ? `\n${' '.repeat(27)}season ${ready}–${ready + 1} is ready (${rows(ready)} obligations)` : ''}`;
+        if (!(e instanceof CalendarCoverageError)) throw e;
+        // The season under way can still be launched before its holiday notice is out.
+        provisional = true;
+        const n = resolveCampaign(policies, c.id, calendar, season, true).length;
+        return `  ${c.id.padEnd(24)} season ${season}–${season + 1}: ${n} obligations on a provisional calendar (${e.file} has no holiday notice for ${e.year} yet: that year counts Monday to Friday until it is added)`;
       }
     });
     console.log(
@@ -160,7 +152,7 @@ async function main() {
         'Campaigns ready to launch:',
         ...campaigns,
         '',
-        `Launch one:   npm run lantian -- campaign launch <campaignId> --season ${launchable ?? season}${launchable !== undefined && launchable < currentSeason() ? ' --allow-past' : ''}`,
+        `Launch one:   npm run lantian -- campaign launch <campaignId> --season ${season}${provisional ? ' --provisional-calendar' : ''}`,
         'List:         npm run lantian -- obligation list --status overdue',
         'Press Ctrl-C to stop.',
         '',

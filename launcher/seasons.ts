@@ -1,13 +1,14 @@
 // Which seasons of a campaign may be launched, decided once for the CLI, the API and the web
 // form: a season whose period has ended is launched only when the office says so (allow past),
 // since its obligations close at once and send their late letters now; a season the holiday
-// calendar cannot plan yet is refused, naming the notice that is missing.
+// calendar cannot plan yet is launched only on a provisional calendar, when the office says so
+// (its missing years count Monday to Friday until their notice is in the file).
 import crypto from 'node:crypto';
 import { DateTime } from 'luxon';
 import type { PolicySet } from '../planner/load';
 import { getCampaign, resolveCampaign, type PlanRow } from '../planner/resolve';
 import { currentSeason, shiftDate } from '../planner/season';
-import { CalendarCoverageError, type WorkingCalendar } from '../planner/calendar';
+import { CalendarCoverageError, assumingWeekends, type WorkingCalendar } from '../planner/calendar';
 
 /** A launch the office did not ask for in these words: the reason says what to do instead. */
 export class SeasonRefusal extends Error {
@@ -63,21 +64,54 @@ function coverageGap(set: PolicySet, calendar: WorkingCalendar, campaignId: stri
 export interface LaunchWords {
   season(n: number): string;
   allowPast: string;
+  provisional: string;
 }
-export const cliWords: LaunchWords = { season: (n) => `--season ${n}`, allowPast: 'pass --allow-past' };
+export const cliWords: LaunchWords = { season: (n) => `--season ${n}`, allowPast: 'pass --allow-past', provisional: '--provisional-calendar' };
 
-/** The plan rows of a season the office may launch; otherwise a SeasonRefusal with the way forward. */
-export function launchableRows(set: PolicySet, calendar: WorkingCalendar, campaignId: string, season: number, allowPast: boolean, words = cliWords, now = DateTime.now()): PlanRow[] {
+export interface SeasonLaunch {
+  /** Launch a season whose period has ended. */
+  allowPast: boolean;
+  /** Plan years the calendar has no holiday notice for as Monday to Friday. */
+  provisionalCalendar: boolean;
+}
+
+/**
+ * The plan rows of a season the office may launch, and the years planned Monday to Friday for
+ * want of their holiday notice (provisional calendar); otherwise a SeasonRefusal with the way forward.
+ */
+export function launchableRows(
+  set: PolicySet,
+  calendar: WorkingCalendar,
+  campaignId: string,
+  season: number,
+  o: SeasonLaunch,
+  words = cliWords,
+  now = DateTime.now(),
+): { rows: PlanRow[]; assumedYears: number[] } {
   const end = seasonEnd(set, campaignId, season);
-  if (end < today(set, campaignId, now) && !allowPast) {
-    // Suggest the season under way (autumn–winter starts in the second half of a year), or say
-    // why it cannot be planned yet: suggesting it would only fail next.
+  if (end < today(set, campaignId, now) && !o.allowPast) {
+    // Suggest the season under way (autumn–winter starts in the second half of a year), and how
+    // it can be launched when the calendar cannot plan it yet.
     const current = currentSeason(now.setZone(getCampaign(set, campaignId).timezone));
     const gap = coverageGap(set, calendar, campaignId, current);
-    const advice = gap ? `the current season ${current} cannot be planned until ${gap.file} has the holiday notice for ${gap.year}` : `launch a current season (${words.season(current)})`;
+    const advice = gap
+      ? `launch a current season on a provisional calendar (${words.season(current)} ${words.provisional}: ${gap.file} has no holiday notice for ${gap.year} yet)`
+      : `launch a current season (${words.season(current)})`;
     throw new SeasonRefusal(campaignId, season, `season ${season} of ${campaignId} ended on ${end}; ${advice}; or ${words.allowPast} to launch season ${season} anyway`);
   }
-  return resolveCampaign(set, campaignId, calendar, season);
+  try {
+    // Planned through a wrapper of our own, so the years it had to assume can be told.
+    const provisional = o.provisionalCalendar ? assumingWeekends(calendar) : undefined;
+    const rows = resolveCampaign(set, campaignId, provisional?.calendar ?? calendar, season, o.provisionalCalendar);
+    return { rows, assumedYears: [...(provisional?.assumed ?? [])].sort() };
+  } catch (e) {
+    if (!(e instanceof CalendarCoverageError)) throw e;
+    throw new SeasonRefusal(
+      campaignId,
+      season,
+      `${e.message}; or launch season ${season} on a provisional calendar (${words.provisional}): a year without its notice counts Monday to Friday until the notice is added, and each obligation plans its dates again before every step`,
+    );
+  }
 }
 
 /** The seasons a launch form offers, newest first: from the campaign's own to the one after the current. */

@@ -39,6 +39,11 @@ export const obligationInput = z.object({
   office: z.object({ name: z.string(), abbreviation: z.string(), email: z.string() }),
   /** Hash of the resolved plan row, to tell a changed policy on relaunch. */
   planHash: z.string(),
+  /**
+   * Launched before the holiday notice of a year it needs was in the calendar: that year counts
+   * Monday to Friday, and the dates are planned again before each step until the notice is there.
+   */
+  provisionalCalendar: z.boolean().optional(),
 });
 export type ObligationInput = z.infer<typeof obligationInput>;
 
@@ -89,7 +94,9 @@ export type TimelineEventType =
   | 'notice-failed'
   /** Pace (序时进度) of a quantitative obligation checked, and a warning sent when it fell behind. */
   | 'pace-checked'
-  | 'pace-warning';
+  | 'pace-warning'
+  /** A provisional plan made again once the holiday notice of its year was in the calendar. */
+  | 'replanned';
 
 export interface TimelineEvent {
   type: TimelineEventType;
@@ -161,6 +168,8 @@ export interface ObligationRecord {
   /** Notices handed to delivery and not yet delivered or failed for good (an SMTP outage shows here). */
   queuedNotices?: { key: string; kind: string; level?: number; queuedAt: string }[];
   schedule: ScheduleEntry[];
+  /** Years the schedule still counts Monday to Friday, for want of their holiday notice (provisional calendar). */
+  assumedYears?: number[];
   closedAt?: string;
 }
 
@@ -175,7 +184,13 @@ export const scheduleEntry = z.object({
 });
 export type ScheduleEntry = z.infer<typeof scheduleEntry>;
 
-export const schedule = z.object({ deadline: z.string(), deadlineLocal: z.string(), entries: z.array(scheduleEntry) });
+export const schedule = z.object({
+  deadline: z.string(),
+  deadlineLocal: z.string(),
+  entries: z.array(scheduleEntry),
+  /** Years planned Monday to Friday because the calendar has no holiday notice for them yet (provisional calendar). */
+  assumedYears: z.array(z.number()).optional(),
+});
 export type Schedule = z.infer<typeof schedule>;
 
 export { contactRole };

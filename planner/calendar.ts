@@ -238,15 +238,19 @@ function build(data: unknown, file: string, locate?: Locate): WorkingCalendar {
     if (holidays.has(date)) return false;
     return wd <= 5 || workdays.has(date);
   };
+  return calendarFrom(years, (year) => covered.has(year), isWorkingDay);
+}
+
+/** The working-day arithmetic, on any rule for which days are worked. */
+function calendarFrom(years: number[], covers: (year: number) => boolean, isWorkingDay: (date: string) => boolean): WorkingCalendar {
   const step = (date: string, dir: 1 | -1): string => {
     let d = date;
     while (!isWorkingDay(d)) d = addDays(d, dir);
     return d;
   };
-
   return {
     years,
-    covers: (year) => covered.has(year),
+    covers,
     isWorkingDay,
     nextWorkingDay: (date) => step(date, 1),
     previousWorkingDay: (date) => step(date, -1),
@@ -262,6 +266,24 @@ function build(data: unknown, file: string, locate?: Locate): WorkingCalendar {
       return d;
     },
   };
+}
+
+/**
+ * A provisional calendar, for a season launched before the State Council's holiday notice for
+ * one of its years is out: a year the calendar covers keeps its holidays and make-up days; a
+ * year it does not is counted Monday to Friday, and is noted in `assumed`, so the plan can say
+ * so and be made again once the notice is in the file.
+ */
+export function assumingWeekends(cal: WorkingCalendar): { calendar: WorkingCalendar; assumed: Set<number> } {
+  const assumed = new Set<number>();
+  const calendar = calendarFrom(cal.years, () => true, (date) => {
+    const wd = weekday(date);
+    const year = Number(date.slice(0, 4));
+    if (cal.covers(year)) return cal.isWorkingDay(date);
+    assumed.add(year);
+    return wd <= 5;
+  });
+  return { calendar, assumed };
 }
 
 /**

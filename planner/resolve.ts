@@ -5,7 +5,7 @@ import crypto from 'node:crypto';
 import type { PolicySet, LoadedCampaign } from './load';
 import type { Obligation, Organisation, AssigneeSelector } from './schema';
 import { ladderNamed } from './schema';
-import type { WorkingCalendar } from './calendar';
+import { assumingWeekends, type WorkingCalendar } from './calendar';
 import { shiftDate, shiftMonth, monthEnd, addMonths, dayOfMonth } from './season';
 import { computeSchedule, deadlineOf, localIso } from './schedule';
 import type { AssigneeRef, ObligationInput } from '../model/obligation';
@@ -86,7 +86,12 @@ export function occurrences(o: Obligation, c: LoadedCampaign, season: number): O
   return out;
 }
 
-export function resolveCampaign(set: PolicySet, campaignId: string, cal: WorkingCalendar, season?: number): PlanRow[] {
+/**
+ * `provisional`: plan a year the calendar has no holiday notice for as Monday to Friday (see
+ * assumingWeekends), and mark the rows so their workflows plan again once the notice is in.
+ */
+export function resolveCampaign(set: PolicySet, campaignId: string, calendar: WorkingCalendar, season?: number, provisional = false): PlanRow[] {
+  const cal = provisional ? assumingWeekends(calendar).calendar : calendar;
   const c = getCampaign(set, campaignId);
   const s = season ?? c.season;
   const years = s - c.season;
@@ -131,7 +136,7 @@ export function resolveCampaign(set: PolicySet, campaignId: string, cal: Working
           office: c.office,
         };
         if (!planned.has(`${o.id}|${dueDate}`)) {
-          computeSchedule(body, cal);
+          computeSchedule({ ...body, provisionalCalendar: provisional }, calendar);
           planned.add(`${o.id}|${dueDate}`);
         }
         const planHash = crypto.createHash('sha256').update(JSON.stringify(body)).digest('hex').slice(0, 16);
@@ -147,7 +152,8 @@ export function resolveCampaign(set: PolicySet, campaignId: string, cal: Working
           deadline: localIso(deadlineOf(dueDate, c.timezone), c.timezone),
           quantity: quantity && { value: quantity.value, unit: quantity.unit },
           ladder,
-          input: { ...body, planHash },
+          // Not in the hash: relaunching once the notice is in changes nothing that runs.
+          input: { ...body, planHash, ...(provisional ? { provisionalCalendar: true } : {}) },
         });
       }
     }

@@ -3,12 +3,12 @@
 // ask for it again (through an activity) whenever the due date moves.
 import { DateTime, Duration } from 'luxon';
 import type { Delay } from './schema';
-import type { WorkingCalendar } from './calendar';
+import { assumingWeekends, type WorkingCalendar } from './calendar';
 import type { ObligationInput, Schedule, ScheduleEntry } from '../model/obligation';
 
 export type ScheduleInput = Pick<
   ObligationInput,
-  'dueDate' | 'reminders' | 'ladder' | 'timezone' | 'sending' | 'periodEnd' | 'closeAfter'
+  'dueDate' | 'reminders' | 'ladder' | 'timezone' | 'sending' | 'periodEnd' | 'closeAfter' | 'provisionalCalendar'
 >;
 
 export function deadlineOf(dueDate: string, timezone: string): DateTime {
@@ -41,7 +41,9 @@ function sendingInstant(date: string, input: ScheduleInput): DateTime {
   return DateTime.fromISO(date, { zone: input.timezone }).set({ hour: h, minute: m, second: 0, millisecond: 0 });
 }
 
-export function computeSchedule(input: ScheduleInput, cal: WorkingCalendar): Schedule {
+export function computeSchedule(input: ScheduleInput, calendar: WorkingCalendar): Schedule {
+  const provisional = input.provisionalCalendar ? assumingWeekends(calendar) : undefined;
+  const cal = provisional?.calendar ?? calendar;
   const deadline = deadlineOf(input.dueDate, input.timezone);
   const entries: ScheduleEntry[] = [];
   const entry = (e: Omit<ScheduleEntry, 'at' | 'atLocal'>, at: DateTime) =>
@@ -68,5 +70,6 @@ export function computeSchedule(input: ScheduleInput, cal: WorkingCalendar): Sch
   entry({ key: 'close', kind: 'close' }, DateTime.fromISO(closeDate, { zone: input.timezone }).endOf('day'));
 
   entries.sort((a, b) => a.at.localeCompare(b.at));
-  return { deadline: deadline.toUTC().toISO()!, deadlineLocal: localIso(deadline, input.timezone), entries };
+  const assumedYears = [...(provisional?.assumed ?? [])].sort();
+  return { deadline: deadline.toUTC().toISO()!, deadlineLocal: localIso(deadline, input.timezone), entries, ...(assumedYears.length ? { assumedYears } : {}) };
 }

@@ -162,9 +162,21 @@ test('launching a season that has ended is refused with the way forward: the cur
     plannable = false;
   }
   expect(r.err).toContain(
-    plannable ? `launch a current season (--season ${current})` : `the current season ${current} cannot be planned until policies/calendar/cn-public-holidays.yaml has the holiday notice for`,
+    plannable
+      ? `launch a current season (--season ${current})`
+      : `launch a current season on a provisional calendar (--season ${current} --provisional-calendar: policies/calendar/cn-public-holidays.yaml has no holiday notice for`,
   );
   expect(r.err).toMatch(/or pass --allow-past/);
+});
+
+test('launching a season the holiday calendar cannot plan is refused with the missing year, and the provisional calendar as the way forward', async () => {
+  const r = await cli(['campaign', 'launch', 'jjj-fenwei-2020-2021', '--season', '2090']);
+  expect(r.code).not.toBe(0);
+  expect(r.err).toMatch(/does not cover 209[01]: add that year's holiday notice .*; or launch season 2090 on a provisional calendar \(--provisional-calendar\): a year without its notice counts Monday to Friday until the notice is added/);
+  // The plan on a provisional calendar can be shown before it is launched.
+  const shown = await cli(['policy', 'show', 'jjj-fenwei-2020-2021', '--season', '2090', '--provisional-calendar', '--json']);
+  expect(shown.code).toBe(0);
+  expect(JSON.parse(shown.out)).toHaveLength(742);
 });
 
 test('a misspelt variable in a notice template is a load error naming the template and the variable', () => {

@@ -8,7 +8,7 @@ import { evidenceReview, extension, waiver, status } from '../model/updates';
 import { loadPolicies, PolicyError, type PolicySet } from '../planner/load';
 import { getCampaign, UnknownCampaignError } from '../planner/resolve';
 import { launchCampaign } from '../launcher/launch';
-import { launchableRows, type LaunchWords } from '../launcher/seasons';
+import { launchableRows, type LaunchWords, type SeasonLaunch } from '../launcher/seasons';
 import { HttpError, readScoped, requireRole, reviewAs, extendAs, waiveAs, uploadAs, scopeFilter, type WebDeps } from './actions';
 import { scoreboard, daysLeft } from './read-model';
 import type { User } from '../auth/users';
@@ -37,6 +37,8 @@ const launchBody = z.object({
   season: z.number().int().min(2000).max(2100).optional(),
   /** Launch a season whose period has ended: its obligations close at once and send their late letters now. */
   allowPast: z.boolean().optional(),
+  /** Plan a year the holiday calendar has no notice for yet as Monday to Friday, until the notice is added. */
+  provisionalCalendar: z.boolean().optional(),
 });
 const idParams = z.object({ id: z.string().min(1) });
 const error = z.object({ error: z.string(), message: z.string() });
@@ -92,9 +94,9 @@ export function reloadPolicies(d: WebDeps): PolicySet {
   return loadPolicies(d.policies.dir, undefined, d.policies.templatesDir);
 }
 
-const apiWords: LaunchWords = { season: (n) => `"season": ${n}`, allowPast: 'set "allowPast": true' };
+const apiWords: LaunchWords = { season: (n) => `"season": ${n}`, allowPast: 'set "allowPast": true', provisional: '"provisionalCalendar": true' };
 
-export async function launch(d: WebDeps, u: User, campaignId: string, season?: number, allowPast = false) {
+export async function launch(d: WebDeps, u: User, campaignId: string, season?: number, o: Partial<SeasonLaunch> = {}) {
   requireRole(u, ['office'], 'launch a campaign');
   let set: PolicySet;
   try {
@@ -105,7 +107,7 @@ export async function launch(d: WebDeps, u: User, campaignId: string, season?: n
   }
   let rows;
   try {
-    rows = launchableRows(set, d.calendar, campaignId, season ?? getCampaign(set, campaignId).season, allowPast, apiWords);
+    ({ rows } = launchableRows(set, d.calendar, campaignId, season ?? getCampaign(set, campaignId).season, { allowPast: o.allowPast ?? false, provisionalCalendar: o.provisionalCalendar ?? false }, apiWords));
   } catch (e) {
     if (e instanceof UnknownCampaignError) throw new HttpError(404, e.message);
     throw new HttpError(422, (e as Error).message);
@@ -210,7 +212,7 @@ export function registerApi(app: FastifyInstance, d: WebDeps) {
     { schema: { tags: ['campaigns'], summary: 'launch a campaign for a season (office); launching twice starts nothing twice', params: json(idParams), body: json(launchBody), response: { ...errors, 422: json(error) } } },
     async (req) => {
       const b = launchBody.parse(req.body ?? {});
-      return launch(d, req.user!, (req.params as { id: string }).id, b.season, b.allowPast);
+      return launch(d, req.user!, (req.params as { id: string }).id, b.season, b);
     },
   );
 }

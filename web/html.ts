@@ -46,6 +46,9 @@ export const eventLabel: Record<string, string> = {
   met: '完成',
   'closed-unmet': '关闭（未完成）',
   'notice-failed': '通知投递失败',
+  'pace-checked': '序时进度检查',
+  'pace-warning': '序时进度预警',
+  replanned: '按节假日安排重新规划',
 };
 
 export const levelLabel = (n: number | undefined): string => ['无', '督促', '预警通知函', '公开约谈', '问责/区域环评限批'][n ?? 0] ?? `第${n}级`;

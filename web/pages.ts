@@ -296,16 +296,16 @@ export function registerPages(app: FastifyInstance, d: WebDeps) {
       const set = reloadPolicies(d);
       body = html`<p class="ok">政策文件校验通过：${set.campaigns.size} 个行动方案，${set.organisations.size} 个单位（${set.dir}）。</p>
       <table><thead><tr><th>行动方案</th><th>文件</th><th>下达</th></tr></thead><tbody>${[...set.campaigns.values()].map((c) => {
-        // Only seasons the calendar can plan are offered; one that has ended needs the box ticked.
+        // Every season from the campaign's own to the next; one that has ended needs the first box
+        // ticked, one the holiday calendar cannot plan yet the second (a provisional calendar).
         const choices = seasonChoices(set, d.calendar, c.id);
-        const offered = choices.filter((x) => !x.unplannable);
         const missing = choices.filter((x) => x.unplannable);
         return html`<tr><td><b>${c.title}</b><br><span class="muted">${c.id} · ${c.period.start} — ${c.period.end}</span></td><td><code>${c.file}</code></td>
-        <td>${offered.length
-          ? html`<form class="inline" method="post" action="/campaigns/launch">${csrfField(csrf)}<input type="hidden" name="campaignId" value="${c.id}"><label>季度 <select name="season">${offered.map(
-              (x) => html`<option value="${x.season}">${x.season}–${x.season + 1}${x.ended ? '（已结束）' : ''}</option>`,
-            )}</select></label> <label><input type="checkbox" name="allowPast" value="true"> 允许下达已结束的季度（其任务将立即逾期并发出相应函件）</label> <button>下达</button></form>`
-          : ''}${missing.length ? html`<p class="muted">不能规划的季度：${missing.map((x) => `${x.season}–${x.season + 1}（${x.unplannable!.file} 尚无 ${x.unplannable!.year} 年节假日安排）`).join('；')}</p>` : ''}</td></tr>`;
+        <td><form class="inline" method="post" action="/campaigns/launch">${csrfField(csrf)}<input type="hidden" name="campaignId" value="${c.id}"><label>季度 <select name="season">${choices.map(
+          (x) => html`<option value="${x.season}">${x.season}–${x.season + 1}${x.ended ? '（已结束）' : ''}${x.unplannable ? '（暂定日历）' : ''}</option>`,
+        )}</select></label> <label><input type="checkbox" name="allowPast" value="true"> 允许下达已结束的季度（其任务将立即逾期并发出相应函件）</label>
+        <label><input type="checkbox" name="provisionalCalendar" value="true"> 按暂定日历规划（尚无节假日安排的年份按周一至周五计算，补入通知后各任务在每一步前重新规划）</label> <button>下达</button></form>
+        ${missing.length ? html`<p class="muted">节假日安排尚未收录：${missing.map((x) => `${x.season}–${x.season + 1}（${x.unplannable!.file} 尚无 ${x.unplannable!.year} 年）`).join('；')}</p>` : ''}</td></tr>`;
       })}</tbody></table>`;
     } catch (e) {
       if (!(e instanceof PolicyError)) throw e;
@@ -315,8 +315,8 @@ export function registerPages(app: FastifyInstance, d: WebDeps) {
   });
 
   app.post('/campaigns/launch', hide, async (req, reply) => {
-    const b = req.body as { campaignId?: string; season?: string; allowPast?: string };
-    const r = await launch(d, req.user!, String(b.campaignId ?? ''), b.season ? Number(b.season) : undefined, b.allowPast === 'true');
+    const b = req.body as { campaignId?: string; season?: string; allowPast?: string; provisionalCalendar?: string };
+    const r = await launch(d, req.user!, String(b.campaignId ?? ''), b.season ? Number(b.season) : undefined, { allowPast: b.allowPast === 'true', provisionalCalendar: b.provisionalCalendar === 'true' });
     return page(
       reply,
       req,

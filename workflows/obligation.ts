@@ -137,7 +137,7 @@ export async function obligationWorkflow(input: ObligationInput): Promise<Obliga
   let warnedColour: PaceColour = 'green';
   async function addPaceChecks(): Promise<void> {
     if (!pace) return;
-    const times = await (wf.patched('local-pace') ? local.planPaceChecks : planPaceChecks)({ checks: pace.checks, launchedAt, deadline: Date.parse(o.deadline), timezone: input.timezone, sending: input.sending });
+    const times = await (wf.patched('local-pace') ? local.planPaceChecks : planPaceChecks)({ checks: pace.checks, launchedAt, deadline: Date.parse(o.deadline), timezone: input.timezone, sending: input.sending, ...(input.provisionalCalendar ? { provisionalCalendar: true } : {}) });
     const checks = times
       .filter((t) => t > now())
       .map((t, i) => ({ key: `pace:${i + 1}@${o.dueDate}`, kind: 'pace' as const, at: new Date(t).toISOString(), atLocal: o.localTime(t) }));
@@ -170,6 +170,9 @@ export async function obligationWorkflow(input: ObligationInput): Promise<Obliga
     const interrupted = await wf.condition(() => o.closed || o.version !== version, Math.max(1, Date.parse(next.at) - now()));
     // Evidence may have arrived while we waited: the next turn holds the step instead.
     if (interrupted || (next.kind === 'escalation' && o.pendingReview)) continue;
+    // A plan made on a provisional calendar is made again before each step: the holiday notice
+    // of its year may be in the worker's calendar now, and the step may fall on another day.
+    if (o.assumedYears.length && o.replan(await plan(), now(), next)) continue;
     o.done.add(next.key);
     await fire(next);
     publish();

@@ -48,6 +48,8 @@ export class ObligationState {
   timeline: TimelineEvent[] = [];
   notices: NoticeRecord[] = [];
   schedule: ScheduleEntry[] = [];
+  /** Years the schedule counts Monday to Friday: the calendar had no holiday notice for them (provisional calendar). */
+  assumedYears: number[] = [];
   done = new Set<string>();
   /** Bumped whenever something the main loop waits on changes (due date, review outcome). */
   version = 0;
@@ -75,7 +77,9 @@ export class ObligationState {
     this.deadlineLocal = s.deadlineLocal;
     this.offsetMinutes = offsetOf(s.deadlineLocal);
     this.dueDateChanged = false;
-    if (atLaunch) this.record('launched', now, SYSTEM, { dueDate: this.dueDate, reason: `campaign ${this.input.campaignId}, season ${this.input.season}: due ${this.dueDate}` });
+    this.assumedYears = s.assumedYears ?? [];
+    const provisional = this.assumedYears.length ? `; planned on a provisional calendar: ${this.assumedYears.join(', ')} counted Monday to Friday until its holiday notice is in the calendar` : '';
+    if (atLaunch) this.record('launched', now, SYSTEM, { dueDate: this.dueDate, reason: `campaign ${this.input.campaignId}, season ${this.input.season}: due ${this.dueDate}${provisional}` });
     const past = s.entries.filter((e) => !this.done.has(e.key) && Date.parse(e.at) <= now);
     // Reminders whose time passed before launch (or before an extension) are not sent late.
     for (const e of past.filter((p) => p.kind === 'reminder')) {
@@ -93,6 +97,25 @@ export class ObligationState {
         this.record('escalation-skipped', now, SYSTEM, { entry: e.key, level: e.step?.level, reason: 'launched after it fell due; a later step supersedes it' });
       }
     }
+  }
+
+  /**
+   * The schedule planned again on the calendar as it is now (a provisional plan, before a step
+   * fires). True when `entry` no longer falls when it was about to: the caller waits again.
+   */
+  replan(s: Schedule, now: number, entry: ScheduleEntry): boolean {
+    const before = this.assumedYears;
+    const was = new Map(this.schedule.map((e) => [e.key, e.at]));
+    this.schedule = s.entries;
+    this.assumedYears = s.assumedYears ?? [];
+    const added = before.filter((y) => !this.assumedYears.includes(y));
+    if (added.length) {
+      const moves = s.entries.filter((e) => !this.done.has(e.key) && was.get(e.key) !== e.at).map((e) => `${e.key} to ${e.atLocal.slice(0, 16)}`);
+      this.record('replanned', now, SYSTEM, {
+        reason: `the holiday notice for ${added.join(', ')} is in the calendar now: the dates were planned again${moves.length ? `; moved: ${moves.join(', ')}` : ''}`,
+      });
+    }
+    return s.entries.find((e) => e.key === entry.key)?.at !== entry.at;
   }
 
   nextEntry(): ScheduleEntry | undefined {
@@ -371,6 +394,7 @@ export class ObligationState {
       notices: this.notices,
       queuedNotices: [...this.queued.values()],
       schedule: this.schedule.map((e) => ({ ...e, done: this.done.has(e.key) })),
+      ...(this.assumedYears.length ? { assumedYears: this.assumedYears } : {}),
       closedAt: this.closedAt,
     };
   }

@@ -21,11 +21,12 @@ export function registerNotice(program: Command) {
     .option('--season <year>', 'season', parseSeason)
     .option('--period <period>', 'period of a recurring obligation (default: the first)')
     .option('--html', 'print the HTML part instead of the plain text')
+    .option('--provisional-calendar', 'count a year the holiday calendar has no notice for yet Monday to Friday')
     .option('--json', 'machine-readable output')
     .action(
-      action(async (ctx, campaignId: string, obligationId: string, assignee: string, step: string, opts: { season?: number; period?: string; html?: boolean; json?: boolean }) => {
+      action(async (ctx, campaignId: string, obligationId: string, assignee: string, step: string, opts: { season?: number; period?: string; html?: boolean; provisionalCalendar?: boolean; json?: boolean }) => {
         const policies = ctx.policies();
-        const rows = resolveCampaign(policies, campaignId, ctx.calendar(), opts.season).filter(
+        const rows = resolveCampaign(policies, campaignId, ctx.calendar(), opts.season, opts.provisionalCalendar).filter(
           (r) => r.obligationId === obligationId && r.assignee === assignee && (!opts.period || r.period === opts.period),
         );
         const row = rows[0];

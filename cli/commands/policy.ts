@@ -83,10 +83,11 @@ export function registerPolicy(program: Command) {
     .description('the resolved plan: one row per obligation × assignee × period')
     .argument('<campaignId>')
     .option('--season <year>', 'the autumn–winter starting in this year (default: the campaign\'s own)', parseSeason)
+    .option('--provisional-calendar', 'count a year the holiday calendar has no notice for yet Monday to Friday (as `campaign launch --provisional-calendar` plans it)')
     .option('--json', 'machine-readable output')
     .action(
-      action(async (ctx, campaignId: string, opts: { season?: number; json?: boolean }) => {
-        const rows = resolveCampaign(ctx.policies(), campaignId, ctx.calendar(), opts.season).map(planView);
+      action(async (ctx, campaignId: string, opts: { season?: number; provisionalCalendar?: boolean; json?: boolean }) => {
+        const rows = resolveCampaign(ctx.policies(), campaignId, ctx.calendar(), opts.season, opts.provisionalCalendar).map(planView);
         print(opts.json ?? false, rows, () =>
           rows
             .map((r) => `${r.dueDate}  ${r.obligationId.padEnd(40)} ${r.assignee.padEnd(14)} ${r.period ?? ''}${r.quantity ? `  ${r.quantity.value} ${r.quantity.unit}` : ''}`)

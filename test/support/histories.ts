@@ -23,8 +23,10 @@ export function historyFromText(text: string): temporal.api.history.v1.History {
  * task queue (registry-queue).
  * v6: an extension is planned before it is applied (extension-planned); recorded: the two
  * extension scenarios of test/obligation-timers.test.ts.
+ * v7: a season launched on a provisional calendar plans again before each step (no patch: only
+ * workflows whose input says provisionalCalendar take that path, and none did before).
  */
-export const FIXTURE_VERSION = 'v6';
+export const FIXTURE_VERSION = 'v7';
 
 /** With LANTIAN_RECORD_HISTORIES=1, stores a history for the replay test; never overwrites one. */
 export function recordHistory(name: string, h: temporal.api.history.v1.IHistory): void {

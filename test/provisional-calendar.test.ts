@@ -1,0 +1,90 @@
+// A season launched before the State Council's holiday notice for one of its years is out:
+// that year counts Monday to Friday (a provisional calendar), and each obligation plans its
+// dates again before every step, so a step moves once the notice is in the worker's calendar.
+// On the time-skipping server; the drill's coal-boilers obligation is due Tue 2030-12-31, its
+// urging P1D falls on 2031-01-01, which the notice (here) makes a holiday.
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { obligationWorkflow } from '../workflows/obligation';
+import { recordQuery, waiveObligation } from '../workflows/api';
+import { resolveCampaign } from '../planner/resolve';
+import { assumingWeekends, CalendarCoverageError, type WorkingCalendar } from '../planner/calendar';
+import { computeSchedule } from '../planner/schedule';
+import { recordHistory } from './support/histories';
+import { fixturePolicies, testCalendar, testDeps, testWorker, timeSkippingEnv } from './support/temporal';
+import type { ObligationRecord } from '../model/obligation';
+
+const beforeNotice = testCalendar(2026, 2030);
+const afterNotice = testCalendar(2026, 2032, ['2031-01-01']);
+
+test('a provisional calendar counts a missing year Monday to Friday and says which years it assumed', () => {
+  const { calendar, assumed } = assumingWeekends(beforeNotice);
+  expect(calendar.nextWorkingDay('2031-01-01')).toBe('2031-01-01');
+  expect(calendar.nextWorkingDay('2031-01-04')).toBe('2031-01-06'); // Sat → Mon
+  expect(calendar.addWorkingDays('2030-12-31', 3)).toBe('2031-01-03');
+  expect([...assumed]).toEqual([2031]);
+  // The strict calendar refuses the same question; the plan with the flag says what it assumed.
+  expect(() => beforeNotice.nextWorkingDay('2031-01-01')).toThrow(CalendarCoverageError);
+  expect(() => resolveCampaign(fixturePolicies(), 'drill', beforeNotice, 2030)).toThrow(CalendarCoverageError);
+  const row = resolveCampaign(fixturePolicies(), 'drill', beforeNotice, 2030, true).find((r) => r.obligationId === 'coal-boilers')!;
+  expect(row.input.provisionalCalendar).toBe(true);
+  expect(computeSchedule(row.input, beforeNotice).assumedYears).toEqual([2031]);
+  expect(computeSchedule(row.input, afterNotice).assumedYears).toBeUndefined();
+  // The plan hash leaves the flag out: relaunching once the notice is in changes nothing.
+  expect(row.input.planHash).toBe(resolveCampaign(fixturePolicies(), 'drill', afterNotice, 2030).find((r) => r.obligationId === 'coal-boilers')!.input.planHash);
+});
+
+describe('on the time-skipping server', () => {
+  let env: TestWorkflowEnvironment;
+  afterEach(async () => env?.teardown());
+
+  test('launched on a provisional calendar, the notice added before the urging → the urging moves off the new holiday, and the timeline says why', async () => {
+    env = await timeSkippingEnv();
+    const row = resolveCampaign(fixturePolicies(), 'drill', beforeNotice, 2030, true).find((r) => r.obligationId === 'coal-boilers' && r.assignee === '130100')!;
+    const local = (rec: ObligationRecord, type: string) => rec.timeline.filter((e) => e.type === type).map((e) => `${e.atLocal.slice(0, 16)}${e.level ? ` L${e.level}` : ''}`);
+
+    // The worker's calendar as it was at launch: no notice for 2031. (A worker reads the calendar
+    // file when it starts; the switch below stands for the office adding the notice and
+    // restarting the worker, without the time-skipping server's sticky-queue wait.)
+    let calendar = beforeNotice;
+    const switchable: WorkingCalendar = {
+      get years() {
+        return calendar.years;
+      },
+      covers: (y) => calendar.covers(y),
+      isWorkingDay: (d) => calendar.isWorkingDay(d),
+      nextWorkingDay: (d) => calendar.nextWorkingDay(d),
+      previousWorkingDay: (d) => calendar.previousWorkingDay(d),
+      addWorkingDays: (d, n) => calendar.addWorkingDays(d, n),
+    };
+    const worker = await testWorker(env, testDeps(switchable));
+    const running = worker.run();
+    const h = await env.client.workflow.start(obligationWorkflow, { taskQueue: 'lantian-test', workflowId: `${row.workflowId}#provisional`, args: [row.input] });
+    let rec = await h.query(recordQuery);
+    expect(rec.assumedYears).toEqual([2031]);
+    expect(rec.timeline[0].reason).toMatch(/planned on a provisional calendar: 2031 counted Monday to Friday/);
+    expect(rec.schedule.find((e) => e.key === 'escalation:1-urging')!.atLocal).toBe('2031-01-01T09:00:00.000+08:00');
+    await env.sleep(Date.parse('2030-12-31T12:00:00+08:00') - (await env.currentTimeMs()));
+
+    // The office adds the 2031 notice: 2031-01-01 is a holiday.
+    calendar = afterNotice;
+    await env.sleep(Date.parse('2031-01-03T10:00:00+08:00') - (await env.currentTimeMs()));
+    rec = await h.query(recordQuery);
+    expect(local(rec, 'escalated')).toEqual(['2031-01-02T09:00 L1']);
+    // Planned again before the next step, the deadline (end of 2030-12-31).
+    expect(rec.timeline.find((e) => e.type === 'replanned')).toMatchObject({
+      atLocal: expect.stringMatching(/^2031-01-01T00:00/),
+      reason: 'the holiday notice for 2031 is in the calendar now: the dates were planned again; moved: escalation:1-urging to 2031-01-02T09:00',
+    });
+    expect(rec.assumedYears).toBeUndefined();
+    // Once the plan is whole, later steps are not planned again: one `replanned` only.
+    await env.sleep(Date.parse('2031-01-16T10:00:00+08:00') - (await env.currentTimeMs()));
+    rec = await h.query(recordQuery);
+    expect(local(rec, 'escalated')).toEqual(['2031-01-02T09:00 L1', '2031-01-15T09:00 L2']);
+    expect(local(rec, 'replanned')).toHaveLength(1);
+    await h.executeUpdate(waiveObligation, { args: [{ actor: { role: 'office', id: 'tester' }, reason: 'end of test' }] });
+    await h.result();
+    recordHistory('provisional-calendar-notice-added-before-the-urging-coal-boilers', await h.fetchHistory());
+    worker.shutdown();
+    await running;
+  });
+});
