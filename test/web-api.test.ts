@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { submitEvidence } from '../workflows/api';
 import { call, enc, login, oid, startWebEnv, upload, type WebEnv } from './support/web';
+import { toCsv } from '../web/api';
 
 let w: WebEnv;
 const api = (p: string) => `${w.url}/api${p}`;
@@ -262,4 +263,11 @@ test('sessions: the login form, CSRF on every change, forged and expired cookies
   expect(first.location).toContain('用户名或密码错误');
   expect(first.ms).toBeLessThan(500);
   expect(third.ms).toBeGreaterThanOrEqual(1000);
+});
+
+test('the CSV neutralises a cell that would start a spreadsheet formula, but leaves a negative number a number', () => {
+  const csv = toCsv([{ workflowId: '=HYPERLINK("x")', execution: 'Running', campaign: 'drill', status: 'overdue', level: 1, deadline: '2026-09-01T15:59:59.999Z', daysLeft: -83 }], () => '石家庄市');
+  const row = csv.trim().split('\r\n')[1];
+  expect(row).toContain(`"'=HYPERLINK(""x"")"`);
+  expect(row).toContain('"2026-09-01T23:59:59.999+08:00","-83"');
 });

@@ -121,8 +121,8 @@ export function toCsv(rows: (ObligationSummary & { daysLeft?: number })[], name:
   const cols = ['workflowId', 'campaign', 'season', 'obligation', 'assignee', 'assigneeName', 'province', 'period', 'status', 'level', 'deadline', 'daysLeft'] as const;
   const cell = (v: unknown) => {
     const s = v === undefined || v === null ? '' : String(v);
-    // Quote always; neutralise spreadsheet formulas.
-    return `"${(/^[=+\-@]/.test(s) ? `'${s}` : s).replace(/"/g, '""')}"`;
+    // Quote always; neutralise spreadsheet formulas, but leave a negative number a number.
+    return `"${(/^[=+\-@]/.test(s) && !/^-\d+(\.\d+)?$/.test(s) ? `'${s}` : s).replace(/"/g, '""')}"`;
   };
   // Deadlines in official (Shanghai) time, as every page shows them, not UTC.
   const local = (iso?: string) => (iso ? DateTime.fromISO(iso, { zone: 'Asia/Shanghai' }).toISO() : undefined);

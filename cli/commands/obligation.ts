@@ -39,6 +39,7 @@ export function timelineText(r: ObligationRecord): string {
     `  ${i.title} — ${i.assignee.name} (${i.assignee.code})${i.period ? `, period ${i.period}` : ''}`,
     `  clause ${i.clause.section}${i.clause.item ?? ''}${i.clause.text ? ` “${i.clause.text}”` : ''}`,
     `  status ${r.status}${r.overdue && r.status === 'submitted' ? ' (overdue)' : ''}, level ${r.level}, due ${r.dueDate} (deadline ${r.deadlineLocal ?? r.deadline})${i.quantity ? `, ${r.accepted}/${i.quantity.value} ${i.quantity.unit} accepted` : ''}`,
+    ...(r.assumedYears?.length ? [`  planned on a provisional calendar: ${r.assumedYears.join(', ')} counted Monday to Friday until its holiday notice is in the calendar`] : []),
     '',
     'timeline (Asia/Shanghai):',
   ];
