@@ -24,7 +24,7 @@ import { documentNumberAllocator } from '../services/document-numbers';
 import { readEnv } from '../config/env';
 import type { StoredLetter } from '../storage/letters';
 import { median, testServerCpuSeconds, waitForTimers } from './support';
-import { createWorker } from '../worker/create';
+import { createWorker, sandboxPath } from '../worker/create';
 
 
 /** The mail server in its own process (bench/smtp-sink.ts), driven over IPC. */
@@ -140,7 +140,12 @@ let floorBundle: Promise<WorkflowBundle> | undefined;
 
 /** N bare workflows on the same kind of server, timer then a local activity sending the sample. */
 async function floorOnce(n: number, url: string, smtp: Awaited<ReturnType<typeof countingServer>>, sample: StoredLetter) {
-  floorBundle ??= bundleWorkflowCode({ workflowsPath: path.join(__dirname, 'floor-workflow.ts'), logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error: console.error } });
+  // Set up as Lantian's own bundle is (bundleWorkflows): workflow stack traces off the same way.
+  floorBundle ??= bundleWorkflowCode({
+    workflowsPath: path.join(__dirname, 'floor-workflow.ts'),
+    preloadModules: readEnv().LANTIAN_WORKFLOW_STACK_TRACES ? [] : [sandboxPath],
+    logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error: console.error },
+  });
   const env = await timeSkippingEnv();
   const transport = nodemailer.createTransport(`${url}?pool=true`);
   const ids = [...Array(n).keys()].map((i) => `floor-${i}`);

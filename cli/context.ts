@@ -57,12 +57,19 @@ export function explain(err: unknown, workflowId?: string): Error {
   if (/workflow execution already completed/i.test(msg)) {
     return new Refusal(`obligation ${workflowId} is closed; nothing can change it (see \`obligation show ${workflowId}\`)`);
   }
-  // Temporal's own words ("Failed to query Workflow") say little; the causes say why.
+  // Temporal's own words ("Failed to query Workflow") say little; the causes say why, and
+  // what to do depends on which: the server unreachable, or the worker slow to answer.
   const chain = causes(err);
   if (chain.length > 1 || err instanceof WorkflowUpdateFailedError) {
-    const busy = /DEADLINE_EXCEEDED|deadline exceeded|timed? ?out|UNAVAILABLE|workflow task/i.test(chain.join(' '));
-    const said = `${chain.join(': ')}${busy ? ` — the worker may be busy (a launch still starting its obligations) or stopped; try again in a moment${workflowId ? `, then check \`obligation show ${workflowId}\`` : ''}` : ''}`;
-    return err instanceof WorkflowUpdateFailedError ? new Refusal(said) : new Error(said);
+    const said = chain.join(': ');
+    const unreachable = /UNAVAILABLE|ECONNREFUSED|No connection established/i.test(said);
+    const slow = /DEADLINE_EXCEEDED|deadline exceeded|timed? ?out/i.test(said);
+    const hint = unreachable
+      ? ' — the Temporal server cannot be reached: is `npm start` (or the server TEMPORAL_ADDRESS names) running?'
+      : slow
+        ? ` — the worker may be busy (a launch still starting its obligations) or stopped; ${workflowId ? `check \`obligation show ${workflowId}\` for whether the change took effect, then ` : ''}try again in a moment`
+        : '';
+    return err instanceof WorkflowUpdateFailedError ? new Refusal(`${said}${hint}`) : new Error(`${said}${hint}`);
   }
   return err instanceof Error ? err : new Error(msg);
 }

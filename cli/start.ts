@@ -9,7 +9,8 @@ import { Connection } from '@temporalio/client';
 import { currentSeason } from '../planner/season';
 import { readEnv, dataPaths } from '../config/env';
 import { loadPolicies, PolicyError } from '../planner/load';
-import { loadCalendar, CalendarCoverageError } from '../planner/calendar';
+import { loadCalendar } from '../planner/calendar';
+import { seasonStatus } from '../launcher/seasons';
 import { resolveCampaign } from '../planner/resolve';
 import { startDevServer, type DevServer } from '../temporal/dev-server';
 import { registerSearchAttributes, setRetention } from '../temporal/setup';
@@ -125,17 +126,19 @@ async function main() {
     if (stopRequested) return;
 
     const season = seasonArgument() ?? currentSeason();
-    let provisional = false;
+    // The same rules as `campaign launch`: an ended season needs --allow-past, one the calendar
+    // cannot plan yet --provisional-calendar (its missing year counts Monday to Friday).
+    const flags = new Set<string>();
     const campaigns = [...policies.campaigns.values()].map((c) => {
-      try {
-        return `  ${c.id.padEnd(24)} season ${season}–${season + 1}: ${resolveCampaign(policies, c.id, calendar, season).length} obligations  (${c.title})`;
-      } catch (e) {
-        if (!(e instanceof CalendarCoverageError)) throw e;
-        // The season under way can still be launched before its holiday notice is out.
-        provisional = true;
-        const n = resolveCampaign(policies, c.id, calendar, season, true).length;
-        return `  ${c.id.padEnd(24)} season ${season}–${season + 1}: ${n} obligations on a provisional calendar (${e.file} has no holiday notice for ${e.year} yet: that year counts Monday to Friday until it is added)`;
-      }
+      const st = seasonStatus(policies, calendar, c.id, season);
+      const n = resolveCampaign(policies, c.id, calendar, season, !!st.unplannable).length;
+      if (st.ended) flags.add('--allow-past');
+      if (st.unplannable) flags.add('--provisional-calendar');
+      const notes = [
+        ...(st.ended ? [`ended on ${st.end}: its obligations would close at once`] : []),
+        ...(st.unplannable ? [`on a provisional calendar (${st.unplannable.file} has no holiday notice for ${st.unplannable.year} yet: that year counts Monday to Friday until it is added)`] : []),
+      ];
+      return `  ${c.id.padEnd(24)} season ${season}–${season + 1}: ${n} obligations${notes.length ? ` ${notes.join('; ')}` : ''}  (${c.title})`;
     });
     console.log(
       [
@@ -152,7 +155,7 @@ async function main() {
         'Campaigns ready to launch:',
         ...campaigns,
         '',
-        `Launch one:   npm run lantian -- campaign launch <campaignId> --season ${season}${provisional ? ' --provisional-calendar' : ''}`,
+        `Launch one:   npm run lantian -- campaign launch <campaignId> --season ${season}${[...flags].map((f) => ` ${f}`).join('')}`,
         'List:         npm run lantian -- obligation list --status overdue',
         'Press Ctrl-C to stop.',
         '',

@@ -8,7 +8,7 @@ import { DateTime } from 'luxon';
 import type { PolicySet } from '../planner/load';
 import { getCampaign, resolveCampaign, type PlanRow } from '../planner/resolve';
 import { currentSeason, shiftDate } from '../planner/season';
-import { CalendarCoverageError, assumingWeekends, type WorkingCalendar } from '../planner/calendar';
+import { CalendarCoverageError, type WorkingCalendar } from '../planner/calendar';
 
 /** A launch the office did not ask for in these words: the reason says what to do instead. */
 export class SeasonRefusal extends Error {
@@ -56,6 +56,7 @@ function coverageGap(set: PolicySet, calendar: WorkingCalendar, campaignId: stri
     if (!(e instanceof CalendarCoverageError)) throw e;
     gap = e;
   }
+  if (known.size >= 256) known.delete(known.keys().next().value!);
   known.set(key, gap);
   return gap;
 }
@@ -100,10 +101,9 @@ export function launchableRows(
     throw new SeasonRefusal(campaignId, season, `season ${season} of ${campaignId} ended on ${end}; ${advice}; or ${words.allowPast} to launch season ${season} anyway`);
   }
   try {
-    // Planned through a wrapper of our own, so the years it had to assume can be told.
-    const provisional = o.provisionalCalendar ? assumingWeekends(calendar) : undefined;
-    const rows = resolveCampaign(set, campaignId, provisional?.calendar ?? calendar, season, o.provisionalCalendar);
-    return { rows, assumedYears: [...(provisional?.assumed ?? [])].sort() };
+    const assumed = new Set<number>();
+    const rows = resolveCampaign(set, campaignId, calendar, season, o.provisionalCalendar && assumed);
+    return { rows, assumedYears: [...assumed].sort() };
   } catch (e) {
     if (!(e instanceof CalendarCoverageError)) throw e;
     throw new SeasonRefusal(
@@ -114,16 +114,21 @@ export function launchableRows(
   }
 }
 
-/** The seasons a launch form offers, newest first: from the campaign's own to the one after the current. */
+/** Whether a season has ended and whether the calendar can plan it. */
+export function seasonStatus(set: PolicySet, calendar: WorkingCalendar, campaignId: string, season: number, now = DateTime.now()): SeasonChoice {
+  const end = seasonEnd(set, campaignId, season);
+  const gap = coverageGap(set, calendar, campaignId, season);
+  return { season, end, ended: end < today(set, campaignId, now), ...(gap ? { unplannable: { file: gap.file, year: gap.year } } : {}) };
+}
+
+/**
+ * The seasons a launch form offers, newest first: the one before the season under way, that one,
+ * the next, and the campaign's own. (Each is planned once to know whether the calendar covers
+ * it, so the list stays short.)
+ */
 export function seasonChoices(set: PolicySet, calendar: WorkingCalendar, campaignId: string, now = DateTime.now()): SeasonChoice[] {
   const c = getCampaign(set, campaignId);
-  const next = currentSeason(now.setZone(c.timezone)) + 1;
-  const day = today(set, campaignId, now);
-  const out: SeasonChoice[] = [];
-  for (let s = Math.max(c.season, next); s >= Math.min(c.season, next); s--) {
-    const end = seasonEnd(set, campaignId, s);
-    const gap = coverageGap(set, calendar, campaignId, s);
-    out.push({ season: s, end, ended: end < day, ...(gap ? { unplannable: { file: gap.file, year: gap.year } } : {}) });
-  }
-  return out;
+  const current = currentSeason(now.setZone(c.timezone));
+  const seasons = [...new Set([current + 1, current, current - 1, c.season])].sort((a, b) => b - a);
+  return seasons.map((s) => seasonStatus(set, calendar, campaignId, s, now));
 }

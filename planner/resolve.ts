@@ -88,10 +88,13 @@ export function occurrences(o: Obligation, c: LoadedCampaign, season: number): O
 
 /**
  * `provisional`: plan a year the calendar has no holiday notice for as Monday to Friday (see
- * assumingWeekends), and mark the rows so their workflows plan again once the notice is in.
+ * assumingWeekends), and mark the rows that needed it so their workflows plan again once the
+ * notice is in; a Set given here also collects the years assumed.
  */
-export function resolveCampaign(set: PolicySet, campaignId: string, calendar: WorkingCalendar, season?: number, provisional = false): PlanRow[] {
-  const cal = provisional ? assumingWeekends(calendar).calendar : calendar;
+export function resolveCampaign(set: PolicySet, campaignId: string, calendar: WorkingCalendar, season?: number, provisional: boolean | Set<number> = false): PlanRow[] {
+  const assumedYears = provisional instanceof Set ? provisional : new Set<number>();
+  const rolling = provisional ? assumingWeekends(calendar) : undefined;
+  const cal = rolling?.calendar ?? calendar;
   const c = getCampaign(set, campaignId);
   const s = season ?? c.season;
   const years = s - c.season;
@@ -100,7 +103,8 @@ export function resolveCampaign(set: PolicySet, campaignId: string, calendar: Wo
   // Every instant the obligation will wait for — reminders, escalation steps, the close — must
   // fall in years the calendar covers, or a workflow would retry its planning forever: refuse
   // here, once per obligation and due date (the assignees share the schedule).
-  const planned = new Set<string>();
+  // Per obligation and due date: whether its plan had to assume a year (provisional calendar).
+  const planned = new Map<string, boolean>();
   for (const o of c.obligations) {
     // Step notes document the policy; workflows need none of them in every input payload.
     const ladder = (Array.isArray(o.ladder) ? o.ladder : ladderNamed(c.ladders, o.ladder ?? c.defaults.ladder)!).map(({ note: _note, ...step }) => step);
@@ -135,9 +139,13 @@ export function resolveCampaign(set: PolicySet, campaignId: string, calendar: Wo
           closeAfter: c.defaults.closeAfter,
           office: c.office,
         };
-        if (!planned.has(`${o.id}|${dueDate}`)) {
-          computeSchedule({ ...body, provisionalCalendar: provisional }, calendar);
-          planned.add(`${o.id}|${dueDate}`);
+        const key = `${o.id}|${dueDate}`;
+        if (!planned.has(key)) {
+          const years = computeSchedule({ ...body, provisionalCalendar: !!provisional }, calendar).assumedYears ?? [];
+          // A due date rolled off a day off of an assumed year counts too.
+          if (provisional && !calendar.covers(Number(occ.date.slice(0, 4)))) years.push(Number(occ.date.slice(0, 4)));
+          years.forEach((y) => assumedYears.add(y));
+          planned.set(key, years.length > 0);
         }
         const planHash = crypto.createHash('sha256').update(JSON.stringify(body)).digest('hex').slice(0, 16);
         rows.push({
@@ -152,8 +160,9 @@ export function resolveCampaign(set: PolicySet, campaignId: string, calendar: Wo
           deadline: localIso(deadlineOf(dueDate, c.timezone), c.timezone),
           quantity: quantity && { value: quantity.value, unit: quantity.unit },
           ladder,
-          // Not in the hash: relaunching once the notice is in changes nothing that runs.
-          input: { ...body, planHash, ...(provisional ? { provisionalCalendar: true } : {}) },
+          // Only where a year had to be assumed; not in the hash, so relaunching once the notice
+          // is in changes nothing that runs.
+          input: { ...body, planHash, ...(planned.get(key) ? { provisionalCalendar: true } : {}) },
         });
       }
     }

@@ -9,7 +9,6 @@ import type { Actor, Evidence, ObligationRecord, Receipt } from '../model/obliga
 import { storeEvidence } from '../storage/evidence-store';
 import { readArchive } from '../storage/archive';
 import * as sa from '../temporal/search-attributes';
-import { closedStatuses } from '../model/statuses';
 
 export interface ObligationFilter {
   campaign?: string;
@@ -97,18 +96,6 @@ const mediaTypes: Record<string, string> = {
   '.xlsx': 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
   '.txt': 'text/plain',
 };
-
-/**
- * Why the workflow would refuse this submission, judged from its record before the file is
- * stored, so a refused upload leaves nothing behind; the workflow's validator still judges.
- */
-export function submissionRefusal(rec: ObligationRecord, actor: Actor, quantity: number | undefined): string | undefined {
-  const a = rec.input.assignee;
-  if (closedStatuses.includes(rec.status)) return `cannot submit evidence: the obligation is closed (${rec.status})`;
-  if (actor.org !== a.code) return `evidence for ${a.code} (${a.name}) cannot come from ${actor.role} ${actor.org ?? actor.id}`;
-  if (rec.input.quantity && quantity === undefined) return `this obligation counts ${rec.input.quantity.unit}: the evidence must state the quantity achieved (--quantity)`;
-  return undefined;
-}
 
 export async function submitEvidenceFile(
   client: Client,

@@ -33,6 +33,24 @@ test('a provisional calendar counts a missing year Monday to Friday and says whi
   expect(row.input.planHash).toBe(resolveCampaign(fixturePolicies(), 'drill', afterNotice, 2030).find((r) => r.obligationId === 'coal-boilers')!.input.planHash);
 });
 
+/** A worker calendar that changes when told to: before the notice, then after it. */
+function calendarSwitch(before: WorkingCalendar, after: WorkingCalendar) {
+  let calendar = before;
+  const switchable: WorkingCalendar = {
+    get years() {
+      return calendar.years;
+    },
+    covers: (y) => calendar.covers(y),
+    isWorkingDay: (d) => calendar.isWorkingDay(d),
+    nextWorkingDay: (d) => calendar.nextWorkingDay(d),
+    previousWorkingDay: (d) => calendar.previousWorkingDay(d),
+    addWorkingDays: (d, n) => calendar.addWorkingDays(d, n),
+  };
+  return { switchable, addNotice: () => void (calendar = after) };
+}
+
+const localTimes = (rec: ObligationRecord, type: string) => rec.timeline.filter((e) => e.type === type).map((e) => `${e.atLocal.slice(0, 16)}${e.level ? ` L${e.level}` : ''}`);
+
 describe('on the time-skipping server', () => {
   let env: TestWorkflowEnvironment;
   afterEach(async () => env?.teardown());
@@ -40,22 +58,12 @@ describe('on the time-skipping server', () => {
   test('launched on a provisional calendar, the notice added before the urging → the urging moves off the new holiday, and the timeline says why', async () => {
     env = await timeSkippingEnv();
     const row = resolveCampaign(fixturePolicies(), 'drill', beforeNotice, 2030, true).find((r) => r.obligationId === 'coal-boilers' && r.assignee === '130100')!;
-    const local = (rec: ObligationRecord, type: string) => rec.timeline.filter((e) => e.type === type).map((e) => `${e.atLocal.slice(0, 16)}${e.level ? ` L${e.level}` : ''}`);
+    const local = localTimes;
 
     // The worker's calendar as it was at launch: no notice for 2031. (A worker reads the calendar
-    // file when it starts; the switch below stands for the office adding the notice and
-    // restarting the worker, without the time-skipping server's sticky-queue wait.)
-    let calendar = beforeNotice;
-    const switchable: WorkingCalendar = {
-      get years() {
-        return calendar.years;
-      },
-      covers: (y) => calendar.covers(y),
-      isWorkingDay: (d) => calendar.isWorkingDay(d),
-      nextWorkingDay: (d) => calendar.nextWorkingDay(d),
-      previousWorkingDay: (d) => calendar.previousWorkingDay(d),
-      addWorkingDays: (d, n) => calendar.addWorkingDays(d, n),
-    };
+    // file when it starts; the switch stands for the office adding the notice and restarting the
+    // worker, without the time-skipping server's sticky-queue wait.)
+    const { switchable, addNotice } = calendarSwitch(beforeNotice, afterNotice);
     const worker = await testWorker(env, testDeps(switchable));
     const running = worker.run();
     const h = await env.client.workflow.start(obligationWorkflow, { taskQueue: 'lantian-test', workflowId: `${row.workflowId}#provisional`, args: [row.input] });
@@ -66,7 +74,7 @@ describe('on the time-skipping server', () => {
     await env.sleep(Date.parse('2030-12-31T12:00:00+08:00') - (await env.currentTimeMs()));
 
     // The office adds the 2031 notice: 2031-01-01 is a holiday.
-    calendar = afterNotice;
+    addNotice();
     await env.sleep(Date.parse('2031-01-03T10:00:00+08:00') - (await env.currentTimeMs()));
     rec = await h.query(recordQuery);
     expect(local(rec, 'escalated')).toEqual(['2031-01-02T09:00 L1']);
@@ -84,6 +92,33 @@ describe('on the time-skipping server', () => {
     await h.executeUpdate(waiveObligation, { args: [{ actor: { role: 'office', id: 'tester' }, reason: 'end of test' }] });
     await h.result();
     recordHistory('provisional-calendar-notice-added-before-the-urging-coal-boilers', await h.fetchHistory());
+    worker.shutdown();
+    await running;
+  });
+
+  test('the notice makes the day of a reminder a holiday after the working day before it passed → that reminder is skipped, not sent on the holiday', async () => {
+    env = await timeSkippingEnv();
+    // Season 2031 of the drill: due Wed 2031-12-31, reminders P7D Wed 12-24 and P1D Tue 12-30.
+    const later = testCalendar(2026, 2032, ['2031-12-30']);
+    const row = resolveCampaign(fixturePolicies(), 'drill', beforeNotice, 2031, true).find((r) => r.obligationId === 'coal-boilers' && r.assignee === '130100')!;
+    const { switchable, addNotice } = calendarSwitch(beforeNotice, later);
+    const worker = await testWorker(env, testDeps(switchable));
+    const running = worker.run();
+    const h = await env.client.workflow.start(obligationWorkflow, { taskQueue: 'lantian-test', workflowId: `${row.workflowId}#provisional-reminder`, args: [row.input] });
+    // The notice comes in on 12-29 at noon: 12-30 is a holiday, so P1D belongs on 12-29 09:00, gone by.
+    await env.sleep(Date.parse('2031-12-29T12:00:00+08:00') - (await env.currentTimeMs()));
+    addNotice();
+    await env.sleep(Date.parse('2031-12-31T10:00:00+08:00') - (await env.currentTimeMs()));
+    const rec = await h.query(recordQuery);
+    expect(localTimes(rec, 'reminder-sent')).toEqual(['2031-12-24T09:00']);
+    expect(rec.timeline.find((e) => e.type === 'reminder-skipped')).toMatchObject({
+      entry: 'reminder:P1D@2031-12-31',
+      atLocal: expect.stringMatching(/^2031-12-30T09:00/),
+      reason: 'planned again for 2031-12-29, a working day already past, instead of a day off',
+    });
+    await h.executeUpdate(waiveObligation, { args: [{ actor: { role: 'office', id: 'tester' }, reason: 'end of test' }] });
+    await h.result();
+    recordHistory('provisional-calendar-reminder-day-becomes-a-holiday-coal-boilers', await h.fetchHistory());
     worker.shutdown();
     await running;
   });

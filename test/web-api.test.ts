@@ -7,6 +7,7 @@ import path from 'node:path';
 import { submitEvidence } from '../workflows/api';
 import { call, enc, login, oid, startWebEnv, upload, type WebEnv } from './support/web';
 import { toCsv } from '../web/api';
+import { currentSeason } from '../planner/season';
 
 let w: WebEnv;
 const api = (p: string) => `${w.url}/api${p}`;
@@ -204,8 +205,12 @@ test('sessions: the login form, CSRF on every change, forged and expired cookies
   // The launch form offers the seasons the calendar can plan, marks those that have ended, and
   // launches one of them only with the box ticked.
   const campaigns = await call(`${w.url}/campaigns`, { headers: { cookie: s.cookie } });
-  const options = [...campaigns.text.matchAll(/<option value="(\d+)">([^<]*)<\/option>/g)].map((m) => m[2]);
-  expect(options).toEqual(['2030–2031', '2029–2030', '2028–2029', '2027–2028']);
+  // The seasons around the one under way (that one selected) and the drill's own, newest first.
+  const options = [...campaigns.text.matchAll(/<option value="(\d+)"( selected)?>([^<]*)<\/option>/g)];
+  const current = currentSeason();
+  expect(options.map((m) => Number(m[1]))).toEqual([...new Set([current + 1, current, current - 1, 2030])].sort((a, b) => b - a));
+  expect(options.filter((m) => m[2]).map((m) => Number(m[1]))).toEqual([current]);
+  for (const m of options) expect(m[3]).toMatch(/^\d{4}–\d{4}(（已结束）)?(（暂定日历）)?$/);
   expect(campaigns.text).toMatch(/name="allowPast"/);
   const launchForm = (body: Record<string, string>) => call(`${w.url}/campaigns/launch`, form({ campaignId: 'drill', _csrf: s.csrf, ...body }));
   expect(await launchForm({ season: '2025' })).toMatchObject({ status: 422 });

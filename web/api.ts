@@ -96,7 +96,8 @@ export function reloadPolicies(d: WebDeps): PolicySet {
 
 const apiWords: LaunchWords = { season: (n) => `"season": ${n}`, allowPast: 'set "allowPast": true', provisional: '"provisionalCalendar": true' };
 
-export async function launch(d: WebDeps, u: User, campaignId: string, season?: number, o: Partial<SeasonLaunch> = {}) {
+/** `words`: how a refusal names the options; the form passes its own (its boxes), the API its fields. */
+export async function launch(d: WebDeps, u: User, campaignId: string, season?: number, o: Partial<SeasonLaunch> = {}, words: LaunchWords = apiWords) {
   requireRole(u, ['office'], 'launch a campaign');
   let set: PolicySet;
   try {
@@ -105,16 +106,16 @@ export async function launch(d: WebDeps, u: User, campaignId: string, season?: n
     if (e instanceof PolicyError) throw new HttpError(422, `the policies do not validate; nothing was launched.\n${e.message}`);
     throw e;
   }
-  let rows;
+  let planned;
   try {
-    ({ rows } = launchableRows(set, d.calendar, campaignId, season ?? getCampaign(set, campaignId).season, { allowPast: o.allowPast ?? false, provisionalCalendar: o.provisionalCalendar ?? false }, apiWords));
+    planned = launchableRows(set, d.calendar, campaignId, season ?? getCampaign(set, campaignId).season, { allowPast: o.allowPast ?? false, provisionalCalendar: o.provisionalCalendar ?? false }, words);
   } catch (e) {
     if (e instanceof UnknownCampaignError) throw new HttpError(404, e.message);
     throw new HttpError(422, (e as Error).message);
   }
-  const report = await launchCampaign(d.client, rows, { taskQueue: d.taskQueue });
+  const report = await launchCampaign(d.client, planned.rows, { taskQueue: d.taskQueue });
   await d.index.refresh();
-  return { campaignId, season: season ?? getCampaign(set, campaignId).season, ...report };
+  return { campaignId, season: season ?? getCampaign(set, campaignId).season, ...report, assumedYears: planned.assumedYears };
 }
 
 export function toCsv(rows: (ObligationSummary & { daysLeft?: number })[], name: (code: string) => string | undefined): string {

@@ -11,7 +11,12 @@ import { loginDelayMs } from '../auth/users';
 import { randomSecret, safeEqual } from '../auth/secrets';
 import { HttpError, readScoped, requireRole, reviewAs, extendAs, waiveAs, uploadAs, type WebDeps } from './actions';
 import { listFor, listQuery, orgName, reloadPolicies, launch, toCsv, type ListQuery } from './api';
-import { seasonChoices } from '../launcher/seasons';
+import { seasonChoices, type LaunchWords } from '../launcher/seasons';
+import { DateTime } from 'luxon';
+import { currentSeason } from '../planner/season';
+
+/** How a refused launch names the form's own controls. */
+const formWords: LaunchWords = { season: (n) => `季度 ${n}–${n + 1}`, allowPast: 'tick 允许下达已结束的季度', provisional: 'tick 按暂定日历规划' };
 import { scoreboard } from './read-model';
 import { PolicyError } from '../planner/load';
 import { html, layout, csrfField, esc, statusLabel, eventLabel, levelLabel, roleLabel, shanghai, Html } from './html';
@@ -297,13 +302,14 @@ export function registerPages(app: FastifyInstance, d: WebDeps) {
       const set = reloadPolicies(d);
       body = html`<p class="ok">政策文件校验通过：${set.campaigns.size} 个行动方案，${set.organisations.size} 个单位（${set.dir}）。</p>
       <table><thead><tr><th>行动方案</th><th>文件</th><th>下达</th></tr></thead><tbody>${[...set.campaigns.values()].map((c) => {
-        // Every season from the campaign's own to the next; one that has ended needs the first box
+        // The seasons around the one under way (selected) and the campaign's own; one that has ended needs the first box
         // ticked, one the holiday calendar cannot plan yet the second (a provisional calendar).
         const choices = seasonChoices(set, d.calendar, c.id);
+        const current = currentSeason(DateTime.now().setZone(c.timezone));
         const missing = choices.filter((x) => x.unplannable);
         return html`<tr><td><b>${c.title}</b><br><span class="muted">${c.id} · ${c.period.start} — ${c.period.end}</span></td><td><code>${c.file}</code></td>
         <td><form class="inline" method="post" action="/campaigns/launch">${csrfField(csrf)}<input type="hidden" name="campaignId" value="${c.id}"><label>季度 <select name="season">${choices.map(
-          (x) => html`<option value="${x.season}">${x.season}–${x.season + 1}${x.ended ? '（已结束）' : ''}${x.unplannable ? '（暂定日历）' : ''}</option>`,
+          (x) => html`<option value="${x.season}"${x.season === current ? new Html(' selected') : ''}>${x.season}–${x.season + 1}${x.ended ? '（已结束）' : ''}${x.unplannable ? '（暂定日历）' : ''}</option>`,
         )}</select></label> <label><input type="checkbox" name="allowPast" value="true"> 允许下达已结束的季度（其任务将立即逾期并发出相应函件）</label>
         <label><input type="checkbox" name="provisionalCalendar" value="true"> 按暂定日历规划（尚无节假日安排的年份按周一至周五计算，补入通知后各任务在每一步前重新规划）</label> <button>下达</button></form>
         ${missing.length ? html`<p class="muted">节假日安排尚未收录：${missing.map((x) => `${x.season}–${x.season + 1}（${x.unplannable!.file} 尚无 ${x.unplannable!.year} 年）`).join('；')}</p>` : ''}</td></tr>`;
@@ -317,13 +323,14 @@ export function registerPages(app: FastifyInstance, d: WebDeps) {
 
   app.post('/campaigns/launch', hide, async (req, reply) => {
     const b = req.body as { campaignId?: string; season?: string; allowPast?: string; provisionalCalendar?: string };
-    const r = await launch(d, req.user!, String(b.campaignId ?? ''), b.season ? Number(b.season) : undefined, { allowPast: b.allowPast === 'true', provisionalCalendar: b.provisionalCalendar === 'true' });
+    const r = await launch(d, req.user!, String(b.campaignId ?? ''), b.season ? Number(b.season) : undefined, { allowPast: b.allowPast === 'true', provisionalCalendar: b.provisionalCalendar === 'true' }, formWords);
     return page(
       reply,
       req,
       d,
       '下达结果',
       html`<p class="ok">${r.campaignId}（${r.season}–${r.season + 1}）：共 ${r.total} 项，新下达 ${r.started.length} 项，已在运行 ${r.existing.length} 项${r.changed.length ? `，政策已变更 ${r.changed.length} 项` : ''}${r.failed.length ? `，失败 ${r.failed.length} 项` : ''}。</p>
+      ${r.assumedYears.length ? html`<p class="muted">按暂定日历规划：${r.assumedYears.join('、')} 年尚无节假日安排，暂按周一至周五计算；补入通知并重启工作进程后，各任务在每一步前重新规划。</p>` : ''}
       ${r.failed.length ? html`<ul class="err">${r.failed.map((f) => html`<li>${f.workflowId}: ${f.error}</li>`)}</ul>` : ''}<p><a href="/obligations?campaign=${encodeURIComponent(r.campaignId)}">查看任务</a></p>`,
     );
   });

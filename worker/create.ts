@@ -14,7 +14,8 @@ import { digestEnqueuer } from '../services/digests';
 import { createRegistryWorker, LantianWorker } from './registry';
 
 export const workflowsPath = path.join(__dirname, '..', 'workflows', 'index.ts');
-const sandboxPath = path.join(__dirname, '..', 'workflows', 'sandbox.ts');
+/** Preloaded into every workflow thread's context (workflows/sandbox.ts): stack traces off. */
+export const sandboxPath = path.join(__dirname, '..', 'workflows', 'sandbox.ts');
 
 export function activityDeps(env: Env, policies: PolicySet = loadPolicies(env.LANTIAN_POLICIES_DIR), address = env.TEMPORAL_ADDRESS): ActivityDeps {
   const data = dataPaths(env.LANTIAN_DATA_DIR);

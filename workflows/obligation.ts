@@ -172,7 +172,11 @@ export async function obligationWorkflow(input: ObligationInput): Promise<Obliga
     if (interrupted || (next.kind === 'escalation' && o.pendingReview)) continue;
     // A plan made on a provisional calendar is made again before each step: the holiday notice
     // of its year may be in the worker's calendar now, and the step may fall on another day.
-    if (o.assumedYears.length && o.replan(await plan(), now(), next)) continue;
+    if (o.assumedYears.length) {
+      const moved = o.replan(await plan(), now(), next);
+      // An extension, a waiver or evidence may have landed while the plan was made.
+      if (moved || o.closed || o.version !== version || (next.kind === 'escalation' && o.pendingReview)) continue;
+    }
     o.done.add(next.key);
     await fire(next);
     publish();

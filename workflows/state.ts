@@ -5,6 +5,7 @@ import { ApplicationFailure } from '@temporalio/workflow';
 import type { z } from 'zod';
 import type * as UpdateSchemas from '../model/updates';
 import { closedStatuses } from '../model/statuses';
+import { submissionProblem } from '../model/submission';
 import type {
   Actor,
   Evidence,
@@ -106,16 +107,23 @@ export class ObligationState {
   replan(s: Schedule, now: number, entry: ScheduleEntry): boolean {
     const before = this.assumedYears;
     const was = new Map(this.schedule.map((e) => [e.key, e.at]));
-    this.schedule = s.entries;
+    // Pace checks are not part of the plan (they were added beside it): they stay as they are.
+    this.schedule = [...s.entries, ...this.schedule.filter((e) => e.kind === 'pace')].sort((a, b) => a.at.localeCompare(b.at));
     this.assumedYears = s.assumedYears ?? [];
     const added = before.filter((y) => !this.assumedYears.includes(y));
+    const moved = s.entries.filter((e) => !this.done.has(e.key) && was.get(e.key) !== e.at);
     if (added.length) {
-      const moves = s.entries.filter((e) => !this.done.has(e.key) && was.get(e.key) !== e.at).map((e) => `${e.key} to ${e.atLocal.slice(0, 16)}`);
       this.record('replanned', now, SYSTEM, {
-        reason: `the holiday notice for ${added.join(', ')} is in the calendar now: the dates were planned again${moves.length ? `; moved: ${moves.join(', ')}` : ''}`,
+        reason: `the holiday notice for ${added.join(', ')} is in the calendar now: the dates were planned again${moved.length ? `; moved: ${moved.map((e) => `${e.key} to ${e.atLocal.slice(0, 16)}`).join(', ')}` : ''}`,
       });
     }
-    return s.entries.find((e) => e.key === entry.key)?.at !== entry.at;
+    // A reminder moved back to a working day that has already gone by is not sent on the day
+    // off it was planned for; an escalation step that moved earlier is due, and goes now.
+    for (const e of moved.filter((m) => m.kind === 'reminder' && Date.parse(m.at) < now)) {
+      this.done.add(e.key);
+      this.record('reminder-skipped', now, SYSTEM, { entry: e.key, reason: `planned again for ${e.atLocal.slice(0, 10)}, a working day already past, instead of a day off` });
+    }
+    return entry.kind !== 'pace' && s.entries.find((e) => e.key === entry.key)?.at !== entry.at;
   }
 
   nextEntry(): ScheduleEntry | undefined {
@@ -163,16 +171,9 @@ export class ObligationState {
 
   checkSubmit(arg: unknown): EvidenceSubmission {
     const s = this.parse(updateSchemas().evidenceSubmission, arg);
-    if (s.actor.role !== 'assignee' || s.actor.org !== this.input.assignee.code) {
-      this.refuse(`evidence for ${this.input.assignee.code} (${this.input.assignee.name}) cannot come from ${s.actor.role} ${s.actor.org ?? s.actor.id}`);
-    }
+    const problem = submissionProblem(this, s);
+    if (problem) this.refuse(problem);
     this.checkOpen('accept evidence');
-    if (this.input.quantity && s.quantity === undefined) {
-      this.refuse(`this obligation counts ${this.input.quantity.unit}: the evidence must state the quantity achieved`);
-    }
-    if (this.evidence.some((e) => e.sha256 === s.sha256 && e.state !== 'rejected')) {
-      this.refuse(`the same file (sha256 ${s.sha256.slice(0, 12)}…) was already submitted`);
-    }
     return s;
   }
 

@@ -7,7 +7,10 @@ import { action, explain, explainChange, print, Refusal, type Ctx } from '../con
 import { PolicyError, type PolicySet } from '../../planner/load';
 import { parseSeason } from './policy';
 import { dataPaths } from '../../config/env';
-import { listObligations, obligationRecord, extend, waive, submitEvidenceFile, submissionRefusal, review } from '../../services/obligations';
+import { listObligations, obligationRecord, extend, waive, submitEvidenceFile, review } from '../../services/obligations';
+import { submissionProblem } from '../../model/submission';
+import { WorkflowNotFoundError } from '@temporalio/client';
+import crypto from 'node:crypto';
 import type { Actor, ObligationRecord } from '../../model/obligation';
 import { paceForRecord, paceOfObligations } from '../../assessment/pace-service';
 import { prepareReportCsv } from '../../assessment/service';
@@ -187,11 +190,14 @@ export function registerEvidence(program: Command) {
         })();
         const client = await ctx.client();
         if (!fs.existsSync(file)) throw new Refusal(`cannot read ${file}: no such file`);
-        // Refusals the record already shows come before the file is stored.
+        // What the record already refuses is refused before the file is stored. A record that
+        // cannot be read now (a busy worker) leaves the judging to the Update, which waits.
         const rec = await obligationRecord(client, dataPaths(ctx.env.LANTIAN_DATA_DIR).archive, id).catch(async (e) => {
-          throw await explainChange(client, e, id);
+          if (e instanceof WorkflowNotFoundError) throw await explainChange(client, e, id);
+          return undefined;
         });
-        const refused = submissionRefusal(rec, actor, opts.quantity);
+        const sha256 = crypto.createHash('sha256').update(fs.readFileSync(file)).digest('hex');
+        const refused = rec && submissionProblem(rec, { actor, quantity: opts.quantity, sha256 });
         if (refused) throw new Refusal(`${id}: ${refused}`);
         const receipt = await submitEvidenceFile(client, dataPaths(ctx.env.LANTIAN_DATA_DIR).evidence, id, file, actor, {
           note: opts.note,
