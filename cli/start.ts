@@ -9,7 +9,7 @@ import { Connection } from '@temporalio/client';
 import { currentSeason } from '../planner/season';
 import { readEnv, dataPaths } from '../config/env';
 import { loadPolicies, PolicyError } from '../planner/load';
-import { loadCalendar } from '../planner/calendar';
+import { liveCalendar } from '../planner/calendar';
 import { seasonStatus } from '../launcher/seasons';
 import { resolveCampaign } from '../planner/resolve';
 import { startDevServer, type DevServer } from '../temporal/dev-server';
@@ -76,7 +76,7 @@ async function main() {
     }
     throw e;
   }
-  const calendar = loadCalendar();
+  const calendar = liveCalendar();
 
   let address = env.TEMPORAL_ADDRESS;
   if (stopRequested) return console.log('stopped.');

@@ -45,7 +45,8 @@ const gaps = new WeakMap<WorkingCalendar, Map<string, CalendarCoverageError | un
 
 function coverageGap(set: PolicySet, calendar: WorkingCalendar, campaignId: string, season: number): CalendarCoverageError | undefined {
   const c = getCampaign(set, campaignId);
-  const key = `${season}:${crypto.createHash('sha256').update(JSON.stringify([c, [...set.organisations.values()]])).digest('hex')}`;
+  // The years the calendar has are part of the key: a live calendar gains one when a notice is added.
+  const key = `${season}:${calendar.years.join(',')}:${crypto.createHash('sha256').update(JSON.stringify([c, [...set.organisations.values()]])).digest('hex')}`;
   let known = gaps.get(calendar);
   if (!known) gaps.set(calendar, (known = new Map()));
   if (known.has(key)) return known.get(key);

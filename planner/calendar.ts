@@ -314,6 +314,12 @@ export function loadCalendar(file: string = defaultCalendarFile): WorkingCalenda
   const key = path.resolve(file);
   const hit = cache.get(key);
   if (hit) return hit;
+  const cal = readCalendar(key);
+  cache.set(key, cal);
+  return cal;
+}
+
+function readCalendar(key: string): WorkingCalendar {
   const shown = displayFile(key);
   let text: string;
   try {
@@ -329,7 +335,47 @@ export function loadCalendar(file: string = defaultCalendarFile): WorkingCalenda
       doc.errors.map((err) => ({ file: shown, line: counter.linePos(err.pos[0]).line, path: '', reason: `YAML: ${err.message.split('\n')[0]}` })),
     );
   }
-  const cal = build(doc.toJS(), key, lineLocator(doc, counter));
-  cache.set(key, cal);
-  return cal;
+  return build(doc.toJS(), key, lineLocator(doc, counter));
+}
+
+/**
+ * The calendar file as it is now, for the long-running worker and web app: read again when the
+ * file has changed (an office adding a year's holiday notice, which obligations launched on a
+ * provisional calendar then plan with at their next step), looked at no more than once a second.
+ * An edit that does not load leaves the calendar that did in force, and `onRefused` says why.
+ */
+export function liveCalendar(
+  file: string = defaultCalendarFile,
+  { checkEveryMs = 1000, onRefused = (e: Error) => console.error(`lantian: the edited holiday calendar is not used: ${e.message}`) } = {},
+): WorkingCalendar {
+  const key = path.resolve(file);
+  const mtime = () => fs.statSync(key, { throwIfNoEntry: false })?.mtimeMs ?? 0;
+  let current = readCalendar(key);
+  let seen = mtime();
+  let lookedAt = Date.now();
+  const now = () => {
+    if (Date.now() - lookedAt >= checkEveryMs) {
+      lookedAt = Date.now();
+      const m = mtime();
+      if (m !== seen) {
+        seen = m;
+        try {
+          current = readCalendar(key);
+        } catch (e) {
+          onRefused(e as Error);
+        }
+      }
+    }
+    return current;
+  };
+  return {
+    get years() {
+      return now().years;
+    },
+    covers: (year) => now().covers(year),
+    isWorkingDay: (date) => now().isWorkingDay(date),
+    nextWorkingDay: (date) => now().nextWorkingDay(date),
+    previousWorkingDay: (date) => now().previousWorkingDay(date),
+    addWorkingDays: (date, n) => now().addWorkingDays(date, n),
+  };
 }

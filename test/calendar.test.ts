@@ -13,6 +13,7 @@ import {
   loadCalendar,
   CalendarCoverageError,
   defaultCalendarFile,
+  liveCalendar,
 } from '../planner/calendar';
 
 const cal = loadCalendar();
@@ -417,5 +418,33 @@ describe('invalid calendar data is refused, naming the file, the YAML path and t
     expect(() => c.isWorkingDay('2022-01-04')).toThrow(
       "test-calendar does not cover 2022: add that year's holiday notice before planning dates in it (date 2022-01-04)",
     );
+  });
+});
+
+describe('the calendar a running worker and web app use', () => {
+  const yaml = (years: Record<string, string[]>) =>
+    `timezone: Asia/Shanghai\nyears:\n${Object.entries(years)
+      .map(([y, h]) => `  ${y}:\n    source: "test notice ${y}"\n    holidays: [${h.join(', ')}]\n`)
+      .join('')}`;
+
+  test('an office adds next year\'s notice → it is in force without a restart; an edit that does not load leaves the last good one, and says why', () => {
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'lantian-cal-')), 'cal.yaml');
+    fs.writeFileSync(file, yaml({ 2026: ['2026-10-01'] }));
+    const refused: string[] = [];
+    const live = liveCalendar(file, { checkEveryMs: 0, onRefused: (e) => refused.push(e.message) });
+    expect(live.covers(2027)).toBe(false);
+    expect(() => live.isWorkingDay('2027-01-01')).toThrow(CalendarCoverageError);
+
+    const touch = (t: number) => fs.utimesSync(file, t, t);
+    fs.writeFileSync(file, yaml({ 2026: ['2026-10-01'], 2027: ['2027-01-01'] }));
+    touch(Date.now() / 1000 + 10);
+    expect(live.years).toEqual([2026, 2027]);
+    expect(live.isWorkingDay('2027-01-01')).toBe(false);
+    expect(live.nextWorkingDay('2027-01-01')).toBe('2027-01-04');
+
+    fs.writeFileSync(file, yaml({ 2026: ['2026-10-01'], 2027: ['2027-13-01'] }));
+    touch(Date.now() / 1000 + 20);
+    expect(live.isWorkingDay('2027-01-01')).toBe(false);
+    expect(refused).toEqual([expect.stringMatching(/years\.2027\.holidays\[0\]/)]);
   });
 });

@@ -33,7 +33,7 @@ test('a provisional calendar counts a missing year Monday to Friday and says whi
   expect(row.input.planHash).toBe(resolveCampaign(fixturePolicies(), 'drill', afterNotice, 2030).find((r) => r.obligationId === 'coal-boilers')!.input.planHash);
 });
 
-/** A worker calendar that changes when told to: before the notice, then after it. */
+/** A worker calendar that changes when told to: before the notice, then after it (as liveCalendar does when the file changes). */
 function calendarSwitch(before: WorkingCalendar, after: WorkingCalendar) {
   let calendar = before;
   const switchable: WorkingCalendar = {
@@ -60,9 +60,9 @@ describe('on the time-skipping server', () => {
     const row = resolveCampaign(fixturePolicies(), 'drill', beforeNotice, 2030, true).find((r) => r.obligationId === 'coal-boilers' && r.assignee === '130100')!;
     const local = localTimes;
 
-    // The worker's calendar as it was at launch: no notice for 2031. (A worker reads the calendar
-    // file when it starts; the switch stands for the office adding the notice and restarting the
-    // worker, without the time-skipping server's sticky-queue wait.)
+    // The worker's calendar as it was at launch: no notice for 2031; the switch stands for the
+    // office adding the notice to the file, which the worker's live calendar then reads
+    // (liveCalendar, tested in test/calendar.test.ts).
     const { switchable, addNotice } = calendarSwitch(beforeNotice, afterNotice);
     const worker = await testWorker(env, testDeps(switchable));
     const running = worker.run();

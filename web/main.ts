@@ -3,14 +3,14 @@
 import { Client, Connection } from '@temporalio/client';
 import { readEnv } from '../config/env';
 import { loadPolicies } from '../planner/load';
-import { loadCalendar } from '../planner/calendar';
+import { liveCalendar } from '../planner/calendar';
 import { startWeb } from './start';
 
 async function main() {
   const env = readEnv();
   const connection = await Connection.connect({ address: env.TEMPORAL_ADDRESS, connectTimeout: 5000 });
   const client = new Client({ connection, namespace: env.TEMPORAL_NAMESPACE });
-  const web = await startWeb(env, client, loadPolicies(env.LANTIAN_POLICIES_DIR), loadCalendar());
+  const web = await startWeb(env, client, loadPolicies(env.LANTIAN_POLICIES_DIR), liveCalendar());
   console.log(`Lantian web app and API: ${web.url}  (OpenAPI: ${web.url}/docs)`);
   const stop = async () => {
     await web.close();

@@ -136,7 +136,7 @@ function obligationPage(d: WebDeps, req: FastifyRequest, rec: ObligationRecord, 
     <p><b>${i.title}</b> ${i.period ? `（${i.period}）` : ''} ${tag(rec.status)} ${rec.level ? html`<span class="lvl">督办级别 ${rec.level} ${levelLabel(rec.level)}</span>` : ''}</p>
     <p>责任单位：${i.assignee.name}（${i.assignee.code}） · 行动方案：${i.campaignId} ${i.season} · 条款：${i.clause.section}${i.clause.item ?? ''}</p>
     <p>截止：${rec.dueDate}（${rec.deadlineLocal.slice(0, 16).replace('T', ' ')} 北京时间）${i.quantity ? ` · 目标 ${i.quantity.value} ${i.quantity.unit}，已认定 ${rec.accepted}` : ''}</p>
-    ${rec.assumedYears?.length ? html`<p class="muted">按暂定日历规划：${rec.assumedYears.join('、')} 年尚无节假日安排，暂按周一至周五计算；补入通知并重启工作进程后，各步骤在到期前重新规划。</p>` : ''}
+    ${rec.assumedYears?.length ? html`<p class="muted">按暂定日历规划：${rec.assumedYears.join('、')} 年尚无节假日安排，暂按周一至周五计算；节假日安排补入日历后，各步骤在到期前按其重新规划。</p>` : ''}
     ${paceLine(d, rec)}
     ${i.evidenceDescription ? html`<p class="muted">材料要求：${i.evidenceDescription}</p>` : ''}
     <p class="muted"><code>${rec.workflowId}</code></p></div>
@@ -330,7 +330,7 @@ export function registerPages(app: FastifyInstance, d: WebDeps) {
       d,
       '下达结果',
       html`<p class="ok">${r.campaignId}（${r.season}–${r.season + 1}）：共 ${r.total} 项，新下达 ${r.started.length} 项，已在运行 ${r.existing.length} 项${r.changed.length ? `，政策已变更 ${r.changed.length} 项` : ''}${r.failed.length ? `，失败 ${r.failed.length} 项` : ''}。</p>
-      ${r.assumedYears.length ? html`<p class="muted">按暂定日历规划：${r.assumedYears.join('、')} 年尚无节假日安排，暂按周一至周五计算；补入通知并重启工作进程后，各任务在每一步前重新规划。</p>` : ''}
+      ${r.assumedYears.length ? html`<p class="muted">按暂定日历规划：${r.assumedYears.join('、')} 年尚无节假日安排，暂按周一至周五计算；节假日安排补入日历后，各任务在每一步前按其重新规划。</p>` : ''}
       ${r.failed.length ? html`<ul class="err">${r.failed.map((f) => html`<li>${f.workflowId}: ${f.error}</li>`)}</ul>` : ''}<p><a href="/obligations?campaign=${encodeURIComponent(r.campaignId)}">查看任务</a></p>`,
     );
   });

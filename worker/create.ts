@@ -4,7 +4,7 @@ import path from 'node:path';
 import { NativeConnection, Worker, bundleWorkflowCode, type WorkflowBundle } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../activities';
 import { loadPolicies, type PolicySet } from '../planner/load';
-import { loadCalendar } from '../planner/calendar';
+import { liveCalendar } from '../planner/calendar';
 import { outboxMailer, smtpMailer } from '../notices/mailer';
 import { dataPaths, readEnv, type Env } from '../config/env';
 import { Client, Connection } from '@temporalio/client';
@@ -24,7 +24,7 @@ export function activityDeps(env: Env, policies: PolicySet = loadPolicies(env.LA
     (client ??= Connection.connect({ address }).then((connection) => new Client({ connection, namespace: env.TEMPORAL_NAMESPACE })));
   return {
     documentNumbers: documentNumberAllocator(connect, env.LANTIAN_TASK_QUEUE),
-    calendar: loadCalendar(),
+    calendar: liveCalendar(),
     organisations: policies.organisations,
     templatesDir: policies.templatesDir,
     archiveDir: data.archive,
