@@ -6,6 +6,7 @@
 //   public interview P1M → Fri 01-31, accountability P2M → Fri 02-28, all at 09:00 +08:00.
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { recordHistory } from './support/histories';
+import { systemReasonCn } from '../web/html';
 import type { LantianWorker } from '../worker/registry';
 import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import { obligationWorkflow } from '../workflows/obligation';
@@ -90,6 +91,9 @@ test('city ignores its deadline → urging, warning letter, public interview, ac
   // Every event says why, the system's own included.
   expect(rec.timeline.filter((e) => !e.reason).map((e) => e.type)).toEqual([]);
   expect(rec.timeline.find((e) => e.type === 'escalated' && e.level === 2)?.reason).toBe('still unmet P15D after the due date 2030-12-31: warning-letter');
+  // The zh-CN pages show every one of the system's reasons in Chinese.
+  expect(rec.timeline.filter((e) => e.actor.role === 'system' && systemReasonCn(e.reason!) === e.reason).map((e) => e.reason)).toEqual([]);
+  expect(systemReasonCn(rec.timeline.find((e) => e.type === 'escalated' && e.level === 2)!.reason!)).toBe('截止日期 2030-12-31 后 15日 仍未完成：预警通知函');
 
   // Escalation letters are numbered in sequence for the office and year; reminders are not.
   expect(rec.notices.map((n) => n.documentNumber)).toEqual([undefined, undefined, '测试大气办〔2031〕1号', '测试大气办〔2031〕2号', '测试大气办〔2031〕3号', '测试大气办〔2031〕4号']);

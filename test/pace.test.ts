@@ -11,6 +11,7 @@ import { paceOf, paceOfRecord, type PaceSettings } from '../assessment/pace';
 import { rankByPace } from '../assessment/pace-service';
 import type { CampaignTargets } from '../assessment/targets';
 import type { Actor } from '../model/obligation';
+import { systemReasonCn } from '../web/html';
 import { recordHistory } from './support/histories';
 import { noticeKey } from '../temporal/ids';
 import { readLetter } from '../storage/letters';
@@ -114,6 +115,8 @@ describe('pace warnings on the time-skipping server', () => {
     expect(readLetter(deps.lettersDir, warnings[0].key)!.text).toMatch(/已报送完成0台，按序时进度应完成\d+(\.\d+)?台，进度状态为红色/);
     expect(readLetter(deps.lettersDir, warnings[1].key)!.text).toMatch(/已报送完成7台，按序时进度应完成\d+(\.\d+)?台，进度状态为黄色/);
     expect(rec.notices.filter((n) => n.kind === 'reminder')).toHaveLength(0);
+    // The pages show the pace checks' reasons in Chinese.
+    expect(rec.timeline.filter((e) => e.actor.role === 'system' && systemReasonCn(e.reason!) === e.reason).map((e) => e.reason)).toEqual([]);
 
     if (process.env.LANTIAN_RECORD_HISTORIES) recordHistory('pace-warnings-red-then-yellow-then-met-coal-boilers', await h.fetchHistory());
   });

@@ -10,6 +10,7 @@ import { resolveCampaign } from '../planner/resolve';
 import { assumingWeekends, CalendarCoverageError, type WorkingCalendar } from '../planner/calendar';
 import { computeSchedule } from '../planner/schedule';
 import { recordHistory } from './support/histories';
+import { systemReasonCn } from '../web/html';
 import { fixturePolicies, testCalendar, testDeps, testWorker, timeSkippingEnv } from './support/temporal';
 import type { ObligationRecord } from '../model/obligation';
 
@@ -89,6 +90,8 @@ describe('on the time-skipping server', () => {
     rec = await h.query(recordQuery);
     expect(local(rec, 'escalated')).toEqual(['2031-01-02T09:00 L1', '2031-01-15T09:00 L2']);
     expect(local(rec, 'replanned')).toHaveLength(1);
+    expect(rec.timeline.filter((e) => e.actor.role === 'system' && systemReasonCn(e.reason!) === e.reason).map((e) => e.reason)).toEqual([]);
+    expect(systemReasonCn(rec.timeline.find((e) => e.type === 'replanned')!.reason!)).toBe('2031 年节假日安排已补入日历，日期已重新规划；调整：escalation:1-urging 改为 2031-01-02T09:00');
     await h.executeUpdate(waiveObligation, { args: [{ actor: { role: 'office', id: 'tester' }, reason: 'end of test' }] });
     await h.result();
     recordHistory('provisional-calendar-notice-added-before-the-urging-coal-boilers', await h.fetchHistory());
@@ -116,6 +119,7 @@ describe('on the time-skipping server', () => {
       atLocal: expect.stringMatching(/^2031-12-30T09:00/),
       reason: 'planned again for 2031-12-29, a working day already past, instead of a day off',
     });
+    expect(rec.timeline.filter((e) => e.actor.role === 'system' && systemReasonCn(e.reason!) === e.reason).map((e) => e.reason)).toEqual([]);
     await h.executeUpdate(waiveObligation, { args: [{ actor: { role: 'office', id: 'tester' }, reason: 'end of test' }] });
     await h.result();
     recordHistory('provisional-calendar-reminder-day-becomes-a-holiday-coal-boilers', await h.fetchHistory());

@@ -51,6 +51,52 @@ export const eventLabel: Record<string, string> = {
   replanned: '按节假日安排重新规划',
 };
 
+/** A delay as the letters write it: P15D → 15日, P1M → 1个月, 10 working days → 10个工作日. */
+function delayCn(d: string): string {
+  const wd = /^(\d+) working days$/.exec(d);
+  if (wd) return `${wd[1]}个工作日`;
+  const m = /^P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?$/.exec(d);
+  if (!m) return d;
+  return [m[1] && `${m[1]}年`, m[2] && `${m[2]}个月`, m[3] && `${m[3]}周`, m[4] && `${m[4]}日`].filter(Boolean).join('');
+}
+
+const stepCn: Record<string, string> = { urging: '督促', 'warning-letter': '预警通知函', 'public-interview': '公开约谈', accountability: '问责/区域环评限批' };
+const colourCn: Record<string, string> = { green: '绿色（正常）', yellow: '黄色（滞后）', red: '红色（严重滞后）' };
+
+/**
+ * The system's own timeline reasons (written in English by the workflow, and kept so in its
+ * record and the API) as the zh-CN pages show them; a reason no rule knows is shown as it is.
+ */
+const systemReasons: [RegExp, (...m: string[]) => string][] = [
+  [/^campaign (\S+), season (\d+): due (\S+?)(?:; planned on a provisional calendar: (.+) counted Monday to Friday until its holiday notice is in the calendar)?$/,
+    (c, y, d, prov) => `行动方案 ${c}，${y}–${Number(y) + 1} 季度：截止 ${d}${prov ? `；按暂定日历规划，${prov} 年暂按周一至周五计算，待节假日安排补入` : ''}`],
+  [/^its time had passed when the obligation was launched$/, () => '任务下达时提醒时间已过'],
+  [/^its time had passed when the deadline moved$/, () => '截止日期调整时提醒时间已过'],
+  [/^obligation is (\S+)$/, (st) => `任务已${statusLabel[st] ?? st}`],
+  [/^planned again for (\S+), a working day already past, instead of a day off$/, (d) => `按节假日安排应于 ${d} 发送（已过），不在节假日补发`],
+  [/^launched after it fell due; a later step supersedes it$/, () => '下达时该步骤已到期，由后续步骤取代'],
+  [/^the holiday notice for (.+) is in the calendar now: the dates were planned again(?:; moved: (.+))?$/,
+    (y, moved) => `${y} 年节假日安排已补入日历，日期已重新规划${moved ? `；调整：${moved.replace(/ to /g, ' 改为 ')}` : ''}`],
+  [/^the due date (\S+) ended without accepted evidence$/, (d) => `截止日期 ${d} 已过，尚无通过审核的材料`],
+  [/^still unmet (.+) after the due date (\S+): (\S+)$/, (delay, d, kind) => `截止日期 ${d} 后 ${delayCn(delay)} 仍未完成：${stepCn[kind] ?? kind}`],
+  [/^(P\w+) before the due date (\S+)$/, (off, d) => `截止日期 ${d} 前 ${delayCn(off)}`],
+  [/^evidence awaits review$/, () => '材料待审核'],
+  [/^evidence accepted$/, () => '材料审核通过'],
+  [/^met after the deadline (\S+)$/, (d) => `截止日期 ${d} 后完成`],
+  [/^not met by the close of the campaign \(due (\S+)\)$/, (d) => `至行动结束仍未完成（截止 ${d}）`],
+  [/^(green|yellow|red): ([\d.]+) of ([\d.]+) (.+) expected by now \(target ([\d.]+)\)$/,
+    (c, got, exp, unit, target) => `${colourCn[c]}：已完成 ${got}${unit}，按序时进度应完成 ${exp}${unit}（目标 ${target}${unit}）`],
+  [/^(?:(\S+@\S+): )?SMTP refused the notice \((\S+)\): (.*)$/, (addr, code, said) => `${addr ? `${addr}：` : ''}邮件服务器拒收（${code}）：${said}`],
+];
+
+export function systemReasonCn(reason: string): string {
+  for (const [re, say] of systemReasons) {
+    const m = re.exec(reason);
+    if (m) return say(...m.slice(1));
+  }
+  return reason;
+}
+
 export const levelLabel = (n: number | undefined): string => ['无', '督促', '预警通知函', '公开约谈', '问责/区域环评限批'][n ?? 0] ?? `第${n}级`;
 
 export const roleLabel: Record<string, string> = { office: '办公室', assignee: '责任单位', supervisor: '监督', system: '系统' };

@@ -19,7 +19,7 @@ import { currentSeason } from '../planner/season';
 const formWords: LaunchWords = { season: (n) => `季度 ${n}–${n + 1}`, allowPast: 'tick 允许下达已结束的季度', provisional: 'tick 按暂定日历规划' };
 import { scoreboard } from './read-model';
 import { PolicyError } from '../planner/load';
-import { html, layout, csrfField, esc, statusLabel, eventLabel, levelLabel, roleLabel, shanghai, Html } from './html';
+import { html, layout, csrfField, esc, statusLabel, eventLabel, levelLabel, roleLabel, shanghai, Html, systemReasonCn } from './html';
 import { SESSION_COOKIE } from './server';
 import { megabytes } from './upload';
 
@@ -92,7 +92,7 @@ function timeline(rec: ObligationRecord): Html {
   const ev = (e: TimelineEvent) => html`<li><b>${eventLabel[e.type] ?? e.type}</b> <span class="muted">${e.atLocal.slice(0, 16).replace('T', ' ')}</span>
     · ${roleLabel[e.actor.role] ?? e.actor.role} ${e.actor.id}${e.actor.org ? `（${e.actor.org}）` : ''}
     ${e.level ? html` · <span class="lvl">级别 ${e.level} ${levelLabel(e.level)}</span>` : ''}${e.evidenceId ? ` · 材料 ${e.evidenceId}` : ''}${e.dueDate ? ` · 截止 ${e.dueDate}` : ''}
-    ${e.reason ? html`<br>理由：${e.reason}` : ''}
+    ${e.reason ? html`<br>理由：${e.actor.role === 'system' ? systemReasonCn(e.reason) : e.reason}` : ''}
     ${e.notice ? html`<br>通知：<a href="/letters/${encodeURIComponent(e.notice.key)}">${e.notice.documentNumber ? `${e.notice.documentNumber} ` : ''}${e.notice.subject}</a>` : ''}</li>`;
   return html`<ol class="timeline">${rec.timeline.map(ev)}</ol>`;
 }
