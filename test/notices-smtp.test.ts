@@ -2,6 +2,7 @@
 // subject intact and both parts, a second delivery of the same key sends nothing, and a
 // permanent refusal (550 unknown mailbox) is marked on the obligation's timeline, not retried.
 import { addressing } from '../notices/context';
+import { systemReasonCn } from '../web/html';
 import path from 'node:path';
 import type { ParsedMail } from 'mailparser';
 import { startTestSmtp, type TestSmtp } from './support/smtp';
@@ -96,6 +97,7 @@ describe('on the time-skipping server', () => {
     // warning letter, interview and accountability go to the government address, which is refused
     expect(failed.map((e) => e.level)).toEqual([2, 3, 4]);
     expect(failed[0].reason).toMatch(/SMTP refused the notice \(550\)/);
+    expect(systemReasonCn(failed[0].reason!)).toMatch(/邮件服务器拒收（550）/);
     expect(rec.level).toBe(4);
     // Every notice arrived once: reminders and urging at the environment bureau, the letters at
     // the leading-group office in CC, whose copy is not withheld because the addressee was refused.
