@@ -136,7 +136,7 @@ async function main() {
       if (st.unplannable) flags.add('--provisional-calendar');
       const notes = [
         ...(st.ended ? [`ended on ${st.end}: its obligations would close at once`] : []),
-        ...(st.unplannable ? [`on a provisional calendar (${st.unplannable.file} has no holiday notice for ${st.unplannable.year} yet: that year counts Monday to Friday until it is added)`] : []),
+        ...(st.unplannable ? [`on a provisional calendar (${st.unplannable.file} has no holiday notice for ${st.unplannable.years.join(', ')} yet: ${st.unplannable.years.length > 1 ? 'those years count' : 'that year counts'} Monday to Friday until added)`] : []),
       ];
       return `  ${c.id.padEnd(24)} season ${season}–${season + 1}: ${n} obligations${notes.length ? ` ${notes.join('; ')}` : ''}  (${c.title})`;
     });

@@ -28,7 +28,7 @@ export interface SeasonChoice {
   end: string;
   ended: boolean;
   /** The holiday calendar lacks a year the season needs; absent when it can be planned. */
-  unplannable?: { file: string; year: number };
+  unplannable?: { file: string; years: number[] };
 }
 
 const today = (set: PolicySet, campaignId: string, now: DateTime) => now.setZone(getCampaign(set, campaignId).timezone).toISODate()!;
@@ -41,21 +41,30 @@ function seasonEnd(set: PolicySet, campaignId: string, season: number): string {
 // Planning a whole campaign to see whether it can be planned takes up to a second for the
 // largest; the launch page asks for every season on each view, so the answer is kept per
 // calendar and campaign content (the page reloads the policy files each time).
-const gaps = new WeakMap<WorkingCalendar, Map<string, CalendarCoverageError | undefined>>();
+const gaps = new WeakMap<WorkingCalendar, Map<string, Gap | undefined>>();
 
-function coverageGap(set: PolicySet, calendar: WorkingCalendar, campaignId: string, season: number): CalendarCoverageError | undefined {
+/** The calendar file and every year without its notice that a season's plan needs. */
+interface Gap {
+  file: string;
+  years: number[];
+}
+
+function coverageGap(set: PolicySet, calendar: WorkingCalendar, campaignId: string, season: number): Gap | undefined {
   const c = getCampaign(set, campaignId);
   // The years the calendar has are part of the key: a live calendar gains one when a notice is added.
   const key = `${season}:${calendar.years.join(',')}:${crypto.createHash('sha256').update(JSON.stringify([c, [...set.organisations.values()]])).digest('hex')}`;
   let known = gaps.get(calendar);
   if (!known) gaps.set(calendar, (known = new Map()));
   if (known.has(key)) return known.get(key);
-  let gap: CalendarCoverageError | undefined;
+  let gap: Gap | undefined;
   try {
     resolveCampaign(set, campaignId, calendar, season);
   } catch (e) {
     if (!(e instanceof CalendarCoverageError)) throw e;
-    gap = e;
+    // Planned on a provisional calendar to learn every missing year, not only the first one hit.
+    const years = new Set<number>([e.year]);
+    resolveCampaign(set, campaignId, calendar, season, years);
+    gap = { file: e.file, years: [...years].sort() };
   }
   if (known.size >= 256) known.delete(known.keys().next().value!);
   known.set(key, gap);
@@ -67,8 +76,10 @@ export interface LaunchWords {
   season(n: number): string;
   allowPast: string;
   provisional: string;
+  /** Between two options given together: a space on a command line, a comma in JSON. */
+  and: string;
 }
-export const cliWords: LaunchWords = { season: (n) => `--season ${n}`, allowPast: 'pass --allow-past', provisional: '--provisional-calendar' };
+export const cliWords: LaunchWords = { season: (n) => `--season ${n}`, allowPast: 'pass --allow-past', provisional: '--provisional-calendar', and: ' ' };
 
 export interface SeasonLaunch {
   /** Launch a season whose period has ended. */
@@ -97,7 +108,7 @@ export function launchableRows(
     const current = currentSeason(now.setZone(getCampaign(set, campaignId).timezone));
     const gap = coverageGap(set, calendar, campaignId, current);
     const advice = gap
-      ? `launch a current season on a provisional calendar (${words.season(current)} ${words.provisional}: ${gap.file} has no holiday notice for ${gap.year} yet)`
+      ? `launch a current season on a provisional calendar (${words.season(current)}${words.and}${words.provisional}: ${gap.file} has no holiday notice for ${gap.years.join(', ')} yet)`
       : `launch a current season (${words.season(current)})`;
     throw new SeasonRefusal(campaignId, season, `season ${season} of ${campaignId} ended on ${end}; ${advice}; or ${words.allowPast} to launch season ${season} anyway`);
   }
@@ -119,7 +130,7 @@ export function launchableRows(
 export function seasonStatus(set: PolicySet, calendar: WorkingCalendar, campaignId: string, season: number, now = DateTime.now()): SeasonChoice {
   const end = seasonEnd(set, campaignId, season);
   const gap = coverageGap(set, calendar, campaignId, season);
-  return { season, end, ended: end < today(set, campaignId, now), ...(gap ? { unplannable: { file: gap.file, year: gap.year } } : {}) };
+  return { season, end, ended: end < today(set, campaignId, now), ...(gap ? { unplannable: gap } : {}) };
 }
 
 /**

@@ -262,3 +262,22 @@ test('every notice the workflows sent is one .eml file in the outbox, none twice
   expect(new Set(messages.map((m) => m.file)).size).toBe(messages.length);
   expect(messages.some((m) => m.subject.includes('【预警通知函】') && m.subject.includes('石家庄市'))).toBe(true);
 });
+
+test('launched after its urging and warning letter fell due → the missed reminders and urging are skipped with the reason, the warning letter goes at launch, the interview on its day', async () => {
+  await skipTo('2031-01-20T10:00:00+08:00');
+  const h = await start(row('coal-boilers', '130100'));
+  await skipTo('2031-01-20T10:05:00+08:00');
+  let rec = await h.query(recordQuery);
+  expect(rec.timeline.filter((e) => e.type === 'reminder-skipped').map((e) => [e.entry, e.reason])).toEqual([
+    ['reminder:P7D@2030-12-31', 'its time had passed when the obligation was launched'],
+    ['reminder:P1D@2030-12-31', 'its time had passed when the obligation was launched'],
+  ]);
+  expect(rec.timeline.find((e) => e.type === 'escalation-skipped')).toMatchObject({ entry: 'escalation:1-urging', level: 1, reason: 'launched after it fell due; a later step supersedes it' });
+  // The latest step already due is issued when the obligation is launched, whatever the hour.
+  expect(local(rec, 'escalated')).toEqual(['2031-01-20T10:00 L2']);
+  await skipTo('2031-02-01T10:00:00+08:00');
+  rec = await h.query(recordQuery);
+  expect(local(rec, 'escalated')).toEqual(['2031-01-20T10:00 L2', '2031-01-31T09:00 L3']);
+  await h.executeUpdate(waiveObligation, { args: [{ actor: office, reason: 'end of test' }] });
+  await h.result();
+});

@@ -143,6 +143,14 @@ test('`policy validate` on one shipped campaign file checks it against its own f
   fs.cpSync(path.join(repo, 'policies'), copy, { recursive: true });
   const targets = path.join(copy, 'targets', 'jjj-fenwei-2020-2021.yaml');
   fs.writeFileSync(targets, fs.readFileSync(targets, 'utf8').replace(/^campaign: jjj-fenwei-2020-2021$/m, 'campaign: jjj-fenwei-2020-2O21'));
+  // The folder's holiday calendar is policy too.
+  const calendarFile = path.join(copy, 'calendar', 'cn-public-holidays.yaml');
+  const calendarText = fs.readFileSync(calendarFile, 'utf8');
+  fs.writeFileSync(calendarFile, `${calendarText.trimEnd()}\n  2099:\n    source: ""\n`);
+  const badCalendar = await cli(['policy', 'validate', copy]);
+  expect(badCalendar.code).not.toBe(0);
+  expect(badCalendar.err).toMatch(/cn-public-holidays\.yaml:\d+ years\.2099\.source: must name the notice the dates come from/);
+  fs.writeFileSync(calendarFile, calendarText);
   const misspelt = await cli(['policy', 'validate', path.join(copy, 'campaigns')]);
   expect(misspelt.code).not.toBe(0);
   expect(misspelt.err).toMatch(/campaign jjj-fenwei-2020-2O21 is not defined/);
@@ -269,4 +277,5 @@ test('`obligation list` with a filter the policies do not know → refused with 
   expect(await run(['--campaign', 'nope'])).toMatchObject({ code: 1, err: expect.stringMatching(/--campaign nope: no such campaign in the policies \(jjj-2019-2020, jjj-fenwei-2020-2021\)/) });
   expect(await run(['--assignee', '12000'])).toMatchObject({ code: 1, err: expect.stringMatching(/--assignee 12000: no such organisation/) });
   expect(await run(['--campaign', 'jjj-2019-2020', '--obligation', 'coal-boiler'])).toMatchObject({ code: 1, err: expect.stringMatching(/--obligation coal-boiler: no such obligation in jjj-2019-2020/) });
+  expect(await run(['--province', '130100'])).toMatchObject({ code: 1, err: expect.stringMatching(/--province 130100: 石家庄市 is not a province \(filter by --assignee 130100\)/) });
 });

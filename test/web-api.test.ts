@@ -114,6 +114,8 @@ test('writes: a supervisor changes nothing, an assignee acts only on its own, th
   expect((await extend('super1', tsBoilers)).status).toBe(403);
   expect((await extend('tangshan', tsBoilers)).status).toBe(403);
   expect((await extend('sjz', tsBoilers)).status).toBe(404);
+  // A date that does not exist is a bad request, with the field named, not a server error.
+  expect(await call(api(`/obligations/${enc(tsBoilers)}/extend`), { method: 'POST', token: as('office1'), json: { dueDate: '2031-02-30', reason: 'x' } })).toMatchObject({ status: 400, body: { message: expect.stringMatching(/dueDate/) } });
   expect((await extend('office1', tsBoilers))).toMatchObject({ status: 200, body: { dueDate: '2031-02-28' } });
   expect((await waive('super1', sjzVoc)).status).toBe(403);
   expect((await waive('sjz', sjzVoc)).status).toBe(403);

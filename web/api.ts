@@ -94,7 +94,7 @@ export function reloadPolicies(d: WebDeps): PolicySet {
   return loadPolicies(d.policies.dir, undefined, d.policies.templatesDir);
 }
 
-const apiWords: LaunchWords = { season: (n) => `"season": ${n}`, allowPast: 'set "allowPast": true', provisional: '"provisionalCalendar": true' };
+const apiWords: LaunchWords = { season: (n) => `"season": ${n}`, allowPast: 'set "allowPast": true', provisional: '"provisionalCalendar": true', and: ', ' };
 
 /** `words`: how a refusal names the options; the form passes its own (its boxes), the API its fields. */
 export async function launch(d: WebDeps, u: User, campaignId: string, season?: number, o: Partial<SeasonLaunch> = {}, words: LaunchWords = apiWords) {

@@ -69,7 +69,7 @@ const colourCn: Record<string, string> = { green: '绿色（正常）', yellow: 
  */
 const systemReasons: [RegExp, (...m: string[]) => string][] = [
   [/^campaign (\S+), season (\d+): due (\S+?)(?:; planned on a provisional calendar: (.+) counted Monday to Friday until its holiday notice is in the calendar)?$/,
-    (c, y, d, prov) => `行动方案 ${c}，${y}–${Number(y) + 1} 季度：截止 ${d}${prov ? `；按暂定日历规划，${prov} 年暂按周一至周五计算，待节假日安排补入` : ''}`],
+    (c, y, d, prov) => `行动方案 ${c}，${y}–${Number(y) + 1} 秋冬季：截止 ${d}${prov ? `；按暂定日历规划，${prov} 年暂按周一至周五计算，待节假日安排补入` : ''}`],
   [/^its time had passed when the obligation was launched$/, () => '任务下达时提醒时间已过'],
   [/^its time had passed when the deadline moved$/, () => '截止日期调整时提醒时间已过'],
   [/^obligation is (\S+)$/, (st) => `任务已${statusLabel[st] ?? st}`],

@@ -16,7 +16,7 @@ import { DateTime } from 'luxon';
 import { currentSeason } from '../planner/season';
 
 /** How a refused launch names the form's own controls. */
-const formWords: LaunchWords = { season: (n) => `季度 ${n}–${n + 1}`, allowPast: 'tick 允许下达已结束的季度', provisional: 'tick 按暂定日历规划' };
+const formWords: LaunchWords = { season: (n) => `秋冬季 ${n}–${n + 1}`, allowPast: 'tick 允许下达已结束的秋冬季', provisional: 'tick 按暂定日历规划', and: ', ' };
 import { scoreboard } from './read-model';
 import { PolicyError } from '../planner/load';
 import { html, layout, csrfField, esc, statusLabel, eventLabel, levelLabel, roleLabel, shanghai, Html, systemReasonCn } from './html';
@@ -308,11 +308,11 @@ export function registerPages(app: FastifyInstance, d: WebDeps) {
         const current = currentSeason(DateTime.now().setZone(c.timezone));
         const missing = choices.filter((x) => x.unplannable);
         return html`<tr><td><b>${c.title}</b><br><span class="muted">${c.id} · ${c.period.start} — ${c.period.end}</span></td><td><code>${c.file}</code></td>
-        <td><form class="inline" method="post" action="/campaigns/launch">${csrfField(csrf)}<input type="hidden" name="campaignId" value="${c.id}"><label>季度 <select name="season">${choices.map(
+        <td><form class="inline" method="post" action="/campaigns/launch">${csrfField(csrf)}<input type="hidden" name="campaignId" value="${c.id}"><label>秋冬季 <select name="season">${choices.map(
           (x) => html`<option value="${x.season}"${x.season === current ? new Html(' selected') : ''}>${x.season}–${x.season + 1}${x.ended ? '（已结束）' : ''}${x.unplannable ? '（暂定日历）' : ''}</option>`,
-        )}</select></label> <label><input type="checkbox" name="allowPast" value="true"> 允许下达已结束的季度（其任务将立即逾期并发出相应函件）</label>
-        <label><input type="checkbox" name="provisionalCalendar" value="true"> 按暂定日历规划（尚无节假日安排的年份按周一至周五计算，补入通知后各任务在每一步前重新规划）</label> <button>下达</button></form>
-        ${missing.length ? html`<p class="muted">节假日安排尚未收录：${missing.map((x) => `${x.season}–${x.season + 1}（${x.unplannable!.file} 尚无 ${x.unplannable!.year} 年）`).join('；')}</p>` : ''}</td></tr>`;
+        )}</select></label> <label><input type="checkbox" name="allowPast" value="true"> 允许下达已结束的秋冬季（其任务将立即逾期并发出相应函件）</label>
+        <label><input type="checkbox" name="provisionalCalendar" value="true"${choices.find((x) => x.season === current)?.unplannable ? new Html(' checked') : ''}> 按暂定日历规划（尚无节假日安排的年份按周一至周五计算，补入通知后各任务在每一步前重新规划）</label> <button>下达</button></form>
+        ${missing.length ? html`<p class="muted">节假日安排尚未收录：${missing.map((x) => `${x.season}–${x.season + 1}（${x.unplannable!.file} 尚无 ${x.unplannable!.years.join('、')} 年）`).join('；')}</p>` : ''}</td></tr>`;
       })}</tbody></table>`;
     } catch (e) {
       if (!(e instanceof PolicyError)) throw e;

@@ -1,6 +1,7 @@
 // The web app and HTTP API on Fastify. Who is asking is settled once per request: a Bearer API
 // token, or the signed session cookie (whose changes also need the session's CSRF token).
 // /api/* answers JSON; everything else is a page. /docs serves the OpenAPI document.
+import { z } from 'zod';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import cookie from '@fastify/cookie';
 import formbody from '@fastify/formbody';
@@ -81,6 +82,8 @@ export async function buildServer(d: WebDeps, opts: { logger?: boolean } = {}): 
     if (err instanceof HttpError) return refuse(req, reply, err.status, err.message);
     const e = err as { validation?: unknown; statusCode?: number; message: string; code?: string };
     if (e.validation) return refuse(req, reply, 400, e.message);
+    // A body that passed the JSON schema but not the zod rules behind it (a date that does not exist).
+    if (err instanceof z.ZodError) return refuse(req, reply, 400, `body ${err.issues.map((i) => `${i.path.join('.') || 'value'} ${i.message}`).join('; ')}`);
     if (e.code === 'FST_REQ_FILE_TOO_LARGE') return refuse(req, reply, 413, `evidence refused: file is larger than the limit`);
     if (e.statusCode && e.statusCode < 500) return refuse(req, reply, e.statusCode, e.message);
     req.log.error(err);

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { DateTime } from 'luxon';
 import { action, print, Refusal } from '../context';
-import { parseSeason } from './policy';
+import { parseSeason, withProvisionalHint } from './policy';
 import { resolveCampaign } from '../../planner/resolve';
 import { computeSchedule } from '../../planner/schedule';
 import { noticeContext } from '../../notices/context';
@@ -26,7 +26,7 @@ export function registerNotice(program: Command) {
     .action(
       action(async (ctx, campaignId: string, obligationId: string, assignee: string, step: string, opts: { season?: number; period?: string; html?: boolean; provisionalCalendar?: boolean; json?: boolean }) => {
         const policies = ctx.policies();
-        const rows = resolveCampaign(policies, campaignId, ctx.calendar(), opts.season, opts.provisionalCalendar).filter(
+        const rows = withProvisionalHint(() => resolveCampaign(policies, campaignId, ctx.calendar(), opts.season, opts.provisionalCalendar)).filter(
           (r) => r.obligationId === obligationId && r.assignee === assignee && (!opts.period || r.period === opts.period),
         );
         const row = rows[0];

@@ -90,6 +90,8 @@ export function registerObligation(program: Command) {
           }
           for (const [flag, code] of [['--assignee', opts.assignee], ['--province', opts.province]] as const) {
             if (code && !p.organisations.has(code)) throw new Refusal(`${flag} ${code}: no such organisation in the policies`);
+            const org = code ? p.organisations.get(code) : undefined;
+            if (flag === '--province' && org && org.kind !== 'province') throw new Refusal(`--province ${code}: ${org.name} is not a province (filter by --assignee ${code})`);
           }
         });
         if (opts.pace) {
@@ -106,7 +108,7 @@ export function registerObligation(program: Command) {
         print(opts.json ?? false, rows, () =>
           rows
             .map((r) => `${(r.deadline ?? '').slice(0, 10)}  ${(r.status ?? '').padEnd(9)} L${r.level ?? 0}  ${r.workflowId}`)
-            .concat(`${rows.length} obligations`)
+            .concat(`${rows.length} obligation${rows.length === 1 ? '' : 's'}`)
             .join('\n'),
         );
       }),
@@ -197,8 +199,11 @@ export function registerEvidence(program: Command) {
           return undefined;
         });
         const sha256 = crypto.createHash('sha256').update(fs.readFileSync(file)).digest('hex');
+        withPolicies(ctx, undefined, (p) => {
+          if (!p.organisations.has(opts.as)) throw new Refusal(`--as ${opts.as}: no such organisation in the policies`);
+        });
         const refused = rec && submissionProblem(rec, { actor, quantity: opts.quantity, sha256 });
-        if (refused) throw new Refusal(`${id}: ${refused}`);
+        if (refused) throw new Refusal(`${id}: ${refused}${/quantity achieved$/.test(refused) ? ' (--quantity <n>)' : ''}`);
         const receipt = await submitEvidenceFile(client, dataPaths(ctx.env.LANTIAN_DATA_DIR).evidence, id, file, actor, {
           note: opts.note,
           quantity: opts.quantity,

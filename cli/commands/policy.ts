@@ -2,7 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
 import { action, print, Refusal } from '../context';
-import { loadPolicies, PolicyError } from '../../planner/load';
+import { loadPolicies, PolicyError, type PolicyIssue, type PolicySet } from '../../planner/load';
+import { loadCalendar, CalendarDataError, CalendarCoverageError } from '../../planner/calendar';
 import { resolveCampaign, type PlanRow } from '../../planner/resolve';
 import { coverageMarkdown, coverageTable } from '../../planner/coverage';
 import { repoRoot } from '../../config/env';
@@ -41,18 +42,34 @@ export function registerPolicy(program: Command) {
         const campaignsDir = isDir ? abs : path.dirname(abs);
         const inPolicyFolder = path.basename(campaignsDir) === 'campaigns' && fs.existsSync(path.join(campaignsDir, '..', 'organisations'));
         const root = inPolicyFolder ? path.dirname(campaignsDir) : ctx.env.LANTIAN_POLICIES_DIR;
+        // The holiday calendar of that folder is policy too: its errors are reported with the rest.
+        const calendarFile = path.join(isDir && !inPolicyFolder ? abs : root, 'calendar', 'cn-public-holidays.yaml');
+        const issues: PolicyIssue[] = [];
+        if (fs.existsSync(calendarFile)) {
+          try {
+            loadCalendar(calendarFile);
+          } catch (e) {
+            if (!(e instanceof CalendarDataError)) throw e;
+            issues.push(...e.issues);
+          }
+        }
+        let set: PolicySet | undefined;
         try {
           // A campaigns folder is all of its policy folder's campaigns: check that folder whole.
-          const set = isDir ? loadPolicies(inPolicyFolder ? root : abs) : loadPolicies(root, [abs]);
-          const obligations = [...set.campaigns.values()].reduce((n, c) => n + c.obligations.length, 0);
-          print(opts.json ?? false, { valid: true, campaigns: [...set.campaigns.keys()], organisations: set.organisations.size, obligations }, () =>
-            `valid: ${set.campaigns.size} campaign(s) (${[...set.campaigns.keys()].join(', ')}), ${set.organisations.size} organisations, ${obligations} obligations`,
-          );
+          set = isDir ? loadPolicies(inPolicyFolder ? root : abs) : loadPolicies(root, [abs]);
         } catch (e) {
           if (!(e instanceof PolicyError)) throw e;
-          if (opts.json) print(true, { valid: false, issues: e.issues }, () => '');
-          throw new Refusal(e.message);
+          issues.push(...e.issues);
         }
+        if (issues.length || !set) {
+          if (opts.json) print(true, { valid: false, issues }, () => '');
+          throw new Refusal(new PolicyError(issues).message);
+        }
+        const loaded = set;
+        const obligations = [...loaded.campaigns.values()].reduce((n, c) => n + c.obligations.length, 0);
+        print(opts.json ?? false, { valid: true, campaigns: [...loaded.campaigns.keys()], organisations: loaded.organisations.size, obligations }, () =>
+          `valid: ${loaded.campaigns.size} campaign(s) (${[...loaded.campaigns.keys()].join(', ')}), ${loaded.organisations.size} organisations, ${obligations} obligations, holiday calendar ${fs.existsSync(calendarFile) ? 'checked' : 'not in this folder'}`,
+        );
       }),
     );
 
@@ -87,7 +104,7 @@ export function registerPolicy(program: Command) {
     .option('--json', 'machine-readable output')
     .action(
       action(async (ctx, campaignId: string, opts: { season?: number; provisionalCalendar?: boolean; json?: boolean }) => {
-        const rows = resolveCampaign(ctx.policies(), campaignId, ctx.calendar(), opts.season, opts.provisionalCalendar).map(planView);
+        const rows = withProvisionalHint(() => resolveCampaign(ctx.policies(), campaignId, ctx.calendar(), opts.season, opts.provisionalCalendar)).map(planView);
         print(opts.json ?? false, rows, () =>
           rows
             .map((r) => `${r.dueDate}  ${r.obligationId.padEnd(40)} ${r.assignee.padEnd(14)} ${r.period ?? ''}${r.quantity ? `  ${r.quantity.value} ${r.quantity.unit}` : ''}`)
@@ -122,4 +139,14 @@ export function parseSeason(v: string): number {
   const n = Number(v);
   if (!/^\d{4}$/.test(v) || n < 2000 || n > 2100) throw new InvalidArgumentError(`expected a year such as 2026, not ${v}`);
   return n;
+}
+
+/** A plan the calendar cannot make yet: say how to see it on a provisional calendar. */
+export function withProvisionalHint<T>(plan: () => T): T {
+  try {
+    return plan();
+  } catch (e) {
+    if (e instanceof CalendarCoverageError) throw new Refusal(`${e.message}; or plan it on a provisional calendar (--provisional-calendar: a year without its notice counts Monday to Friday)`);
+    throw e;
+  }
 }
