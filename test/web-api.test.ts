@@ -122,7 +122,9 @@ test('writes: a supervisor changes nothing, an assignee acts only on its own, th
   expect((await waive('tangshan', sjzVoc)).status).toBe(404);
   expect((await call(api(`/obligations/${enc(sjzVoc)}/waive`), { method: 'POST', token: as('office1'), json: {} })).status).toBe(400);
   expect((await waive('office1', sjzVoc))).toMatchObject({ status: 200, body: { status: 'waived' } });
-  expect((await waive('office1', sjzVoc))).toMatchObject({ status: 409, body: { message: expect.stringMatching(/closed/) } });
+  const again = await waive('office1', sjzVoc);
+  expect(again).toMatchObject({ status: 409, body: { message: expect.stringMatching(/closed/) } });
+  expect(again.body.message).not.toMatch(/obligation show/);
 
   // Launch: office only.
   for (const who of ['super1', 'sjz']) expect((await call(api('/campaigns/drill/launch'), { method: 'POST', token: as(who), json: { season: 2030 } })).status).toBe(403);
@@ -194,6 +196,11 @@ test('sessions: the login form, CSRF on every change, forged and expired cookies
   const inbox = await call(`${w.url}/review`, { headers: { cookie: s.cookie } });
   expect(inbox.status).toBe(200);
   expect(inbox.text).toContain('审核队列');
+  // Lists name each obligation's season, and filter by it.
+  const list = await call(`${w.url}/obligations?season=2030`, { headers: { cookie: s.cookie } });
+  expect(list.text).toContain('drill · 2030–2031 秋冬季');
+  expect(list.text).toMatch(/<option value="2030" selected>2030–2031<\/option>/);
+  expect((await call(`${w.url}/obligations?season=2029`, { headers: { cookie: s.cookie } })).text).toContain('没有符合条件的任务');
   // A quantitative obligation's page shows its pace (序时进度) beside the target.
   const page = await call(`${w.url}/obligations/${encodeURIComponent(sjzBoilers)}`, { headers: { cookie: s.cookie } });
   expect(page.text).toMatch(/序时进度：<span class="pace pace-(green|yellow|red)">/);

@@ -74,7 +74,8 @@ async function update<T>(d: WebDeps, workflowId: string, fn: () => Promise<T>): 
     return r;
   } catch (e) {
     if (e instanceof WorkflowUpdateFailedError || e instanceof WorkflowNotFoundError) {
-      throw new HttpError(409, (await explainChange(d.client, e, workflowId)).message);
+      // The CLI's pointer to `obligation show` means nothing here: the page is the record.
+      throw new HttpError(409, (await explainChange(d.client, e, workflowId)).message.replace(/ \(see `obligation show [^`]*`\)/, ''));
     }
     throw e;
   }

@@ -44,8 +44,12 @@ function filters(q: ListQuery, action: string, u: User, d: WebDeps, extra?: Html
   const campaigns = [...d.policies.campaigns.values()];
   const provinces = [...d.policies.organisations.values()].filter((o) => o.kind === 'province');
   const opt = (v: string, label: string, cur: unknown) => html`<option value="${v}" ${String(cur ?? '') === v ? new Html('selected') : ''}>${label}</option>`;
+  // Two seasons of a campaign may run at once (one closing, one starting): the season tells them apart.
+  const now = currentSeason();
+  const seasons = [...new Set([now + 1, now, now - 1, now - 2, ...(q.season !== undefined ? [q.season] : [])])].sort((a, b) => b - a);
   return html`<form class="filters card" method="get" action="${action}">
     <label>行动方案<select name="campaign"><option value="">全部</option>${campaigns.map((c) => opt(c.id, c.title, q.campaign))}</select></label>
+    <label>秋冬季<select name="season"><option value="">全部</option>${seasons.map((y) => opt(String(y), `${y}–${y + 1}`, q.season))}</select></label>
     ${u.role === 'assignee' ? '' : html`<label>省份<select name="province"><option value="">全部</option>${provinces.map((p) => opt(p.code, p.name, q.province))}</select></label>`}
     <label>状态<select name="status"><option value="">全部</option>${Object.entries(statusLabel).map(([k, v]) => opt(k, v, q.status))}</select></label>
     <label>督办级别（不低于）<select name="level"><option value="">全部</option>${[1, 2, 3, 4].map((n) => opt(String(n), `${n} ${levelLabel(n)}`, q.level))}</select></label>
@@ -69,7 +73,7 @@ function obligationTable(rows: Awaited<ReturnType<typeof listFor>>, d: WebDeps, 
   const name = orgName(d);
   return html`<table><thead><tr><th>截止日期</th><th>任务</th>${withAssignee ? html`<th>责任单位</th>` : ''}<th>状态</th><th>剩余/逾期</th><th>督办级别</th></tr></thead><tbody>
   ${rows.slice(0, 500).map(
-    (r) => html`<tr class="${r.status}"><td>${shanghai(r.deadline).slice(0, 10)}</td><td><a href="${link(r.workflowId)}">${title(d, r.campaign, r.obligation)}</a>${r.period ? ` (${r.period})` : ''}<br><span class="muted">${r.campaign}</span></td>${
+    (r) => html`<tr class="${r.status}"><td>${shanghai(r.deadline).slice(0, 10)}</td><td><a href="${link(r.workflowId)}">${title(d, r.campaign, r.obligation)}</a>${r.period ? ` (${r.period})` : ''}<br><span class="muted">${r.campaign}${r.season !== undefined ? ` · ${r.season}–${r.season + 1} 秋冬季` : ''}</span></td>${
       withAssignee ? html`<td>${name(r.assignee ?? '') ?? r.assignee} <span class="muted">${r.assignee}</span></td>` : ''
     }<td>${tag(r.status)}</td><td>${days(r.daysLeft, r.status)}</td><td>${r.level ? html`<span class="lvl">${r.level} ${levelLabel(r.level)}</span>` : '—'}</td></tr>`,
   )}</tbody></table>${rows.length > 500 ? html`<p class="muted">共 ${rows.length} 项，仅显示前 500 项；请筛选或导出 CSV。</p>` : ''}`;
