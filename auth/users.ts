@@ -136,6 +136,25 @@ export class UserStore {
     return toUser(u);
   }
 
+  /** A forgotten password or a leaked token: both are replaced, the old ones and every session stop. */
+  reset(name: string): NewUser {
+    const u = this.db.prepare('SELECT * FROM users WHERE name = ?').get(name) as Row | undefined;
+    if (!u) throw new UserError(`no user ${name}`);
+    const password = randomSecret(12);
+    const tokenId = randomSecret(6);
+    const token = `lt_${tokenId}_${randomSecret(24)}`;
+    this.db.prepare('UPDATE users SET password_hash = ?, token_id = ?, token_hash = ? WHERE id = ?').run(hashSecret(password), tokenId, hashSecret(token), u.id);
+    this.db.prepare('DELETE FROM sessions WHERE user_id = ?').run(u.id);
+    this.tokenCache.clear();
+    return { user: this.byId(u.id)!, password, token };
+  }
+
+  enable(name: string): User {
+    const info = this.db.prepare('UPDATE users SET disabled = 0 WHERE name = ?').run(name);
+    if (!info.changes) throw new UserError(`no user ${name}`);
+    return toUser(this.db.prepare('SELECT * FROM users WHERE name = ?').get(name) as Row);
+  }
+
   // ------------------------------------------------------------------ login
 
   failures(name: string, now = Date.now()): number {

@@ -248,6 +248,13 @@ test('sessions: the login form, CSRF on every change, forged and expired cookies
   w.web.deps.users.disable('super1');
   expect((await call(`${w.url}/api/me`, { headers: { cookie: t.cookie } })).status).toBe(401);
   expect((await call(`${w.url}/api/me`, { token: as('super1') })).status).toBe(401);
+  // Enabled again with new secrets: the old token stays dead, the new password and token work.
+  w.web.deps.users.enable('super1');
+  const fresh = w.web.deps.users.reset('super1');
+  expect((await call(`${w.url}/api/me`, { token: as('super1') })).status).toBe(401);
+  expect((await call(`${w.url}/api/me`, { token: fresh.token })).body).toMatchObject({ name: 'super1', role: 'supervisor' });
+  expect((await login(w.url, 'super1', fresh.password)).cookie).toMatch(/^lantian_session=/);
+  expect(() => w.web.deps.users.reset('nobody')).toThrow('no user nobody');
 
   // Cookie attributes.
   const form2 = await fetch(`${w.url}/login`);

@@ -73,4 +73,42 @@ export function registerUser(program: Command) {
         }
       }),
     );
+
+  user
+    .command('reset')
+    .description('a new password and API token for a user (forgotten or leaked); the old ones and its sessions stop at once; prints the new ones once')
+    .argument('<name>')
+    .option('--json', 'machine-readable output')
+    .action(
+      action(async (ctx, name: string, opts: { json?: boolean }) => {
+        const store = openUsers(ctx.env);
+        try {
+          const r = store.reset(name);
+          print(opts.json ?? false, r, () => [`user ${r.user.name}: new password and token${r.user.disabled ? ' (the user is still disabled: `user enable`)' : ''}`, `  password   ${r.password}`, `  API token  ${r.token}`, 'Shown once: only their hashes are stored.'].join('\n'));
+        } catch (e) {
+          throw e instanceof UserError ? new Refusal(e.message) : e;
+        } finally {
+          store.close();
+        }
+      }),
+    );
+
+  user
+    .command('enable')
+    .description('enable a disabled user again (its password and token are as they were; `user reset` replaces them)')
+    .argument('<name>')
+    .option('--json', 'machine-readable output')
+    .action(
+      action(async (ctx, name: string, opts: { json?: boolean }) => {
+        const store = openUsers(ctx.env);
+        try {
+          const u = store.enable(name);
+          print(opts.json ?? false, u, () => `user ${u.name} enabled`);
+        } catch (e) {
+          throw e instanceof UserError ? new Refusal(e.message) : e;
+        } finally {
+          store.close();
+        }
+      }),
+    );
 }
