@@ -63,7 +63,7 @@ export class UserStore {
   readonly db: Database.Database;
   private readonly key: Buffer;
   /** sha256(token) → user id: a verified token is not scrypt-hashed again on every request. */
-  private readonly tokenCache = new Map<string, { userId: number; until: number }>();
+  private readonly tokenCache = new Map<string, { userId: number; tokenId: string; until: number }>();
 
   constructor(readonly file: string) {
     fs.mkdirSync(path.dirname(file), { recursive: true });
@@ -224,13 +224,14 @@ export class UserStore {
     const digest = crypto.createHash('sha256').update(token).digest('hex');
     const cached = this.tokenCache.get(digest);
     if (cached && cached.until > Date.now()) {
-      const u = this.byId(cached.userId);
-      return u && !u.disabled ? u : undefined;
+      const r = this.db.prepare('SELECT * FROM users WHERE id = ?').get(cached.userId) as Row | undefined;
+      // Disabled, or reset (perhaps by the CLI, another process): the cached verdict no longer holds.
+      return r && !r.disabled && r.token_id === cached.tokenId ? toUser(r) : undefined;
     }
     const m = /^lt_([A-Za-z0-9_-]{8})_([A-Za-z0-9_-]+)$/.exec(token);
     const r = m ? (this.db.prepare('SELECT * FROM users WHERE token_id = ?').get(m[1]) as Row | undefined) : undefined;
     if (!r || !verifySecret(token, r.token_hash) || r.disabled) return undefined;
-    this.tokenCache.set(digest, { userId: r.id, until: Date.now() + 5 * 60_000 });
+    this.tokenCache.set(digest, { userId: r.id, tokenId: r.token_id, until: Date.now() + 5 * 60_000 });
     return toUser(r);
   }
 }

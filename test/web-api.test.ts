@@ -7,6 +7,8 @@ import path from 'node:path';
 import { submitEvidence } from '../workflows/api';
 import { call, enc, login, oid, startWebEnv, upload, type WebEnv } from './support/web';
 import { toCsv } from '../web/api';
+import { UserStore } from '../auth/users';
+import { dataPaths } from '../config/env';
 import { currentSeason } from '../planner/season';
 
 let w: WebEnv;
@@ -255,6 +257,13 @@ test('sessions: the login form, CSRF on every change, forged and expired cookies
   expect((await call(`${w.url}/api/me`, { token: fresh.token })).body).toMatchObject({ name: 'super1', role: 'supervisor' });
   expect((await login(w.url, 'super1', fresh.password)).cookie).toMatch(/^lantian_session=/);
   expect(() => w.web.deps.users.reset('nobody')).toThrow('no user nobody');
+  // A reset from the CLI (another process, the same database) ends a token this app had cached.
+  const other = w.web.deps.users.add('resetme', 'supervisor');
+  expect((await call(`${w.url}/api/me`, { token: other.token })).status).toBe(200);
+  const cli = new UserStore(dataPaths(w.deps.dir).usersDb);
+  cli.reset('resetme');
+  cli.close();
+  expect((await call(`${w.url}/api/me`, { token: other.token })).status).toBe(401);
 
   // Cookie attributes.
   const form2 = await fetch(`${w.url}/login`);
