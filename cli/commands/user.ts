@@ -1,7 +1,19 @@
 import type { Command } from 'commander';
-import { action, print, Refusal } from '../context';
+import { action, print, Refusal, type Ctx } from '../context';
 import { openUsers, usersDbFile } from '../../auth/open';
-import { role, UserError, type Role } from '../../auth/users';
+import { role, UserError, type Role, type UserStore } from '../../auth/users';
+
+/** The user database for one command: a UserError is a refusal; the file is closed either way. */
+function withUsers<T>(ctx: Ctx, fn: (store: UserStore) => T): T {
+  const store = openUsers(ctx.env);
+  try {
+    return fn(store);
+  } catch (e) {
+    throw e instanceof UserError ? new Refusal(e.message) : e;
+  } finally {
+    store.close();
+  }
+}
 
 export function registerUser(program: Command) {
   const user = program.command('user').description('users of the web app and HTTP API (office, assignee, supervisor)');
@@ -18,8 +30,7 @@ export function registerUser(program: Command) {
         const r = role.safeParse(opts.role);
         if (!r.success) throw new Refusal(`--role must be office, assignee or supervisor, not ${opts.role}`);
         if (opts.org && !ctx.policies().organisations.has(opts.org)) throw new Refusal(`no organisation ${opts.org} in ${ctx.env.LANTIAN_POLICIES_DIR}/organisations`);
-        const store = openUsers(ctx.env);
-        try {
+        withUsers(ctx, (store) => {
           const created = store.add(name, r.data as Role, opts.org);
           print(opts.json ?? false, created, () =>
             [
@@ -29,11 +40,7 @@ export function registerUser(program: Command) {
               'Shown once: only their hashes are stored.',
             ].join('\n'),
           );
-        } catch (e) {
-          throw e instanceof UserError ? new Refusal(e.message) : e;
-        } finally {
-          store.close();
-        }
+        });
       }),
     );
 
@@ -43,15 +50,12 @@ export function registerUser(program: Command) {
     .option('--json', 'machine-readable output')
     .action(
       action(async (ctx, opts: { json?: boolean }) => {
-        const store = openUsers(ctx.env);
-        try {
+        withUsers(ctx, (store) => {
           const users = store.list();
           print(opts.json ?? false, users, () =>
             users.length ? users.map((u) => `${u.name.padEnd(20)} ${u.role.padEnd(10)} ${(u.org ?? '').padEnd(10)} ${u.disabled ? 'disabled' : 'active'}`).join('\n') : '(no users: add one with `user add`)',
           );
-        } finally {
-          store.close();
-        }
+        });
       }),
     );
 
@@ -62,15 +66,10 @@ export function registerUser(program: Command) {
     .option('--json', 'machine-readable output')
     .action(
       action(async (ctx, name: string, opts: { json?: boolean }) => {
-        const store = openUsers(ctx.env);
-        try {
+        withUsers(ctx, (store) => {
           const u = store.disable(name);
           print(opts.json ?? false, u, () => `user ${u.name} disabled`);
-        } catch (e) {
-          throw e instanceof UserError ? new Refusal(e.message) : e;
-        } finally {
-          store.close();
-        }
+        });
       }),
     );
 
@@ -81,15 +80,10 @@ export function registerUser(program: Command) {
     .option('--json', 'machine-readable output')
     .action(
       action(async (ctx, name: string, opts: { json?: boolean }) => {
-        const store = openUsers(ctx.env);
-        try {
+        withUsers(ctx, (store) => {
           const r = store.reset(name);
           print(opts.json ?? false, r, () => [`user ${r.user.name}: new password and token${r.user.disabled ? ' (the user is still disabled: `user enable`)' : ''}`, `  password   ${r.password}`, `  API token  ${r.token}`, 'Shown once: only their hashes are stored.'].join('\n'));
-        } catch (e) {
-          throw e instanceof UserError ? new Refusal(e.message) : e;
-        } finally {
-          store.close();
-        }
+        });
       }),
     );
 
@@ -100,15 +94,10 @@ export function registerUser(program: Command) {
     .option('--json', 'machine-readable output')
     .action(
       action(async (ctx, name: string, opts: { json?: boolean }) => {
-        const store = openUsers(ctx.env);
-        try {
+        withUsers(ctx, (store) => {
           const u = store.enable(name);
           print(opts.json ?? false, u, () => `user ${u.name} enabled`);
-        } catch (e) {
-          throw e instanceof UserError ? new Refusal(e.message) : e;
-        } finally {
-          store.close();
-        }
+        });
       }),
     );
 }
