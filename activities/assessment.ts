@@ -9,18 +9,18 @@ import type { ActivityDeps } from './index';
 import { renderNotice, TemplateError } from '../notices/render';
 import { addresseesFor } from '../notices/directory';
 import { addressing } from '../notices/context';
-import { assumingWeekends } from '../planner/calendar';
+import { assumingWeekends } from '../domain/calendar';
 import { PermanentDeliveryError } from '../notices/mailer';
-import { writeLetter } from '../storage/letters';
-import { runPoint, campaignTargets, overdueSharesFromVisibility } from '../assessment/service';
-import { assessedUnits } from '../assessment/targets';
-import { actContext, paceContext, actLabels } from '../assessment/letters';
-import { assessmentTemplatesDir } from '../assessment/load-targets';
-import { writeTimelineAct, type TimelineAct } from '../assessment/timeline';
-import type { CityAssessment } from '../assessment/compute';
-import type { NoticeRecord } from '../model/obligation';
+import { writeLetter } from '../notices/letters';
+import { runPoint, campaignTargets, overdueSharesFromVisibility } from '../planner/assessment';
+import { assessedUnits } from '../domain/targets';
+import { actContext, paceContext, actLabels } from '../notices/assessment-letters';
+import { assessmentTemplatesDir } from '../planner/load-targets';
+import { writeTimelineAct, type TimelineAct } from '../storage/assessment-timeline';
+import type { CityAssessment } from '../domain/assessment';
+import type { NoticeRecord } from '../domain/obligation';
 import type { Client } from '@temporalio/client';
-import { paceCheckTimes, type PaceSettings } from '../assessment/pace';
+import { paceCheckTimes, type PaceSettings } from '../domain/pace';
 
 export interface AssessmentRequest {
   campaignId: string;

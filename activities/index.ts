@@ -5,22 +5,22 @@
 //   sendDigest        — one recipient's reminders of a day as one message (workflows/digest.ts)
 //   archiveObligation — keep the closed obligation's record beyond Temporal's retention
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import type { WorkingCalendar } from '../planner/calendar';
-import type { Organisation } from '../planner/schema';
-import { computeSchedule, type ScheduleInput } from '../planner/schedule';
-import type { DeliveryStep, NoticeRecord, ObligationRecord, Schedule } from '../model/obligation';
+import type { WorkingCalendar } from '../domain/calendar';
+import type { Organisation } from '../domain/policy-schema';
+import { computeSchedule, type ScheduleInput } from '../domain/schedule';
+import type { DeliveryStep, NoticeRecord, ObligationRecord, Schedule } from '../domain/obligation';
 export type { NoticeRequest };
 import { renderNotice, TemplateError } from '../notices/render';
 import { noticeContext, type NoticeRequest } from '../notices/context';
 import { addresseesFor, MissingContactError } from '../notices/directory';
 import { PermanentDeliveryError, messageIdFor, type Delivery, type Mailer } from '../notices/mailer';
 import { writeArchive } from '../storage/archive';
-import { writeLetter } from '../storage/letters';
-import type { DocumentNumberAllocator } from '../services/document-numbers';
+import { writeLetter } from '../notices/letters';
+import type { DocumentNumberAllocator } from '../client/document-numbers';
 import type { PolicySet } from '../planner/load';
 import type { Client } from '@temporalio/client';
 import { createAssessmentActivities } from './assessment';
-import type { DigestEnqueuer } from '../services/digests';
+import type { DigestEnqueuer } from '../client/digests';
 import type { ReminderDelivery } from '../notices/directory';
 import { digestContext } from '../notices/context';
 import type { DigestInput, DigestItem } from '../workflows/digest';

@@ -7,11 +7,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { loadPolicies } from '../planner/load';
-import { readRows } from '../assessment/csv';
-import { importCsv, runPoint, campaignTargets } from '../assessment/service';
-import { assessedUnits } from '../assessment/targets';
-import { datesBetween } from '../assessment/compute';
-import { loadCalendar } from '../planner/calendar';
+import { readRows } from '../storage/air-quality-csv';
+import { importCsv, runPoint, campaignTargets } from '../planner/assessment';
+import { assessedUnits } from '../domain/targets';
+import { datesBetween } from '../domain/assessment';
+import { loadCalendar } from '../domain/calendar';
 
 const CAMPAIGN = 'jjj-fenwei-2020-2021';
 

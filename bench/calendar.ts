@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
-import { calendarFromData, type WorkingCalendar } from '../planner/calendar';
+import { calendarFromData, type WorkingCalendar } from '../domain/calendar';
 
 export function benchCalendar(toYear = 2400): { calendar: WorkingCalendar; synthetic: number[] } {
   const file = path.join(__dirname, '..', 'policies', 'calendar', 'cn-public-holidays.yaml');

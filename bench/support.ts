@@ -4,10 +4,10 @@ import path from 'node:path';
 import fs from 'node:fs';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import type { Client } from '@temporalio/client';
-import { inPool } from '../launcher/launch';
+import { inPool } from '../client/launch';
 import type { PolicySet } from '../planner/load';
 import { resolveCampaign, type PlanRow } from '../planner/resolve';
-import type { WorkingCalendar } from '../planner/calendar';
+import type { WorkingCalendar } from '../domain/calendar';
 
 export const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 

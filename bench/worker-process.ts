@@ -10,7 +10,7 @@ import { outboxMailer } from '../notices/mailer';
 import { benchCalendar } from './calendar';
 import { readEnv } from '../config/env';
 import { Client, Connection } from '@temporalio/client';
-import { documentNumberAllocator } from '../services/document-numbers';
+import { documentNumberAllocator } from '../client/document-numbers';
 
 async function main() {
   const [address, taskQueue, policiesDir, templatesDir] = process.argv.slice(2);

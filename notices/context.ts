@@ -2,11 +2,11 @@
 // and the schedule entry that fell due. The loader renders every template against a sample of
 // it, so a misspelt variable is a load error rather than a blank in a sent letter.
 import { DateTime } from 'luxon';
-import type { ObligationInput, ScheduleEntry } from '../model/obligation';
+import type { ObligationInput, ScheduleEntry } from '../domain/obligation';
 import { chineseDate } from './render';
-import { applyDelay } from '../planner/schedule';
-import { CalendarCoverageError, type WorkingCalendar } from '../planner/calendar';
-import type { Delay } from '../planner/schema';
+import { applyDelay } from '../domain/schedule';
+import { CalendarCoverageError, type WorkingCalendar } from '../domain/calendar';
+import type { Delay } from '../domain/policy-schema';
 
 export interface NoticeRequest {
   key: string;

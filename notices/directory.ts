@@ -4,7 +4,7 @@
 // the assignee's supervisor copied on escalation letters. There is no fallback address: the
 // loader refuses a campaign whose assignees lack a contact for a role their notices need.
 import { z } from 'zod';
-import { contactRole, orgCode, type ContactRole, type Organisation } from '../planner/schema';
+import { contactRole, orgCode, type ContactRole, type Organisation } from '../domain/policy-schema';
 
 export const reminderDelivery = z.enum(['immediate', 'daily-digest']);
 export type ReminderDelivery = z.infer<typeof reminderDelivery>;

@@ -1,6 +1,6 @@
 // Which sentences of a source document carry a date or a recurrence, and which of them no
 // obligation (or deliberate omission) of the campaign accounts for.
-import type { Campaign } from './schema';
+import type { Campaign } from '../domain/policy-schema';
 
 export const DATE_PATTERNS: RegExp[] = [
   /\d{4}年\d{1,2}月(底|末|\d{1,2}日)?(前|起|以前|之前)/,

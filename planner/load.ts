@@ -16,10 +16,10 @@ import {
   escalationStep,
   builtInLadder,
   ladderNamed,
-} from './schema';
+} from '../domain/policy-schema';
 import { checkTemplate, TemplateError } from '../notices/render';
-import { loadTargets } from '../assessment/load-targets';
-import type { CampaignTargets } from '../assessment/targets';
+import { loadTargets } from './load-targets';
+import type { CampaignTargets } from '../domain/targets';
 import { sampleDigestContext, sampleNoticeContext } from '../notices/context';
 import { directoryFile, rolesNeeded, type ReminderDelivery } from '../notices/directory';
 import { selectAssignees } from './resolve';

@@ -3,13 +3,13 @@
 // the escalation ladder. The launcher starts one workflow per row; `policy show` prints them.
 import crypto from 'node:crypto';
 import type { PolicySet, LoadedCampaign } from './load';
-import type { Obligation, Organisation, AssigneeSelector } from './schema';
-import { ladderNamed } from './schema';
-import { assumingWeekends, type WorkingCalendar } from './calendar';
-import { shiftDate, shiftMonth, monthEnd, addMonths, dayOfMonth } from './season';
-import { computeSchedule, deadlineOf, localIso } from './schedule';
-import type { AssigneeRef, ObligationInput } from '../model/obligation';
-import { obligationWorkflowId } from '../temporal/ids';
+import type { Obligation, Organisation, AssigneeSelector } from '../domain/policy-schema';
+import { ladderNamed } from '../domain/policy-schema';
+import { assumingWeekends, type WorkingCalendar } from '../domain/calendar';
+import { shiftDate, shiftMonth, monthEnd, addMonths, dayOfMonth } from '../domain/season';
+import { computeSchedule, deadlineOf, localIso } from '../domain/schedule';
+import type { AssigneeRef, ObligationInput } from '../domain/obligation';
+import { obligationWorkflowId } from '../domain/ids';
 
 export interface PlanRow {
   workflowId: string;

@@ -32,12 +32,12 @@ const python = ['python3', 'python'].find((p) => {
     return false;
   }
 });
-/** A binary named by its variable, or found on PATH (what temporal/binaries.ts falls back to). */
+/** A binary named by its variable, or found on PATH (what client/binaries.ts falls back to). */
 const available = (envVar, name) =>
   (process.env[envVar] && existsSync(process.env[envVar])) ||
   (process.env.PATH ?? '').split(delimiter).some((dir) => dir && existsSync(join(dir, name)));
 if (!python && available('LANTIAN_TEMPORAL_BIN', 'temporal')) {
-  // Nothing to install with: use the binaries this machine already has (temporal/binaries.ts finds them).
+  // Nothing to install with: use the binaries this machine already has (client/binaries.ts finds them).
   const testServer = available('LANTIAN_TEMPORAL_TEST_SERVER_BIN', 'temporal-test-server');
   console.warn(
     'lantian: no python3 with pip; using the `temporal` CLI already on this machine' +

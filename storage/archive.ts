@@ -2,7 +2,7 @@
 // evidence, notices) is written here as JSON, one file per workflow ID.
 import fs from 'node:fs';
 import path from 'node:path';
-import type { ObligationRecord } from '../model/obligation';
+import type { ObligationRecord } from '../domain/obligation';
 import { writeJsonAtomically } from './atomic-file';
 
 export function archiveFile(archiveDir: string, workflowId: string): string {

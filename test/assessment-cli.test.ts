@@ -3,7 +3,7 @@
 // their reasons and a non-zero exit, the dry-run's verdicts and acts, falsified data shown.
 import fs from 'node:fs';
 import path from 'node:path';
-import { datesBetween } from '../assessment/compute';
+import { datesBetween } from '../domain/assessment';
 import { tempDir } from './support/temporal';
 import { runCli } from './support/cli';
 

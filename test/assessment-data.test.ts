@@ -5,11 +5,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { loadPolicies, PolicyError } from '../planner/load';
-import { parseDailyCsv, CsvRefused } from '../assessment/csv';
-import { importSeries, readSeries, ImportRefused } from '../assessment/store';
-import { assessPoint, datesBetween, type Series } from '../assessment/compute';
-import { targetFor, type CampaignTargets } from '../assessment/targets';
-import { importCsv, prepareReportCsv } from '../assessment/service';
+import { parseDailyCsv, CsvRefused } from '../storage/air-quality-csv';
+import { importSeries, readSeries, ImportRefused } from '../storage/air-quality';
+import { assessPoint, datesBetween, type Series } from '../domain/assessment';
+import { targetFor, type CampaignTargets } from '../domain/targets';
+import { importCsv, prepareReportCsv } from '../planner/assessment';
 import { repo, tempDir } from './support/temporal';
 
 const policies = loadPolicies(path.join(repo, 'policies'));

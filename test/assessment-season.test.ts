@@ -12,11 +12,11 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { LantianWorker } from '../worker/registry';
 import { loadPolicies } from '../planner/load';
 import { assessmentWorkflow, assessmentRecordQuery, cityAssessmentQuery, assessmentWorkflowId } from '../workflows/assessment';
-import { campaignTargets, importCsv } from '../assessment/service';
-import { planAssessments } from '../assessment/plan';
-import { datesBetween } from '../assessment/compute';
-import { readTimeline } from '../assessment/timeline';
-import { readLetter } from '../storage/letters';
+import { campaignTargets, importCsv } from '../planner/assessment';
+import { planAssessments } from '../planner/assessment-plan';
+import { datesBetween } from '../domain/assessment';
+import { readTimeline } from '../storage/assessment-timeline';
+import { readLetter } from '../notices/letters';
 import { recordHistory } from './support/histories';
 import { repo, testCalendar, testDeps, testWorker, timeSkippingEnv, tempDir, type TestDeps } from './support/temporal';
 

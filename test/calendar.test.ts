@@ -14,7 +14,7 @@ import {
   CalendarCoverageError,
   defaultCalendarFile,
   liveCalendar,
-} from '../planner/calendar';
+} from '../domain/calendar';
 
 const cal = loadCalendar();
 const FILE = 'policies/calendar/cn-public-holidays.yaml';

@@ -12,7 +12,7 @@ import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/clie
 import { obligationWorkflow } from '../workflows/obligation';
 import { submitEvidence, reviewEvidence, extendDeadline, waiveObligation, recordQuery } from '../workflows/api';
 import { resolveCampaign, type PlanRow } from '../planner/resolve';
-import type { Actor, ObligationRecord } from '../model/obligation';
+import type { Actor, ObligationRecord } from '../domain/obligation';
 import { fixturePolicies, testCalendar, testDeps, testWorker, timeSkippingEnv, outboxMessages, type TestDeps } from './support/temporal';
 
 const SEASON = 2030;

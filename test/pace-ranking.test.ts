@@ -6,12 +6,12 @@
 import path from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { LantianWorker } from '../worker/registry';
-import { launchCampaign } from '../launcher/launch';
+import { launchCampaign } from '../client/launch';
 import { resolveCampaign } from '../planner/resolve';
 import { submitEvidence, recordQuery } from '../workflows/api';
-import { listObligations } from '../services/obligations';
-import { paceOfObligations, paceRanking } from '../assessment/pace-service';
-import type { CampaignTargets } from '../assessment/targets';
+import { listObligations } from '../client/obligations';
+import { paceOfObligations, paceRanking } from '../client/pace';
+import type { CampaignTargets } from '../domain/targets';
 import { devServerEnv, fixturePolicies, tempDir, testCalendar, testDeps, testWorker } from './support/temporal';
 
 const calendar = testCalendar(2026, 2032, ['2031-01-01']);

@@ -1,7 +1,7 @@
 // An office's mistakes in a policy file: each class of error names file, line, YAML path and
 // reason; every error of a file is reported, and an invalid file yields no campaign at all.
-import { currentSeason } from '../planner/season';
-import { loadCalendar } from '../planner/calendar';
+import { currentSeason } from '../domain/season';
+import { loadCalendar } from '../domain/calendar';
 import { checkTemplate } from '../notices/render';
 import fs from 'node:fs';
 import os from 'node:os';

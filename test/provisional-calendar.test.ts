@@ -7,12 +7,12 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { obligationWorkflow } from '../workflows/obligation';
 import { recordQuery, waiveObligation } from '../workflows/api';
 import { resolveCampaign } from '../planner/resolve';
-import { assumingWeekends, CalendarCoverageError, type WorkingCalendar } from '../planner/calendar';
-import { computeSchedule } from '../planner/schedule';
+import { assumingWeekends, CalendarCoverageError, type WorkingCalendar } from '../domain/calendar';
+import { computeSchedule } from '../domain/schedule';
 import { recordHistory } from './support/histories';
 import { systemReasonCn } from '../web/html';
 import { fixturePolicies, testCalendar, testDeps, testWorker, timeSkippingEnv } from './support/temporal';
-import type { ObligationRecord } from '../model/obligation';
+import type { ObligationRecord } from '../domain/obligation';
 
 const beforeNotice = testCalendar(2026, 2030);
 const afterNotice = testCalendar(2026, 2032, ['2031-01-01']);

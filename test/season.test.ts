@@ -1,9 +1,9 @@
 // Re-running a plan in another season: dates move by whole years, end of month stays end of
 // month (leap years included), and the working-day calendar of the new years applies.
-import { shiftDate, monthEnd, addMonths } from '../planner/season';
+import { shiftDate, monthEnd, addMonths } from '../domain/season';
 import { resolveCampaign } from '../planner/resolve';
 import { fixturePolicies, testCalendar } from './support/temporal';
-import { CalendarCoverageError } from '../planner/calendar';
+import { CalendarCoverageError } from '../domain/calendar';
 
 test('end of February stays end of February across leap years', () => {
   expect(shiftDate('2020-02-29', 1)).toBe('2021-02-28');

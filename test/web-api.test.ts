@@ -9,7 +9,7 @@ import { call, enc, login, oid, startWebEnv, upload, type WebEnv } from './suppo
 import { toCsv } from '../web/api';
 import { UserStore } from '../auth/users';
 import { dataPaths } from '../config/env';
-import { currentSeason } from '../planner/season';
+import { currentSeason } from '../domain/season';
 
 let w: WebEnv;
 const api = (p: string) => `${w.url}/api${p}`;

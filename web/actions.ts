@@ -4,17 +4,17 @@
 import type { Client } from '@temporalio/client';
 import { WorkflowNotFoundError, WorkflowUpdateFailedError, QueryNotRegisteredError } from '@temporalio/client';
 import type { FastifyRequest } from 'fastify';
-import type { Actor, ObligationRecord, Receipt } from '../model/obligation';
-import { obligationRecord, review, extend, waive, type ObligationSummary } from '../services/obligations';
+import type { Actor, ObligationRecord, Receipt } from '../domain/obligation';
+import { obligationRecord, review, extend, waive, type ObligationSummary } from '../client/obligations';
 import { submitEvidence } from '../workflows/api';
 import { storeEvidence, EvidenceRefused } from '../storage/evidence-store';
 import type { dataPaths } from '../config/env';
 import type { PolicySet } from '../planner/load';
-import type { WorkingCalendar } from '../planner/calendar';
+import type { WorkingCalendar } from '../domain/calendar';
 import type { User, UserStore } from '../auth/users';
 import type { ObligationIndex } from './read-model';
 import { UploadGuard, sanitiseFileName } from './upload';
-import { explainChange } from '../cli/context';
+import { explainChange } from '../client/explain';
 
 export interface WebDeps {
   client: Client;

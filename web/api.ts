@@ -1,18 +1,18 @@
-// The JSON API. Request schemas are the Update argument schemas of model/updates.ts (without the
+// The JSON API. Request schemas are the Update argument schemas of domain/updates.ts (without the
 // actor, which is the signed-in user), turned into JSON Schema by zod for Fastify's validation
 // and the OpenAPI document at /docs.
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { DateTime } from 'luxon';
-import { evidenceReview, extension, waiver, status } from '../model/updates';
+import { evidenceReview, extension, waiver, status } from '../domain/updates';
 import { loadPolicies, PolicyError, type PolicySet } from '../planner/load';
 import { getCampaign, UnknownCampaignError } from '../planner/resolve';
-import { launchCampaign } from '../launcher/launch';
-import { launchableRows, type LaunchWords, type SeasonLaunch } from '../launcher/seasons';
+import { launchCampaign } from '../client/launch';
+import { launchableRows, type LaunchWords, type SeasonLaunch } from '../client/seasons';
 import { HttpError, readScoped, requireRole, reviewAs, extendAs, waiveAs, uploadAs, scopeFilter, type WebDeps } from './actions';
 import { scoreboard, daysLeft } from './read-model';
 import type { User } from '../auth/users';
-import type { ObligationSummary } from '../services/obligations';
+import type { ObligationSummary } from '../client/obligations';
 
 const json = (s: z.ZodType, io: 'input' | 'output' = 'input') => {
   const { $schema: _drop, ...rest } = z.toJSONSchema(s, { target: 'draft-7', io, unrepresentable: 'any' }) as Record<string, unknown>;

@@ -3,7 +3,7 @@
 import { Client, Connection } from '@temporalio/client';
 import { readEnv } from '../config/env';
 import { loadPolicies } from '../planner/load';
-import { liveCalendar } from '../planner/calendar';
+import { liveCalendar } from '../domain/calendar';
 import { startWeb } from './start';
 
 async function main() {

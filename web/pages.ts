@@ -2,18 +2,18 @@
 // office's campaigns, review queue, extend/waive and overview; the supervisor's scoreboard,
 // filtered lists with CSV export, and every obligation's timeline; printable letters.
 import { stepLabels } from '../notices/context';
-import { paceForRecord } from '../assessment/pace-service';
+import { paceForRecord } from '../client/pace';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { readLetter } from '../storage/letters';
-import type { DeliveryStep, NoticeRecord, ObligationRecord, TimelineEvent } from '../model/obligation';
+import { readLetter } from '../notices/letters';
+import type { DeliveryStep, NoticeRecord, ObligationRecord, TimelineEvent } from '../domain/obligation';
 import type { User } from '../auth/users';
 import { loginDelayMs } from '../auth/users';
 import { randomSecret, safeEqual } from '../auth/secrets';
 import { HttpError, readScoped, requireRole, reviewAs, extendAs, waiveAs, uploadAs, type WebDeps } from './actions';
 import { listFor, listQuery, orgName, reloadPolicies, launch, toCsv, type ListQuery } from './api';
-import { seasonChoices, type LaunchWords } from '../launcher/seasons';
+import { seasonChoices, type LaunchWords } from '../client/seasons';
 import { DateTime } from 'luxon';
-import { currentSeason } from '../planner/season';
+import { currentSeason } from '../domain/season';
 
 /** How a refused launch names the form's own controls. */
 const formWords: LaunchWords = { season: (n) => `秋冬季 ${n}–${n + 1}`, allowPast: 'tick 允许下达已结束的秋冬季', provisional: 'tick 按暂定日历规划', and: ', ' };

@@ -5,8 +5,8 @@
 // patched from a workflow's own query after an Update through this app; it accepts no writes of
 // its own and is rebuilt from nothing at every start (or with `refresh()`).
 import type { Client } from '@temporalio/client';
-import { summary, visibilityQuery, type ObligationFilter, type ObligationSummary } from '../services/obligations';
-import type { ObligationRecord } from '../model/obligation';
+import { summary, visibilityQuery, type ObligationFilter, type ObligationSummary } from '../client/obligations';
+import type { ObligationRecord } from '../domain/obligation';
 
 export interface ScoreRow {
   org: string;

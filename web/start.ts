@@ -5,7 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import { dataPaths, type Env } from '../config/env';
 import { openUsers } from '../auth/open';
 import type { PolicySet } from '../planner/load';
-import type { WorkingCalendar } from '../planner/calendar';
+import type { WorkingCalendar } from '../domain/calendar';
 import { ObligationIndex } from './read-model';
 import { buildServer } from './server';
 import type { WebDeps } from './actions';

@@ -4,13 +4,13 @@ import path from 'node:path';
 import { NativeConnection, Worker, bundleWorkflowCode, type WorkflowBundle } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../activities';
 import { loadPolicies, type PolicySet } from '../planner/load';
-import { liveCalendar } from '../planner/calendar';
+import { liveCalendar } from '../domain/calendar';
 import { outboxMailer, smtpMailer } from '../notices/mailer';
 import { dataPaths, readEnv, type Env } from '../config/env';
 import { Client, Connection } from '@temporalio/client';
-import { documentNumberAllocator } from '../services/document-numbers';
-import { airQualityDir } from '../assessment/store';
-import { digestEnqueuer } from '../services/digests';
+import { documentNumberAllocator } from '../client/document-numbers';
+import { airQualityDir } from '../storage/air-quality';
+import { digestEnqueuer } from '../client/digests';
 import { createRegistryWorker, LantianWorker } from './registry';
 
 export const workflowsPath = path.join(__dirname, '..', 'workflows', 'index.ts');

@@ -3,8 +3,8 @@ import { NativeConnection, Runtime } from '@temporalio/worker';
 import { readEnv } from '../config/env';
 import { activityDeps, createWorker } from './create';
 import { LantianLogger } from './registry';
-import { moveRegistries } from '../services/document-numbers';
-import { registryTaskQueue } from '../temporal/ids';
+import { moveRegistries } from '../client/document-numbers';
+import { registryTaskQueue } from '../domain/ids';
 
 async function main() {
   // Signals are ours (below): the SDK's would stop the registries' worker with the obligations'.

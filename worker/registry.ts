@@ -4,7 +4,7 @@
 // every workflow-task slot of the obligations' worker; the registry that must answer them polls
 // with slots of its own. LantianWorker runs the two and stops them in order.
 import { DefaultLogger, Worker, type LogLevel, type LogMetadata, type NativeConnection, type WorkflowBundle } from '@temporalio/worker';
-import { isRegistryTaskQueue, registryTaskQueue } from '../temporal/ids';
+import { isRegistryTaskQueue, registryTaskQueue } from '../domain/ids';
 
 export function createRegistryWorker(o: { connection: NativeConnection; namespace?: string; taskQueue: string; workflowBundle: WorkflowBundle }): Promise<Worker> {
   return Worker.create({

@@ -9,7 +9,7 @@ import type {
   Receipt,
   Waiver,
   Evidence,
-} from '../model/obligation';
+} from '../domain/obligation';
 
 export const submitEvidence = defineUpdate<Receipt, [EvidenceSubmission]>('submitEvidence');
 export const reviewEvidence = defineUpdate<Evidence, [EvidenceReview]>('reviewEvidence');

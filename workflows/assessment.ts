@@ -4,8 +4,8 @@
 // each city that earns one. The record (and each city's part of it) is queryable throughout.
 import * as wf from '@temporalio/workflow';
 import type { AssessmentActivities } from '../activities/assessment';
-import type { CityAssessment } from '../assessment/compute';
-import type { TimelineAct } from '../assessment/timeline';
+import type { CityAssessment } from '../domain/assessment';
+import type { TimelineAct } from '../storage/assessment-timeline';
 
 export interface AssessmentPointPlan {
   id: string;

@@ -6,7 +6,7 @@
 // Reminders that arrive after a batch went out start the next batch; nothing is dropped.
 import * as wf from '@temporalio/workflow';
 import type { createActivities } from '../activities';
-import type { DeliveryStep } from '../model/obligation';
+import type { DeliveryStep } from '../domain/obligation';
 
 type Activities = ReturnType<typeof createActivities>;
 

@@ -5,7 +5,7 @@
 // It runs on a task queue of its own (worker/registry.ts); one started before that queue existed
 // moves there (continues as new) when it next hears from anyone.
 import * as wf from '@temporalio/workflow';
-import { isRegistryTaskQueue, registryTaskQueue } from '../temporal/ids';
+import { isRegistryTaskQueue, registryTaskQueue } from '../domain/ids';
 
 export interface DocumentNumberState {
   office: string;

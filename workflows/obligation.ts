@@ -4,20 +4,20 @@
 // archived when it closes so supervisors can read it after Temporal's retention.
 import * as wf from '@temporalio/workflow';
 import type { createActivities } from '../activities';
-import type { NoticeRecord, ObligationInput, ScheduleEntry, Status } from '../model/obligation';
-import type { Extension } from '../model/updates';
+import type { NoticeRecord, ObligationInput, ScheduleEntry, Status } from '../domain/obligation';
+import type { Extension } from '../domain/updates';
 import { submitEvidence, reviewEvidence, extendDeadline, waiveObligation, recordQuery } from './api';
 import { ObligationState, SYSTEM } from './state';
-import { paceOf, reportedToDate, type PaceColour, type PaceSettings } from '../assessment/pace';
+import { paceOf, reportedToDate, type PaceColour, type PaceSettings } from '../domain/pace';
 import type { AssessmentActivities } from '../activities/assessment';
 import { noticeDelivered } from './digest';
-import { noticeKey } from '../temporal/ids';
+import { noticeKey } from '../domain/ids';
 import {
   LantianCampaign,
   LantianStatus,
   LantianLevel,
   LantianDeadline,
-} from '../temporal/search-attributes';
+} from '../domain/search-attributes';
 
 type Activities = ReturnType<typeof createActivities>;
 

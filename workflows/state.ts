@@ -3,9 +3,9 @@
 // the workflow function stays a short loop over the schedule and this can be read as policy.
 import { ApplicationFailure } from '@temporalio/workflow';
 import type { z } from 'zod';
-import type * as UpdateSchemas from '../model/updates';
-import { closedStatuses } from '../model/statuses';
-import { submissionProblem } from '../model/submission';
+import type * as UpdateSchemas from '../domain/updates';
+import { closedStatuses } from '../domain/statuses';
+import { submissionProblem } from '../domain/submission';
 import type {
   Actor,
   Evidence,
@@ -22,7 +22,7 @@ import type {
   Status,
   TimelineEvent,
   Waiver,
-} from '../model/obligation';
+} from '../domain/obligation';
 import { REFUSED } from './api';
 
 // zod and the Update schemas load with the first Update a workflow validates, not with every
@@ -32,7 +32,7 @@ import { REFUSED } from './api';
 // in a given run. zod cannot be shared through preloadModules: it extends prototypes lazily,
 // and shared modules are frozen.
 let schemas: typeof UpdateSchemas | undefined;
-const updateSchemas = (): typeof UpdateSchemas => (schemas ??= require('../model/updates') as typeof UpdateSchemas);
+const updateSchemas = (): typeof UpdateSchemas => (schemas ??= require('../domain/updates') as typeof UpdateSchemas);
 
 export const SYSTEM: Actor = { role: 'system', id: 'lantian' };
 /** A run accepts at most 2,000 Updates; refuse well before the server would. */

@@ -3,8 +3,8 @@ import { SingleBar, Presets } from 'cli-progress';
 import { action, print, Refusal } from '../context';
 import { parseSeason } from './policy';
 import { getCampaign } from '../../planner/resolve';
-import { launchableRows, SeasonRefusal } from '../../launcher/seasons';
-import { launchCampaign } from '../../launcher/launch';
+import { launchableRows, SeasonRefusal } from '../../client/seasons';
+import { launchCampaign } from '../../client/launch';
 
 export function registerCampaign(program: Command) {
   const campaign = program.command('campaign').description('launch campaigns');

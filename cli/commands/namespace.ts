@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { Connection } from '@temporalio/client';
 import { action, print, Refusal } from '../context';
-import { registerSearchAttributes, setRetention } from '../../temporal/setup';
+import { registerSearchAttributes, setRetention } from '../../client/namespace-setup';
 
 export function registerNamespace(program: Command) {
   program

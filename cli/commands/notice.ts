@@ -3,7 +3,7 @@ import { DateTime } from 'luxon';
 import { action, print, Refusal } from '../context';
 import { parseSeason, withProvisionalHint } from './policy';
 import { resolveCampaign } from '../../planner/resolve';
-import { computeSchedule } from '../../planner/schedule';
+import { computeSchedule } from '../../domain/schedule';
 import { noticeContext } from '../../notices/context';
 import { renderNotice } from '../../notices/render';
 import { addresseesFor } from '../../notices/directory';

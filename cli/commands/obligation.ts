@@ -1,21 +1,21 @@
 import fs from 'node:fs';
-import { isLocalDate } from '../../model/local-date';
+import { isLocalDate } from '../../domain/local-date';
 import { DateTime } from 'luxon';
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import { statuses } from '../../model/statuses';
+import { statuses } from '../../domain/statuses';
 import { action, explain, explainChange, print, Refusal, type Ctx } from '../context';
 import { PolicyError, type PolicySet } from '../../planner/load';
 import { parseSeason } from './policy';
 import { dataPaths } from '../../config/env';
-import { listObligations, obligationRecord, extend, waive, submitEvidenceFile, review } from '../../services/obligations';
-import { submissionProblem } from '../../model/submission';
+import { listObligations, obligationRecord, extend, waive, submitEvidenceFile, review } from '../../client/obligations';
+import { submissionProblem } from '../../domain/submission';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import crypto from 'node:crypto';
-import type { Actor, ObligationRecord } from '../../model/obligation';
-import { paceForRecord, paceOfObligations } from '../../assessment/pace-service';
-import { prepareReportCsv } from '../../assessment/service';
-import { airQualityDir } from '../../assessment/store';
-import { CsvRefused } from '../../assessment/csv';
+import type { Actor, ObligationRecord } from '../../domain/obligation';
+import { paceForRecord, paceOfObligations } from '../../client/pace';
+import { prepareReportCsv } from '../../planner/assessment';
+import { airQualityDir } from '../../storage/air-quality';
+import { CsvRefused } from '../../storage/air-quality-csv';
 
 const office = (): Actor => ({ role: 'office', id: process.env.LANTIAN_USER ?? process.env.USER ?? 'office' });
 

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
 import { action, print, Refusal } from '../context';
 import { loadPolicies, PolicyError, type PolicyIssue, type PolicySet } from '../../planner/load';
-import { loadCalendar, CalendarDataError, CalendarCoverageError } from '../../planner/calendar';
+import { loadCalendar, CalendarDataError, CalendarCoverageError } from '../../domain/calendar';
 import { resolveCampaign, type PlanRow } from '../../planner/resolve';
 import { coverageMarkdown, coverageTable } from '../../planner/coverage';
 import { repoRoot } from '../../config/env';

@@ -9,8 +9,8 @@ import { Client, Connection } from '@temporalio/client';
 import { createWorker } from '../../worker/create';
 import { loadPolicies } from '../../planner/load';
 import { smtpMailer, type Mailer } from '../../notices/mailer';
-import { documentNumberAllocator } from '../../services/document-numbers';
-import { digestEnqueuer } from '../../services/digests';
+import { documentNumberAllocator } from '../../client/document-numbers';
+import { digestEnqueuer } from '../../client/digests';
 import { fixturePoliciesDir, templatesDir, testCalendar } from './temporal';
 
 async function main() {

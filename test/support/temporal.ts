@@ -1,20 +1,20 @@
 // Real Temporal servers for tests: the time-skipping test server for timer logic, and the CLI
 // dev server (SQLite, search attributes) for Updates, visibility and restarts. Both binaries
 // are the pinned ones npm install put in .tools/; nothing is downloaded at test time.
-import { digestEnqueuer } from '../../services/digests';
+import { digestEnqueuer } from '../../client/digests';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { type WorkflowBundle, Runtime, DefaultLogger } from '@temporalio/worker';
-import { temporalCli, temporalTestServer } from '../../temporal/binaries';
-import { allSearchAttributes } from '../../temporal/search-attributes';
+import { temporalCli, temporalTestServer } from '../../client/binaries';
+import { allSearchAttributes } from '../../domain/search-attributes';
 import type { ActivityDeps } from '../../activities';
-import { calendarFromData, type WorkingCalendar } from '../../planner/calendar';
+import { calendarFromData, type WorkingCalendar } from '../../domain/calendar';
 import { loadPolicies, type PolicySet } from '../../planner/load';
 import { outboxMailer, type Mailer } from '../../notices/mailer';
 import { bundleFile } from './global-setup';
-import { documentNumberAllocator } from '../../services/document-numbers';
+import { documentNumberAllocator } from '../../client/document-numbers';
 import { createWorker } from '../../worker/create';
 import type { LantianWorker } from '../../worker/registry';
 

@@ -1,8 +1,8 @@
 // The assessment itself: pure functions from daily figures, targets and marks to a verdict and
 // the act the year's text prescribes. No I/O and no clock, so the CLI dry-run, the workflow's
 // activity and the benchmark all run exactly this code.
-import { shiftDate } from '../planner/season';
-import { addDays } from '../planner/calendar';
+import { shiftDate } from './season';
+import { addDays } from './calendar';
 import { targetFor, regionOf, type AssessmentPoint, type CampaignTargets, type ReasonKind, type ResolvedTarget, type ActKind } from './targets';
 
 /** date → [pm25, aqi] for one city. */

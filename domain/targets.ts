@@ -3,7 +3,7 @@
 // office adds per-city targets (the texts' 附件1, not in the seeds) or the six-tier rule.
 // Resolution for one city and one target key: cities[code] > sixTier > its region's default.
 import { z } from 'zod';
-import { isoDateDuration, orgCode } from '../planner/schema';
+import { isoDateDuration, orgCode } from './policy-schema';
 
 const localDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'expected a local date YYYY-MM-DD');
 

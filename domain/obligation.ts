@@ -2,7 +2,7 @@
 // the arguments of its Updates, and the record its query returns. One schema each; the
 // TypeScript types are inferred. Imported by workflow code, so it must stay deterministic.
 import { z } from 'zod';
-import { escalationStep, contactRole } from '../planner/schema';
+import { escalationStep, contactRole } from './policy-schema';
 
 import { localDate } from './updates';
 

@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { LineCounter, parseDocument, isNode, type Document } from 'yaml';
 import { z } from 'zod';
-import { daysInMonth, timeZone } from '../model/local-date';
+import { daysInMonth, timeZone } from './local-date';
 
 const repoRoot = path.join(__dirname, '..');
 export const defaultCalendarFile = path.join(repoRoot, 'policies', 'calendar', 'cn-public-holidays.yaml');

@@ -11,7 +11,7 @@ import {
 import type { SearchAttributePair } from '@temporalio/common';
 import type { PlanRow } from '../planner/resolve';
 import { obligationWorkflow } from '../workflows/obligation';
-import * as sa from '../temporal/search-attributes';
+import * as sa from '../domain/search-attributes';
 
 export interface LaunchReport {
   total: number;

@@ -1,11 +1,11 @@
 // When each assessment of a campaign is made in a season: the point's window shifted to the
 // season, its date (window end + `after`, rolled to a working day) and the local sending time.
 import { DateTime } from 'luxon';
-import { shiftDate } from '../planner/season';
-import { addIsoDuration, localIso } from '../planner/schedule';
-import type { WorkingCalendar } from '../planner/calendar';
-import type { LoadedCampaign } from '../planner/load';
-import type { AssessmentPoint, CampaignTargets } from './targets';
+import { shiftDate } from '../domain/season';
+import { addIsoDuration, localIso } from '../domain/schedule';
+import type { WorkingCalendar } from '../domain/calendar';
+import type { LoadedCampaign } from './load';
+import type { AssessmentPoint, CampaignTargets } from '../domain/targets';
 
 export interface PlannedPoint {
   point: AssessmentPoint;

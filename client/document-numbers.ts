@@ -4,7 +4,7 @@
 // thousand obligations at once costs a handful of Updates, not a thousand.
 import { WorkflowExecutionAlreadyStartedError, WorkflowIdConflictPolicy, type Client } from '@temporalio/client';
 import { allocateDocumentNumbers, documentNumbersWorkflow, documentNumbersWorkflowId, moveRegistry } from '../workflows/document-numbers';
-import { registryTaskQueue } from '../temporal/ids';
+import { registryTaskQueue } from '../domain/ids';
 
 export type DocumentNumberAllocator = (office: string, year: number, key: string) => Promise<number>;
 

@@ -4,7 +4,7 @@
 import type { Connection } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { msToTs } from '@temporalio/common/lib/time';
-import { allSearchAttributes } from './search-attributes';
+import { allSearchAttributes } from '../domain/search-attributes';
 
 const IndexedValueType = temporal.api.enums.v1.IndexedValueType;
 const typeOf: Record<string, temporal.api.enums.v1.IndexedValueType> = {

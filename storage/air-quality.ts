@@ -5,8 +5,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import crypto from 'node:crypto';
-import type { Series, FalsifiedMark } from './compute';
-import type { DailyRow } from './csv';
+import type { Series, FalsifiedMark } from '../domain/assessment';
+import type { DailyRow } from './air-quality-csv';
 
 export type SeriesKind = 'observed' | 'baseline';
 

@@ -2,7 +2,7 @@
 // last day of its month stays the last day of its month (2020-02-29 → 2021-02-28, and
 // 2019-02-28 → 2020-02-29), so "end of month" deadlines keep their meaning.
 import { DateTime } from 'luxon';
-import { daysInMonth } from '../model/local-date';
+import { daysInMonth } from './local-date';
 
 const pad = (n: number, w = 2) => String(n).padStart(w, '0');
 

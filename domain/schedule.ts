@@ -2,9 +2,9 @@
 // as instants. Pure: the same input and calendar give the same schedule, so the workflow can
 // ask for it again (through an activity) whenever the due date moves.
 import { DateTime, Duration } from 'luxon';
-import type { Delay } from './schema';
+import type { Delay } from './policy-schema';
 import { assumingWeekends, type WorkingCalendar } from './calendar';
-import type { ObligationInput, Schedule, ScheduleEntry } from '../model/obligation';
+import type { ObligationInput, Schedule, ScheduleEntry } from './obligation';
 
 export type ScheduleInput = Pick<
   ObligationInput,

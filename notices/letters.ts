@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { writeJsonAtomically } from './atomic-file';
+import { writeJsonAtomically } from '../storage/atomic-file';
 
 export const StoredLetter = z.object({
   key: z.string(),

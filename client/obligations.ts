@@ -5,10 +5,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Client, WorkflowExecutionInfo } from '@temporalio/client';
 import { submitEvidence, reviewEvidence, extendDeadline, waiveObligation, recordQuery } from '../workflows/api';
-import type { Actor, Evidence, ObligationRecord, Receipt } from '../model/obligation';
+import type { Actor, Evidence, ObligationRecord, Receipt } from '../domain/obligation';
 import { storeEvidence } from '../storage/evidence-store';
 import { readArchive } from '../storage/archive';
-import * as sa from '../temporal/search-attributes';
+import * as sa from '../domain/search-attributes';
 
 export interface ObligationFilter {
   campaign?: string;

@@ -2,9 +2,9 @@
 // colour from its record, and the supervisor's ranking of organisations by pace.
 import type { Client } from '@temporalio/client';
 import type { PolicySet } from '../planner/load';
-import { listObligations, obligationRecord, type ObligationFilter } from '../services/obligations';
-import type { ObligationRecord } from '../model/obligation';
-import { paceOfRecord, type Pace, type PaceSettings } from './pace';
+import { listObligations, obligationRecord, type ObligationFilter } from './obligations';
+import type { ObligationRecord } from '../domain/obligation';
+import { paceOfRecord, type Pace, type PaceSettings } from '../domain/pace';
 
 const DEFAULT: PaceSettings = { yellowBehind: 0.1, redBehind: 0.25, checks: [0.5, 0.75] };
 

@@ -1,10 +1,10 @@
 // What an assessment letter (and a pace warning) can use: one context per act, with the
 // figures that caused it already worded, so templates stay plain and the loader can check
 // them against a sample (strict mode: a misspelt variable is a load error).
-import { chineseDate } from '../notices/render';
-import type { CityAssessment } from './compute';
-import type { ActKind } from './targets';
-import type { Addressing } from '../notices/context';
+import { chineseDate } from './render';
+import type { CityAssessment } from '../domain/assessment';
+import type { ActKind } from '../domain/targets';
+import type { Addressing } from './context';
 
 export const actTemplates = ['warning-letter', 'public-interview', 'accountability'] as const;
 

@@ -2,7 +2,7 @@
 // these schemas; the loader validates each file against them and reports every error with
 // file, line and YAML path.
 import { z } from 'zod';
-import { localDate, timeZone } from '../model/local-date';
+import { localDate, timeZone } from './local-date';
 
 
 const yearMonth = z

@@ -6,11 +6,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { z } from 'zod';
-import type { LoadedCampaign, ParsedFile, PolicyIssue } from '../planner/load';
-import type { Organisation } from '../planner/schema';
-import { targetsFile, type CampaignTargets } from './targets';
+import type { LoadedCampaign, ParsedFile, PolicyIssue } from './load';
+import type { Organisation } from '../domain/policy-schema';
+import { targetsFile, type CampaignTargets } from '../domain/targets';
 import { checkTemplate, TemplateError } from '../notices/render';
-import { actTemplates, sampleActContext, samplePaceContext } from './letters';
+import { actTemplates, sampleActContext, samplePaceContext } from '../notices/assessment-letters';
 
 export interface YamlHelpers {
   parse(file: string): ParsedFile | undefined;

@@ -3,15 +3,15 @@
 import fs from 'node:fs';
 import crypto from 'node:crypto';
 import type { Client } from '@temporalio/client';
-import type { PolicySet, LoadedCampaign } from '../planner/load';
-import type { WorkingCalendar } from '../planner/calendar';
-import { getCampaign } from '../planner/resolve';
-import { shiftDate } from '../planner/season';
-import { parseDailyCsv } from './csv';
-import { importSeries, readSeries, readFalsified, type ImportResult, type SeriesKind } from './store';
-import { assessPoint, type CityAssessment } from './compute';
-import { assessedUnits, type CampaignTargets } from './targets';
-import { planAssessments, seasonPeriod, type PlannedPoint } from './plan';
+import type { PolicySet, LoadedCampaign } from './load';
+import type { WorkingCalendar } from '../domain/calendar';
+import { getCampaign } from './resolve';
+import { shiftDate } from '../domain/season';
+import { parseDailyCsv } from '../storage/air-quality-csv';
+import { importSeries, readSeries, readFalsified, type ImportResult, type SeriesKind } from '../storage/air-quality';
+import { assessPoint, type CityAssessment } from '../domain/assessment';
+import { assessedUnits, type CampaignTargets } from '../domain/targets';
+import { planAssessments, seasonPeriod, type PlannedPoint } from './assessment-plan';
 
 export class AssessmentRefused extends Error {
   constructor(message: string) {

@@ -7,8 +7,8 @@ import crypto from 'node:crypto';
 import { DateTime } from 'luxon';
 import type { PolicySet } from '../planner/load';
 import { getCampaign, resolveCampaign, type PlanRow } from '../planner/resolve';
-import { currentSeason, shiftDate } from '../planner/season';
-import { CalendarCoverageError, type WorkingCalendar } from '../planner/calendar';
+import { currentSeason, shiftDate } from '../domain/season';
+import { CalendarCoverageError, type WorkingCalendar } from '../domain/calendar';
 
 /** A launch the office did not ask for in these words: the reason says what to do instead. */
 export class SeasonRefusal extends Error {
