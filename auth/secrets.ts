@@ -17,7 +17,11 @@ export function verifySecret(secret: string, stored: string): boolean {
   const [alg, n, rr, pp, salt, key] = stored.split('$');
   if (alg !== 'scrypt' || !salt || !key) return false;
   const expected = Buffer.from(key, 'base64url');
-  const got = crypto.scryptSync(secret, Buffer.from(salt, 'base64url'), expected.length, { N: Number(n), r: Number(rr), p: Number(pp) });
+  const got = crypto.scryptSync(secret, Buffer.from(salt, 'base64url'), expected.length, {
+    N: Number(n),
+    r: Number(rr),
+    p: Number(pp),
+  });
   return crypto.timingSafeEqual(expected, got);
 }
 

@@ -52,7 +52,14 @@ interface Row {
   token_hash: string;
 }
 
-const toUser = (r: Row): User => ({ id: r.id, name: r.name, role: r.role, ...(r.org ? { org: r.org } : {}), disabled: !!r.disabled, createdAt: r.created_at });
+const toUser = (r: Row): User => ({
+  id: r.id,
+  name: r.name,
+  role: r.role,
+  ...(r.org ? { org: r.org } : {}),
+  disabled: !!r.disabled,
+  createdAt: r.created_at,
+});
 
 /** Failed logins for one name slow every further attempt: 0.5 s, 1 s, 2 s … up to 8 s. */
 export function loginDelayMs(failures: number): number {
@@ -94,8 +101,13 @@ export class UserStore {
       );
       CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
     `);
-    this.db.prepare(`INSERT OR IGNORE INTO settings (key, value) VALUES ('signing-key', ?)`).run(crypto.randomBytes(32).toString('base64'));
-    this.key = Buffer.from((this.db.prepare(`SELECT value FROM settings WHERE key = 'signing-key'`).get() as { value: string }).value, 'base64');
+    this.db
+      .prepare(`INSERT OR IGNORE INTO settings (key, value) VALUES ('signing-key', ?)`)
+      .run(crypto.randomBytes(32).toString('base64'));
+    this.key = Buffer.from(
+      (this.db.prepare(`SELECT value FROM settings WHERE key = 'signing-key'`).get() as { value: string }).value,
+      'base64',
+    );
   }
 
   close(): void {
@@ -107,13 +119,16 @@ export class UserStore {
     if (!n.success) throw new UserError(`user name ${JSON.stringify(name)}: ${n.error.issues[0].message}`);
     if (r === 'assignee' && !org) throw new UserError('an assignee user needs --org <organisation code>');
     if (r !== 'assignee' && org) throw new UserError(`a ${r} user is not bound to an organisation; drop --org`);
-    if (this.db.prepare('SELECT 1 FROM users WHERE name = ?').get(name)) throw new UserError(`user ${name} already exists`);
+    if (this.db.prepare('SELECT 1 FROM users WHERE name = ?').get(name))
+      throw new UserError(`user ${name} already exists`);
     const password = randomSecret(12);
     const tokenId = randomSecret(6);
     const token = `lt_${tokenId}_${randomSecret(24)}`;
     const created = new Date().toISOString();
     const info = this.db
-      .prepare('INSERT INTO users (name, role, org, password_hash, token_id, token_hash, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
+      .prepare(
+        'INSERT INTO users (name, role, org, password_hash, token_id, token_hash, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      )
       .run(name, r, org ?? null, hashSecret(password), tokenId, hashSecret(token), created);
     return { user: this.byId(Number(info.lastInsertRowid))!, password, token };
   }
@@ -143,7 +158,9 @@ export class UserStore {
     const password = randomSecret(12);
     const tokenId = randomSecret(6);
     const token = `lt_${tokenId}_${randomSecret(24)}`;
-    this.db.prepare('UPDATE users SET password_hash = ?, token_id = ?, token_hash = ? WHERE id = ?').run(hashSecret(password), tokenId, hashSecret(token), u.id);
+    this.db
+      .prepare('UPDATE users SET password_hash = ?, token_id = ?, token_hash = ? WHERE id = ?')
+      .run(hashSecret(password), tokenId, hashSecret(token), u.id);
     this.db.prepare('DELETE FROM sessions WHERE user_id = ?').run(u.id);
     this.tokenCache.clear();
     return { user: this.byId(u.id)!, password, token };
@@ -158,7 +175,8 @@ export class UserStore {
   // ------------------------------------------------------------------ login
 
   failures(name: string, now = Date.now()): number {
-    const f = this.db.prepare('SELECT failures, last_at FROM login_failures WHERE name = ?').get(name) as { failures: number; last_at: number } | undefined;
+    const f = this.db.prepare('SELECT failures, last_at FROM login_failures WHERE name = ?').get(name) as
+      { failures: number; last_at: number } | undefined;
     // Failures older than 15 minutes are forgiven.
     return f && now - f.last_at < 15 * 60_000 ? f.failures : 0;
   }
@@ -173,7 +191,9 @@ export class UserStore {
     }
     const now = Date.now();
     this.db
-      .prepare('INSERT INTO login_failures (name, failures, last_at) VALUES (?, 1, ?) ON CONFLICT(name) DO UPDATE SET failures = failures + 1, last_at = excluded.last_at')
+      .prepare(
+        'INSERT INTO login_failures (name, failures, last_at) VALUES (?, 1, ?) ON CONFLICT(name) DO UPDATE SET failures = failures + 1, last_at = excluded.last_at',
+      )
       .run(name, now);
     return undefined;
   }
@@ -192,8 +212,10 @@ export class UserStore {
   session(cookie: string | undefined): { user: User; sessionId: string } | { refused: string } {
     if (!cookie) return { refused: 'not logged in' };
     const [id, sig] = cookie.split('.');
-    if (!id || !sig || !safeEqual(sig, hmac(this.key, `session:${id}`))) return { refused: 'session cookie signature is invalid' };
-    const s = this.db.prepare('SELECT user_id, expires_at FROM sessions WHERE id = ?').get(id) as { user_id: number; expires_at: number } | undefined;
+    if (!id || !sig || !safeEqual(sig, hmac(this.key, `session:${id}`)))
+      return { refused: 'session cookie signature is invalid' };
+    const s = this.db.prepare('SELECT user_id, expires_at FROM sessions WHERE id = ?').get(id) as
+      { user_id: number; expires_at: number } | undefined;
     if (!s) return { refused: 'session unknown or logged out' };
     if (s.expires_at <= Date.now()) return { refused: 'session expired' };
     const user = this.byId(s.user_id);

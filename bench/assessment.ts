@@ -49,11 +49,24 @@ export async function assessmentBench(runs: number) {
     importCsv({ policies, dir, campaignId: CAMPAIGN, file, by: 'bench' });
     acts = 0;
     const a = performance.now();
-    for (const id of points) acts += runPoint({ policies, calendar, dir, campaignId: CAMPAIGN, pointId: id }).results.filter((x) => x.act).length;
+    for (const id of points)
+      acts += runPoint({ policies, calendar, dir, campaignId: CAMPAIGN, pointId: id }).results.filter(
+        (x) => x.act,
+      ).length;
     assessOnly.push(performance.now() - a);
     full.push(performance.now() - t);
   }
   fs.rmSync(work, { recursive: true, force: true });
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-  return { units: codes.length, days: dates.length, rows: codes.length * dates.length, points: points.length, acts, readMs: median(readOnly), fullMs: median(full), assessMs: median(assessOnly), runs: { readOnly, full } };
+  return {
+    units: codes.length,
+    days: dates.length,
+    rows: codes.length * dates.length,
+    points: points.length,
+    acts,
+    readMs: median(readOnly),
+    fullMs: median(full),
+    assessMs: median(assessOnly),
+    runs: { readOnly, full },
+  };
 }

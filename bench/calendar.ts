@@ -7,7 +7,9 @@ import { calendarFromData, type WorkingCalendar } from '../domain/calendar';
 
 export function benchCalendar(toYear = 2400): { calendar: WorkingCalendar; synthetic: number[] } {
   const file = path.join(__dirname, '..', 'policies', 'calendar', 'cn-public-holidays.yaml');
-  const official = fs.existsSync(file) ? (parse(fs.readFileSync(file, 'utf8')) as { years: Record<string, unknown> }).years : {};
+  const official = fs.existsSync(file)
+    ? (parse(fs.readFileSync(file, 'utf8')) as { years: Record<string, unknown> }).years
+    : {};
   const years: Record<string, unknown> = {};
   for (const [y, v] of Object.entries(official)) years[String(y)] = v;
   const synthetic: number[] = [];

@@ -18,7 +18,14 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { readArchive } from '../storage/archive';
-import { devServerEnv, timeSkippingEnv, fixturePoliciesDir, templatesDir, repo, workflowBundle } from '../test/support/temporal';
+import {
+  devServerEnv,
+  timeSkippingEnv,
+  fixturePoliciesDir,
+  templatesDir,
+  repo,
+  workflowBundle,
+} from '../test/support/temporal';
 import bundleSetup from '../test/support/global-setup';
 import { launchCampaign, inPool, searchAttributesFor } from '../client/launch';
 import { loadPolicies, type PolicySet } from '../planner/load';
@@ -43,12 +50,18 @@ function policies(): { set: PolicySet; campaignId: string; dir: string } {
   // The largest shipped campaign when the policy folder loads; the drill fixture otherwise.
   try {
     const set = loadPolicies(path.join(repo, 'policies'));
-    const largest = [...set.campaigns.values()].sort((a, b) => resolveCampaign(set, b.id, calendar).length - resolveCampaign(set, a.id, calendar).length)[0];
+    const largest = [...set.campaigns.values()].sort(
+      (a, b) => resolveCampaign(set, b.id, calendar).length - resolveCampaign(set, a.id, calendar).length,
+    )[0];
     if (largest) return { set, campaignId: largest.id, dir: path.join(repo, 'policies') };
   } catch {
     /* fall through */
   }
-  return { set: loadPolicies(fixturePoliciesDir, undefined, templatesDir), campaignId: 'drill', dir: fixturePoliciesDir };
+  return {
+    set: loadPolicies(fixturePoliciesDir, undefined, templatesDir),
+    campaignId: 'drill',
+    dir: fixturePoliciesDir,
+  };
 }
 
 async function launchBench(set: PolicySet, campaignId: string) {
@@ -75,7 +88,13 @@ async function launchBench(set: PolicySet, campaignId: string) {
           // Diagnostic: no-op workflows carrying what an obligation carries (its input, search
           // attributes and memo), started with the bare client: the server's cost of that data.
           await inPool(rows, 64, async (r) => {
-            await client.workflow.start('noop', { taskQueue: 'bench-idle', workflowId: r.workflowId, args: [r.input], typedSearchAttributes: searchAttributesFor(r), memo: { planHash: r.input.planHash } });
+            await client.workflow.start('noop', {
+              taskQueue: 'bench-idle',
+              workflowId: r.workflowId,
+              args: [r.input],
+              typedSearchAttributes: searchAttributesFor(r),
+              memo: { planHash: r.input.planHash },
+            });
           });
           carrying.push(N / ((performance.now() - t0) / 1000));
         } else {
@@ -89,7 +108,14 @@ async function launchBench(set: PolicySet, campaignId: string) {
   } finally {
     await env.teardown();
   }
-  return { lantian: median(lantian), bare: median(bare), carrying: median(carrying), ratio: median(lantian) / median(bare), planningMs: median(planning), runs: { lantian, bare, carrying } };
+  return {
+    lantian: median(lantian),
+    bare: median(bare),
+    carrying: median(carrying),
+    ratio: median(lantian) / median(bare),
+    planningMs: median(planning),
+    runs: { lantian, bare, carrying },
+  };
 }
 
 async function simulationBench(set: PolicySet, campaignId: string) {
@@ -107,7 +133,10 @@ async function simulationBench(set: PolicySet, campaignId: string) {
   for (let run = 0; run < RUNS; run++) {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lantian-sim-'));
     const season = new Date().getFullYear() + 1;
-    const plan = resolveCampaign(set, campaignId, calendar, season).slice(0, Number(process.env.LANTIAN_BENCH_SIM_ROWS ?? Infinity));
+    const plan = resolveCampaign(set, campaignId, calendar, season).slice(
+      0,
+      Number(process.env.LANTIAN_BENCH_SIM_ROWS ?? Infinity),
+    );
     rows = plan.length;
     const assignees = [...new Set(plan.map((r) => r.assignee))];
     const numbers = shards > 1 || process.env.LANTIAN_BENCH_DOCNUM === 'memory' ? memoryNumbers() : undefined;
@@ -121,7 +150,16 @@ async function simulationBench(set: PolicySet, campaignId: string) {
           taskQueue: 'sim',
           workflowBundle: workflowBundle(),
           workflowThreads: readEnv().LANTIAN_WORKFLOW_THREADS,
-          deps: { calendar, organisations: set.organisations, templatesDir: set.templatesDir, archiveDir: path.join(dir, 'archive'), lettersDir: path.join(dir, 'letters'), mailer: outboxMailer(path.join(dir, 'outbox')), mailFrom: 'sim@localhost', documentNumbers: numbers ?? documentNumberAllocator(async () => env.client, 'sim') },
+          deps: {
+            calendar,
+            organisations: set.organisations,
+            templatesDir: set.templatesDir,
+            archiveDir: path.join(dir, 'archive'),
+            lettersDir: path.join(dir, 'letters'),
+            mailer: outboxMailer(path.join(dir, 'outbox')),
+            mailFrom: 'sim@localhost',
+            documentNumbers: numbers ?? documentNumberAllocator(async () => env.client, 'sim'),
+          },
         });
         return { env, worker, mine };
       }),
@@ -134,7 +172,11 @@ async function simulationBench(set: PolicySet, campaignId: string) {
       parts.map(({ env, worker, mine }) =>
         worker.runUntil(async () => {
           await inPool(mine, 64, async (r) => {
-            await env.client.workflow.start(obligationWorkflow, { taskQueue: 'sim', workflowId: r.workflowId, args: [r.input] });
+            await env.client.workflow.start(obligationWorkflow, {
+              taskQueue: 'sim',
+              workflowId: r.workflowId,
+              args: [r.input],
+            });
           });
           started = Math.max(started, (performance.now() - t0) / 1000);
           // One skip to past the last close, rather than many concurrent result() calls each
@@ -157,7 +199,18 @@ async function simulationBench(set: PolicySet, campaignId: string) {
     notices = fs.readdirSync(path.join(dir, 'outbox')).length;
     for (const { env } of parts) await env.teardown();
   }
-  return { seconds: median(times), runs: times, rows, notices, unmet, open, startedS: median(phases.started), workerCpuS: median(cpu.worker), serverCpuS: median(cpu.server), shards };
+  return {
+    seconds: median(times),
+    runs: times,
+    rows,
+    notices,
+    unmet,
+    open,
+    startedS: median(phases.started),
+    workerCpuS: median(cpu.worker),
+    serverCpuS: median(cpu.server),
+    shards,
+  };
 }
 
 function memoryNumbers() {
@@ -179,9 +232,18 @@ async function memoryBench(set: PolicySet, campaignId: string, dir: string) {
     const idle = rssOf(child.pid!);
     const rows = rowsFor(set, campaignId, calendar, OPEN, new Date().getFullYear() + 2, 'mem');
     await launchCampaign(env.client, rows, { taskQueue: 'mem' });
-    await waitForTimers(env.client, rows.map((r) => r.workflowId), Math.ceil(rows.length / 20));
+    await waitForTimers(
+      env.client,
+      rows.map((r) => r.workflowId),
+      Math.ceil(rows.length / 20),
+    );
     const loaded = rssOf(child.pid!);
-    return { idleMiB: idle / 2 ** 20, openMiB: loaded / 2 ** 20, perWorkflowKiB: (loaded - idle) / OPEN / 1024, open: OPEN };
+    return {
+      idleMiB: idle / 2 ** 20,
+      openMiB: loaded / 2 ** 20,
+      perWorkflowKiB: (loaded - idle) / OPEN / 1024,
+      open: OPEN,
+    };
   } finally {
     await stopProcess(child);
     await env.teardown();
@@ -191,29 +253,43 @@ async function memoryBench(set: PolicySet, campaignId: string, dir: string) {
 async function main() {
   const f = (x: number, d = 1) => x.toFixed(d);
   // Parts by name: LANTIAN_BENCH_ONLY=launch,memory or `npm run bench -- assessment`.
-  const only = (process.env.LANTIAN_BENCH_ONLY ?? (process.argv.length > 2 ? process.argv.slice(2).join(',') : undefined))?.split(',');
+  const only = (
+    process.env.LANTIAN_BENCH_ONLY ?? (process.argv.length > 2 ? process.argv.slice(2).join(',') : undefined)
+  )?.split(',');
   const want = (part: string) => !only || only.includes(part);
-  console.log(`machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${f(os.totalmem() / 2 ** 30, 0)} GiB, node ${process.version}`);
+  console.log(
+    `machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${f(os.totalmem() / 2 ** 30, 0)} GiB, node ${process.version}`,
+  );
   if (want('assessment')) {
     const a = await assessmentBench(Number(process.env.LANTIAN_BENCH_ASSESSMENT_RUNS ?? 7));
-    console.log(`4. assessment: ${a.units} units × ${a.days} days (${a.rows} rows), validate + import + ${a.points} assessment points: ${f(a.fullMs)} ms wall (target < 1000 ms); reading the same CSV alone ${f(a.readMs)} ms; ratio ${f(a.fullMs / a.readMs)}×; of which assessing ${f(a.assessMs)} ms; ${a.acts} acts  runs ${a.runs.full.map((x) => f(x)).join(', ')}`);
+    console.log(
+      `4. assessment: ${a.units} units × ${a.days} days (${a.rows} rows), validate + import + ${a.points} assessment points: ${f(a.fullMs)} ms wall (target < 1000 ms); reading the same CSV alone ${f(a.readMs)} ms; ratio ${f(a.fullMs / a.readMs)}×; of which assessing ${f(a.assessMs)} ms; ${a.acts} acts  runs ${a.runs.full.map((x) => f(x)).join(', ')}`,
+    );
     if (only && only.every((p) => p === 'assessment')) return;
   }
   await bundleSetup();
   const { set, campaignId, dir } = policies();
-  console.log(`campaign: ${campaignId}; runs per figure: ${RUNS} (median)${synthetic.length ? `; years without an official calendar count weekends only: ${synthetic[0]}–${synthetic.at(-1)}` : ''}`);
+  console.log(
+    `campaign: ${campaignId}; runs per figure: ${RUNS} (median)${synthetic.length ? `; years without an official calendar count weekends only: ${synthetic[0]}–${synthetic.at(-1)}` : ''}`,
+  );
 
   if (want('launch')) {
     const l = await launchBench(set, campaignId);
-    console.log(`1. launch N=${N}: Lantian launcher ${f(l.lantian)} workflows/s, bare client no-op ${f(l.bare)} workflows/s, ratio ${f(l.ratio, 2)} (target ≥ 0.9); no-op workflows carrying the obligations' input, search attributes and memo, bare client: ${f(l.carrying)} workflows/s (${f(l.carrying / l.bare, 2)} of the no-op rate; Lantian ${f(l.lantian / l.carrying, 2)} of it); resolving the ${N} plan rows beforehand ${f(l.planningMs, 0)} ms  runs ${JSON.stringify(l.runs, (_k, v) => (typeof v === 'number' ? Math.round(v) : v))}`);
+    console.log(
+      `1. launch N=${N}: Lantian launcher ${f(l.lantian)} workflows/s, bare client no-op ${f(l.bare)} workflows/s, ratio ${f(l.ratio, 2)} (target ≥ 0.9); no-op workflows carrying the obligations' input, search attributes and memo, bare client: ${f(l.carrying)} workflows/s (${f(l.carrying / l.bare, 2)} of the no-op rate; Lantian ${f(l.lantian / l.carrying, 2)} of it); resolving the ${N} plan rows beforehand ${f(l.planningMs, 0)} ms  runs ${JSON.stringify(l.runs, (_k, v) => (typeof v === 'number' ? Math.round(v) : v))}`,
+    );
   }
   if (want('simulation')) {
     const s = await simulationBench(set, campaignId);
-    console.log(`2. whole season, every obligation ignored: ${s.rows} workflows (${s.unmet} closed unmet, ${s.open} not closed; all started after ${f(s.startedS)} s), ${s.notices} notices, ${f(s.seconds)} s wall (target < 60 s); CPU: worker process ${f(s.workerCpuS)} s, time-skipping server ${f(s.serverCpuS)} s${s.shards > 1 ? `; split over ${s.shards} time-skipping servers (a diagnostic, not the figure)` : ''}  runs ${s.runs.map((x) => f(x)).join(', ')}`);
+    console.log(
+      `2. whole season, every obligation ignored: ${s.rows} workflows (${s.unmet} closed unmet, ${s.open} not closed; all started after ${f(s.startedS)} s), ${s.notices} notices, ${f(s.seconds)} s wall (target < 60 s); CPU: worker process ${f(s.workerCpuS)} s, time-skipping server ${f(s.serverCpuS)} s${s.shards > 1 ? `; split over ${s.shards} time-skipping servers (a diagnostic, not the figure)` : ''}  runs ${s.runs.map((x) => f(x)).join(', ')}`,
+    );
   }
   if (want('storm')) {
     const d = await stormBench(calendar, N, RUNS);
-    console.log(`5. deadline storm: ${N} reminders due at one instant, immediate delivery over pooled SMTP to smtp-server in a second process: ${f(d.storm, 2)} s until all accepted vs ${f(d.direct, 2)} s sending ${N} directly with nodemailer (same pool, same server), ratio ${f(d.ratio, 2)}× (target ≤ 1.5×); floor: ${N} bare workflows, each a timer and a local activity sending the same message, ${f(d.floor, 2)} s = ${f(d.floor / d.direct, 2)}× direct (worker CPU ${f(d.floorCpuS)} s), Lantian ${f(d.storm / d.floor, 2)}× the floor; first reminder accepted after ${f(d.firstS, 2)} s, half after ${f(d.halfS, 2)} s; CPU during the storm: worker process ${f(d.workerCpuS)} s, time-skipping server ${f(d.serverCpuS)} s, SMTP sink ${f(d.sinkCpuS)} s (direct: ${f(d.directCpuS)} s sender + sink)${d.other ? `; ${d.other} other messages` : ''}  runs ${JSON.stringify(d.runs, (_k, v) => (typeof v === 'number' ? Math.round(v * 100) / 100 : v))}`);
+    console.log(
+      `5. deadline storm: ${N} reminders due at one instant, immediate delivery over pooled SMTP to smtp-server in a second process: ${f(d.storm, 2)} s until all accepted vs ${f(d.direct, 2)} s sending ${N} directly with nodemailer (same pool, same server), ratio ${f(d.ratio, 2)}× (target ≤ 1.5×); floor: ${N} bare workflows, each a timer and a local activity sending the same message, ${f(d.floor, 2)} s = ${f(d.floor / d.direct, 2)}× direct (worker CPU ${f(d.floorCpuS)} s), Lantian ${f(d.storm / d.floor, 2)}× the floor; first reminder accepted after ${f(d.firstS, 2)} s, half after ${f(d.halfS, 2)} s; CPU during the storm: worker process ${f(d.workerCpuS)} s, time-skipping server ${f(d.serverCpuS)} s, SMTP sink ${f(d.sinkCpuS)} s (direct: ${f(d.directCpuS)} s sender + sink)${d.other ? `; ${d.other} other messages` : ''}  runs ${JSON.stringify(d.runs, (_k, v) => (typeof v === 'number' ? Math.round(v * 100) / 100 : v))}`,
+    );
   }
   if (want('web')) {
     const w = await webBench(set, campaignId, dir, calendar, {
@@ -224,16 +300,28 @@ async function main() {
       fileBytes: 2 ** 20,
       runs: RUNS,
     });
-    const ms = (s: { p50: number; p95: number; p99: number; p95Runs: number[]; p99Runs: number[] }, tail: 'p95' | 'p99') => `p50 ${f(s.p50)} ms, ${tail} ${f(s[tail])} ms [runs ${s[`${tail}Runs`].map((x) => f(x)).join(', ')}]`;
-    console.log(`6. web, ${w.open} open obligations, ${w.concurrency} clients from a load generator in a second process, ${w.runs} runs of ${w.pages.scoreboard.n} requests per page (median of the runs' percentiles): scoreboard ${ms(w.pages.scoreboard, 'p95')} (first request ${f(w.pages.scoreboard.coldMs)} ms); list page ${ms(w.pages.list, 'p95')} (${f(w.pages.list.bytes / 1024, 0)} KiB) (target p95 < 200 ms); an authenticated no-op request ${ms(w.floor, 'p95')}`);
-    console.log(`   evidence upload of ${w.fileBytes / 2 ** 20} MiB, HTTP request to Update accepted, ${w.uploads.n} uploads: ${ms(w.uploads, 'p99')} (target p99 < 500 ms); the same Update from a Temporal client without HTTP or file ${ms(w.directUpdates, 'p99')}`);
+    const ms = (
+      s: { p50: number; p95: number; p99: number; p95Runs: number[]; p99Runs: number[] },
+      tail: 'p95' | 'p99',
+    ) => `p50 ${f(s.p50)} ms, ${tail} ${f(s[tail])} ms [runs ${s[`${tail}Runs`].map((x) => f(x)).join(', ')}]`;
+    console.log(
+      `6. web, ${w.open} open obligations, ${w.concurrency} clients from a load generator in a second process, ${w.runs} runs of ${w.pages.scoreboard.n} requests per page (median of the runs' percentiles): scoreboard ${ms(w.pages.scoreboard, 'p95')} (first request ${f(w.pages.scoreboard.coldMs)} ms); list page ${ms(w.pages.list, 'p95')} (${f(w.pages.list.bytes / 1024, 0)} KiB) (target p95 < 200 ms); an authenticated no-op request ${ms(w.floor, 'p95')}`,
+    );
+    console.log(
+      `   evidence upload of ${w.fileBytes / 2 ** 20} MiB, HTTP request to Update accepted, ${w.uploads.n} uploads: ${ms(w.uploads, 'p99')} (target p99 < 500 ms); the same Update from a Temporal client without HTTP or file ${ms(w.directUpdates, 'p99')}`,
+    );
   }
   if (want('memory')) {
     // A fresh dev server and worker process per run.
     const ms: Awaited<ReturnType<typeof memoryBench>>[] = [];
     for (let run = 0; run < RUNS; run++) ms.push(await memoryBench(set, campaignId, dir));
     const mid = (pick: (x: (typeof ms)[number]) => number) => median(ms.map(pick));
-    console.log(`3. worker memory: idle ${f(mid((x) => x.idleMiB))} MiB, with ${OPEN} open obligations ${f(mid((x) => x.openMiB))} MiB (${f(mid((x) => x.perWorkflowKiB), 2)} KiB per open workflow)  runs ${ms.map((x) => `${f(x.idleMiB, 0)}→${f(x.openMiB, 0)}`).join(', ')}`);
+    console.log(
+      `3. worker memory: idle ${f(mid((x) => x.idleMiB))} MiB, with ${OPEN} open obligations ${f(mid((x) => x.openMiB))} MiB (${f(
+        mid((x) => x.perWorkflowKiB),
+        2,
+      )} KiB per open workflow)  runs ${ms.map((x) => `${f(x.idleMiB, 0)}→${f(x.openMiB, 0)}`).join(', ')}`,
+    );
   }
 }
 

@@ -26,10 +26,12 @@ import type { StoredLetter } from '../notices/letters';
 import { median, testServerCpuSeconds, waitForTimers } from './support';
 import { createWorker, sandboxPath } from '../worker/create';
 
-
 /** The mail server in its own process (bench/smtp-sink.ts), driven over IPC. */
 async function countingServer() {
-  const child = fork(path.join(__dirname, 'smtp-sink.ts'), [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child = fork(path.join(__dirname, 'smtp-sink.ts'), [], {
+    execArgv: ['--import', 'tsx'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
   const next = <T>(pick: (m: Record<string, unknown>) => boolean, timeoutMs: number, what: string) =>
     new Promise<T>((resolve, reject) => {
       const done = () => {
@@ -37,7 +39,10 @@ async function countingServer() {
         child.off('message', on);
         child.off('exit', exited);
       };
-      const timer = setTimeout(() => (done(), reject(new Error(`${what}: no answer from the SMTP sink within ${timeoutMs / 1000} s`))), timeoutMs);
+      const timer = setTimeout(
+        () => (done(), reject(new Error(`${what}: no answer from the SMTP sink within ${timeoutMs / 1000} s`))),
+        timeoutMs,
+      );
       const exited = (code: number | null) => (done(), reject(new Error(`${what}: the SMTP sink exited (${code})`)));
       const on = (m: Record<string, unknown>) => {
         if (!pick(m)) return;
@@ -48,7 +53,12 @@ async function countingServer() {
       child.once('exit', exited);
     });
   const { port } = await next<{ port: number }>((m) => 'port' in m, 30_000, 'start');
-  const ask = async <T>(msg: object, pick: (m: Record<string, unknown>) => boolean, timeoutMs = 10_000, what = 'ask') => {
+  const ask = async <T>(
+    msg: object,
+    pick: (m: Record<string, unknown>) => boolean,
+    timeoutMs = 10_000,
+    what = 'ask',
+  ) => {
     const answer = next<T>(pick, timeoutMs, what);
     child.send(msg);
     return answer;
@@ -58,16 +68,25 @@ async function countingServer() {
     reset: () => ask({ reset: true }, (m) => 'reset' in m),
     counts: () => ask<{ reminders: number; other: number; cpuS: number }>({ counts: true }, (m) => 'reminders' in m),
     /** Resolves once `target` reminder messages have been accepted since the last reset. */
-    until: (target: number, what: string, timeoutMs = 300_000) => ask<{ reached: number; stamps: number[] }>({ until: target }, (m) => 'reached' in m, timeoutMs, `${what}: ${target} reminders`),
+    until: (target: number, what: string, timeoutMs = 300_000) =>
+      ask<{ reached: number; stamps: number[] }>(
+        { until: target },
+        (m) => 'reached' in m,
+        timeoutMs,
+        `${what}: ${target} reminders`,
+      ),
     close: () =>
-      child.exitCode !== null || !child.connected ? Promise.resolve() : new Promise<void>((resolve) => (child.once('exit', () => resolve()), child.disconnect())),
+      child.exitCode !== null || !child.connected
+        ? Promise.resolve()
+        : new Promise<void>((resolve) => (child.once('exit', () => resolve()), child.disconnect())),
   };
 }
 
 /** n rows of one obligation whose first reminder is the same instant, distinct by workflow-ID tag. */
 function stormRows(calendar: WorkingCalendar, n: number, season: number): { rows: PlanRow[]; instant: number } {
   const set = loadPolicies(fixturePoliciesDir, undefined, templatesDir);
-  const firstReminder = (r: PlanRow) => Date.parse(computeSchedule(r.input, calendar).entries.find((e) => e.kind === 'reminder')!.at);
+  const firstReminder = (r: PlanRow) =>
+    Date.parse(computeSchedule(r.input, calendar).entries.find((e) => e.kind === 'reminder')!.at);
   const base = resolveCampaign(set, 'drill', calendar, season).filter((r) => r.obligationId === 'coal-boilers');
   const instant = Math.min(...base.map(firstReminder));
   const same = base.filter((r) => firstReminder(r) === instant);
@@ -78,7 +97,12 @@ function stormRows(calendar: WorkingCalendar, n: number, season: number): { rows
   return { rows, instant };
 }
 
-async function stormOnce(calendar: WorkingCalendar, n: number, url: string, smtp: Awaited<ReturnType<typeof countingServer>>) {
+async function stormOnce(
+  calendar: WorkingCalendar,
+  n: number,
+  url: string,
+  smtp: Awaited<ReturnType<typeof countingServer>>,
+) {
   const env = await timeSkippingEnv();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lantian-storm-'));
   const set = loadPolicies(fixturePoliciesDir, undefined, templatesDir);
@@ -90,7 +114,17 @@ async function stormOnce(calendar: WorkingCalendar, n: number, url: string, smtp
     taskQueue: 'storm',
     workflowBundle: workflowBundle(),
     workflowThreads: readEnv().LANTIAN_WORKFLOW_THREADS,
-    deps: { calendar, organisations: set.organisations, templatesDir: set.templatesDir, archiveDir: path.join(dir, 'archive'), lettersDir: path.join(dir, 'letters'), mailer, mailFrom: 'Lantian <lantian@localhost>', reminderDelivery: new Map(), documentNumbers: documentNumberAllocator(async () => env.client, 'storm') },
+    deps: {
+      calendar,
+      organisations: set.organisations,
+      templatesDir: set.templatesDir,
+      archiveDir: path.join(dir, 'archive'),
+      lettersDir: path.join(dir, 'letters'),
+      mailer,
+      mailFrom: 'Lantian <lantian@localhost>',
+      reminderDelivery: new Map(),
+      documentNumbers: documentNumberAllocator(async () => env.client, 'storm'),
+    },
   });
   try {
     let seconds = 0;
@@ -98,9 +132,16 @@ async function stormOnce(calendar: WorkingCalendar, n: number, url: string, smtp
     let cpu = { worker: 0, server: 0, sink: 0 };
     await worker.runUntil(async () => {
       await inPool(rows, 64, async (r) => {
-        await env.client.workflow.start(obligationWorkflow, { taskQueue: 'storm', workflowId: r.workflowId, args: [r.input] });
+        await env.client.workflow.start(obligationWorkflow, {
+          taskQueue: 'storm',
+          workflowId: r.workflowId,
+          args: [r.input],
+        });
       });
-      await waitForTimers(env.client, rows.map((r) => r.workflowId));
+      await waitForTimers(
+        env.client,
+        rows.map((r) => r.workflowId),
+      );
       await env.sleep(instant - 1000 - (await env.currentTimeMs()));
       const server0 = testServerCpuSeconds();
       const cpu0 = process.cpuUsage();
@@ -111,7 +152,11 @@ async function stormOnce(calendar: WorkingCalendar, n: number, url: string, smtp
       stamps = (await all).stamps;
       seconds = (performance.now() - t0) / 1000;
       const c = process.cpuUsage(cpu0);
-      cpu = { worker: (c.user + c.system) / 1e6, server: testServerCpuSeconds() - server0, sink: (await smtp.counts()).cpuS };
+      cpu = {
+        worker: (c.user + c.system) / 1e6,
+        server: testServerCpuSeconds() - server0,
+        sink: (await smtp.counts()).cpuS,
+      };
     });
     const { reminders, other } = await smtp.counts();
     if (reminders !== n) throw new Error(`storm: server accepted ${reminders} reminders, expected ${n}`);
@@ -139,7 +184,12 @@ const bareMessage = (key: string, sample: StoredLetter) => ({
 let floorBundle: Promise<WorkflowBundle> | undefined;
 
 /** N bare workflows on the same kind of server, timer then a local activity sending the sample. */
-async function floorOnce(n: number, url: string, smtp: Awaited<ReturnType<typeof countingServer>>, sample: StoredLetter) {
+async function floorOnce(
+  n: number,
+  url: string,
+  smtp: Awaited<ReturnType<typeof countingServer>>,
+  sample: StoredLetter,
+) {
   // Set up as Lantian's own bundle is (bundleWorkflows): workflow stack traces off the same way.
   floorBundle ??= bundleWorkflowCode({
     workflowsPath: path.join(__dirname, 'floor-workflow.ts'),
@@ -188,7 +238,12 @@ async function floorOnce(n: number, url: string, smtp: Awaited<ReturnType<typeof
 }
 
 /** The same number of messages, the same content shape, straight through a pooled nodemailer transport. */
-async function directOnce(n: number, url: string, smtp: Awaited<ReturnType<typeof countingServer>>, sample: StoredLetter) {
+async function directOnce(
+  n: number,
+  url: string,
+  smtp: Awaited<ReturnType<typeof countingServer>>,
+  sample: StoredLetter,
+) {
   const transport = nodemailer.createTransport(`${url}?pool=true`);
   try {
     await smtp.reset();
@@ -223,7 +278,11 @@ export async function stormBench(calendar: WorkingCalendar, n: number, runs: num
     let sample: StoredLetter | undefined;
     for (let run = 0; run < runs; run++) {
       // The first storm provides the letter the others send; then the order turns each run.
-      const order = !sample ? ['storm', 'direct', 'floor'] : run % 3 === 1 ? ['direct', 'floor', 'storm'] : ['floor', 'storm', 'direct'];
+      const order = !sample
+        ? ['storm', 'direct', 'floor']
+        : run % 3 === 1
+          ? ['direct', 'floor', 'storm']
+          : ['floor', 'storm', 'direct'];
       for (const which of order) {
         if (which === 'storm') {
           const s = await stormOnce(calendar, n, smtp.url, smtp);
@@ -249,5 +308,19 @@ export async function stormBench(calendar: WorkingCalendar, n: number, runs: num
   } finally {
     await smtp.close();
   }
-  return { storm: median(storm), direct: median(direct), ratio: median(storm) / median(direct), floor: median(floor), floorCpuS: median(floorCpu), firstS: median(first), halfS: median(half), workerCpuS: median(workerCpu), serverCpuS: median(serverCpu), sinkCpuS: median(sinkCpu), directCpuS: median(directCpu), runs: { storm, direct, floor }, other };
+  return {
+    storm: median(storm),
+    direct: median(direct),
+    ratio: median(storm) / median(direct),
+    floor: median(floor),
+    floorCpuS: median(floorCpu),
+    firstS: median(first),
+    halfS: median(half),
+    workerCpuS: median(workerCpu),
+    serverCpuS: median(serverCpu),
+    sinkCpuS: median(sinkCpu),
+    directCpuS: median(directCpu),
+    runs: { storm, direct, floor },
+    other,
+  };
 }

@@ -18,7 +18,14 @@ export function percentile(xs: number[], q: number): number {
 }
 
 /** n distinct plan rows: the campaign's rows, repeated over seasons as needed. */
-export function rowsFor(set: PolicySet, campaignId: string, calendar: WorkingCalendar, n: number, firstSeason: number, tag: string): PlanRow[] {
+export function rowsFor(
+  set: PolicySet,
+  campaignId: string,
+  calendar: WorkingCalendar,
+  n: number,
+  firstSeason: number,
+  tag: string,
+): PlanRow[] {
   const out: PlanRow[] = [];
   for (let s = firstSeason; out.length < n; s++) {
     for (const r of resolveCampaign(set, campaignId, calendar, s)) {
@@ -45,12 +52,33 @@ export async function waitForTimers(client: Client, ids: string[], every = 1): P
 }
 
 /** bench/worker-process.ts on `taskQueue`, resolved once it polls. */
-export async function workerProcess(address: string, taskQueue: string, policiesDir: string, templatesDir: string): Promise<ChildProcess> {
+export async function workerProcess(
+  address: string,
+  taskQueue: string,
+  policiesDir: string,
+  templatesDir: string,
+): Promise<ChildProcess> {
   // LANTIAN_BENCH_WORKER_NODE_ARGS: extra node flags for the worker, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile it.
   const extra = process.env.LANTIAN_BENCH_WORKER_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
-  const child = spawn(process.execPath, [...extra, '--import', 'tsx', path.join(__dirname, 'worker-process.ts'), address, taskQueue, policiesDir, templatesDir], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(
+    process.execPath,
+    [
+      ...extra,
+      '--import',
+      'tsx',
+      path.join(__dirname, 'worker-process.ts'),
+      address,
+      taskQueue,
+      policiesDir,
+      templatesDir,
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => (child.kill('SIGKILL'), reject(new Error('worker process not ready within 120 s'))), 120_000);
+    const timer = setTimeout(
+      () => (child.kill('SIGKILL'), reject(new Error('worker process not ready within 120 s'))),
+      120_000,
+    );
     child.stdout!.on('data', (d: Buffer) => d.toString().includes('ready') && (clearTimeout(timer), resolve()));
     child.once('exit', (c) => (clearTimeout(timer), reject(new Error(`worker exited ${c}`))));
   });
@@ -68,10 +96,14 @@ export async function stopProcess(child: ChildProcess): Promise<void> {
 export function testServerCpuSeconds(): number {
   let pids: string[];
   try {
-    pids = execFileSync('pgrep', ['-P', String(process.pid), '-x', 'temporal-test-s']).toString().trim().split('\n');
+    pids = execFileSync('pgrep', ['-P', String(process.pid), '-x', 'temporal-test-s'])
+      .toString()
+      .trim()
+      .split('\n');
   } catch (e) {
     // pgrep exits 1 when nothing matches; anything else (no pgrep, a renamed binary) must not read as 0.
-    if ((e as { status?: number }).status === 1) throw new Error('no time-skipping server (temporal-test-s) runs as a child of this process');
+    if ((e as { status?: number }).status === 1)
+      throw new Error('no time-skipping server (temporal-test-s) runs as a child of this process');
     throw e;
   }
   return pids.reduce((sum, pid) => {

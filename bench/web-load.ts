@@ -28,7 +28,8 @@ async function timed(url: string, init: RequestInit, expect: number): Promise<{ 
   const r = await fetch(url, { ...init, redirect: 'manual', signal: AbortSignal.timeout(60_000) });
   const body = await r.arrayBuffer();
   const ms = performance.now() - t0;
-  if (r.status !== expect) throw new Error(`${init.method ?? 'GET'} ${url}: ${r.status} ${Buffer.from(body).toString('utf8').slice(0, 300)}`);
+  if (r.status !== expect)
+    throw new Error(`${init.method ?? 'GET'} ${url}: ${r.status} ${Buffer.from(body).toString('utf8').slice(0, 300)}`);
   return { ms, bytes: body.byteLength };
 }
 
@@ -62,14 +63,20 @@ async function run(plan: LoadPlan): Promise<LoadResult> {
     const runs = await clients(plan.requests, plan.concurrency, () => timed(plan.url + p.path, { headers }, 200));
     pages[p.name] = { coldMs: cold.ms, ms: runs.map((r) => r.ms), bytes: runs[0].bytes };
   }
-  const floor = (await clients(plan.requests, plan.concurrency, () => timed(`${plan.url}/api/me`, { headers }, 200))).map((r) => r.ms);
+  const floor = (
+    await clients(plan.requests, plan.concurrency, () => timed(`${plan.url}/api/me`, { headers }, 200))
+  ).map((r) => r.ms);
   const uploads = await clients(plan.uploads.length, plan.concurrency, async (i) => {
     const u = plan.uploads[i];
     const form = new FormData();
     form.append('note', `bench upload ${i}`);
     if (u.quantity !== undefined) form.append('quantity', String(u.quantity));
     form.append('file', new Blob([evidenceFile(plan.fileBytes)], { type: 'application/pdf' }), `evidence-${i}.pdf`);
-    const r = await timed(`${plan.url}/api/obligations/${encodeURIComponent(u.workflowId)}/evidence`, { method: 'POST', headers: { authorization: `Bearer ${u.token}` }, body: form }, 200);
+    const r = await timed(
+      `${plan.url}/api/obligations/${encodeURIComponent(u.workflowId)}/evidence`,
+      { method: 'POST', headers: { authorization: `Bearer ${u.token}` }, body: form },
+      200,
+    );
     return r.ms;
   });
   return { pages, uploads, floor };

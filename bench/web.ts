@@ -28,7 +28,13 @@ export interface WebBenchOptions {
   runs: number;
 }
 
-export async function webBench(set: PolicySet, campaignId: string, policiesDir: string, calendar: WorkingCalendar, o: WebBenchOptions) {
+export async function webBench(
+  set: PolicySet,
+  campaignId: string,
+  policiesDir: string,
+  calendar: WorkingCalendar,
+  o: WebBenchOptions,
+) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lantian-web-bench-'));
   const env = await devServerEnv(path.join(dir, 'temporal.db'));
   const taskQueue = 'web-bench';
@@ -36,15 +42,24 @@ export async function webBench(set: PolicySet, campaignId: string, policiesDir: 
   try {
     const rows = rowsFor(set, campaignId, calendar, o.open, new Date().getFullYear() + 2, 'web');
     await launchCampaign(env.client, rows, { taskQueue });
-    await waitForTimers(env.client, rows.map((r) => r.workflowId), Math.ceil(rows.length / 20));
-    for (const started = Date.now(); ; ) {
+    await waitForTimers(
+      env.client,
+      rows.map((r) => r.workflowId),
+      Math.ceil(rows.length / 20),
+    );
+    for (const started = Date.now(); ;) {
       const { count } = await env.client.workflow.count(visibilityQuery({}));
       if (count >= o.open) break;
-      if (Date.now() - started > 300_000) throw new Error(`visibility lists ${count} of ${o.open} obligations after 300 s`);
+      if (Date.now() - started > 300_000)
+        throw new Error(`visibility lists ${count} of ${o.open} obligations after 300 s`);
       await new Promise((r) => setTimeout(r, 200));
     }
 
-    const config = readEnv({ LANTIAN_DATA_DIR: path.join(dir, 'data'), LANTIAN_TASK_QUEUE: taskQueue, LANTIAN_POLICIES_DIR: policiesDir });
+    const config = readEnv({
+      LANTIAN_DATA_DIR: path.join(dir, 'data'),
+      LANTIAN_TASK_QUEUE: taskQueue,
+      LANTIAN_POLICIES_DIR: policiesDir,
+    });
     const web = await startWeb(config, env.client, set, calendar, 0);
     try {
       const supervisor = web.deps.users.add('bench-supervisor', 'supervisor');
@@ -52,10 +67,13 @@ export async function webBench(set: PolicySet, campaignId: string, policiesDir: 
       // Uploads go to distinct workflows, each as its own assignee, half of them to be sent
       // straight to the workflow without HTTP (the baseline).
       const tokens = new Map<string, string>();
-      const tokenOf = (org: string) => tokens.get(org) ?? (tokens.set(org, web.deps.users.add(`bench-${org}`, 'assignee', org).token), tokens.get(org)!);
+      const tokenOf = (org: string) =>
+        tokens.get(org) ??
+        (tokens.set(org, web.deps.users.add(`bench-${org}`, 'assignee', org).token), tokens.get(org)!);
       // Each run uploads to workflows of its own (a workflow takes a file once).
       const step = Math.floor(rows.length / (2 * o.uploads * o.runs));
-      if (step < 1) throw new Error(`${2 * o.uploads * o.runs} uploads need as many open obligations; there are ${rows.length}`);
+      if (step < 1)
+        throw new Error(`${2 * o.uploads * o.runs} uploads need as many open obligations; there are ${rows.length}`);
       const picked = [...Array(2 * o.uploads * o.runs).keys()].map((i) => rows[i * step]);
       const runs: { load: LoadResult; updates: number[] }[] = [];
       for (let run = 0; run < o.runs; run++) {
@@ -71,12 +89,20 @@ export async function webBench(set: PolicySet, campaignId: string, policiesDir: 
           ],
           requests: o.requests,
           concurrency: o.concurrency,
-          uploads: viaHttp.map((r) => ({ workflowId: r.workflowId, token: tokenOf(r.input.assignee.code), ...(r.input.quantity ? { quantity: 1 } : {}) })),
+          uploads: viaHttp.map((r) => ({
+            workflowId: r.workflowId,
+            token: tokenOf(r.input.assignee.code),
+            ...(r.input.quantity ? { quantity: 1 } : {}),
+          })),
           fileBytes: o.fileBytes,
         };
         const planFile = path.join(dir, `load-plan-${run}.json`);
         fs.writeFileSync(planFile, JSON.stringify(plan));
-        const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', path.join(__dirname, 'web-load.ts'), planFile], { maxBuffer: 64 * 2 ** 20, timeout: 1_800_000 });
+        const { stdout } = await promisify(execFile)(
+          process.execPath,
+          ['--import', 'tsx', path.join(__dirname, 'web-load.ts'), planFile],
+          { maxBuffer: 64 * 2 ** 20, timeout: 1_800_000 },
+        );
         const load = JSON.parse(stdout) as LoadResult;
 
         // Baseline: the same Update straight from a Temporal client, no HTTP, no file.
@@ -84,7 +110,16 @@ export async function webBench(set: PolicySet, campaignId: string, policiesDir: 
         for (const r of direct) {
           const t0 = performance.now();
           await env.client.workflow.getHandle(r.workflowId).executeUpdate(submitEvidence, {
-            args: [{ actor: { role: 'assignee', id: `bench-${r.input.assignee.code}`, org: r.input.assignee.code }, sha256: '0'.repeat(64), size: o.fileBytes, fileName: 'direct.pdf', mediaType: 'application/pdf', ...(r.input.quantity ? { quantity: 1 } : {}) }],
+            args: [
+              {
+                actor: { role: 'assignee', id: `bench-${r.input.assignee.code}`, org: r.input.assignee.code },
+                sha256: '0'.repeat(64),
+                size: o.fileBytes,
+                fileName: 'direct.pdf',
+                mediaType: 'application/pdf',
+                ...(r.input.quantity ? { quantity: 1 } : {}),
+              },
+            ],
           });
           updates.push(performance.now() - t0);
         }
@@ -93,9 +128,20 @@ export async function webBench(set: PolicySet, campaignId: string, policiesDir: 
       // Percentiles within each run; the figure is the median of the runs.
       const stats = (of: (r: (typeof runs)[number]) => number[]) => {
         const each = runs.map((r) => of(r));
-        return { p50: median(each.map((xs) => median(xs))), p95: median(each.map((xs) => percentile(xs, 0.95))), p99: median(each.map((xs) => percentile(xs, 0.99))), n: each[0].length, p95Runs: each.map((xs) => percentile(xs, 0.95)), p99Runs: each.map((xs) => percentile(xs, 0.99)) };
+        return {
+          p50: median(each.map((xs) => median(xs))),
+          p95: median(each.map((xs) => percentile(xs, 0.95))),
+          p99: median(each.map((xs) => percentile(xs, 0.99))),
+          n: each[0].length,
+          p95Runs: each.map((xs) => percentile(xs, 0.95)),
+          p99Runs: each.map((xs) => percentile(xs, 0.99)),
+        };
       };
-      const page = (name: string) => ({ ...stats((r) => r.load.pages[name].ms), coldMs: median(runs.map((r) => r.load.pages[name].coldMs)), bytes: runs[0].load.pages[name].bytes });
+      const page = (name: string) => ({
+        ...stats((r) => r.load.pages[name].ms),
+        coldMs: median(runs.map((r) => r.load.pages[name].coldMs)),
+        bytes: runs[0].load.pages[name].bytes,
+      });
       return {
         open: o.open,
         runs: o.runs,

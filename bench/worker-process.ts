@@ -27,9 +27,19 @@ async function main() {
     lettersDir: path.join(dir, 'letters'),
     mailer: outboxMailer(path.join(dir, 'outbox')),
     mailFrom: 'bench@localhost',
-    documentNumbers: documentNumberAllocator(async () => new Client({ connection: await Connection.connect({ address }) }), taskQueue),
+    documentNumbers: documentNumberAllocator(
+      async () => new Client({ connection: await Connection.connect({ address }) }),
+      taskQueue,
+    ),
   };
-  const worker = await createWorker({ connection, namespace: 'default', taskQueue, deps, maxCachedWorkflows: readEnv().LANTIAN_MAX_CACHED_WORKFLOWS, workflowThreads: readEnv().LANTIAN_WORKFLOW_THREADS });
+  const worker = await createWorker({
+    connection,
+    namespace: 'default',
+    taskQueue,
+    deps,
+    maxCachedWorkflows: readEnv().LANTIAN_MAX_CACHED_WORKFLOWS,
+    workflowThreads: readEnv().LANTIAN_WORKFLOW_THREADS,
+  });
   process.on('SIGTERM', () => worker.shutdown());
   process.stdout.write('ready\n');
   await worker.run();

@@ -6,7 +6,6 @@ import { explain, Refusal } from '../client/explain';
 import { loadPolicies, type PolicySet } from '../planner/load';
 import { loadCalendar, type WorkingCalendar } from '../domain/calendar';
 
-
 export { explain, explainChange, Refusal } from '../client/explain';
 
 export interface Ctx {
@@ -31,7 +30,9 @@ export function makeContext(): Ctx {
       try {
         connection = await Connection.connect({ address: env.TEMPORAL_ADDRESS, connectTimeout: 3000 });
       } catch (e) {
-        throw new Refusal(`cannot reach Temporal at ${env.TEMPORAL_ADDRESS} (is \`npm start\` running?): ${(e as Error).message}`);
+        throw new Refusal(
+          `cannot reach Temporal at ${env.TEMPORAL_ADDRESS} (is \`npm start\` running?): ${(e as Error).message}`,
+        );
       }
       client = new Client({ connection, namespace: env.TEMPORAL_NAMESPACE });
       return client;
@@ -41,7 +42,6 @@ export function makeContext(): Ctx {
     },
   };
 }
-
 
 export function print(json: boolean, value: unknown, text: () => string): void {
   process.stdout.write(json ? JSON.stringify(value, null, 2) + '\n' : text() + '\n');

@@ -16,11 +16,9 @@ import { startDevServer, type DevServer } from '../client/dev-server';
 import { registerSearchAttributes, setRetention } from '../client/namespace-setup';
 import { activityDeps, createWorker } from '../worker/create';
 import { LantianLogger } from '../worker/registry';
-import { moveRegistries } from '../client/document-numbers';
 import { registryTaskQueue } from '../domain/ids';
 import { Client } from '@temporalio/client';
 import { startWeb, type RunningWeb } from '../web/start';
-
 
 /** `npm start -- --season 2025` shows the campaigns for that season instead of the current one. */
 function seasonArgument(): number | undefined {
@@ -107,20 +105,31 @@ async function main() {
     opened.push(() => deps.mailer.close());
     if (stopRequested) return;
     // Bundling the workflows takes some seconds: the likeliest moment for an impatient Ctrl-C.
-    const worker = await createWorker({ connection, namespace: env.TEMPORAL_NAMESPACE, taskQueue: env.LANTIAN_TASK_QUEUE, deps, maxCachedWorkflows: env.LANTIAN_MAX_CACHED_WORKFLOWS, workflowThreads: env.LANTIAN_WORKFLOW_THREADS });
+    const worker = await createWorker({
+      connection,
+      namespace: env.TEMPORAL_NAMESPACE,
+      taskQueue: env.LANTIAN_TASK_QUEUE,
+      deps,
+      maxCachedWorkflows: env.LANTIAN_MAX_CACHED_WORKFLOWS,
+      workflowThreads: env.LANTIAN_WORKFLOW_THREADS,
+    });
     stopWorker = () => worker.shutdown();
     // A worker made but never run still holds the connection: stopped half-way, it runs and drains at once.
     let ran = false;
     opened.push(async () => ran || (worker.shutdown(), await worker.run()));
     if (stopRequested) return;
-    const moved = await moveRegistries(await deps.temporalClient!(), env.LANTIAN_TASK_QUEUE);
 
     // The web app and API beside the worker (LANTIAN_WEB=false to run without it).
     let web: RunningWeb | undefined;
     if (env.LANTIAN_WEB) {
       const webConnection = await Connection.connect({ address });
       opened.push(() => webConnection.close());
-      web = await startWeb(env, new Client({ connection: webConnection, namespace: env.TEMPORAL_NAMESPACE }), policies, calendar);
+      web = await startWeb(
+        env,
+        new Client({ connection: webConnection, namespace: env.TEMPORAL_NAMESPACE }),
+        policies,
+        calendar,
+      );
       opened.push(() => web?.close());
     }
     if (stopRequested) return;
@@ -136,7 +145,11 @@ async function main() {
       if (st.unplannable) flags.add('--provisional-calendar');
       const notes = [
         ...(st.ended ? [`ended on ${st.end}: its obligations would close at once`] : []),
-        ...(st.unplannable ? [`on a provisional calendar (${st.unplannable.file} has no holiday notice for ${st.unplannable.years.join(', ')} yet: ${st.unplannable.years.length > 1 ? 'those years count' : 'that year counts'} Monday to Friday until added)`] : []),
+        ...(st.unplannable
+          ? [
+              `on a provisional calendar (${st.unplannable.file} has no holiday notice for ${st.unplannable.years.join(', ')} yet: ${st.unplannable.years.length > 1 ? 'those years count' : 'that year counts'} Monday to Friday until added)`,
+            ]
+          : []),
       ];
       return `  ${c.id.padEnd(24)} season ${season}–${season + 1}: ${n} obligations${notes.length ? ` ${notes.join('; ')}` : ''}  (${c.title})`;
     });
@@ -145,9 +158,14 @@ async function main() {
         '',
         'Lantian (蓝天) is running',
         `  Temporal gRPC     ${address}${server ? ' (embedded dev server)' : ''}`,
-        ...(server ? [`  Temporal UI       ${server.uiUrl}`, `  Temporal HTTP     http://127.0.0.1:${env.LANTIAN_TEMPORAL_HTTP_PORT}`] : []),
+        ...(server
+          ? [
+              `  Temporal UI       ${server.uiUrl}`,
+              `  Temporal HTTP     http://127.0.0.1:${env.LANTIAN_TEMPORAL_HTTP_PORT}`,
+            ]
+          : []),
         `  namespace         ${env.TEMPORAL_NAMESPACE} (retention ${env.LANTIAN_RETENTION_DAYS} days${added.length ? `; registered ${added.join(', ')}` : ''})`,
-        `  task queues       ${env.LANTIAN_TASK_QUEUE}, ${registryTaskQueue(env.LANTIAN_TASK_QUEUE)} (文号 registries${moved.length ? `; ${moved.length} asked to move there` : ''})`,
+        `  task queues       ${env.LANTIAN_TASK_QUEUE}, ${registryTaskQueue(env.LANTIAN_TASK_QUEUE)} (文号 registries)`,
         `  web app and API   ${web ? `${web.url}  (OpenAPI ${web.url}/docs; users: npm run lantian -- user add <name> --role office)` : 'off (LANTIAN_WEB=false)'}`,
         `  data folder       ${data.root}`,
         `  notices           ${env.SMTP_URL ? `SMTP ${env.SMTP_URL.replace(/\/\/[^@]*@/, '//***@')}` : `.eml files in ${data.outbox}`}`,
@@ -165,7 +183,10 @@ async function main() {
     ran = true;
     await worker.run();
   } finally {
-    for (const close of opened.reverse()) await Promise.resolve().then(close).catch((e: unknown) => console.error(`lantian: while stopping: ${e instanceof Error ? e.message : e}`));
+    for (const close of opened.reverse())
+      await Promise.resolve()
+        .then(close)
+        .catch((e: unknown) => console.error(`lantian: while stopping: ${e instanceof Error ? e.message : e}`));
     await stopServer();
     console.log('stopped.');
   }

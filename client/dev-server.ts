@@ -26,7 +26,12 @@ export interface DevServer {
 }
 
 export class PortTakenError extends Error {
-  constructor(readonly port: number, readonly purpose: string, readonly envVar: string, leftover?: number) {
+  constructor(
+    readonly port: number,
+    readonly purpose: string,
+    readonly envVar: string,
+    leftover?: number,
+  ) {
     super(
       leftover
         ? `port ${port} (${purpose}) is already in use by a Temporal dev server an earlier start left running (pid ${leftover}, same data folder): stop it with \`kill ${leftover}\`, then start again`
@@ -80,16 +85,25 @@ export async function startDevServer(o: DevServerOptions): Promise<DevServer> {
   fs.mkdirSync(path.dirname(o.dbFile), { recursive: true });
   const log = fs.openSync(o.logFile, 'a');
   const args = [
-    'server', 'start-dev',
-    '--db-filename', o.dbFile,
-    '--ip', ip,
-    '--port', String(o.port),
-    '--ui-port', String(o.uiPort),
-    '--http-port', String(o.httpPort),
-    '--log-level', 'warn',
+    'server',
+    'start-dev',
+    '--db-filename',
+    o.dbFile,
+    '--ip',
+    ip,
+    '--port',
+    String(o.port),
+    '--ui-port',
+    String(o.uiPort),
+    '--http-port',
+    String(o.httpPort),
+    '--log-level',
+    'warn',
     '--ui-disable-news-fetch',
-    '--sqlite-pragma', 'journal_mode=wal',
-    '--sqlite-pragma', 'synchronous=normal',
+    '--sqlite-pragma',
+    'journal_mode=wal',
+    '--sqlite-pragma',
+    'synchronous=normal',
   ];
   // Own process group, so Ctrl-C in the terminal reaches us first and we stop it in order.
   const child = spawn(temporalCli(), args, { stdio: ['ignore', log, log], detached: true });
@@ -105,7 +119,8 @@ export async function startDevServer(o: DevServerOptions): Promise<DevServer> {
 
   const deadline = Date.now() + 60_000;
   for (;;) {
-    if (exited !== undefined) throw new Error(`the Temporal dev server exited (code ${exited}) while starting; see ${o.logFile}`);
+    if (exited !== undefined)
+      throw new Error(`the Temporal dev server exited (code ${exited}) while starting; see ${o.logFile}`);
     try {
       const c = await Connection.connect({ address, connectTimeout: 1000 });
       await c.workflowService.getSystemInfo({});

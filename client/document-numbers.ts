@@ -3,10 +3,13 @@
 // while an Update is in flight are gathered into the next one, so a deadline that falls for a
 // thousand obligations at once costs a handful of Updates, not a thousand.
 import { WorkflowExecutionAlreadyStartedError, WorkflowIdConflictPolicy, type Client } from '@temporalio/client';
-import { allocateDocumentNumbers, documentNumbersWorkflow, documentNumbersWorkflowId, moveRegistry } from '../workflows/document-numbers';
+import {
+  allocateDocumentNumbers,
+  documentNumbersWorkflow,
+  documentNumbersWorkflowId,
+} from '../workflows/document-numbers';
+import type { DocumentNumberAllocator } from '../activities';
 import { registryTaskQueue } from '../domain/ids';
-
-export type DocumentNumberAllocator = (office: string, year: number, key: string) => Promise<number>;
 
 /** Updates in flight per registry workflow: the server refuses more than 10. */
 const IN_FLIGHT = 2;
@@ -72,20 +75,4 @@ export function documentNumberAllocator(client: () => Promise<Client>, taskQueue
     pump(workflowId);
     return number;
   };
-}
-
-/**
- * Registries started before they had a queue of their own still run on the obligations' queue and
- * move at their next Update; a worker asks them to move as it starts, before a burst of letters
- * (each holding a workflow-task slot while it waits for its number) can leave them without a slot
- * to answer in. Needs visibility (not on the time-skipping server). Returns the registries asked.
- */
-export async function moveRegistries(client: Client, taskQueue: string): Promise<string[]> {
-  const asked: string[] = [];
-  const query = `WorkflowType = 'documentNumbersWorkflow' AND TaskQueue = '${taskQueue}' AND ExecutionStatus = 'Running'`;
-  for await (const w of client.workflow.list({ query })) {
-    await client.workflow.getHandle(w.workflowId, w.runId).signal(moveRegistry);
-    asked.push(w.workflowId);
-  }
-  return asked;
 }

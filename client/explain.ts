@@ -6,7 +6,10 @@ import { LantianStatus } from '../domain/search-attributes';
 import { REFUSED } from '../workflows/api';
 
 export class Refusal extends Error {
-  constructor(message: string, readonly code = 1) {
+  constructor(
+    message: string,
+    readonly code = 1,
+  ) {
     super(message);
     this.name = 'Refusal';
   }
@@ -17,10 +20,13 @@ export function explain(err: unknown, workflowId?: string): Error {
   if (err instanceof Refusal) return err;
   if (err instanceof WorkflowNotFoundError) return new Refusal(`no obligation ${workflowId ?? err.workflowId}`);
   // The workflow's own refusals (validators and handlers) already say what and why.
-  if (err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure && err.cause.type === REFUSED) return new Refusal(err.cause.message);
+  if (err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure && err.cause.type === REFUSED)
+    return new Refusal(err.cause.message);
   const msg = (err as Error)?.message ?? String(err);
   if (/workflow execution already completed/i.test(msg)) {
-    return new Refusal(`obligation ${workflowId} is closed; nothing can change it (see \`obligation show ${workflowId}\`)`);
+    return new Refusal(
+      `obligation ${workflowId} is closed; nothing can change it (see \`obligation show ${workflowId}\`)`,
+    );
   }
   // Temporal's own words ("Failed to query Workflow") say little; the causes say why, and
   // what to do depends on which: the server unreachable, or the worker slow to answer.
@@ -55,10 +61,15 @@ function causes(err: unknown): string[] {
  */
 export async function explainChange(client: Client, err: unknown, workflowId: string): Promise<Error> {
   if (err instanceof WorkflowNotFoundError) {
-    const d = await client.workflow.getHandle(workflowId).describe().catch(() => undefined);
+    const d = await client.workflow
+      .getHandle(workflowId)
+      .describe()
+      .catch(() => undefined);
     if (d) {
       const status = d.typedSearchAttributes.get(LantianStatus) ?? d.status.name.toLowerCase();
-      return new Refusal(`obligation ${workflowId} is closed (${status}); nothing can change it (see \`obligation show ${workflowId}\`)`);
+      return new Refusal(
+        `obligation ${workflowId} is closed (${status}); nothing can change it (see \`obligation show ${workflowId}\`)`,
+      );
     }
   }
   return explain(err, workflowId);

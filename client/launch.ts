@@ -81,7 +81,10 @@ export async function launchCampaign(client: Client, rows: PlanRow[], o: LaunchO
     const d = await client.workflow.getHandle(row.workflowId).describe();
     const hash = (d.memo as { planHash?: string } | undefined)?.planHash;
     if (hash !== row.input.planHash) {
-      report.changed.push({ workflowId: row.workflowId, reason: 'the policy changed since launch; the running obligation keeps its plan (use extend or waive)' });
+      report.changed.push({
+        workflowId: row.workflowId,
+        reason: 'the policy changed since launch; the running obligation keeps its plan (use extend or waive)',
+      });
     }
   });
   for (const list of [report.started, report.existing]) list.sort();

@@ -65,16 +65,26 @@ export function summary(w: WorkflowExecutionInfo): ObligationSummary {
   };
 }
 
-export async function listObligations(client: Client, f: ObligationFilter, limit = 10_000): Promise<ObligationSummary[]> {
+export async function listObligations(
+  client: Client,
+  f: ObligationFilter,
+  limit = 10_000,
+): Promise<ObligationSummary[]> {
   const out: ObligationSummary[] = [];
   for await (const w of client.workflow.list({ query: visibilityQuery(f) })) {
     out.push(summary(w));
     if (out.length >= limit) break;
   }
-  return out.sort((a, b) => (a.deadline ?? '').localeCompare(b.deadline ?? '') || a.workflowId.localeCompare(b.workflowId));
+  return out.sort(
+    (a, b) => (a.deadline ?? '').localeCompare(b.deadline ?? '') || a.workflowId.localeCompare(b.workflowId),
+  );
 }
 
-export async function obligationRecord(client: Client, archiveDir: string, workflowId: string): Promise<ObligationRecord> {
+export async function obligationRecord(
+  client: Client,
+  archiveDir: string,
+  workflowId: string,
+): Promise<ObligationRecord> {
   try {
     return await client.workflow.getHandle(workflowId).query(recordQuery);
   } catch (e) {
@@ -120,8 +130,17 @@ export async function submitEvidenceFile(
   });
 }
 
-export function review(client: Client, workflowId: string, actor: Actor, evidenceId: string, decision: 'accept' | 'reject', reason?: string): Promise<Evidence> {
-  return client.workflow.getHandle(workflowId).executeUpdate(reviewEvidence, { args: [{ actor, evidenceId, decision, reason }] });
+export function review(
+  client: Client,
+  workflowId: string,
+  actor: Actor,
+  evidenceId: string,
+  decision: 'accept' | 'reject',
+  reason?: string,
+): Promise<Evidence> {
+  return client.workflow
+    .getHandle(workflowId)
+    .executeUpdate(reviewEvidence, { args: [{ actor, evidenceId, decision, reason }] });
 }
 
 export function extend(client: Client, workflowId: string, actor: Actor, dueDate: string, reason: string) {

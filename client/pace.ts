@@ -4,12 +4,10 @@ import type { Client } from '@temporalio/client';
 import type { PolicySet } from '../planner/load';
 import { listObligations, obligationRecord, type ObligationFilter } from './obligations';
 import type { ObligationRecord } from '../domain/obligation';
-import { paceOfRecord, type Pace, type PaceSettings } from '../domain/pace';
-
-const DEFAULT: PaceSettings = { yellowBehind: 0.1, redBehind: 0.25, checks: [0.5, 0.75] };
+import { DEFAULT_PACE, paceOfRecord, type Pace, type PaceSettings } from '../domain/pace';
 
 export function paceSettingsFor(policies: PolicySet, campaignId: string): PaceSettings {
-  return policies.targets.get(campaignId)?.pace ?? DEFAULT;
+  return policies.targets.get(campaignId)?.pace ?? DEFAULT_PACE;
 }
 
 export function paceForRecord(policies: PolicySet, r: ObligationRecord, now: number): Pace | undefined {
@@ -24,7 +22,13 @@ export interface PaceRow {
   meanBehind: number;
 }
 
-export async function paceOfObligations(client: Client, policies: PolicySet, archiveDir: string, filter: ObligationFilter, now: number) {
+export async function paceOfObligations(
+  client: Client,
+  policies: PolicySet,
+  archiveDir: string,
+  filter: ObligationFilter,
+  now: number,
+) {
   const rows = await listObligations(client, filter);
   const out: { workflowId: string; assignee: string; pace: Pace }[] = [];
   for (const row of rows) {
@@ -35,8 +39,21 @@ export async function paceOfObligations(client: Client, policies: PolicySet, arc
   return out;
 }
 
-export async function paceRanking(client: Client, policies: PolicySet, archiveDir: string, campaign: string, season: number | undefined, now: number): Promise<PaceRow[]> {
-  const paced = await paceOfObligations(client, policies, archiveDir, { campaign, ...(season !== undefined ? { season } : {}) }, now);
+export async function paceRanking(
+  client: Client,
+  policies: PolicySet,
+  archiveDir: string,
+  campaign: string,
+  season: number | undefined,
+  now: number,
+): Promise<PaceRow[]> {
+  const paced = await paceOfObligations(
+    client,
+    policies,
+    archiveDir,
+    { campaign, ...(season !== undefined ? { season } : {}) },
+    now,
+  );
   return rankByPace(paced.map((p) => ({ assignee: p.assignee, pace: p.pace })));
 }
 
@@ -52,6 +69,9 @@ export function rankByPace(items: { assignee: string; pace: Pace }[]): PaceRow[]
     by.set(assignee, row);
   }
   return [...by.values()]
-    .sort((a, b) => b.red - a.red || b.yellow - a.yellow || b.meanBehind - a.meanBehind || a.assignee.localeCompare(b.assignee))
+    .sort(
+      (a, b) =>
+        b.red - a.red || b.yellow - a.yellow || b.meanBehind - a.meanBehind || a.assignee.localeCompare(b.assignee),
+    )
     .map(({ sum: _s, n: _n, ...r }) => r);
 }

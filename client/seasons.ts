@@ -31,7 +31,8 @@ export interface SeasonChoice {
   unplannable?: { file: string; years: number[] };
 }
 
-const today = (set: PolicySet, campaignId: string, now: DateTime) => now.setZone(getCampaign(set, campaignId).timezone).toISODate()!;
+const today = (set: PolicySet, campaignId: string, now: DateTime) =>
+  now.setZone(getCampaign(set, campaignId).timezone).toISODate()!;
 
 function seasonEnd(set: PolicySet, campaignId: string, season: number): string {
   const c = getCampaign(set, campaignId);
@@ -52,7 +53,10 @@ interface Gap {
 function coverageGap(set: PolicySet, calendar: WorkingCalendar, campaignId: string, season: number): Gap | undefined {
   const c = getCampaign(set, campaignId);
   // The years the calendar has are part of the key: a live calendar gains one when a notice is added.
-  const key = `${season}:${calendar.years.join(',')}:${crypto.createHash('sha256').update(JSON.stringify([c, [...set.organisations.values()]])).digest('hex')}`;
+  const key = `${season}:${calendar.years.join(',')}:${crypto
+    .createHash('sha256')
+    .update(JSON.stringify([c, [...set.organisations.values()]]))
+    .digest('hex')}`;
   let known = gaps.get(calendar);
   if (!known) gaps.set(calendar, (known = new Map()));
   if (known.has(key)) return known.get(key);
@@ -79,7 +83,12 @@ export interface LaunchWords {
   /** Between two options given together: a space on a command line, a comma in JSON. */
   and: string;
 }
-export const cliWords: LaunchWords = { season: (n) => `--season ${n}`, allowPast: 'pass --allow-past', provisional: '--provisional-calendar', and: ' ' };
+export const cliWords: LaunchWords = {
+  season: (n) => `--season ${n}`,
+  allowPast: 'pass --allow-past',
+  provisional: '--provisional-calendar',
+  and: ' ',
+};
 
 export interface SeasonLaunch {
   /** Launch a season whose period has ended. */
@@ -110,7 +119,11 @@ export function launchableRows(
     const advice = gap
       ? `launch a current season on a provisional calendar (${words.season(current)}${words.and}${words.provisional}: ${gap.file} has no holiday notice for ${gap.years.join(', ')} yet)`
       : `launch a current season (${words.season(current)})`;
-    throw new SeasonRefusal(campaignId, season, `season ${season} of ${campaignId} ended on ${end}; ${advice}; or ${words.allowPast} to launch season ${season} anyway`);
+    throw new SeasonRefusal(
+      campaignId,
+      season,
+      `season ${season} of ${campaignId} ended on ${end}; ${advice}; or ${words.allowPast} to launch season ${season} anyway`,
+    );
   }
   try {
     const assumed = new Set<number>();
@@ -127,7 +140,13 @@ export function launchableRows(
 }
 
 /** Whether a season has ended and whether the calendar can plan it. */
-export function seasonStatus(set: PolicySet, calendar: WorkingCalendar, campaignId: string, season: number, now = DateTime.now()): SeasonChoice {
+export function seasonStatus(
+  set: PolicySet,
+  calendar: WorkingCalendar,
+  campaignId: string,
+  season: number,
+  now = DateTime.now(),
+): SeasonChoice {
   const end = seasonEnd(set, campaignId, season);
   const gap = coverageGap(set, calendar, campaignId, season);
   return { season, end, ended: end < today(set, campaignId, now), ...(gap ? { unplannable: gap } : {}) };
@@ -138,7 +157,12 @@ export function seasonStatus(set: PolicySet, calendar: WorkingCalendar, campaign
  * the next, and the campaign's own. (Each is planned once to know whether the calendar covers
  * it, so the list stays short.)
  */
-export function seasonChoices(set: PolicySet, calendar: WorkingCalendar, campaignId: string, now = DateTime.now()): SeasonChoice[] {
+export function seasonChoices(
+  set: PolicySet,
+  calendar: WorkingCalendar,
+  campaignId: string,
+  now = DateTime.now(),
+): SeasonChoice[] {
   const c = getCampaign(set, campaignId);
   const current = currentSeason(now.setZone(c.timezone));
   const seasons = [...new Set([current + 1, current, current - 1, c.season])].sort((a, b) => b - a);

@@ -58,7 +58,11 @@ export const envSchema = z.object({
   LANTIAN_WEB_HOST: z.string().default('127.0.0.1'),
   LANTIAN_WEB_PORT: port.default(8300),
   /** Evidence uploads larger than this are refused. */
-  LANTIAN_UPLOAD_MAX_BYTES: z.coerce.number().int().min(1).default(25 * 1024 * 1024),
+  LANTIAN_UPLOAD_MAX_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(25 * 1024 * 1024),
   LANTIAN_SESSION_HOURS: z.coerce.number().min(0.01).default(8),
   /** Seconds the web app's list of obligations (from Temporal visibility) may be old. */
   LANTIAN_WEB_CACHE_SECONDS: z.coerce.number().min(0).default(10),

@@ -3,7 +3,15 @@
 // activity and the benchmark all run exactly this code.
 import { shiftDate } from './season';
 import { addDays } from './calendar';
-import { targetFor, regionOf, type AssessmentPoint, type CampaignTargets, type ReasonKind, type ResolvedTarget, type ActKind } from './targets';
+import {
+  targetFor,
+  regionOf,
+  type AssessmentPoint,
+  type CampaignTargets,
+  type ReasonKind,
+  type ResolvedTarget,
+  type ActKind,
+} from './targets';
 
 /** date → [pm25, aqi] for one city. */
 export type CityDays = Record<string, [number, number]>;
@@ -74,7 +82,12 @@ export function datesBetween(start: string, end: string): string[] {
   return out;
 }
 
-export function windowFigures(days: CityDays | undefined, dates: string[], heavyAbove: number, offChartAbove: number): WindowFigures {
+export function windowFigures(
+  days: CityDays | undefined,
+  dates: string[],
+  heavyAbove: number,
+  offChartAbove: number,
+): WindowFigures {
   let n = 0;
   let sum = 0;
   let heavy = 0;
@@ -92,7 +105,13 @@ export function windowFigures(days: CityDays | undefined, dates: string[], heavy
     run = v[1] > offChartAbove ? run + 1 : 0;
     if (run > longest) longest = run;
   }
-  return { days: n, expectedDays: dates.length, pm25Mean: n ? round1(sum / n) : null, heavyDays: heavy, offTheChartRun: longest };
+  return {
+    days: n,
+    expectedDays: dates.length,
+    pm25Mean: n ? round1(sum / n) : null,
+    heavyDays: heavy,
+    offTheChartRun: longest,
+  };
 }
 
 const round1 = (x: number) => Math.round(x * 10) / 10;
@@ -109,7 +128,10 @@ export function assessPoint(input: AssessInput): CityAssessment[] {
     for (const code of region.members) {
       const figures = windowFigures(input.observed[code], dates, heavyAbove, offAbove);
       const target = point.target ? targetFor(t, code, point.target) : undefined;
-      const yoy = t.basis === 'year-on-year' || target?.pm25ChangePctMax !== undefined || target?.heavyDaysChangeMax !== undefined;
+      const yoy =
+        t.basis === 'year-on-year' ||
+        target?.pm25ChangePctMax !== undefined ||
+        target?.heavyDaysChangeMax !== undefined;
       const baseline = yoy ? windowFigures(input.baseline?.[code], baseDates, heavyAbove, offAbove) : undefined;
       const falsified = input.falsified?.[code];
       const overdueShare = input.overdueShares?.[code] ?? null;
@@ -123,7 +145,10 @@ export function assessPoint(input: AssessInput): CityAssessment[] {
         figures,
         ...(baseline ? { baseline } : {}),
         ...(baseline && figures.pm25Mean !== null && baseline.pm25Mean !== null
-          ? { pm25ChangePct: pct(figures.pm25Mean, baseline.pm25Mean), heavyDaysChangePct: pct(figures.heavyDays, baseline.heavyDays) }
+          ? {
+              pm25ChangePct: pct(figures.pm25Mean, baseline.pm25Mean),
+              heavyDaysChangePct: pct(figures.heavyDays, baseline.heavyDays),
+            }
           : {}),
         ...(target ? { target } : {}),
         overdueShare,
@@ -143,7 +168,12 @@ export function assessPoint(input: AssessInput): CityAssessment[] {
       r.verdictCn = { pass: '合格', fail: '不合格', 'no-data': '无数据', bulletin: '通报' }[r.verdict];
       const acting = r.reasons.filter((x) => point.triggers.includes(x.kind));
       if (acting.length && point.act) {
-        r.act = { kind: point.act, reasons: acting, clause: point.clause, regionalEiaRestriction: point.regionalEiaRestriction };
+        r.act = {
+          kind: point.act,
+          reasons: acting,
+          clause: point.clause,
+          regionalEiaRestriction: point.regionalEiaRestriction,
+        };
       }
       results.push(r);
     }
@@ -155,7 +185,11 @@ export function assessPoint(input: AssessInput): CityAssessment[] {
 /** Every criterion the city misses at this point, worded for the letter. */
 function missed(r: CityAssessment, t: CampaignTargets): Reason[] {
   const out: Reason[] = [];
-  if (r.falsified) out.push({ kind: 'falsified', text: `监测数据被认定篡改、伪造（${r.falsified.reason}），考核结果直接认定为不合格` });
+  if (r.falsified)
+    out.push({
+      kind: 'falsified',
+      text: `监测数据被认定篡改、伪造（${r.falsified.reason}），考核结果直接认定为不合格`,
+    });
   const f = r.figures;
   const g = r.target;
   if (g && f.days > 0) {
@@ -168,21 +202,36 @@ function missed(r: CityAssessment, t: CampaignTargets): Reason[] {
     const b = r.baseline;
     if (b && b.days > 0 && b.pm25Mean !== null && f.pm25Mean !== null) {
       if (g.pm25ChangePctMax !== undefined && f.pm25Mean > b.pm25Mean * (1 + g.pm25ChangePctMax / 100)) {
-        out.push({ kind: 'pm25', text: `PM2.5平均浓度${f.pm25Mean}微克/立方米，同比${signed(r.pm25ChangePct)}（去年同期${b.pm25Mean}），未达到${signed(g.pm25ChangePctMax)}的目标` });
+        out.push({
+          kind: 'pm25',
+          text: `PM2.5平均浓度${f.pm25Mean}微克/立方米，同比${signed(r.pm25ChangePct)}（去年同期${b.pm25Mean}），未达到${signed(g.pm25ChangePctMax)}的目标`,
+        });
       }
       if (g.heavyDaysChangePctMax !== undefined && f.heavyDays > b.heavyDays * (1 + g.heavyDaysChangePctMax / 100)) {
-        out.push({ kind: 'heavy-days', text: `重度及以上污染${f.heavyDays}天（去年同期${b.heavyDays}天），未达到同比${signed(g.heavyDaysChangePctMax)}的目标` });
+        out.push({
+          kind: 'heavy-days',
+          text: `重度及以上污染${f.heavyDays}天（去年同期${b.heavyDays}天），未达到同比${signed(g.heavyDaysChangePctMax)}的目标`,
+        });
       }
       if (g.heavyDaysChangeMax !== undefined && f.heavyDays - b.heavyDays > g.heavyDaysChangeMax) {
-        out.push({ kind: 'heavy-days', text: `重度及以上污染${f.heavyDays}天（去年同期${b.heavyDays}天），未达到变化${g.heavyDaysChangeMax}天的目标` });
+        out.push({
+          kind: 'heavy-days',
+          text: `重度及以上污染${f.heavyDays}天（去年同期${b.heavyDays}天），未达到变化${g.heavyDaysChangeMax}天的目标`,
+        });
       }
     }
   }
   if (t.offTheChart && f.offTheChartRun >= t.offTheChart.days) {
-    out.push({ kind: 'off-the-chart', text: `空气质量指数（AQI）连续${f.offTheChartRun}天超过${t.offTheChart.aqiAbove}（持续“爆表”）` });
+    out.push({
+      kind: 'off-the-chart',
+      text: `空气质量指数（AQI）连续${f.offTheChartRun}天超过${t.offTheChart.aqiAbove}（持续“爆表”）`,
+    });
   }
   if (r.overdueShare !== null && r.overdueShare > t.keyTasks.overdueShareAbove) {
-    out.push({ kind: 'key-tasks-slow', text: `重点任务逾期比例${Math.round(r.overdueShare * 100)}%，超过${Math.round(t.keyTasks.overdueShareAbove * 100)}%（重点任务进展缓慢）` });
+    out.push({
+      kind: 'key-tasks-slow',
+      text: `重点任务逾期比例${Math.round(r.overdueShare * 100)}%，超过${Math.round(t.keyTasks.overdueShareAbove * 100)}%（重点任务进展缓慢）`,
+    });
   }
   return out;
 }
@@ -191,7 +240,7 @@ const signed = (x: number | null | undefined) => (x === null || x === undefined 
 
 /** The bulletin's ranking: by improvement year on year, or by mean concentration against absolute targets. */
 function rank(results: CityAssessment[], basis: CampaignTargets['basis']): void {
-  const key = (r: CityAssessment) => (basis === 'year-on-year' ? r.pm25ChangePct ?? null : r.figures.pm25Mean);
+  const key = (r: CityAssessment) => (basis === 'year-on-year' ? (r.pm25ChangePct ?? null) : r.figures.pm25Mean);
   const ranked = results.filter((r) => key(r) !== null).sort((a, b) => key(a)! - key(b)!);
   ranked.forEach((r, i) => (r.rank = i + 1));
 }

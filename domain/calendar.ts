@@ -48,7 +48,8 @@ export interface CalendarIssue {
 /** The calendar data is invalid: every problem found, each with file, (line,) YAML path and reason. */
 export class CalendarDataError extends Error {
   constructor(readonly issues: CalendarIssue[]) {
-    const fmt = (i: CalendarIssue) => `${i.file}${i.line ? `:${i.line}` : ''} ${i.path ? `${i.path}: ` : ''}${i.reason}`;
+    const fmt = (i: CalendarIssue) =>
+      `${i.file}${i.line ? `:${i.line}` : ''} ${i.path ? `${i.path}: ` : ''}${i.reason}`;
     super(
       issues.length === 1
         ? `invalid holiday calendar: ${fmt(issues[0])}`
@@ -86,7 +87,8 @@ function dateProblem(s: string): string | undefined {
 }
 
 function toDayNumber(date: string): number {
-  const problem = typeof date === 'string' ? dateProblem(date) : `${JSON.stringify(date)} is not a date written YYYY-MM-DD`;
+  const problem =
+    typeof date === 'string' ? dateProblem(date) : `${JSON.stringify(date)} is not a date written YYYY-MM-DD`;
   if (problem) throw new RangeError(problem);
   let y = Number(date.slice(0, 4));
   const m = Number(date.slice(5, 7));
@@ -173,7 +175,8 @@ function crossRules(data: unknown): RuleIssue[] {
         const at = ['years', key, list, i];
         const year = date.slice(0, 4);
         if (year !== key) issues.push({ path: at, message: `${date} belongs to ${year}: list it under years.${year}` });
-        if (seen.has(date)) issues.push({ path: at, message: `${date} is listed twice (also ${list}[${seen.get(date)}])` });
+        if (seen.has(date))
+          issues.push({ path: at, message: `${date} is listed twice (also ${list}[${seen.get(date)}])` });
         else seen.set(date, i);
       });
     }
@@ -181,7 +184,8 @@ function crossRules(data: unknown): RuleIssue[] {
       if (!date) return;
       const at = ['years', key, 'workdays', i];
       const h = lists.holidays.indexOf(date);
-      if (h >= 0) issues.push({ path: at, message: `${date} is both a holiday and a make-up working day (also holidays[${h}])` });
+      if (h >= 0)
+        issues.push({ path: at, message: `${date} is both a holiday and a make-up working day (also holidays[${h}])` });
       const wd = weekday(date);
       if (wd <= 5) {
         issues.push({
@@ -200,9 +204,11 @@ function formatPath(p: ReadonlyArray<PropertyKey>): string {
 }
 
 function describe(issue: z.core.$ZodIssue): string {
-  if (issue.code === 'unrecognized_keys') return `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.join(', ')}`;
+  if (issue.code === 'unrecognized_keys')
+    return `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.join(', ')}`;
   if (issue.code === 'invalid_key') return 'is not a year: a year key must be a four-digit year (e.g. 2027)';
-  if (issue.code === 'invalid_type' && /received undefined/.test(issue.message)) return `is required (${issue.expected})`;
+  if (issue.code === 'invalid_type' && /received undefined/.test(issue.message))
+    return `is required (${issue.expected})`;
   return issue.message;
 }
 
@@ -216,7 +222,12 @@ function build(data: unknown, file: string, locate?: Locate): WorkingCalendar {
     ...crossRules(data).map((i) => ({ path: i.path, reason: i.message })),
   ];
   if (!result.success || found.length) {
-    const issues = found.map((i) => ({ file: shown, line: locate?.(i.path), path: formatPath(i.path), reason: i.reason }));
+    const issues = found.map((i) => ({
+      file: shown,
+      line: locate?.(i.path),
+      path: formatPath(i.path),
+      reason: i.reason,
+    }));
     issues.sort((a, b) => (a.line ?? 0) - (b.line ?? 0));
     throw new CalendarDataError(issues);
   }
@@ -242,7 +253,11 @@ function build(data: unknown, file: string, locate?: Locate): WorkingCalendar {
 }
 
 /** The working-day arithmetic, on any rule for which days are worked. */
-function calendarFrom(years: number[], covers: (year: number) => boolean, isWorkingDay: (date: string) => boolean): WorkingCalendar {
+function calendarFrom(
+  years: number[],
+  covers: (year: number) => boolean,
+  isWorkingDay: (date: string) => boolean,
+): WorkingCalendar {
   const step = (date: string, dir: 1 | -1): string => {
     let d = date;
     while (!isWorkingDay(d)) d = addDays(d, dir);
@@ -255,11 +270,12 @@ function calendarFrom(years: number[], covers: (year: number) => boolean, isWork
     nextWorkingDay: (date) => step(date, 1),
     previousWorkingDay: (date) => step(date, -1),
     addWorkingDays(date, n) {
-      if (!Number.isInteger(n) || n < 0) throw new RangeError(`addWorkingDays: n must be a whole number >= 0, got ${n}`);
+      if (!Number.isInteger(n) || n < 0)
+        throw new RangeError(`addWorkingDays: n must be a whole number >= 0, got ${n}`);
       if (n === 0) return step(date, 1);
       let d = date;
       weekday(d); // a bad date fails here, not after counting
-      for (let left = n; left > 0; ) {
+      for (let left = n; left > 0;) {
         d = addDays(d, 1);
         if (isWorkingDay(d)) left--;
       }
@@ -276,13 +292,17 @@ function calendarFrom(years: number[], covers: (year: number) => boolean, isWork
  */
 export function assumingWeekends(cal: WorkingCalendar): { calendar: WorkingCalendar; assumed: Set<number> } {
   const assumed = new Set<number>();
-  const calendar = calendarFrom(cal.years, () => true, (date) => {
-    const wd = weekday(date);
-    const year = Number(date.slice(0, 4));
-    if (cal.covers(year)) return cal.isWorkingDay(date);
-    assumed.add(year);
-    return wd <= 5;
-  });
+  const calendar = calendarFrom(
+    cal.years,
+    () => true,
+    (date) => {
+      const wd = weekday(date);
+      const year = Number(date.slice(0, 4));
+      if (cal.covers(year)) return cal.isWorkingDay(date);
+      assumed.add(year);
+      return wd <= 5;
+    },
+  );
   return { calendar, assumed };
 }
 
@@ -298,7 +318,10 @@ function lineLocator(doc: Document, counter: LineCounter): Locate {
   return (p) => {
     // The deepest node that exists (a missing key reports its parent's line).
     for (let n = p.length; n >= 0; n--) {
-      const node = doc.getIn(p.slice(0, n).map((k) => (typeof k === 'string' && /^\d+$/.test(k) ? Number(k) : k)) as unknown[], true);
+      const node = doc.getIn(
+        p.slice(0, n).map((k) => (typeof k === 'string' && /^\d+$/.test(k) ? Number(k) : k)) as unknown[],
+        true,
+      );
       if (isNode(node) && node.range) return counter.linePos(node.range[0]).line;
       const raw = doc.getIn(p.slice(0, n) as unknown[], true);
       if (isNode(raw) && raw.range) return counter.linePos(raw.range[0]).line;
@@ -332,7 +355,12 @@ function readCalendar(key: string): WorkingCalendar {
   const doc = parseDocument(text, { lineCounter: counter, prettyErrors: false, uniqueKeys: true, schema: 'core' });
   if (doc.errors.length) {
     throw new CalendarDataError(
-      doc.errors.map((err) => ({ file: shown, line: counter.linePos(err.pos[0]).line, path: '', reason: `YAML: ${err.message.split('\n')[0]}` })),
+      doc.errors.map((err) => ({
+        file: shown,
+        line: counter.linePos(err.pos[0]).line,
+        path: '',
+        reason: `YAML: ${err.message.split('\n')[0]}`,
+      })),
     );
   }
   return build(doc.toJS(), key, lineLocator(doc, counter));
@@ -346,7 +374,10 @@ function readCalendar(key: string): WorkingCalendar {
  */
 export function liveCalendar(
   file: string = defaultCalendarFile,
-  { checkEveryMs = 1000, onRefused = (e: Error) => console.error(`lantian: the edited holiday calendar is not used: ${e.message}`) } = {},
+  {
+    checkEveryMs = 1000,
+    onRefused = (e: Error) => console.error(`lantian: the edited holiday calendar is not used: ${e.message}`),
+  } = {},
 ): WorkingCalendar {
   const key = path.resolve(file);
   const mtime = () => fs.statSync(key, { throwIfNoEntry: false })?.mtimeMs ?? 0;

@@ -20,6 +20,11 @@ export function noticeKey(workflowId: string, entryKey: string): string {
   return `${workflowId}#${entryKey}`;
 }
 
+/** A 文号 as an office writes it: 京津冀大气办〔2020〕12号. */
+export function documentNumberText(office: string, year: number, n: number | string): string {
+  return `${office}〔${year}〕${n}号`;
+}
+
 /** The 文号 registries run on a task queue of their own beside the obligations' (worker/registry.ts). */
 export function registryTaskQueue(taskQueue: string): string {
   return isRegistryTaskQueue(taskQueue) ? taskQueue : `${taskQueue}${REGISTRY_SUFFIX}`;

@@ -136,10 +136,10 @@ export interface NoticeRecord {
   /** The stored letter that carried it, when not its own: the digest's, once the digest went out. */
   letter?: string;
   /** Delivery log: queued, sent, accepted (with the server's response), failed (with the reason). */
-  delivery?: DeliveryStep[];
+  delivery?: DeliveryEvent[];
 }
 
-export interface DeliveryStep {
+export interface DeliveryEvent {
   state: 'queued' | 'sent' | 'accepted' | 'failed';
   /** UTC instant. */
   at: string;

@@ -13,6 +13,12 @@ export interface PaceSettings {
   schedule?: { at: number; share: number }[];
 }
 
+/**
+ * A campaign without policies/targets/<campaign>.yaml: colours are still shown with these
+ * thresholds, but no pace is checked and no warning is sent.
+ */
+export const DEFAULT_PACE: PaceSettings = { yellowBehind: 0.1, redBehind: 0.25, checks: [] };
+
 export type PaceColour = 'green' | 'yellow' | 'red';
 
 export interface PaceInput {
@@ -33,7 +39,12 @@ export interface Pace {
   behind: number;
 }
 
-export function expectedShare(launchedAt: number, deadline: number, now: number, schedule?: PaceSettings['schedule']): number {
+export function expectedShare(
+  launchedAt: number,
+  deadline: number,
+  now: number,
+  schedule?: PaceSettings['schedule'],
+): number {
   if (schedule?.length) {
     let share = 0;
     for (const s of schedule) if (s.at <= now) share = Math.max(share, s.share);
@@ -55,7 +66,9 @@ export function paceOf(p: PaceInput): Pace {
 
 /** The instants (ms) at which an obligation checks its pace, before its deadline. */
 export function paceCheckTimes(launchedAt: number, deadline: number, checks: number[]): number[] {
-  return checks.map((c) => Math.round(launchedAt + c * (deadline - launchedAt))).filter((t) => t > launchedAt && t < deadline);
+  return checks
+    .map((c) => Math.round(launchedAt + c * (deadline - launchedAt)))
+    .filter((t) => t > launchedAt && t < deadline);
 }
 
 /** Quantity reported to date: every progress report not rejected (accepted or awaiting review). */
@@ -65,7 +78,14 @@ export function reportedToDate(evidence: { state: string; quantity?: number }[])
 
 /** Pace of an obligation record (CLI, ranking); undefined when it has no at-least quantity. */
 export function paceOfRecord(
-  r: { input: { quantity?: { value: number; comparison: string } }; evidence: { state: string; quantity?: number }[]; timeline: { type: string; at: string }[]; deadline: string; status: string; closedAt?: string },
+  r: {
+    input: { quantity?: { value: number; comparison: string } };
+    evidence: { state: string; quantity?: number }[];
+    timeline: { type: string; at: string }[];
+    deadline: string;
+    status: string;
+    closedAt?: string;
+  },
   settings: Pick<PaceSettings, 'yellowBehind' | 'redBehind' | 'schedule'>,
   now: number,
 ): Pace | undefined {
@@ -75,7 +95,14 @@ export function paceOfRecord(
   // Not yet planned (the first activity has not returned): no deadline to measure against.
   if (!launched || !r.deadline) return undefined;
   const at = r.closedAt ? Math.min(now, Date.parse(r.closedAt)) : now;
-  const pace = paceOf({ target: q.value, reported: reportedToDate(r.evidence), launchedAt: Date.parse(launched.at), deadline: Date.parse(r.deadline), now: at, settings });
+  const pace = paceOf({
+    target: q.value,
+    reported: reportedToDate(r.evidence),
+    launchedAt: Date.parse(launched.at),
+    deadline: Date.parse(r.deadline),
+    now: at,
+    settings,
+  });
   // Met obligations are green whatever the clock says; waived ones are not behind anybody.
   if (r.status === 'met' || r.status === 'met-late' || r.status === 'waived') return { ...pace, colour: 'green' };
   return pace;

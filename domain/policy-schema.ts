@@ -4,15 +4,15 @@
 import { z } from 'zod';
 import { localDate, timeZone } from './local-date';
 
-
-const yearMonth = z
-  .string()
-  .regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'expected a month YYYY-MM');
+const yearMonth = z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'expected a month YYYY-MM');
 
 /** ISO 8601 date-part duration: P7D, P2W, P1M, P1Y1M3D. Hours are not offered: notices go out at a fixed local time. */
 export const isoDateDuration = z
   .string()
-  .regex(/^P(?!$)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?$/, 'expected an ISO 8601 duration in days, weeks, months or years (P7D, P2W, P1M)');
+  .regex(
+    /^P(?!$)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?$/,
+    'expected an ISO 8601 duration in days, weeks, months or years (P7D, P2W, P1M)',
+  );
 
 /** A delay counted in calendar time (ISO duration) or in official working days. */
 export const delay = z.union([isoDateDuration, z.strictObject({ workingDays: z.number().int().min(0).max(365) })]);
@@ -72,9 +72,27 @@ export type EscalationStep = z.infer<typeof escalationStep>;
  */
 export const builtInLadder: EscalationStep[] = [
   { kind: 'urging', level: 1, after: 'P1D', template: 'urging', recipients: ['environment-bureau'] },
-  { kind: 'warning-letter', level: 2, after: 'P1M', template: 'warning-letter', recipients: ['government', 'environment-bureau'] },
-  { kind: 'public-interview', level: 3, after: 'P3M', template: 'public-interview', recipients: ['government', 'supervisor'] },
-  { kind: 'accountability', level: 4, after: 'P6M', template: 'accountability', recipients: ['government', 'supervisor'] },
+  {
+    kind: 'warning-letter',
+    level: 2,
+    after: 'P1M',
+    template: 'warning-letter',
+    recipients: ['government', 'environment-bureau'],
+  },
+  {
+    kind: 'public-interview',
+    level: 3,
+    after: 'P3M',
+    template: 'public-interview',
+    recipients: ['government', 'supervisor'],
+  },
+  {
+    kind: 'accountability',
+    level: 4,
+    after: 'P6M',
+    template: 'accountability',
+    recipients: ['government', 'supervisor'],
+  },
 ];
 
 /** A campaign's ladder by name: its own, or the built-in one for a `default` it does not write. */
@@ -97,7 +115,7 @@ export const assigneeSelector = z.union([
 ]);
 export type AssigneeSelector = z.infer<typeof assigneeSelector>;
 
-export const deadline = z.union([
+export const dueDateRule = z.union([
   z.strictObject({ date: localDate }),
   /** End of the named month, e.g. "2019-12" → 2019-12-31. */
   z.strictObject({ monthEnd: yearMonth }),
@@ -116,7 +134,7 @@ export const deadline = z.union([
     }),
   }),
 ]);
-export type Deadline = z.infer<typeof deadline>;
+export type DueDateRule = z.infer<typeof dueDateRule>;
 
 export const quantity = z.strictObject({
   unit: z.string().min(1),
@@ -144,7 +162,7 @@ export const obligation = z.strictObject({
   title: z.string().min(1),
   clause: clauseRef,
   assignees: assigneeSelector,
-  deadline,
+  deadline: dueDateRule,
   quantity: quantity.optional(),
   evidence: z.strictObject({ description: z.string().min(1) }).optional(),
   reminders: z.array(isoDateDuration).optional(),
@@ -211,4 +229,3 @@ export const campaign = z.strictObject({
 });
 export type Campaign = z.infer<typeof campaign>;
 export type CampaignInput = z.input<typeof campaign>;
-

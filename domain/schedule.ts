@@ -71,5 +71,10 @@ export function computeSchedule(input: ScheduleInput, calendar: WorkingCalendar)
 
   entries.sort((a, b) => a.at.localeCompare(b.at));
   const assumedYears = [...(provisional?.assumed ?? [])].sort();
-  return { deadline: deadline.toUTC().toISO()!, deadlineLocal: localIso(deadline, input.timezone), entries, ...(assumedYears.length ? { assumedYears } : {}) };
+  return {
+    deadline: deadline.toUTC().toISO()!,
+    deadlineLocal: localIso(deadline, input.timezone),
+    entries,
+    ...(assumedYears.length ? { assumedYears } : {}),
+  };
 }

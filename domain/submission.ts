@@ -11,11 +11,17 @@ export interface SubmissionTarget {
 }
 
 /** Why the submission is refused, or undefined when the obligation takes it. */
-export function submissionProblem(o: SubmissionTarget, s: { actor: Actor; quantity?: number; sha256?: string }): string | undefined {
+export function submissionProblem(
+  o: SubmissionTarget,
+  s: { actor: Actor; quantity?: number; sha256?: string },
+): string | undefined {
   const a = o.input.assignee;
-  if (s.actor.role !== 'assignee' || s.actor.org !== a.code) return `evidence for ${a.code} (${a.name}) cannot come from ${s.actor.role} ${s.actor.org ?? s.actor.id}`;
+  if (s.actor.role !== 'assignee' || s.actor.org !== a.code)
+    return `evidence for ${a.code} (${a.name}) cannot come from ${s.actor.role} ${s.actor.org ?? s.actor.id}`;
   if (closedStatuses.includes(o.status)) return `cannot accept evidence: the obligation is closed (${o.status})`;
-  if (o.input.quantity && s.quantity === undefined) return `this obligation counts ${o.input.quantity.unit}: the evidence must state the quantity achieved`;
-  if (s.sha256 && o.evidence.some((e) => e.sha256 === s.sha256 && e.state !== 'rejected')) return `the same file (sha256 ${s.sha256.slice(0, 12)}…) was already submitted`;
+  if (o.input.quantity && s.quantity === undefined)
+    return `this obligation counts ${o.input.quantity.unit}: the evidence must state the quantity achieved`;
+  if (s.sha256 && o.evidence.some((e) => e.sha256 === s.sha256 && e.state !== 'rejected'))
+    return `the same file (sha256 ${s.sha256.slice(0, 12)}…) was already submitted`;
   return undefined;
 }

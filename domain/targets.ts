@@ -53,10 +53,16 @@ export const targetsFile = z.strictObject({
   campaign: z.string().min(1),
   /** absolute: figures against ceilings; year-on-year: against the same window of the previous year (baseline). */
   basis: z.enum(['absolute', 'year-on-year']),
-  heavyDay: z.strictObject({ aqiAbove: z.number().int().positive().default(200), note: z.string().optional() }).default({ aqiAbove: 200 }),
+  heavyDay: z
+    .strictObject({ aqiAbove: z.number().int().positive().default(200), note: z.string().optional() })
+    .default({ aqiAbove: 200 }),
   /** AQI persistently off the chart (爆表): at least `days` consecutive days with AQI above `aqiAbove`. */
   offTheChart: z
-    .strictObject({ aqiAbove: z.number().int().positive().default(500), days: z.number().int().min(1), note: z.string().optional() })
+    .strictObject({
+      aqiAbove: z.number().int().positive().default(500),
+      days: z.number().int().min(1),
+      note: z.string().optional(),
+    })
     .optional(),
   /** Key tasks progressing slowly: the share of the city's obligations overdue above this. */
   keyTasks: z.strictObject({ overdueShareAbove: z.number().min(0).max(1), note: z.string().optional() }),

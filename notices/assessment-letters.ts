@@ -44,7 +44,8 @@ export function targetText(t: NonNullable<CityAssessment['target']>): string {
   if (t.pm25Max !== undefined) parts.push(`PM2.5平均浓度不高于${t.pm25Max}微克/立方米`);
   if (t.heavyDaysMax !== undefined) parts.push(`重度及以上污染天数不多于${t.heavyDaysMax}天`);
   if (t.pm25ChangePctMax !== undefined) parts.push(`PM2.5平均浓度同比变化不高于${fmtPct(t.pm25ChangePctMax)}`);
-  if (t.heavyDaysChangePctMax !== undefined) parts.push(`重度及以上污染天数同比变化不高于${fmtPct(t.heavyDaysChangePctMax)}`);
+  if (t.heavyDaysChangePctMax !== undefined)
+    parts.push(`重度及以上污染天数同比变化不高于${fmtPct(t.heavyDaysChangePctMax)}`);
   if (t.heavyDaysChangeMax !== undefined) parts.push(`重度及以上污染天数同比变化不多于${t.heavyDaysChangeMax}天`);
   return parts.join('，');
 }

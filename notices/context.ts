@@ -19,10 +19,10 @@ export interface NoticeRequest {
   daysOverdue: number;
   issuedAt: number;
   evidence: number;
-  /** 文号 of an escalation letter; reminders have none. */
+  /** 文号 of an escalation letter, given by the registry as the letter is issued; reminders have none. */
   documentNumber?: string;
-  /** Allocate the 文号 in this office's sequence for the year before rendering. */
-  numbering?: { office: string; year: number };
+  /** A pace warning's figures (entry kind 'pace'). */
+  pace?: { colour: string; reported: number; expected: number; target: number };
 }
 
 export const stepLabels: Record<string, string> = {
@@ -48,10 +48,22 @@ export function addressing(assignee: Pick<ObligationInput['assignee'], 'name' | 
   const { name, kind } = assignee;
   const city = kind === 'city' || (kind === 'special-unit' && name.endsWith('市'));
   const area = kind === 'special-unit' && !city; // 雄安新区, 杨凌示范区, 西咸新区
-  const you = kind === 'province' ? (name.endsWith('市') ? '你市' : name.endsWith('自治区') ? '你区' : '你省') : city ? '你市' : area ? '你区' : '你单位';
+  const you =
+    kind === 'province'
+      ? name.endsWith('市')
+        ? '你市'
+        : name.endsWith('自治区')
+          ? '你区'
+          : '你省'
+      : city
+        ? '你市'
+        : area
+          ? '你区'
+          : '你单位';
   if (kind !== 'province' && !city && !area) return { addressee: name, you };
   if (role === 'government') return { addressee: area ? `${name}管理委员会` : `${name}人民政府`, you };
-  if (role === 'environment-bureau') return { addressee: `${name}生态环境${name.endsWith('省') || name.endsWith('自治区') ? '厅' : '局'}`, you };
+  if (role === 'environment-bureau')
+    return { addressee: `${name}生态环境${name.endsWith('省') || name.endsWith('自治区') ? '厅' : '局'}`, you };
   return { addressee: name, you };
 }
 
@@ -60,9 +72,15 @@ export function addressing(assignee: Pick<ObligationInput['assignee'], 'name' | 
  * what the letters have always said, 5 working days after an urging, 10 after a warning letter.
  * So obligations launched before steps could say it keep the period their letters gave.
  */
-const defaultReplyWithin: Partial<Record<string, Delay>> = { urging: { workingDays: 5 }, 'warning-letter': { workingDays: 10 } };
+const defaultReplyWithin: Partial<Record<string, Delay>> = {
+  urging: { workingDays: 5 },
+  'warning-letter': { workingDays: 10 },
+};
 
-const delayCn = (d: Delay) => (typeof d === 'string' ? `${d.replace(/^P/, '').replace('Y', '年').replace('M', '个月').replace('W', '周').replace('D', '日')}` : `${d.workingDays}个工作日`);
+const delayCn = (d: Delay) =>
+  typeof d === 'string'
+    ? `${d.replace(/^P/, '').replace('Y', '年').replace('M', '个月').replace('W', '周').replace('D', '日')}`
+    : `${d.workingDays}个工作日`;
 
 /**
  * The reply deadline as a date on the holiday calendar, or only the period (`replyWithinCn`) when
@@ -116,7 +134,6 @@ export function noticeContext(req: NoticeRequest, calendar?: WorkingCalendar) {
   };
 }
 
-
 /** A plausible notice for checking templates when policies load. */
 export function sampleNoticeContext(kind: 'reminder' | 'escalation') {
   const obligation: ObligationInput = {
@@ -143,13 +160,25 @@ export function sampleNoticeContext(kind: 'reminder' | 'escalation') {
   };
   const entry: ScheduleEntry =
     kind === 'reminder'
-      ? { key: 'reminder:P7D@2019-12-31', kind: 'reminder', at: '2019-12-24T01:00:00.000Z', atLocal: '2019-12-24T09:00:00.000+08:00', offset: 'P7D' }
+      ? {
+          key: 'reminder:P7D@2019-12-31',
+          kind: 'reminder',
+          at: '2019-12-24T01:00:00.000Z',
+          atLocal: '2019-12-24T09:00:00.000+08:00',
+          offset: 'P7D',
+        }
       : {
           key: 'escalation:2-warning-letter',
           kind: 'escalation',
           at: '2020-01-15T01:00:00.000Z',
           atLocal: '2020-01-15T09:00:00.000+08:00',
-          step: { kind: 'warning-letter', level: 2, after: 'P15D', template: 'warning-letter', recipients: ['government'] },
+          step: {
+            kind: 'warning-letter',
+            level: 2,
+            after: 'P15D',
+            template: 'warning-letter',
+            recipients: ['government'],
+          },
         };
   return noticeContext({
     key: 'sample#' + entry.key,
@@ -183,7 +212,14 @@ export function digestContext(d: {
     date: d.date,
     dateCn: chineseDate(d.date),
     count: d.items.length,
-    items: d.items.map((it, i) => ({ index: i + 1, title: it.title, period: it.period ?? '', clause: it.clause, dueDate: it.dueDate, dueDateCn: chineseDate(it.dueDate) })),
+    items: d.items.map((it, i) => ({
+      index: i + 1,
+      title: it.title,
+      period: it.period ?? '',
+      clause: it.clause,
+      dueDate: it.dueDate,
+      dueDateCn: chineseDate(it.dueDate),
+    })),
   };
 }
 

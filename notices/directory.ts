@@ -35,7 +35,10 @@ export interface Addressees {
 }
 
 export class MissingContactError extends Error {
-  constructor(readonly organisation: string, readonly role: ContactRole) {
+  constructor(
+    readonly organisation: string,
+    readonly role: ContactRole,
+  ) {
     super(`${organisation} has no contact for role ${role} in policies/directory`);
     this.name = 'MissingContactError';
   }

@@ -36,7 +36,10 @@ export interface Delivery {
 
 /** A refusal that retrying cannot cure (5xx from the server, unknown mailbox). */
 export class PermanentDeliveryError extends Error {
-  constructor(message: string, readonly sentAt?: string) {
+  constructor(
+    message: string,
+    readonly sentAt?: string,
+  ) {
     super(message);
     this.name = 'PermanentDeliveryError';
   }
@@ -76,12 +79,26 @@ export function outboxMailer(outboxDir: string): Mailer {
       const messageId = messageIdFor(m.key);
       const file = path.join(outboxDir, `${fileNameFor(m.key)}.eml`);
       if (fs.existsSync(file)) {
-        return { messageId, transport: 'outbox', location: file, deliveredAt: fs.statSync(file).mtime.toISOString(), duplicate: true };
+        return {
+          messageId,
+          transport: 'outbox',
+          location: file,
+          deliveredAt: fs.statSync(file).mtime.toISOString(),
+          duplicate: true,
+        };
       }
       const sentAt = new Date().toISOString();
       const raw = await new MailComposer(message(m, messageId)).compile().build();
       await writeFileAtomically(file, raw);
-      return { messageId, transport: 'outbox', location: file, sentAt, deliveredAt: new Date().toISOString(), response: `written to the outbox (${path.basename(file)})`, duplicate: false };
+      return {
+        messageId,
+        transport: 'outbox',
+        location: file,
+        sentAt,
+        deliveredAt: new Date().toISOString(),
+        response: `written to the outbox (${path.basename(file)})`,
+        duplicate: false,
+      };
     },
     close() {},
   };
@@ -89,7 +106,9 @@ export function outboxMailer(outboxDir: string): Mailer {
 
 /** SMTP (pooled) with a sent ledger keyed like the outbox. */
 export function smtpMailer(url: string, ledgerDir: string): Mailer {
-  const transport = nodemailer.createTransport(url.includes('pool=') ? url : `${url}${url.includes('?') ? '&' : '?'}pool=true`);
+  const transport = nodemailer.createTransport(
+    url.includes('pool=') ? url : `${url}${url.includes('?') ? '&' : '?'}pool=true`,
+  );
   return {
     transport: 'smtp',
     async deliver(m) {
@@ -100,12 +119,17 @@ export function smtpMailer(url: string, ledgerDir: string): Mailer {
         return { ...entry, duplicate: true };
       }
       const sentAt = new Date().toISOString();
-      let info: { response?: string; rejected?: unknown[]; rejectedErrors?: { recipient?: string; responseCode?: number; message: string }[] };
+      let info: {
+        response?: string;
+        rejected?: unknown[];
+        rejectedErrors?: { recipient?: string; responseCode?: number; message: string }[];
+      };
       try {
         info = await transport.sendMail(message(m, messageId));
       } catch (e) {
         const code = (e as { responseCode?: number }).responseCode;
-        if (code && code >= 500) throw new PermanentDeliveryError(`SMTP refused the notice (${code}): ${(e as Error).message}`, sentAt);
+        if (code && code >= 500)
+          throw new PermanentDeliveryError(`SMTP refused the notice (${code}): ${(e as Error).message}`, sentAt);
         throw e;
       }
       // Sent to the accepted recipients; a refused one is reported, and not retried (that would
@@ -114,7 +138,15 @@ export function smtpMailer(url: string, ledgerDir: string): Mailer {
         address: r.recipient ?? '',
         reason: `SMTP refused the notice (${r.responseCode ?? '?'}): ${r.message}`,
       }));
-      const delivery: Delivery = { messageId, transport: 'smtp', sentAt, deliveredAt: new Date().toISOString(), ...(info.response ? { response: info.response } : {}), duplicate: false, ...(rejected.length ? { rejected } : {}) };
+      const delivery: Delivery = {
+        messageId,
+        transport: 'smtp',
+        sentAt,
+        deliveredAt: new Date().toISOString(),
+        ...(info.response ? { response: info.response } : {}),
+        duplicate: false,
+        ...(rejected.length ? { rejected } : {}),
+      };
       await writeFileAtomically(ledger, JSON.stringify(delivery));
       return delivery;
     },

@@ -6,7 +6,10 @@ import path from 'node:path';
 import Handlebars from 'handlebars';
 
 export class TemplateError extends Error {
-  constructor(readonly template: string, reason: string) {
+  constructor(
+    readonly template: string,
+    reason: string,
+  ) {
     super(`template ${template}: ${reason}`);
     this.name = 'TemplateError';
   }
@@ -82,11 +85,16 @@ export function checkTemplate(dir: string, name: string, sample: object): void {
   }
   const unknown = new Set<string>();
   for (const program of ast) unknownVariables(program, [{ context: sample }], unknown);
-  if (unknown.size) throw new TemplateError(name, `${unknown.size === 1 ? 'variable' : 'variables'} ${[...unknown].join(', ')} ${unknown.size === 1 ? 'is' : 'are'} not provided`);
+  if (unknown.size)
+    throw new TemplateError(
+      name,
+      `${unknown.size === 1 ? 'variable' : 'variables'} ${[...unknown].join(', ')} ${unknown.size === 1 ? 'is' : 'are'} not provided`,
+    );
   renderNotice(dir, name, sample);
 }
 
-const own = (o: unknown, k: string) => typeof o === 'object' && o !== null && Object.prototype.hasOwnProperty.call(o, k);
+const own = (o: unknown, k: string) =>
+  typeof o === 'object' && o !== null && Object.prototype.hasOwnProperty.call(o, k);
 
 /** One level of context: the object names resolve against, and the block parameters (`as |item i|`) in force. */
 interface Scope {
@@ -153,8 +161,17 @@ function unknownVariables(node: hbs.AST.Node | undefined | null, scopes: Scope[]
       const each = name === 'each' || (section && Array.isArray(arg));
       const enters = each || name === 'with' || (section && typeof arg === 'object' && arg !== null);
       if (enters && arg !== missing) {
-        const inner = each ? (Array.isArray(arg) ? arg[0] : arg && typeof arg === 'object' ? Object.values(arg)[0] : undefined) : arg;
-        if (inner === undefined) out.add(`${section ? name : (b.params[0] as hbs.AST.PathExpression).original} (empty in the sample: cannot check inside)`);
+        const inner = each
+          ? Array.isArray(arg)
+            ? arg[0]
+            : arg && typeof arg === 'object'
+              ? Object.values(arg)[0]
+              : undefined
+          : arg;
+        if (inner === undefined)
+          out.add(
+            `${section ? name : (b.params[0] as hbs.AST.PathExpression).original} (empty in the sample: cannot check inside)`,
+          );
         else {
           const names = b.program.blockParams ?? [];
           const params = Object.fromEntries(names.map((n, i) => [n, i === 0 ? inner : each ? 0 : undefined]));
@@ -169,14 +186,18 @@ function unknownVariables(node: hbs.AST.Node | undefined | null, scopes: Scope[]
   }
 }
 
-const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+const escapeHtml = (s: string) =>
+  s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
 /**
  * The printable form of a letter: the plain text laid out as an official letter (addressee,
  * body paragraphs, issuing office and date at the right). One source, two parts.
  */
 export function letterHtml(subject: string, text: string): string {
-  const blocks = text.trim().split(/\n\s*\n/).map((b) => b.trim());
+  const blocks = text
+    .trim()
+    .split(/\n\s*\n/)
+    .map((b) => b.trim());
   const signatureAt = blocks.findIndex((b, i) => i > 0 && /\d{4}年\d{1,2}月\d{1,2}日\s*$/.test(b));
   const html = blocks.map((b, i) => {
     const inner = escapeHtml(b).replace(/\n/g, '<br>');

@@ -20,7 +20,12 @@ export function shiftPoint(p: AssessmentPoint, years: number): AssessmentPoint {
   return { ...p, window: { start: shiftDate(p.window.start, years), end: shiftDate(p.window.end, years) } };
 }
 
-export function planAssessments(c: LoadedCampaign, t: CampaignTargets, season: number, cal: WorkingCalendar): PlannedPoint[] {
+export function planAssessments(
+  c: LoadedCampaign,
+  t: CampaignTargets,
+  season: number,
+  cal: WorkingCalendar,
+): PlannedPoint[] {
   const years = season - c.season;
   const [h, m] = c.sending.at.split(':').map(Number);
   return t.assessments

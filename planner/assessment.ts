@@ -20,10 +20,16 @@ export class AssessmentRefused extends Error {
   }
 }
 
-export function campaignTargets(set: PolicySet, campaignId: string): { campaign: LoadedCampaign; targets: CampaignTargets } {
+export function campaignTargets(
+  set: PolicySet,
+  campaignId: string,
+): { campaign: LoadedCampaign; targets: CampaignTargets } {
   const campaign = getCampaign(set, campaignId);
   const targets = set.targets.get(campaignId);
-  if (!targets) throw new AssessmentRefused(`campaign ${campaignId} has no air-quality targets (policies/targets/${campaignId}.yaml)`);
+  if (!targets)
+    throw new AssessmentRefused(
+      `campaign ${campaignId} has no air-quality targets (policies/targets/${campaignId}.yaml)`,
+    );
   return { campaign, targets };
 }
 
@@ -78,11 +84,20 @@ export interface PointRun {
   results: CityAssessment[];
 }
 
-export function plannedPoint(set: PolicySet, cal: WorkingCalendar, campaignId: string, season: number, pointId: string): PlannedPoint {
+export function plannedPoint(
+  set: PolicySet,
+  cal: WorkingCalendar,
+  campaignId: string,
+  season: number,
+  pointId: string,
+): PlannedPoint {
   const { campaign, targets } = campaignTargets(set, campaignId);
   const all = planAssessments(campaign, targets, season, cal);
   const p = all.find((x) => x.point.id === pointId);
-  if (!p) throw new AssessmentRefused(`campaign ${campaignId} has no assessment ${pointId}; known: ${all.map((x) => x.point.id).join(', ')}`);
+  if (!p)
+    throw new AssessmentRefused(
+      `campaign ${campaignId} has no assessment ${pointId}; known: ${all.map((x) => x.point.id).join(', ')}`,
+    );
   return p;
 }
 
@@ -108,13 +123,20 @@ export function runPoint(r: RunRequest): PointRun {
  * counted through Temporal visibility (the dev server or production; the time-skipping test
  * server has no visibility, so callers there pass no shares and the criterion reads "not measured").
  */
-export async function overdueSharesFromVisibility(client: Client, campaignId: string, season: number, codes: string[]): Promise<Record<string, number>> {
+export async function overdueSharesFromVisibility(
+  client: Client,
+  campaignId: string,
+  season: number,
+  codes: string[],
+): Promise<Record<string, number>> {
   const out: Record<string, number> = {};
   const base = `LantianCampaign = '${campaignId}' AND LantianSeason = ${season}`;
   for (const code of codes) {
     const total = (await client.workflow.count(`${base} AND LantianAssignee = '${code}'`)).count;
     if (!total) continue;
-    const late = (await client.workflow.count(`${base} AND LantianAssignee = '${code}' AND LantianStatus IN ('overdue', 'unmet')`)).count;
+    const late = (
+      await client.workflow.count(`${base} AND LantianAssignee = '${code}' AND LantianStatus IN ('overdue', 'unmet')`)
+    ).count;
     out[code] = late / total;
   }
   return out;
@@ -138,21 +160,44 @@ export interface PreparedReport {
  * the reporting province's cities and the month it covers: validated whole before the upload, and
  * imported once the obligation has received it. Undefined for every other obligation.
  */
-export function prepareReportCsv(set: PolicySet, dir: string, workflowId: string, file: string, by: string): PreparedReport | undefined {
+export function prepareReportCsv(
+  set: PolicySet,
+  dir: string,
+  workflowId: string,
+  file: string,
+  by: string,
+): PreparedReport | undefined {
   const ref = parseWorkflowId(workflowId);
   if (!ref) return undefined;
   const targets = set.targets.get(ref.campaignId);
   if (!targets?.dataReports.includes(ref.obligationId)) return undefined;
   const campaign = getCampaign(set, ref.campaignId);
-  const units = assessedUnits(targets).filter((code) => code === ref.assignee || set.organisations.get(code)?.parent === ref.assignee);
-  if (!ref.period || !/^\d{4}-\d{2}$/.test(ref.period)) throw new AssessmentRefused(`${workflowId}: a data report needs a monthly period`);
+  const units = assessedUnits(targets).filter(
+    (code) => code === ref.assignee || set.organisations.get(code)?.parent === ref.assignee,
+  );
+  if (!ref.period || !/^\d{4}-\d{2}$/.test(ref.period))
+    throw new AssessmentRefused(`${workflowId}: a data report needs a monthly period`);
   const from = `${ref.period}-01`;
   const to = datesOfMonth(ref.period).at(-1)!;
   const bytes = fs.readFileSync(file);
-  const rows = parseDailyCsv(file, bytes.toString('utf8'), { codes: new Set(units), from, to, codesAre: `not a city of ${ref.assignee} assessed in this campaign`, datesAre: 'the month this report covers' });
+  const rows = parseDailyCsv(file, bytes.toString('utf8'), {
+    codes: new Set(units),
+    from,
+    to,
+    codesAre: `not a city of ${ref.assignee} assessed in this campaign`,
+    datesAre: 'the month this report covers',
+  });
   const period = seasonPeriod(campaign, ref.season);
   const inSeason = rows.filter((r) => r.date >= period.start && r.date <= period.end);
-  const req = { campaignId: ref.campaignId, season: ref.season, kind: 'observed' as const, rows: inSeason, source: `${workflowId} ${file}`, sha256: crypto.createHash('sha256').update(bytes).digest('hex'), by };
+  const req = {
+    campaignId: ref.campaignId,
+    season: ref.season,
+    kind: 'observed' as const,
+    rows: inSeason,
+    source: `${workflowId} ${file}`,
+    sha256: crypto.createHash('sha256').update(bytes).digest('hex'),
+    by,
+  };
   // Conflicting figures are refused now, before the evidence is received.
   importSeries(dir, { ...req, dryRun: true });
   return { rows: rows.length, apply: () => importSeries(dir, req) };

@@ -58,12 +58,28 @@ export function coverage(doc: string, c: Campaign): CoverageReport {
 /** Per campaign: which clause became which obligations, what was left out and why, and (with its document) what is unaccounted for. */
 export function coverageTable(campaigns: Campaign[], docs: Map<string, string>) {
   return campaigns.map((c) => {
-    const byClause = new Map<string, { section: string; item: string; text: string; obligations: string[]; deadline: string }>();
+    const byClause = new Map<
+      string,
+      { section: string; item: string; text: string; obligations: string[]; deadline: string }
+    >();
     for (const o of c.obligations) {
       const key = `${o.clause.section}|${o.clause.item ?? ''}|${o.clause.text ?? ''}`;
       const d = o.deadline;
-      const deadline = 'date' in d ? d.date : 'monthEnd' in d ? `end of ${d.monthEnd}` : 'rule' in d ? `rule ${d.rule}` : `${d.recurring.every}ly, day ${d.recurring.day}, ${d.recurring.from}…${d.recurring.until}`;
-      const row = byClause.get(key) ?? { section: o.clause.section, item: o.clause.item ?? '', text: o.clause.text ?? '', obligations: [], deadline };
+      const deadline =
+        'date' in d
+          ? d.date
+          : 'monthEnd' in d
+            ? `end of ${d.monthEnd}`
+            : 'rule' in d
+              ? `rule ${d.rule}`
+              : `${d.recurring.every}ly, day ${d.recurring.day}, ${d.recurring.from}…${d.recurring.until}`;
+      const row = byClause.get(key) ?? {
+        section: o.clause.section,
+        item: o.clause.item ?? '',
+        text: o.clause.text ?? '',
+        obligations: [],
+        deadline,
+      };
       row.obligations.push(o.id);
       byClause.set(key, row);
     }
@@ -75,7 +91,15 @@ export function coverageTable(campaigns: Campaign[], docs: Map<string, string>) 
       source: c.source.file ?? c.source.document,
       clauses: [...byClause.values()],
       leftOut: c.coverage.leftOut,
-      ...(doc && report ? { document: { datedSentences: datedSentences(doc).length, uncovered: report.uncovered.map((s) => s.text), notInDocument: report.notInDocument } } : {}),
+      ...(doc && report
+        ? {
+            document: {
+              datedSentences: datedSentences(doc).length,
+              uncovered: report.uncovered.map((s) => s.text),
+              notInDocument: report.notInDocument,
+            },
+          }
+        : {}),
     };
   });
 }
@@ -93,14 +117,21 @@ export function coverageMarkdown(campaigns: Campaign[], docs: Map<string, string
   for (const c of coverageTable(campaigns, docs)) {
     out.push(`## ${c.title} (\`${c.id}\`)`, '', `Source: \`${c.source}\``, '');
     out.push('| section | item | the original words | deadline as encoded | obligations |', '|---|---|---|---|---|');
-    for (const r of c.clauses) out.push(`| ${r.section} | ${esc(r.item)} | ${esc(r.text)} | ${esc(r.deadline)} | ${r.obligations.map((i) => `\`${i}\``).join(', ')} |`);
+    for (const r of c.clauses)
+      out.push(
+        `| ${r.section} | ${esc(r.item)} | ${esc(r.text)} | ${esc(r.deadline)} | ${r.obligations.map((i) => `\`${i}\``).join(', ')} |`,
+      );
     out.push('', '### Left out', '');
     if (!c.leftOut.length) out.push('None.');
     else {
       out.push('| section | the original words | why |', '|---|---|---|');
       for (const l of c.leftOut) out.push(`| ${esc(l.section)} | ${esc(l.text)} | ${esc(l.reason)} |`);
     }
-    if (c.document) out.push('', `Dated sentences found in the document: ${c.document.datedSentences}; not accounted for: ${c.document.uncovered.length}.`);
+    if (c.document)
+      out.push(
+        '',
+        `Dated sentences found in the document: ${c.document.datedSentences}; not accounted for: ${c.document.uncovered.length}.`,
+      );
     out.push('');
   }
   return out.join('\n');

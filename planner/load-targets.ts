@@ -34,7 +34,13 @@ export function loadTargets(
   failed: ReadonlySet<string> = new Set(),
 ): Map<string, CampaignTargets> {
   const out = new Map<string, CampaignTargets>();
-  const files = fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => /\.ya?ml$/.test(f)).sort().map((f) => path.join(dir, f)) : [];
+  const files = fs.existsSync(dir)
+    ? fs
+        .readdirSync(dir)
+        .filter((f) => /\.ya?ml$/.test(f))
+        .sort()
+        .map((f) => path.join(dir, f))
+    : [];
   if (files.length) checkTemplates(assessmentTemplatesDir(templatesDir), h);
   for (const file of files) {
     const parsed = h.parse(file);
@@ -43,7 +49,11 @@ export function loadTargets(
     const at = (p: (string | number)[], reason: string) => h.at(parsed, p, reason);
     const c = campaigns.get(t.campaign);
     if (!c) {
-      if (!partial && !failed.has(t.campaign)) at(['campaign'], `campaign ${t.campaign} is not defined in ${h.rel(path.join(path.dirname(dir), 'campaigns'))}`);
+      if (!partial && !failed.has(t.campaign))
+        at(
+          ['campaign'],
+          `campaign ${t.campaign} is not defined in ${h.rel(path.join(path.dirname(dir), 'campaigns'))}`,
+        );
       continue;
     }
     if (out.has(t.campaign)) at(['campaign'], `targets for ${t.campaign} are defined twice`);
@@ -56,28 +66,37 @@ export function loadTargets(
         seen.add(code);
       }),
     );
-    for (const code of Object.keys(t.cities)) if (!seen.has(code)) at(['cities', code], `${code} is not a member of any region`);
-    for (const code of Object.keys(t.sixTier?.cities ?? {})) if (!seen.has(code)) at(['sixTier', 'cities', code], `${code} is not a member of any region`);
+    for (const code of Object.keys(t.cities))
+      if (!seen.has(code)) at(['cities', code], `${code} is not a member of any region`);
+    for (const code of Object.keys(t.sixTier?.cities ?? {}))
+      if (!seen.has(code)) at(['sixTier', 'cities', code], `${code} is not a member of any region`);
     const ids = new Set<string>();
     t.assessments.forEach((a, i) => {
       if (ids.has(a.id)) at(['assessments', i, 'id'], `duplicate assessment id ${a.id}`);
       ids.add(a.id);
-      if (a.window.end < a.window.start) at(['assessments', i, 'window', 'end'], `${a.window.end} is before ${a.window.start}`);
+      if (a.window.end < a.window.start)
+        at(['assessments', i, 'window', 'end'], `${a.window.end} is before ${a.window.start}`);
       if (a.window.start < c.period.start || a.window.end > c.period.end) {
-        at(['assessments', i, 'window'], `${a.window.start}..${a.window.end} is outside the campaign period ${c.period.start}..${c.period.end}`);
+        at(
+          ['assessments', i, 'window'],
+          `${a.window.start}..${a.window.end} is outside the campaign period ${c.period.start}..${c.period.end}`,
+        );
       }
       const key = a.target;
       if (key) {
         t.regions.forEach((r) => {
-          if (!r.targets[key] && !t.sixTier?.tier1[key]) at(['assessments', i, 'target'], `region ${r.id} has no target ${key}`);
+          if (!r.targets[key] && !t.sixTier?.tier1[key])
+            at(['assessments', i, 'target'], `region ${r.id} has no target ${key}`);
         });
       }
-      if (a.act && !a.triggers.length) at(['assessments', i, 'triggers'], `an assessment with an act (${a.act}) needs its triggers`);
+      if (a.act && !a.triggers.length)
+        at(['assessments', i, 'triggers'], `an assessment with an act (${a.act}) needs its triggers`);
     });
     t.dataReports.forEach((id, i) => {
       if (!c.obligations.some((o) => o.id === id)) at(['dataReports', i], `obligation ${id} is not defined in ${c.id}`);
     });
-    if (t.pace.redBehind < t.pace.yellowBehind) at(['pace', 'redBehind'], `${t.pace.redBehind} is below yellowBehind ${t.pace.yellowBehind}`);
+    if (t.pace.redBehind < t.pace.yellowBehind)
+      at(['pace', 'redBehind'], `${t.pace.redBehind} is below yellowBehind ${t.pace.yellowBehind}`);
     out.set(t.campaign, t);
   }
   return out;

@@ -37,7 +37,9 @@ export function formatIssue(i: PolicyIssue): string {
 
 export class PolicyError extends Error {
   constructor(readonly issues: PolicyIssue[]) {
-    super(`${issues.length} policy error${issues.length === 1 ? '' : 's'}:\n${issues.map((i) => '  ' + formatIssue(i)).join('\n')}`);
+    super(
+      `${issues.length} policy error${issues.length === 1 ? '' : 's'}:\n${issues.map((i) => '  ' + formatIssue(i)).join('\n')}`,
+    );
     this.name = 'PolicyError';
   }
 }
@@ -66,9 +68,7 @@ export interface ParsedFile {
 
 /** Path as offices read it: obligations[3].deadline. */
 export function formatPath(p: ReadonlyArray<PropertyKey>): string {
-  return p
-    .map((k, idx) => (typeof k === 'number' ? `[${k}]` : idx === 0 ? String(k) : `.${String(k)}`))
-    .join('');
+  return p.map((k, idx) => (typeof k === 'number' ? `[${k}]` : idx === 0 ? String(k) : `.${String(k)}`)).join('');
 }
 
 function lineOf(parsed: ParsedFile, p: ReadonlyArray<PropertyKey>): number | undefined {
@@ -92,7 +92,12 @@ function parseYaml(file: string, rel: string, issues: PolicyIssue[]): ParsedFile
   const doc = parseDocument(text, { lineCounter: counter, prettyErrors: false, uniqueKeys: true });
   if (doc.errors.length) {
     for (const err of doc.errors) {
-      issues.push({ file: rel, line: counter.linePos(err.pos[0]).line, path: '', reason: `YAML: ${err.message.split('\n')[0]}` });
+      issues.push({
+        file: rel,
+        line: counter.linePos(err.pos[0]).line,
+        path: '',
+        reason: `YAML: ${err.message.split('\n')[0]}`,
+      });
     }
     return undefined;
   }
@@ -104,8 +109,14 @@ function validate<T extends z.ZodType>(schema: T, parsed: ParsedFile, issues: Po
   if (result.success) return result.data;
   for (const issue of result.error.issues.flatMap((i) => unfoldUnion(i))) {
     // An unknown key is shown on its own line, where the typo is.
-    const at = issue.code === 'unrecognized_keys' && issue.keys.length === 1 ? [...issue.path, issue.keys[0]] : issue.path;
-    issues.push({ file: parsed.file, line: lineOf(parsed, at), path: formatPath(issue.path), reason: describe(issue, parsed) });
+    const at =
+      issue.code === 'unrecognized_keys' && issue.keys.length === 1 ? [...issue.path, issue.keys[0]] : issue.path;
+    issues.push({
+      file: parsed.file,
+      line: lineOf(parsed, at),
+      path: formatPath(issue.path),
+      reason: describe(issue, parsed),
+    });
   }
   return undefined;
 }
@@ -117,7 +128,11 @@ function validate<T extends z.ZodType>(schema: T, parsed: ParsedFile, issues: Po
 function unfoldUnion(issue: z.core.$ZodIssue): z.core.$ZodIssue[] {
   if (issue.code !== 'invalid_union' || !('errors' in issue) || !issue.errors?.length) return [issue];
   const depth = (branch: z.core.$ZodIssue[]) =>
-    Math.min(...branch.map((i) => (i.code === 'unrecognized_keys' || (i.code === 'invalid_type' && i.path.length === 0) ? -1 : i.path.length)));
+    Math.min(
+      ...branch.map((i) =>
+        i.code === 'unrecognized_keys' || (i.code === 'invalid_type' && i.path.length === 0) ? -1 : i.path.length,
+      ),
+    );
   const best = [...issue.errors].sort((a, b) => depth(b) - depth(a))[0];
   if (depth(best) < 0) return [issue];
   return best.flatMap((i) => unfoldUnion({ ...i, path: [...issue.path, ...i.path] } as z.core.$ZodIssue));
@@ -128,7 +143,8 @@ function describe(issue: z.core.$ZodIssue, parsed: ParsedFile): string {
   const shown = value === undefined || typeof value === 'object' ? '' : `${JSON.stringify(value)} `;
   if (issue.code === 'invalid_union' && value === undefined) return 'is required';
   if (issue.code === 'invalid_union') return `${shown}matches none of the allowed forms`.trim();
-  if (issue.code === 'unrecognized_keys') return `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.join(', ')}`;
+  if (issue.code === 'unrecognized_keys')
+    return `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.join(', ')}`;
   if (issue.code === 'invalid_type' && value === undefined) return `is required (${issue.expected})`;
   return `${shown}${issue.message}`;
 }
@@ -161,14 +177,23 @@ export function loadPolicies(dir: string, only?: string[], templatesDir = path.j
     if (!parsed || !data) continue;
     data.organisations.forEach((org, i) => {
       if (organisations.has(org.code)) {
-        issues.push({ file: parsed.file, line: lineOf(parsed, ['organisations', i, 'code']), path: `organisations[${i}].code`, reason: `duplicate organisation code ${org.code}` });
+        issues.push({
+          file: parsed.file,
+          line: lineOf(parsed, ['organisations', i, 'code']),
+          path: `organisations[${i}].code`,
+          reason: `duplicate organisation code ${org.code}`,
+        });
       }
       organisations.set(org.code, org);
     });
   }
   for (const [code, org] of organisations) {
     if (org.parent && !organisations.has(org.parent)) {
-      issues.push({ file: rel(path.join(dir, 'organisations')), path: code, reason: `parent ${org.parent} of ${org.name} is not a known organisation` });
+      issues.push({
+        file: rel(path.join(dir, 'organisations')),
+        path: code,
+        reason: `parent ${org.parent} of ${org.name} is not a known organisation`,
+      });
     }
   }
 
@@ -179,13 +204,20 @@ export function loadPolicies(dir: string, only?: string[], templatesDir = path.j
 
   const templates = new Set(
     fs.existsSync(templatesDir)
-      ? fs.readdirSync(templatesDir).filter((f) => f.endsWith('.hbs')).map((f) => f.replace(/\.hbs$/, ''))
+      ? fs
+          .readdirSync(templatesDir)
+          .filter((f) => f.endsWith('.hbs'))
+          .map((f) => f.replace(/\.hbs$/, ''))
       : [],
   );
 
   checkTemplates(templatesDir, templates, rel, issues);
   if ([...reminderDelivery.values()].includes('daily-digest') && !templates.has('digest')) {
-    issues.push({ file: rel(templatesDir), path: '', reason: 'template digest.hbs is missing (a recipient in policies/directory takes daily digests)' });
+    issues.push({
+      file: rel(templatesDir),
+      path: '',
+      reason: 'template digest.hbs is missing (a recipient in policies/directory takes daily digests)',
+    });
   }
 
   const campaigns = new Map<string, LoadedCampaign>();
@@ -204,21 +236,36 @@ export function loadPolicies(dir: string, only?: string[], templatesDir = path.j
     }
     const before = issues.length;
     checkCampaign(data, parsed, organisations, templates, issues);
-    if (issues.length === before && directoryValid) checkContacts({ ...data, file: parsed.file }, parsed, organisations, issues);
+    if (issues.length === before && directoryValid)
+      checkContacts({ ...data, file: parsed.file }, parsed, organisations, issues);
     if (campaigns.has(data.id)) {
-      issues.push({ file: parsed.file, line: lineOf(parsed, ['id']), path: 'id', reason: `campaign id ${data.id} is also used by ${campaigns.get(data.id)!.file}` });
+      issues.push({
+        file: parsed.file,
+        line: lineOf(parsed, ['id']),
+        path: 'id',
+        reason: `campaign id ${data.id} is also used by ${campaigns.get(data.id)!.file}`,
+      });
     }
     if (issues.length === before) campaigns.set(data.id, { ...data, file: parsed.file });
     else failed.add(data.id);
   }
 
-  const targets = loadTargets(path.join(dir, 'targets'), templatesDir, campaigns, organisations, {
-    parse: (file) => parseYaml(file, rel(file), issues),
-    validate: (schema, parsed) => validate(schema, parsed, issues),
-    at: (parsed, p, reason) => issues.push({ file: parsed.file, line: lineOf(parsed, p), path: formatPath(p), reason }),
-    issue: (i) => issues.push(i),
-    rel,
-  }, only !== undefined, failed);
+  const targets = loadTargets(
+    path.join(dir, 'targets'),
+    templatesDir,
+    campaigns,
+    organisations,
+    {
+      parse: (file) => parseYaml(file, rel(file), issues),
+      validate: (schema, parsed) => validate(schema, parsed, issues),
+      at: (parsed, p, reason) =>
+        issues.push({ file: parsed.file, line: lineOf(parsed, p), path: formatPath(p), reason }),
+      issue: (i) => issues.push(i),
+      rel,
+    },
+    only !== undefined,
+    failed,
+  );
 
   if (issues.length) throw new PolicyError(issues);
   return { dir, organisations, campaigns, templatesDir, templates, targets, reminderDelivery };
@@ -228,7 +275,12 @@ export function loadPolicies(dir: string, only?: string[], templatesDir = path.j
  * policies/directory/*.yaml: contacts per organisation and role, merged into the organisations
  * (contacts written inline on an organisation still count). Returns each recipient's reminder mode.
  */
-function loadDirectory(dir: string, orgs: Map<string, Organisation>, rel: (f: string) => string, issues: PolicyIssue[]): Map<string, ReminderDelivery> {
+function loadDirectory(
+  dir: string,
+  orgs: Map<string, Organisation>,
+  rel: (f: string) => string,
+  issues: PolicyIssue[],
+): Map<string, ReminderDelivery> {
   const modes = new Map<string, ReminderDelivery>();
   const seen = new Map<string, string>();
   for (const file of yamlFiles(dir)) {
@@ -236,14 +288,24 @@ function loadDirectory(dir: string, orgs: Map<string, Organisation>, rel: (f: st
     const data = parsed && validate(directoryFile, parsed, issues);
     if (!parsed || !data) continue;
     data.entries.forEach((e, i) => {
-      const at = (p: (string | number)[], reason: string) => issues.push({ file: parsed.file, line: lineOf(parsed, p), path: formatPath(p), reason });
+      const at = (p: (string | number)[], reason: string) =>
+        issues.push({ file: parsed.file, line: lineOf(parsed, p), path: formatPath(p), reason });
       const org = orgs.get(e.organisation);
-      if (!org) return at(['entries', i, 'organisation'], `${e.organisation} is not a known organisation (policies/organisations)`);
-      if (seen.has(e.organisation)) return at(['entries', i, 'organisation'], `${e.organisation} is already listed (${seen.get(e.organisation)})`);
+      if (!org)
+        return at(
+          ['entries', i, 'organisation'],
+          `${e.organisation} is not a known organisation (policies/organisations)`,
+        );
+      if (seen.has(e.organisation))
+        return at(['entries', i, 'organisation'], `${e.organisation} is already listed (${seen.get(e.organisation)})`);
       seen.set(e.organisation, `${parsed.file} entries[${i}]`);
       for (const [role, c] of Object.entries(e.contacts)) {
         for (const one of Array.isArray(c) ? c : c ? [c] : []) {
-          org.contacts.push({ role: role as Organisation['contacts'][number]['role'], email: one.email, ...(one.name ? { name: one.name } : {}) });
+          org.contacts.push({
+            role: role as Organisation['contacts'][number]['role'],
+            email: one.email,
+            ...(one.name ? { name: one.name } : {}),
+          });
         }
       }
       modes.set(e.organisation, e.reminders ?? data.defaults.reminders);
@@ -257,13 +319,24 @@ function loadDirectory(dir: string, orgs: Map<string, Organisation>, rel: (f: st
  * bureau, each ladder step to its recipients. One issue per organisation and role, at the first
  * obligation that needs it — a notice is never silently dropped or sent to a made-up address.
  */
-function checkContacts(c: LoadedCampaign, parsed: ParsedFile, orgs: Map<string, Organisation>, issues: PolicyIssue[]): void {
+function checkContacts(
+  c: LoadedCampaign,
+  parsed: ParsedFile,
+  orgs: Map<string, Organisation>,
+  issues: PolicyIssue[],
+): void {
   const reported = new Set<string>();
   c.obligations.forEach((o, i) => {
-    const ladder = Array.isArray(o.ladder) ? o.ladder : ladderNamed(c.ladders, typeof o.ladder === 'string' ? o.ladder : c.defaults.ladder) ?? [];
+    const ladder = Array.isArray(o.ladder)
+      ? o.ladder
+      : (ladderNamed(c.ladders, typeof o.ladder === 'string' ? o.ladder : c.defaults.ladder) ?? []);
     const needs: { role: string; why: string }[] = [
-      ...((o.reminders ?? c.defaults.reminders).length ? rolesNeeded([], false).map((role) => ({ role, why: 'reminders' })) : []),
-      ...ladder.flatMap((s) => rolesNeeded(s.recipients, true).map((role) => ({ role, why: `escalation step ${s.kind}` }))),
+      ...((o.reminders ?? c.defaults.reminders).length
+        ? rolesNeeded([], false).map((role) => ({ role, why: 'reminders' }))
+        : []),
+      ...ladder.flatMap((s) =>
+        rolesNeeded(s.recipients, true).map((role) => ({ role, why: `escalation step ${s.kind}` })),
+      ),
     ];
     for (const org of selectAssignees(o.assignees, c, orgs)) {
       for (const n of needs) {
@@ -283,10 +356,17 @@ function checkContacts(c: LoadedCampaign, parsed: ParsedFile, orgs: Map<string, 
 
 /** Every template renders against a sample notice in strict mode: no unknown variable, no blank. */
 function checkTemplates(dir: string, templates: Set<string>, rel: (f: string) => string, issues: PolicyIssue[]): void {
-  if (!templates.has('reminder')) issues.push({ file: rel(dir), path: '', reason: 'template reminder.hbs is missing (every reminder uses it)' });
+  if (!templates.has('reminder'))
+    issues.push({ file: rel(dir), path: '', reason: 'template reminder.hbs is missing (every reminder uses it)' });
   for (const name of templates) {
     try {
-      checkTemplate(dir, name, name === 'digest' ? sampleDigestContext() : sampleNoticeContext(name === 'reminder' ? 'reminder' : 'escalation'));
+      checkTemplate(
+        dir,
+        name,
+        name === 'digest'
+          ? sampleDigestContext()
+          : sampleNoticeContext(name === 'reminder' ? 'reminder' : 'escalation'),
+      );
     } catch (e) {
       if (!(e instanceof TemplateError)) throw e;
       issues.push({ file: rel(path.join(dir, `${name}.hbs`)), path: '', reason: e.message });
@@ -312,7 +392,9 @@ function partialCampaign(raw: unknown): PartialCampaign {
   }
   // A ladder with a bad step is still a ladder by name: obligations naming it are not in error.
   if (!out.ladders && obj.ladders && typeof obj.ladders === 'object') {
-    out.ladders = Object.fromEntries(Object.entries(obj.ladders).map(([name, steps]) => [name, z.array(escalationStep).safeParse(steps).data ?? []]));
+    out.ladders = Object.fromEntries(
+      Object.entries(obj.ladders).map(([name, steps]) => [name, z.array(escalationStep).safeParse(steps).data ?? []]),
+    );
   }
   const obligations: Obligation[] = [];
   if (Array.isArray(obj.obligations)) {
@@ -337,19 +419,28 @@ function checkCampaign(
   const scope = c.scope && new Set(c.scope);
   const ladders = c.ladders ?? {};
 
-  if (c.period && c.period.end < c.period.start) at(['period', 'end'], `${c.period.end} is before the period start ${c.period.start}`);
+  if (c.period && c.period.end < c.period.start)
+    at(['period', 'end'], `${c.period.end} is before the period start ${c.period.start}`);
   c.scope?.forEach((code, i) => {
     if (!orgs.has(code)) at(['scope', i], `${code} is not a known organisation (policies/organisations)`);
   });
   const checkLadder = (steps: EscalationStep[], p: (string | number)[]) =>
     steps.forEach((s, i) => {
-      if (!templates.has(s.template)) at([...p, i, 'template'], `template ${s.template} not found in policies/templates/`);
+      if (!templates.has(s.template))
+        at([...p, i, 'template'], `template ${s.template} not found in policies/templates/`);
     });
   for (const [name, steps] of Object.entries(ladders)) checkLadder(steps, ['ladders', name]);
-  if (c.defaults && !ladderNamed(ladders, c.defaults.ladder)) at(['defaults', 'ladder'], `ladder ${c.defaults.ladder} is not defined under ladders`);
+  if (c.defaults && !ladderNamed(ladders, c.defaults.ladder))
+    at(['defaults', 'ladder'], `ladder ${c.defaults.ladder} is not defined under ladders`);
   // The built-in ladder's templates, where the campaign uses it.
-  const usesBuiltIn = !ladders.default && (c.defaults?.ladder === 'default' || c.obligations.some((o) => o.ladder === 'default'));
-  if (usesBuiltIn) builtInLadder.forEach((s) => templates.has(s.template) || at(['defaults', 'ladder'], `template ${s.template} of the built-in ladder not found in policies/templates/`));
+  const usesBuiltIn =
+    !ladders.default && (c.defaults?.ladder === 'default' || c.obligations.some((o) => o.ladder === 'default'));
+  if (usesBuiltIn)
+    builtInLadder.forEach(
+      (s) =>
+        templates.has(s.template) ||
+        at(['defaults', 'ladder'], `template ${s.template} of the built-in ladder not found in policies/templates/`),
+    );
 
   const ids = new Set<string>();
   c.obligations.forEach((o, i) => {
@@ -368,13 +459,17 @@ function checkCampaign(
         });
       }
     }
-    if (c.ladders && typeof o.ladder === 'string' && !ladderNamed(ladders, o.ladder)) at([...p, 'ladder'], `ladder ${o.ladder} is not defined under ladders`);
+    if (c.ladders && typeof o.ladder === 'string' && !ladderNamed(ladders, o.ladder))
+      at([...p, 'ladder'], `ladder ${o.ladder} is not defined under ladders`);
     if (Array.isArray(o.ladder)) checkLadder(o.ladder, [...p, 'ladder']);
     if (c.dateRules && 'rule' in o.deadline && !c.dateRules[o.deadline.rule]) {
       at([...p, 'deadline', 'rule'], `date rule ${o.deadline.rule} is not defined under dateRules`);
     }
     if ('recurring' in o.deadline && o.deadline.recurring.until < o.deadline.recurring.from) {
-      at([...p, 'deadline', 'recurring', 'until'], `${o.deadline.recurring.until} is before ${o.deadline.recurring.from}`);
+      at(
+        [...p, 'deadline', 'recurring', 'until'],
+        `${o.deadline.recurring.until} is before ${o.deadline.recurring.from}`,
+      );
     }
     for (const code of Object.keys(o.quantity?.perAssignee ?? {})) {
       if (!orgs.has(code)) at([...p, 'quantity', 'perAssignee', code], `${code} is not a known organisation`);

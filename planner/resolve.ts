@@ -30,7 +30,10 @@ export interface PlanRow {
 }
 
 export class UnknownCampaignError extends Error {
-  constructor(readonly campaignId: string, known: string[]) {
+  constructor(
+    readonly campaignId: string,
+    known: string[],
+  ) {
     super(`unknown campaign ${campaignId}; known: ${known.join(', ') || '(none)'}`);
     this.name = 'UnknownCampaignError';
   }
@@ -42,7 +45,11 @@ export function getCampaign(set: PolicySet, campaignId: string): LoadedCampaign 
   return c;
 }
 
-export function selectAssignees(sel: AssigneeSelector, c: LoadedCampaign, orgs: Map<string, Organisation>): Organisation[] {
+export function selectAssignees(
+  sel: AssigneeSelector,
+  c: LoadedCampaign,
+  orgs: Map<string, Organisation>,
+): Organisation[] {
   if (Array.isArray(sel)) return sel.map((code) => orgs.get(code)!);
   const kinds = sel.every === 'city-or-special-unit' ? ['city', 'special-unit'] : [sel.every];
   return c.scope
@@ -53,7 +60,7 @@ export function selectAssignees(sel: AssigneeSelector, c: LoadedCampaign, orgs: 
 }
 
 export function assigneeRef(o: Organisation): AssigneeRef {
-  const province = o.kind === 'province' ? o.code : o.parent ?? 'national';
+  const province = o.kind === 'province' ? o.code : (o.parent ?? 'national');
   return { code: o.code, name: o.name, kind: o.kind, province };
 }
 
@@ -91,7 +98,13 @@ export function occurrences(o: Obligation, c: LoadedCampaign, season: number): O
  * assumingWeekends), and mark the rows that needed it so their workflows plan again once the
  * notice is in; a Set given here also collects the years assumed.
  */
-export function resolveCampaign(set: PolicySet, campaignId: string, calendar: WorkingCalendar, season?: number, provisional: boolean | Set<number> = false): PlanRow[] {
+export function resolveCampaign(
+  set: PolicySet,
+  campaignId: string,
+  calendar: WorkingCalendar,
+  season?: number,
+  provisional: boolean | Set<number> = false,
+): PlanRow[] {
   const assumedYears = provisional instanceof Set ? provisional : new Set<number>();
   const rolling = provisional ? assumingWeekends(calendar) : undefined;
   const cal = rolling?.calendar ?? calendar;
@@ -107,12 +120,16 @@ export function resolveCampaign(set: PolicySet, campaignId: string, calendar: Wo
   const planned = new Map<string, boolean>();
   for (const o of c.obligations) {
     // Step notes document the policy; workflows need none of them in every input payload.
-    const ladder = (Array.isArray(o.ladder) ? o.ladder : ladderNamed(c.ladders, o.ladder ?? c.defaults.ladder)!).map(({ note: _note, ...step }) => step);
+    const ladder = (Array.isArray(o.ladder) ? o.ladder : ladderNamed(c.ladders, o.ladder ?? c.defaults.ladder)!).map(
+      ({ note: _note, ...step }) => step,
+    );
     const roll = o.roll ?? c.defaults.roll;
     for (const org of selectAssignees(o.assignees, c, set.organisations)) {
       const value = o.quantity?.perAssignee?.[org.code] ?? o.quantity?.default;
       const quantity =
-        o.quantity && value !== undefined ? { value, unit: o.quantity.unit, comparison: o.quantity.comparison } : undefined;
+        o.quantity && value !== undefined
+          ? { value, unit: o.quantity.unit, comparison: o.quantity.comparison }
+          : undefined;
       for (const occ of occurrences(o, c, s)) {
         // Asking the calendar about every due date makes an uncovered year fail here, at planning time.
         const working = cal.isWorkingDay(occ.date);

@@ -41,7 +41,9 @@ if (!python && available('LANTIAN_TEMPORAL_BIN', 'temporal')) {
   const testServer = available('LANTIAN_TEMPORAL_TEST_SERVER_BIN', 'temporal-test-server');
   console.warn(
     'lantian: no python3 with pip; using the `temporal` CLI already on this machine' +
-      (testServer ? ' and its temporal-test-server.' : '.\n  `npm test` also needs temporal-test-server: put it on PATH or set LANTIAN_TEMPORAL_TEST_SERVER_BIN.'),
+      (testServer
+        ? ' and its temporal-test-server.'
+        : '.\n  `npm test` also needs temporal-test-server: put it on PATH or set LANTIAN_TEMPORAL_TEST_SERVER_BIN.'),
   );
   process.exit(0);
 }

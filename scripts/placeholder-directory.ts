@@ -13,10 +13,14 @@ const orgs: Org[] = fs
   .readdirSync(path.join(root, 'organisations'))
   .filter((f) => f.endsWith('.yaml'))
   .sort()
-  .flatMap((f) => (parse(fs.readFileSync(path.join(root, 'organisations', f), 'utf8')) as { organisations: Org[] }).organisations);
+  .flatMap(
+    (f) =>
+      (parse(fs.readFileSync(path.join(root, 'organisations', f), 'utf8')) as { organisations: Org[] }).organisations,
+  );
 const byCode = new Map(orgs.map((o) => [o.code, o]));
 const addr = (role: string, code: string) => `${role}.${code}@placeholder.lantian.invalid`;
-const line = (role: string, name: string, code: string) => `      ${role}: { name: ${name}, email: ${addr(role, code)} }`;
+const line = (role: string, name: string, code: string) =>
+  `      ${role}: { name: ${name}, email: ${addr(role, code)} }`;
 const lines = [
   '# PLACEHOLDER recipients directory. No address below is real: every one is on the reserved',
   '# .invalid domain (RFC 2606), which no mail server delivers to. Offices replace each email',
@@ -27,7 +31,12 @@ const lines = [
 ];
 for (const o of orgs) {
   const parent = o.parent ? byCode.get(o.parent) : undefined;
-  const bureau = o.kind === 'province' ? `${o.name}生态环境厅` : o.kind === 'city' ? `${o.name}生态环境局` : `${o.name}（大气污染防治牵头司局，待填）`;
+  const bureau =
+    o.kind === 'province'
+      ? `${o.name}生态环境厅`
+      : o.kind === 'city'
+        ? `${o.name}生态环境局`
+        : `${o.name}（大气污染防治牵头司局，待填）`;
   const gov = o.kind === 'province' || o.kind === 'city' ? `${o.name}人民政府办公厅` : `${o.name}办公厅`;
   lines.push(`  - organisation: "${o.code}"`, '    contacts:');
   lines.push(line('government', gov, o.code));

@@ -17,7 +17,10 @@ export interface CsvProblem {
 }
 
 export class CsvRefused extends Error {
-  constructor(readonly file: string, readonly problems: CsvProblem[]) {
+  constructor(
+    readonly file: string,
+    readonly problems: CsvProblem[],
+  ) {
     super(
       `${file} refused, nothing imported (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n` +
         problems
@@ -67,7 +70,9 @@ export function parseDailyCsv(file: string, text: string, rules: CsvRules): Dail
   const problems: CsvProblem[] = [];
   const { header, lines } = readRows(text);
   if (header.replace(/\s/g, '') !== HEADER) {
-    throw new CsvRefused(file, [{ line: 1, column: 'header', reason: `expected the header "${HEADER}", found ${JSON.stringify(header)}` }]);
+    throw new CsvRefused(file, [
+      { line: 1, column: 'header', reason: `expected the header "${HEADER}", found ${JSON.stringify(header)}` },
+    ]);
   }
   const rows: DailyRow[] = [];
   const seen = new Map<string, number>();
@@ -80,8 +85,10 @@ export function parseDailyCsv(file: string, text: string, rules: CsvRules): Dail
     const [date, code, pm25s, aqis] = cells;
     const before = problems.length;
     if (!DATE.test(date) || !realDate(date)) at('date', `${JSON.stringify(date)} is not a date YYYY-MM-DD`);
-    else if (date < rules.from || date > rules.to) at('date', `${date} is outside ${rules.datesAre ?? 'the campaign period'} ${rules.from}..${rules.to}`);
-    if (!rules.codes.has(code)) at('code', `unknown code ${JSON.stringify(code)} (${rules.codesAre ?? 'not a city assessed in this campaign'})`);
+    else if (date < rules.from || date > rules.to)
+      at('date', `${date} is outside ${rules.datesAre ?? 'the campaign period'} ${rules.from}..${rules.to}`);
+    if (!rules.codes.has(code))
+      at('code', `unknown code ${JSON.stringify(code)} (${rules.codesAre ?? 'not a city assessed in this campaign'})`);
     const num = (s: string, column: string, integer: boolean): number => {
       if (!NUMBER.test(s)) {
         at(column, `${JSON.stringify(s)} is not a number`);

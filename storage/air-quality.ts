@@ -49,7 +49,8 @@ export function airQualityDir(dataDir: string): string {
 
 const seriesPath = (dir: string, campaignId: string, season: number, kind: SeriesKind) =>
   path.join(dir, `${campaignId}.${season}.${kind}.json`);
-const falsifiedPath = (dir: string, campaignId: string, season: number) => path.join(dir, `${campaignId}.${season}.falsified.json`);
+const falsifiedPath = (dir: string, campaignId: string, season: number) =>
+  path.join(dir, `${campaignId}.${season}.falsified.json`);
 
 function writeAtomic(file: string, value: unknown): void {
   fs.mkdirSync(path.dirname(file), { recursive: true });
@@ -114,7 +115,11 @@ export function importSeries(dir: string, req: ImportRequest): ImportResult {
     city[r.date] = now;
   }
   if (replaced.length && !req.replace) {
-    const shown = replaced.slice(0, 10).map((x) => `  ${x.code} ${x.date}: stored pm25=${x.was[0]} aqi=${x.was[1]}, file pm25=${x.now[0]} aqi=${x.now[1]}`);
+    const shown = replaced
+      .slice(0, 10)
+      .map(
+        (x) => `  ${x.code} ${x.date}: stored pm25=${x.was[0]} aqi=${x.was[1]}, file pm25=${x.now[0]} aqi=${x.now[1]}`,
+      );
     throw new ImportRefused(
       `${req.source} refused, nothing imported: ${replaced.length} day(s) already stored with different figures (use --replace --reason <text> to correct them):\n` +
         shown.join('\n') +
@@ -124,7 +129,16 @@ export function importSeries(dir: string, req: ImportRequest): ImportResult {
   if (req.replace && !req.replace.reason.trim()) throw new ImportRefused('--replace needs a --reason');
   const noop = added === 0 && replaced.length === 0;
   if (!noop && !req.dryRun) {
-    const entry: ImportLogEntry = { at: new Date().toISOString(), by: req.by, source: req.source, sha256: req.sha256, added, unchanged, replaced, ...(replaced.length ? { reason: req.replace!.reason } : {}) };
+    const entry: ImportLogEntry = {
+      at: new Date().toISOString(),
+      by: req.by,
+      source: req.source,
+      sha256: req.sha256,
+      added,
+      unchanged,
+      replaced,
+      ...(replaced.length ? { reason: req.replace!.reason } : {}),
+    };
     writeAtomic(file, { ...current, days, log: [...current.log, entry] } satisfies SeriesFile);
   }
   return { file, added, unchanged, replaced, noop };
@@ -136,11 +150,21 @@ export function readFalsified(dir: string, campaignId: string, season: number): 
   return JSON.parse(fs.readFileSync(file, 'utf8')) as FalsifiedFile;
 }
 
-export function markFalsified(dir: string, campaignId: string, season: number, code: string, mark: FalsifiedMark): FalsifiedFile {
+export function markFalsified(
+  dir: string,
+  campaignId: string,
+  season: number,
+  code: string,
+  mark: FalsifiedMark,
+): FalsifiedFile {
   if (!mark.reason.trim()) throw new ImportRefused('marking data as falsified needs a reason');
   if (!mark.evidence.trim()) throw new ImportRefused('marking data as falsified needs evidence');
   const f = readFalsified(dir, campaignId, season);
-  const next: FalsifiedFile = { ...f, marks: { ...f.marks, [code]: mark }, log: [...f.log, { code, action: 'marked', ...mark }] };
+  const next: FalsifiedFile = {
+    ...f,
+    marks: { ...f.marks, [code]: mark },
+    log: [...f.log, { code, action: 'marked', ...mark }],
+  };
   writeAtomic(falsifiedPath(dir, campaignId, season), next);
   return next;
 }

@@ -47,7 +47,12 @@ export function readTimeline(root: string, campaignId: string, season: number, c
   return codes
     .flatMap((c) => {
       const dir = path.join(base, c);
-      return fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => f.endsWith('.json')).map((f) => JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8')) as TimelineAct) : [];
+      return fs.existsSync(dir)
+        ? fs
+            .readdirSync(dir)
+            .filter((f) => f.endsWith('.json'))
+            .map((f) => JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8')) as TimelineAct)
+        : [];
     })
     .sort((a, b) => a.issuedAt.localeCompare(b.issuedAt) || a.code.localeCompare(b.code));
 }

@@ -25,7 +25,11 @@ export function blobPath(storeDir: string, sha256: string): string {
   return path.join(storeDir, sha256.slice(0, 2), sha256);
 }
 
-export async function storeEvidence(storeDir: string, input: Readable, maxBytes = 25 * 1024 * 1024): Promise<StoredEvidence> {
+export async function storeEvidence(
+  storeDir: string,
+  input: Readable,
+  maxBytes = 25 * 1024 * 1024,
+): Promise<StoredEvidence> {
   fs.mkdirSync(path.join(storeDir, 'tmp'), { recursive: true });
   const tmp = path.join(storeDir, 'tmp', `${process.pid}-${crypto.randomUUID()}`);
   const hash = crypto.createHash('sha256');

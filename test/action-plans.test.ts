@@ -4,7 +4,7 @@
 import path from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { loadPolicies } from '../planner/load';
-import { resolveCampaign, selectAssignees, getCampaign, type PlanRow } from '../planner/resolve';
+import { resolveCampaign, getCampaign, type PlanRow } from '../planner/resolve';
 import { loadCalendar, calendarFromData } from '../domain/calendar';
 import { obligationWorkflow } from '../workflows/obligation';
 import { recordQuery } from '../workflows/api';
@@ -19,7 +19,10 @@ const calendar = loadCalendar();
 const jjj19 = getCampaign(policies, 'jjj-2019-2020');
 const jjj20 = getCampaign(policies, 'jjj-fenwei-2020-2021');
 const kinds = (codes: string[]) =>
-  codes.reduce<Record<string, number>>((n, c) => ({ ...n, [policies.organisations.get(c)!.kind]: (n[policies.organisations.get(c)!.kind] ?? 0) + 1 }), {});
+  codes.reduce<Record<string, number>>(
+    (n, c) => ({ ...n, [policies.organisations.get(c)!.kind]: (n[policies.organisations.get(c)!.kind] ?? 0) + 1 }),
+    {},
+  );
 
 test('2019–20 covers the "2+26" cities with Xiong\'an, Dingzhou, Xinji and Jiyuan; 2020–21 adds the 11 Fenwei cities and 3 units', () => {
   const cities19 = jjj19.scope.filter((c) => policies.organisations.get(c)!.kind === 'city');
@@ -30,7 +33,20 @@ test('2019–20 covers the "2+26" cities with Xiong\'an, Dingzhou, Xinji and Jiy
   expect(cities20).toEqual(expect.arrayContaining(['610100', '610500', '140800', '141000', '410300', '411200']));
   expect(kinds(jjj19.scope)['special-unit']).toBe(4);
   expect(kinds(jjj20.scope)['special-unit']).toBe(7);
-  expect(jjj19.scope).toEqual(expect.arrayContaining(['110000', '120000', '130000', '140000', '370000', '410000', 'xiongan', '130682', '130181', '419001']));
+  expect(jjj19.scope).toEqual(
+    expect.arrayContaining([
+      '110000',
+      '120000',
+      '130000',
+      '140000',
+      '370000',
+      '410000',
+      'xiongan',
+      '130682',
+      '130181',
+      '419001',
+    ]),
+  );
   expect(jjj20.scope).toEqual(expect.arrayContaining(['610000', 'yangling', 'xixian', '610581']));
   // the province → city hierarchy is kept
   expect(policies.organisations.get('140800')).toMatchObject({ name: '运城市', parent: '140000' });
@@ -54,12 +70,16 @@ test('2019–20 quantities as the text gives them', () => {
 });
 
 test('the monthly air-quality report due on a Sunday rolls to the next working day; in 2019 National Day week it rolls past the holiday', () => {
-  const rows = resolveCampaign(policies, 'jjj-2019-2020', calendar).filter((r) => r.obligationId === 'monthly-county-aq-data' && r.assignee === '130000');
+  const rows = resolveCampaign(policies, 'jjj-2019-2020', calendar).filter(
+    (r) => r.obligationId === 'monthly-county-aq-data' && r.assignee === '130000',
+  );
   const due = Object.fromEntries(rows.map((r) => [r.period, [r.statedDueDate, r.dueDate]]));
   expect(due['2019-10']).toEqual(['2019-11-10', '2019-11-11']); // Sunday → Monday
   expect(due['2019-12']).toEqual(['2020-01-10', '2020-01-10']); // a Friday stays
   // The same plan re-run for 2024–25: 2025-02-10 is a Monday and stays; February is covered.
-  const rerun = resolveCampaign(policies, 'jjj-2019-2020', calendar, 2024).filter((r) => r.obligationId === 'monthly-county-aq-data' && r.assignee === '130000');
+  const rerun = resolveCampaign(policies, 'jjj-2019-2020', calendar, 2024).filter(
+    (r) => r.obligationId === 'monthly-county-aq-data' && r.assignee === '130000',
+  );
   expect(rerun.find((r) => r.period === '2025-01')?.dueDate).toBe('2025-02-10');
   // 2024-10-10 … the report covering 2024-09 is due on the 10th, a Thursday after National Day
   expect(rerun.find((r) => r.period === '2024-09')?.dueDate).toBe('2024-10-10');
@@ -77,12 +97,18 @@ describe('2020–21 on the time-skipping server', () => {
   let env: TestWorkflowEnvironment;
   afterAll(async () => env?.teardown());
 
-  test('石家庄 ignores every obligation → urging, then warning letters and public interviews only as this year\'s text prescribes, never accountability', async () => {
+  test("石家庄 ignores every obligation → urging, then warning letters and public interviews only as this year's text prescribes, never accountability", async () => {
     // A future season (the server's clock starts today). Years the official calendar does not
     // cover yet count weekends only here; every instant is then checked against the same calendar.
-    const official = (parse(fs.readFileSync(path.join(repo, 'policies', 'calendar', 'cn-public-holidays.yaml'), 'utf8')) as { years: Record<string, unknown> }).years;
+    const official = (
+      parse(fs.readFileSync(path.join(repo, 'policies', 'calendar', 'cn-public-holidays.yaml'), 'utf8')) as {
+        years: Record<string, unknown>;
+      }
+    ).years;
     const years: Record<string, unknown> = {};
-    for (let y = 2019; y <= 2040; y++) years[String(y)] = official[y] ?? official[String(y)] ?? { source: 'test: weekends only', holidays: [], workdays: [] };
+    for (let y = 2019; y <= 2040; y++)
+      years[String(y)] = official[y] ??
+        official[String(y)] ?? { source: 'test: weekends only', holidays: [], workdays: [] };
     const cal = calendarFromData({ timezone: 'Asia/Shanghai', years }, 'test-calendar');
     const season = new Date().getFullYear() + 1;
     const rows = resolveCampaign(policies, 'jjj-fenwei-2020-2021', cal, season).filter((r) => r.assignee === '130100');
@@ -93,7 +119,14 @@ describe('2020–21 on the time-skipping server', () => {
     const records: [PlanRow, ObligationRecord][] = await worker.runUntil(async () => {
       const handles: [PlanRow, Awaited<ReturnType<typeof env.client.workflow.start>>][] = [];
       await inPool(rows, 8, async (r) => {
-        handles.push([r, await env.client.workflow.start(obligationWorkflow, { taskQueue: 'lantian-test', workflowId: r.workflowId, args: [r.input] })]);
+        handles.push([
+          r,
+          await env.client.workflow.start(obligationWorkflow, {
+            taskQueue: 'lantian-test',
+            workflowId: r.workflowId,
+            args: [r.input],
+          }),
+        ]);
       });
       const end = Math.max(...rows.map((r) => Date.parse(r.deadline))) + 400 * 86_400_000;
       await env.sleep(end - (await env.currentTimeMs()));
@@ -104,7 +137,9 @@ describe('2020–21 on the time-skipping server', () => {
       expect(rec.status).toBe('unmet');
       const escalations = rec.timeline.filter((e) => e.type === 'escalated');
       // Each step of its ladder, in order, once — and nothing beyond the ladder.
-      expect(escalations.map((e) => e.notice?.kind)).toEqual(row.ladder.filter((s) => escalations.some((e) => e.level === s.level)).map((s) => s.kind));
+      expect(escalations.map((e) => e.notice?.kind)).toEqual(
+        row.ladder.filter((s) => escalations.some((e) => e.level === s.level)).map((s) => s.kind),
+      );
       expect(escalations.map((e) => e.level)).toEqual(row.ladder.map((s) => s.level));
       for (const e of escalations) {
         // 09:00 Shanghai, on a working day of the calendar

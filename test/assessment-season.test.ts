@@ -11,7 +11,12 @@ import path from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { LantianWorker } from '../worker/registry';
 import { loadPolicies } from '../planner/load';
-import { assessmentWorkflow, assessmentRecordQuery, cityAssessmentQuery, assessmentWorkflowId } from '../workflows/assessment';
+import {
+  assessmentWorkflow,
+  assessmentRecordQuery,
+  cityAssessmentQuery,
+  assessmentWorkflowId,
+} from '../workflows/assessment';
 import { campaignTargets, importCsv } from '../planner/assessment';
 import { planAssessments } from '../planner/assessment-plan';
 import { datesBetween } from '../domain/assessment';
@@ -25,9 +30,12 @@ const calendar = testCalendar(2028, 2032);
 const policies = loadPolicies(path.join(repo, 'policies'));
 
 /** date,code,pm25,aqi rows for one city: figures by day from a function. */
-function csv(rows: { code: string; from: string; to: string; pm25: (d: string) => number; aqi: (d: string) => number }[]): string {
+function csv(
+  rows: { code: string; from: string; to: string; pm25: (d: string) => number; aqi: (d: string) => number }[],
+): string {
   const lines = ['date,code,pm25,aqi'];
-  for (const r of rows) for (const d of datesBetween(r.from, r.to)) lines.push(`${d},${r.code},${r.pm25(d)},${r.aqi(d)}`);
+  for (const r of rows)
+    for (const d of datesBetween(r.from, r.to)) lines.push(`${d},${r.code},${r.pm25(d)},${r.aqi(d)}`);
   return lines.join('\n') + '\n';
 }
 
@@ -58,8 +66,18 @@ function load(campaignId: string, text: string, baseline = false) {
 
 async function runSeason(campaignId: string) {
   const { campaign, targets } = campaignTargets(policies, campaignId);
-  const points = planAssessments(campaign, targets, SEASON, calendar).map((p) => ({ id: p.point.id, kind: p.point.kind, title: p.point.title, at: p.at, atLocal: p.atLocal }));
-  const h = await env.client.workflow.start(assessmentWorkflow, { taskQueue: 'lantian-test', workflowId: assessmentWorkflowId(campaignId, SEASON), args: [{ campaignId, season: SEASON, points }] });
+  const points = planAssessments(campaign, targets, SEASON, calendar).map((p) => ({
+    id: p.point.id,
+    kind: p.point.kind,
+    title: p.point.title,
+    at: p.at,
+    atLocal: p.atLocal,
+  }));
+  const h = await env.client.workflow.start(assessmentWorkflow, {
+    taskQueue: 'lantian-test',
+    workflowId: assessmentWorkflowId(campaignId, SEASON),
+    args: [{ campaignId, season: SEASON, points }],
+  });
   // One sleep past the last point, then queries (many awaited results can upset the test server).
   const last = Date.parse(points.at(-1)!.at);
   await env.sleep(last - (await env.currentTimeMs()) + 3_600_000);
@@ -80,9 +98,21 @@ test('2020–21 plan: on target → nothing; Oct–Dec stage missed → warning 
       // 石家庄: on target in both stages (jjj targets 63 then 86 µg/m³, 5 then 12 heavy days).
       { code: '130100', from: '2030-10-01', to: '2031-03-31', pm25: () => 50, aqi: () => 90 },
       // 唐山: 70 µg/m³ in Oct–Dec (target 63), fine in Jan–Mar.
-      { code: '130200', from: '2030-10-01', to: '2031-03-31', pm25: (d) => (d < '2031-01-01' ? 70 : 60), aqi: () => 120 },
+      {
+        code: '130200',
+        from: '2030-10-01',
+        to: '2031-03-31',
+        pm25: (d) => (d < '2031-01-01' ? 70 : 60),
+        aqi: () => 120,
+      },
       // 西安 (Fenwei): fine in Oct–Dec, 95 µg/m³ in Jan–Mar (target 90).
-      { code: '610100', from: '2030-10-01', to: '2031-03-31', pm25: (d) => (d < '2031-01-01' ? 50 : 95), aqi: () => 130 },
+      {
+        code: '610100',
+        from: '2030-10-01',
+        to: '2031-03-31',
+        pm25: (d) => (d < '2031-01-01' ? 50 : 95),
+        aqi: () => 130,
+      },
     ]),
   );
   const { record, h } = await runSeason(S);
@@ -125,21 +155,53 @@ test('2020–21 plan: on target → nothing; Oct–Dec stage missed → warning 
   ]);
   // The monthly bulletin ranks by mean PM2.5 (no act this year): 石家庄 50 < 唐山 60 < 西安 95 in January.
   const january = record.points.find((p) => p.id === 'bulletin-2021-01')!;
-  expect(january.results.filter((r) => r.rank).sort((a, b) => a.rank! - b.rank!).map((r) => r.code)).toEqual(['130100', '130200', '610100']);
-  expect(readTimeline(deps.airQualityDir, S, SEASON, '610100').map((a) => a.act)).toEqual(['warning-letter', 'public-interview']);
+  expect(
+    january.results
+      .filter((r) => r.rank)
+      .sort((a, b) => a.rank! - b.rank!)
+      .map((r) => r.code),
+  ).toEqual(['130100', '130200', '610100']);
+  expect(readTimeline(deps.airQualityDir, S, SEASON, '610100').map((a) => a.act)).toEqual([
+    'warning-letter',
+    'public-interview',
+  ]);
 });
 
 test('2019–20 plan (year on year): a monthly lag → warning letter, a quarter missed → public interview, the final missed → accountability and regional EIA restriction', async () => {
   const S = 'jjj-2019-2020';
   // Baseline: the same days a year earlier, 100 µg/m³ for each city.
-  load(S, csv(['130100', '130200', '131000'].map((code) => ({ code, from: '2029-10-01', to: '2030-03-31', pm25: () => 100, aqi: () => 150 }))), true);
+  load(
+    S,
+    csv(
+      ['130100', '130200', '131000'].map((code) => ({
+        code,
+        from: '2029-10-01',
+        to: '2030-03-31',
+        pm25: () => 100,
+        aqi: () => 150,
+      })),
+    ),
+    true,
+  );
   load(
     S,
     csv([
       // 石家庄: October flat (0 %, the time schedule asks −4 %), then −20 %: only October's bulletin lags.
-      { code: '130100', from: '2030-10-01', to: '2031-03-31', pm25: (d) => (d < '2030-11-01' ? 100 : 80), aqi: () => 150 },
+      {
+        code: '130100',
+        from: '2030-10-01',
+        to: '2031-03-31',
+        pm25: (d) => (d < '2030-11-01' ? 100 : 80),
+        aqi: () => 150,
+      },
       // 唐山: −20 % in Oct–Dec, flat in Jan–Mar: the first quarter of 2031 is missed, the cumulative months and final hold.
-      { code: '130200', from: '2030-10-01', to: '2031-03-31', pm25: (d) => (d < '2031-01-01' ? 80 : 100), aqi: () => 150 },
+      {
+        code: '130200',
+        from: '2030-10-01',
+        to: '2031-03-31',
+        pm25: (d) => (d < '2031-01-01' ? 80 : 100),
+        aqi: () => 150,
+      },
       // 衡水: flat all season: every bulletin, both quarters and the final are missed.
       { code: '131000', from: '2030-10-01', to: '2031-03-31', pm25: () => 100, aqi: () => 150 },
     ]),

@@ -224,58 +224,137 @@ describe('years the calendar does not cover', () => {
 // day by day against a second, independent transcription.
 const notices: Record<number, { off: [string, string?][]; work: string[] }> = {
   2019: {
-    off: [['2019-01-01'], ['2019-02-04', '2019-02-10'], ['2019-04-05'], ['2019-05-01', '2019-05-04'], ['2019-06-07'], ['2019-09-13'], ['2019-10-01', '2019-10-07']],
+    off: [
+      ['2019-01-01'],
+      ['2019-02-04', '2019-02-10'],
+      ['2019-04-05'],
+      ['2019-05-01', '2019-05-04'],
+      ['2019-06-07'],
+      ['2019-09-13'],
+      ['2019-10-01', '2019-10-07'],
+    ],
     work: ['2019-02-02', '2019-02-03', '2019-04-28', '2019-05-05', '2019-09-29', '2019-10-12'],
   },
   2020: {
-    off: [['2020-01-01'], ['2020-01-24', '2020-02-02'], ['2020-04-04', '2020-04-06'], ['2020-05-01', '2020-05-05'], ['2020-06-25', '2020-06-27'], ['2020-10-01', '2020-10-08']],
+    off: [
+      ['2020-01-01'],
+      ['2020-01-24', '2020-02-02'],
+      ['2020-04-04', '2020-04-06'],
+      ['2020-05-01', '2020-05-05'],
+      ['2020-06-25', '2020-06-27'],
+      ['2020-10-01', '2020-10-08'],
+    ],
     work: ['2020-01-19', '2020-04-26', '2020-05-09', '2020-06-28', '2020-09-27', '2020-10-10'],
   },
   2021: {
-    off: [['2021-01-01', '2021-01-03'], ['2021-02-11', '2021-02-17'], ['2021-04-03', '2021-04-05'], ['2021-05-01', '2021-05-05'], ['2021-06-12', '2021-06-14'], ['2021-09-19', '2021-09-21'], ['2021-10-01', '2021-10-07']],
+    off: [
+      ['2021-01-01', '2021-01-03'],
+      ['2021-02-11', '2021-02-17'],
+      ['2021-04-03', '2021-04-05'],
+      ['2021-05-01', '2021-05-05'],
+      ['2021-06-12', '2021-06-14'],
+      ['2021-09-19', '2021-09-21'],
+      ['2021-10-01', '2021-10-07'],
+    ],
     work: ['2021-02-07', '2021-02-20', '2021-04-25', '2021-05-08', '2021-09-18', '2021-09-26', '2021-10-09'],
   },
   2022: {
-    off: [['2022-01-01', '2022-01-03'], ['2022-01-31', '2022-02-06'], ['2022-04-03', '2022-04-05'], ['2022-04-30', '2022-05-04'], ['2022-06-03', '2022-06-05'], ['2022-09-10', '2022-09-12'], ['2022-10-01', '2022-10-07'], ['2022-12-31']],
+    off: [
+      ['2022-01-01', '2022-01-03'],
+      ['2022-01-31', '2022-02-06'],
+      ['2022-04-03', '2022-04-05'],
+      ['2022-04-30', '2022-05-04'],
+      ['2022-06-03', '2022-06-05'],
+      ['2022-09-10', '2022-09-12'],
+      ['2022-10-01', '2022-10-07'],
+      ['2022-12-31'],
+    ],
     work: ['2022-01-29', '2022-01-30', '2022-04-02', '2022-04-24', '2022-05-07', '2022-10-08', '2022-10-09'],
   },
   2023: {
-    off: [['2023-01-01', '2023-01-02'], ['2023-01-21', '2023-01-27'], ['2023-04-05'], ['2023-04-29', '2023-05-03'], ['2023-06-22', '2023-06-24'], ['2023-09-29', '2023-10-06']],
+    off: [
+      ['2023-01-01', '2023-01-02'],
+      ['2023-01-21', '2023-01-27'],
+      ['2023-04-05'],
+      ['2023-04-29', '2023-05-03'],
+      ['2023-06-22', '2023-06-24'],
+      ['2023-09-29', '2023-10-06'],
+    ],
     work: ['2023-01-28', '2023-01-29', '2023-04-23', '2023-05-06', '2023-06-25', '2023-10-07', '2023-10-08'],
   },
   2024: {
-    off: [['2024-01-01'], ['2024-02-10', '2024-02-17'], ['2024-04-04', '2024-04-06'], ['2024-05-01', '2024-05-05'], ['2024-06-10'], ['2024-09-15', '2024-09-17'], ['2024-10-01', '2024-10-07']],
-    work: ['2024-02-04', '2024-02-18', '2024-04-07', '2024-04-28', '2024-05-11', '2024-09-14', '2024-09-29', '2024-10-12'],
+    off: [
+      ['2024-01-01'],
+      ['2024-02-10', '2024-02-17'],
+      ['2024-04-04', '2024-04-06'],
+      ['2024-05-01', '2024-05-05'],
+      ['2024-06-10'],
+      ['2024-09-15', '2024-09-17'],
+      ['2024-10-01', '2024-10-07'],
+    ],
+    work: [
+      '2024-02-04',
+      '2024-02-18',
+      '2024-04-07',
+      '2024-04-28',
+      '2024-05-11',
+      '2024-09-14',
+      '2024-09-29',
+      '2024-10-12',
+    ],
   },
   2025: {
-    off: [['2025-01-01'], ['2025-01-28', '2025-02-04'], ['2025-04-04', '2025-04-06'], ['2025-05-01', '2025-05-05'], ['2025-05-31', '2025-06-02'], ['2025-10-01', '2025-10-08']],
+    off: [
+      ['2025-01-01'],
+      ['2025-01-28', '2025-02-04'],
+      ['2025-04-04', '2025-04-06'],
+      ['2025-05-01', '2025-05-05'],
+      ['2025-05-31', '2025-06-02'],
+      ['2025-10-01', '2025-10-08'],
+    ],
     work: ['2025-01-26', '2025-02-08', '2025-04-27', '2025-09-28', '2025-10-11'],
   },
   2026: {
-    off: [['2026-01-01', '2026-01-03'], ['2026-02-15', '2026-02-23'], ['2026-04-04', '2026-04-06'], ['2026-05-01', '2026-05-05'], ['2026-06-19', '2026-06-21'], ['2026-09-25', '2026-09-27'], ['2026-10-01', '2026-10-07']],
+    off: [
+      ['2026-01-01', '2026-01-03'],
+      ['2026-02-15', '2026-02-23'],
+      ['2026-04-04', '2026-04-06'],
+      ['2026-05-01', '2026-05-05'],
+      ['2026-06-19', '2026-06-21'],
+      ['2026-09-25', '2026-09-27'],
+      ['2026-10-01', '2026-10-07'],
+    ],
     work: ['2026-01-04', '2026-02-14', '2026-02-28', '2026-05-09', '2026-09-20', '2026-10-10'],
   },
 };
 
 type YearData = { source: string; holidays: string[]; workdays: string[] };
-const raw = parse(fs.readFileSync(defaultCalendarFile, 'utf8'), { schema: 'core' }) as { timezone: string; years: Record<string, YearData> };
+const raw = parse(fs.readFileSync(defaultCalendarFile, 'utf8'), { schema: 'core' }) as {
+  timezone: string;
+  years: Record<string, YearData>;
+};
 
 describe('the YAML data against the notices', () => {
   test('timezone is Asia/Shanghai and every year names its State Council notice', () => {
     expect(raw.timezone).toBe('Asia/Shanghai');
     for (const [year, entry] of Object.entries(raw.years)) {
-      expect(entry.source).toMatch(new RegExp(`国务院办公厅关于${year}年部分节假日安排的通知 \\(国办发明电〔${Number(year) - 1}〕\\d+号`));
+      expect(entry.source).toMatch(
+        new RegExp(`国务院办公厅关于${year}年部分节假日安排的通知 \\(国办发明电〔${Number(year) - 1}〕\\d+号`),
+      );
     }
     expect(raw.years['2019'].source).toContain('国办发明电〔2019〕3号');
     expect(raw.years['2020'].source).toContain('国办发明电〔2020〕1号');
   });
 
-  test.each(Object.keys(notices).map(Number))('%i: holidays and make-up working days match the notice day by day', (year) => {
-    const n = notices[year];
-    const expectedOff = n.off.flatMap(([a, b]) => range(a, b ?? a)).sort();
-    expect([...raw.years[String(year)].holidays].sort()).toEqual(expectedOff);
-    expect([...raw.years[String(year)].workdays].sort()).toEqual([...n.work].sort());
-  });
+  test.each(Object.keys(notices).map(Number))(
+    '%i: holidays and make-up working days match the notice day by day',
+    (year) => {
+      const n = notices[year];
+      const expectedOff = n.off.flatMap(([a, b]) => range(a, b ?? a)).sort();
+      expect([...raw.years[String(year)].holidays].sort()).toEqual(expectedOff);
+      expect([...raw.years[String(year)].workdays].sort()).toEqual([...n.work].sort());
+    },
+  );
 
   test.each(Object.keys(notices).map(Number))(
     '%i: weekdays off minus make-up days equal the statutory holidays (11 a year, 13 from 2025; 2020 +2 for the COVID extension)',
@@ -341,13 +420,17 @@ describe('invalid calendar data is refused, naming the file, the YAML path and t
     const d = base();
     d.years['2021'].holidays.push('2021-02-20');
     d.years['2021'].workdays.push('2021-02-20');
-    expect(messageOf(d)).toMatch(/bad-calendar\.yaml years\.2021\.workdays\[0\]: 2021-02-20 is both a holiday and a make-up working day/);
+    expect(messageOf(d)).toMatch(
+      /bad-calendar\.yaml years\.2021\.workdays\[0\]: 2021-02-20 is both a holiday and a make-up working day/,
+    );
   });
 
   test('a make-up working day that is not a weekend day', () => {
     const d = base();
     d.years['2020'].workdays.push('2020-02-03');
-    expect(messageOf(d)).toMatch(/bad-calendar\.yaml years\.2020\.workdays\[1\]: 2020-02-03 is a Monday: only Saturdays and Sundays/);
+    expect(messageOf(d)).toMatch(
+      /bad-calendar\.yaml years\.2020\.workdays\[1\]: 2020-02-03 is a Monday: only Saturdays and Sundays/,
+    );
   });
 
   test('a date that does not exist, or is not written YYYY-MM-DD', () => {
@@ -427,7 +510,7 @@ describe('the calendar a running worker and web app use', () => {
       .map(([y, h]) => `  ${y}:\n    source: "test notice ${y}"\n    holidays: [${h.join(', ')}]\n`)
       .join('')}`;
 
-  test('an office adds next year\'s notice → it is in force without a restart; an edit that does not load leaves the last good one, and says why', () => {
+  test("an office adds next year's notice → it is in force without a restart; an edit that does not load leaves the last good one, and says why", () => {
     const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'lantian-cal-')), 'cal.yaml');
     fs.writeFileSync(file, yaml({ 2026: ['2026-10-01'] }));
     const refused: string[] = [];

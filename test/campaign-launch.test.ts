@@ -11,12 +11,22 @@ import { listObligations, type ObligationFilter } from '../client/obligations';
 import { resolveCampaign } from '../planner/resolve';
 import { loadPolicies } from '../planner/load';
 import { recordQuery } from '../workflows/api';
-import { documentNumberAllocator, moveRegistries } from '../client/document-numbers';
-import { documentNumbersWorkflow, documentNumbersWorkflowId } from '../workflows/document-numbers';
+import { documentNumberAllocator } from '../client/document-numbers';
+import { documentNumbersWorkflowId } from '../workflows/document-numbers';
 import { registryTaskQueue } from '../domain/ids';
 import { recordHistory } from './support/histories';
 import { runCli } from './support/cli';
-import { devServerEnv, fixturePolicies, fixturePoliciesDir, repo, tempDir, templatesDir, testCalendar, testDeps, testWorker, type TestDeps } from './support/temporal';
+import {
+  devServerEnv,
+  fixturePolicies,
+  fixturePoliciesDir,
+  tempDir,
+  templatesDir,
+  testCalendar,
+  testDeps,
+  testWorker,
+  type TestDeps,
+} from './support/temporal';
 
 const calendar = testCalendar(2026, 2032, ['2031-01-01']);
 const SEASON = 2030;
@@ -87,7 +97,10 @@ test('a relaunch after a policy change reports what it added and what the change
 
   const report = await launchCampaign(env.client, changed, { taskQueue: TQ });
   expect(report.started).toEqual(['lantian:drill:2030:voc-bypass:130200']);
-  expect(report.changed.map((c) => c.workflowId).sort()).toEqual(['lantian:drill:2030:coal-boilers:130100', 'lantian:drill:2030:coal-boilers:130200']);
+  expect(report.changed.map((c) => c.workflowId).sort()).toEqual([
+    'lantian:drill:2030:coal-boilers:130100',
+    'lantian:drill:2030:coal-boilers:130200',
+  ]);
 });
 
 test('a supervisor lists by campaign, assignee, province and status through visibility', async () => {
@@ -102,7 +115,12 @@ test('a supervisor lists by campaign, assignee, province and status through visi
 });
 
 function cli(args: string[], policiesDir = fixturePoliciesDir) {
-  return runCli(args, { TEMPORAL_ADDRESS: env.address, LANTIAN_POLICIES_DIR: policiesDir, LANTIAN_DATA_DIR: deps.dir, LANTIAN_USER: 'tester' });
+  return runCli(args, {
+    TEMPORAL_ADDRESS: env.address,
+    LANTIAN_POLICIES_DIR: policiesDir,
+    LANTIAN_DATA_DIR: deps.dir,
+    LANTIAN_USER: 'tester',
+  });
 }
 
 test('the CLI submits evidence with a receipt, refuses another city, and the status shows in the listing', async () => {
@@ -117,7 +135,19 @@ test('the CLI submits evidence with a receipt, refuses another city, and the sta
   const sha = crypto.createHash('sha256').update(fs.readFileSync(file)).digest('hex');
   expect(fs.existsSync(path.join(deps.dir, 'evidence', sha.slice(0, 2), sha))).toBe(false);
 
-  const ok = await cli(['evidence', 'submit', id, file, '--as', '130200', '--quantity', '8', '--note', '8台全部拆除', '--json']);
+  const ok = await cli([
+    'evidence',
+    'submit',
+    id,
+    file,
+    '--as',
+    '130200',
+    '--quantity',
+    '8',
+    '--note',
+    '8台全部拆除',
+    '--json',
+  ]);
   expect(ok.err).toBe('');
   const receipt = JSON.parse(ok.out);
   expect(receipt).toMatchObject({ evidenceId: 'E1', state: 'pending', size: fs.statSync(file).size });
@@ -147,7 +177,10 @@ test('the CLI submits evidence with a receipt, refuses another city, and the sta
   const broken = path.join(deps.dir, 'broken-policies');
   fs.cpSync(fixturePoliciesDir, broken, { recursive: true });
   const drillFile = path.join(broken, 'campaigns', 'drill.yaml');
-  fs.writeFileSync(drillFile, fs.readFileSync(drillFile, 'utf8').replace('{ date: 2031-03-31 }', '{ date: "2031-13-31" }'));
+  fs.writeFileSync(
+    drillFile,
+    fs.readFileSync(drillFile, 'utf8').replace('{ date: 2031-03-31 }', '{ date: "2031-13-31" }'),
+  );
   const readable = await cli(['obligation', 'show', id], broken);
   expect(readable).toMatchObject({ code: 0, err: expect.stringMatching(/pace not shown: the policies do not load/) });
   expect(readable.out).toContain('evidence-accepted');
@@ -201,49 +234,10 @@ test('document numbers: a burst of 300 letters at once gets 300 distinct numbers
   expect(updates).toBeLessThan(20);
 });
 
-test('document numbers: a registry still on the obligations\' queue answers the letter that wakes it, then moves to the registry queue with its numbers', async () => {
-  // Started on the obligations' queue, as the code before registry queues did.
-  const old = await startOnObligationsQueue('迁移乙办');
+test("document numbers: each registry runs on the registry queue, beside the obligations' queue", async () => {
   const allocate = documentNumberAllocator(async () => env.client, TQ);
-  expect(await allocate('迁移乙办', 2031, 'old#escalation:1-urging')).toBe(7);
-  // Three letters at once: their Updates may reach the registry in any order, so compare the set.
-  const numbers = await Promise.all(['a', 'b', 'c'].map((k) => allocate('迁移乙办', 2031, `${k}#escalation:2-warning-letter`)));
-  expect(numbers.sort((x, y) => x - y)).toEqual([8, 9, 10]);
-  await visibilityCatchesUp(async () => JSON.stringify(await registryRuns('迁移乙办')) === JSON.stringify(movedRuns));
-  expect(await registryRuns('迁移乙办')).toEqual(movedRuns);
-  recordHistory('document-number-registry-answers-then-moves', await env.client.workflow.getHandle(old.workflowId, old.firstExecutionRunId).fetchHistory());
+  expect(await allocate('队列办', 2031, 'q#escalation:1-urging')).toBe(1);
+  const registry = env.client.workflow.getHandle(documentNumbersWorkflowId('队列办', 2031));
+  expect((await registry.describe()).taskQueue).toBe(registryTaskQueue(TQ));
+  recordHistory('document-number-registry', await registry.fetchHistory());
 });
-
-test('document numbers: a worker starting asks registries on its queue to move, before any letter needs them', async () => {
-  const old = await startOnObligationsQueue('迁移甲办');
-  let asked: string[] = [];
-  await visibilityCatchesUp(async () => (asked = await moveRegistries(env.client, TQ)).includes(old.workflowId));
-  expect(asked).toEqual([old.workflowId]);
-  await visibilityCatchesUp(async () => JSON.stringify(await registryRuns('迁移甲办')) === JSON.stringify(movedRuns));
-  expect(await registryRuns('迁移甲办')).toEqual(movedRuns);
-  const allocate = documentNumberAllocator(async () => env.client, TQ);
-  expect(await allocate('迁移甲办', 2031, 'old#escalation:1-urging')).toBe(7);
-  expect(await allocate('迁移甲办', 2031, 'new#escalation:1-urging')).toBe(8);
-  expect(await moveRegistries(env.client, TQ)).toEqual([]);
-  recordHistory('document-number-registry-moved-at-worker-start', await env.client.workflow.getHandle(old.workflowId, old.firstExecutionRunId).fetchHistory());
-});
-
-const movedRuns = [
-  { taskQueue: TQ, status: 'CONTINUED_AS_NEW' },
-  { taskQueue: registryTaskQueue(TQ), status: 'RUNNING' },
-];
-
-function startOnObligationsQueue(office: string) {
-  return env.client.workflow.start(documentNumbersWorkflow, { workflowId: documentNumbersWorkflowId(office, 2031), taskQueue: TQ, args: [{ office, year: 2031, next: 8, issued: { 'old#escalation:1-urging': 7 } }] });
-}
-
-/** Visibility follows the workflows by a moment: check again for up to five seconds. */
-async function visibilityCatchesUp(check: () => Promise<boolean>): Promise<void> {
-  for (let i = 0; i < 50 && !(await check()); i++) await new Promise((r) => setTimeout(r, 100));
-}
-
-async function registryRuns(office: string) {
-  const runs: { taskQueue: string; status: string }[] = [];
-  for await (const w of env.client.workflow.list({ query: `WorkflowId = '${documentNumbersWorkflowId(office, 2031)}'` })) runs.push({ taskQueue: w.taskQueue, status: w.status.name });
-  return runs.sort((a, b) => a.taskQueue.localeCompare(b.taskQueue));
-}

@@ -1,6 +1,7 @@
 // No Docker engine runs here, so the production topology is checked by reading it: the services
 // it must have, and that every variable it gives a Lantian service is one the code reads.
 import fs from 'node:fs';
+import { builtinModules } from 'node:module';
 import path from 'node:path';
 import { parse } from 'yaml';
 import { envSchema, readEnv } from '../config/env';
@@ -13,7 +14,9 @@ interface Service {
   environment?: Record<string, string>;
   depends_on?: unknown;
 }
-const compose = parse(fs.readFileSync(path.join(repo, 'docker-compose.yml'), 'utf8')) as { services: Record<string, Service> };
+const compose = parse(fs.readFileSync(path.join(repo, 'docker-compose.yml'), 'utf8')) as {
+  services: Record<string, Service>;
+};
 const lantian = Object.entries(compose.services).filter(([name]) => name.startsWith('lantian-'));
 
 test('the topology has Temporal on PostgreSQL, its UI, an SMTP relay and the Lantian worker', () => {
@@ -50,18 +53,30 @@ test('the image installs without devDependencies, so the product imports only ru
   const dockerfile = fs.readFileSync(path.join(repo, 'Dockerfile'), 'utf8');
   expect(dockerfile).toMatch(/^RUN npm install --omit=dev\b/m);
   expect(dockerfile).not.toMatch(/^RUN npm ci\b/m);
-  const pkg = JSON.parse(fs.readFileSync(path.join(repo, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
+  const pkg = JSON.parse(fs.readFileSync(path.join(repo, 'package.json'), 'utf8')) as {
+    dependencies: Record<string, string>;
+  };
   const runtime = new Set(Object.keys(pkg.dependencies));
-  const builtins = new Set(require('node:module').builtinModules as string[]);
+  const builtins = new Set<string>(builtinModules);
   const missing: string[] = [];
   const productDirs = fs
     .readdirSync(repo, { withFileTypes: true })
-    .filter((d) => d.isDirectory() && !['node_modules', 'test', 'bench', 'scripts', 'docs'].includes(d.name) && !d.name.startsWith('.'))
+    .filter(
+      (d) =>
+        d.isDirectory() &&
+        !['node_modules', 'test', 'bench', 'scripts', 'docs'].includes(d.name) &&
+        !d.name.startsWith('.'),
+    )
     .map((d) => d.name);
   const walk = (dir: string): string[] =>
-    fs.readdirSync(dir, { withFileTypes: true }).flatMap((d) => (d.isDirectory() ? walk(path.join(dir, d.name)) : d.name.endsWith('.ts') ? [path.join(dir, d.name)] : []));
+    fs
+      .readdirSync(dir, { withFileTypes: true })
+      .flatMap((d) =>
+        d.isDirectory() ? walk(path.join(dir, d.name)) : d.name.endsWith('.ts') ? [path.join(dir, d.name)] : [],
+      );
   for (const file of productDirs.flatMap((d) => walk(path.join(repo, d)))) {
-    const imports = /(?:^\s*(?:import|export)\s[^;'"]*?from\s+|^\s*import\s+|\brequire\(|\bimport\()(['"])([^'"\n]+)\1/gm;
+    const imports =
+      /(?:^\s*(?:import|export)\s[^;'"]*?from\s+|^\s*import\s+|\brequire\(|\bimport\()(['"])([^'"\n]+)\1/gm;
     for (const [, , spec] of fs.readFileSync(file, 'utf8').matchAll(imports)) {
       if (spec.startsWith('.')) continue;
       const name = spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec.split('/')[0];

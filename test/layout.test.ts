@@ -6,7 +6,12 @@ import { repo } from './support/temporal';
 
 const codeFolders = fs
   .readdirSync(repo, { withFileTypes: true })
-  .filter((d) => d.isDirectory() && !d.name.startsWith('.') && !['node_modules', 'test', 'bench', 'docs', 'policies'].includes(d.name))
+  .filter(
+    (d) =>
+      d.isDirectory() &&
+      !d.name.startsWith('.') &&
+      !['node_modules', 'test', 'bench', 'docs', 'policies'].includes(d.name),
+  )
   .map((d) => d.name);
 
 function sources(dir: string): string[] {
@@ -58,5 +63,6 @@ test('no import cycle between top-level folders', () => {
 });
 
 test('the folders the design card names are there', () => {
-  for (const f of ['workflows', 'activities', 'worker', 'policies', 'test']) expect(fs.existsSync(path.join(repo, f))).toBe(true);
+  for (const f of ['workflows', 'activities', 'worker', 'policies', 'test'])
+    expect(fs.existsSync(path.join(repo, f))).toBe(true);
 });

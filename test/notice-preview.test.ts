@@ -4,11 +4,21 @@ import { runCli } from './support/cli';
 import { tempDir } from './support/temporal';
 
 const dataDir = tempDir('cli-preview');
-const cli = (args: string[]) => runCli(args, { TEMPORAL_ADDRESS: '127.0.0.1:1', LANTIAN_DATA_DIR: dataDir, LANTIAN_USER: 'tester' });
+const cli = (args: string[]) =>
+  runCli(args, { TEMPORAL_ADDRESS: '127.0.0.1:1', LANTIAN_DATA_DIR: dataDir, LANTIAN_USER: 'tester' });
 
 // 雄安新区 has a 管理委员会, not a people's government; the 2019–20 plan's cluster remediation
 // plan is due 2024-10-31 in season 2024, and its public interview falls on Wed 2025-02-05.
-const args = ['notice', 'preview', 'jjj-2019-2020', 'cluster-remediation-plan', 'xiongan', 'public-interview', '--season', '2024'];
+const args = [
+  'notice',
+  'preview',
+  'jjj-2019-2020',
+  'cluster-remediation-plan',
+  'xiongan',
+  'public-interview',
+  '--season',
+  '2024',
+];
 
 test('office previews the public interview notice for 雄安新区 → its administrative committee, 你区, a 文号 placeholder, the day it would go', async () => {
   const r = await cli(args);
@@ -27,14 +37,29 @@ test('office previews the public interview notice for 雄安新区 → its admin
   const html = await cli([...args, '--html']);
   expect(html.out).toMatch(/<p>雄安新区管理委员会：<\/p>/);
   const json = JSON.parse((await cli([...args, '--json'])).out);
-  expect(json).toMatchObject({ template: 'public-interview', to: ['government.xiongan@placeholder.lantian.invalid'], subject: '【约谈通知】关于约谈雄安新区管理委员会主要负责同志的通知' });
+  expect(json).toMatchObject({
+    template: 'public-interview',
+    to: ['government.xiongan@placeholder.lantian.invalid'],
+    subject: '【约谈通知】关于约谈雄安新区管理委员会主要负责同志的通知',
+  });
 });
 
 test('a step the obligation does not have, or an obligation the assignee does not have → refused with what there is', async () => {
   const step = await cli([...args.slice(0, 5), 'accountabilty', '--season', '2024']);
   expect(step.code).not.toBe(0);
-  expect(step.err).toMatch(/no step accountabilty for this obligation; it has: reminder, urging, warning-letter, public-interview, accountability/);
-  const none = await cli(['notice', 'preview', 'jjj-2019-2020', 'cluster-remediation-plan', '999999', 'reminder', '--season', '2024']);
+  expect(step.err).toMatch(
+    /no step accountabilty for this obligation; it has: reminder, urging, warning-letter, public-interview, accountability/,
+  );
+  const none = await cli([
+    'notice',
+    'preview',
+    'jjj-2019-2020',
+    'cluster-remediation-plan',
+    '999999',
+    'reminder',
+    '--season',
+    '2024',
+  ]);
   expect(none.code).not.toBe(0);
   expect(none.err).toMatch(/jjj-2019-2020 has no obligation cluster-remediation-plan for 999999/);
 });

@@ -51,11 +51,27 @@ beforeAll(async () => {
 });
 afterAll(() => smtp.close());
 
-function startWorker(env: TestWorkflowEnvironment, taskQueue: string, dataDir: string, crashAfterLedger: boolean): Promise<ChildProcess> {
+function startWorker(
+  env: TestWorkflowEnvironment,
+  taskQueue: string,
+  dataDir: string,
+  crashAfterLedger: boolean,
+): Promise<ChildProcess> {
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', path.join(__dirname, 'support', 'crash-worker.ts'), env.address, taskQueue, `smtp://127.0.0.1:${port}`, dataDir],
-    { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...(crashAfterLedger ? { LANTIAN_CRASH_AFTER_LEDGER: '1' } : {}) } },
+    [
+      '--import',
+      'tsx',
+      path.join(__dirname, 'support', 'crash-worker.ts'),
+      env.address,
+      taskQueue,
+      `smtp://127.0.0.1:${port}`,
+      dataDir,
+    ],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env: { ...process.env, ...(crashAfterLedger ? { LANTIAN_CRASH_AFTER_LEDGER: '1' } : {}) },
+    },
   );
   return new Promise((resolve, reject) => {
     child.stdout!.on('data', (b: Buffer) => b.toString().includes('ready') && resolve(child));
@@ -64,13 +80,22 @@ function startWorker(env: TestWorkflowEnvironment, taskQueue: string, dataDir: s
 }
 
 const exited = (child: ChildProcess) =>
-  new Promise<NodeJS.Signals | null>((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve(child.signalCode) : child.on('exit', (_c, s) => resolve(s))));
+  new Promise<NodeJS.Signals | null>((resolve) =>
+    child.exitCode !== null || child.signalCode !== null
+      ? resolve(child.signalCode)
+      : child.on('exit', (_c, s) => resolve(s)),
+  );
 
 /**
  * A reminder and an escalation letter are both sent by a local activity: the dead worker is
  * noticed by its workflow task's timeout (10 s), and the send runs again on the new worker.
  */
-async function scenario(env: TestWorkflowEnvironment, crash: 'after-ledger' | 'before-ledger', taskQueue: string, kind: 'reminder' | 'escalation' = 'reminder') {
+async function scenario(
+  env: TestWorkflowEnvironment,
+  crash: 'after-ledger' | 'before-ledger',
+  taskQueue: string,
+  kind: 'reminder' | 'escalation' = 'reminder',
+) {
   const dataDir = tempDir('crash');
   let first: ChildProcess | undefined;
   let second: ChildProcess | undefined;
@@ -79,11 +104,17 @@ async function scenario(env: TestWorkflowEnvironment, crash: 'after-ledger' | 'b
     step('first worker ready');
     const worker = first;
     const calendar = testCalendar(2026, 2032, ['2031-01-01']);
-    const row = resolveCampaign(fixturePolicies(), 'drill', calendar, 2030).find((r) => r.obligationId === 'voc-bypass')!;
+    const row = resolveCampaign(fixturePolicies(), 'drill', calendar, 2030).find(
+      (r) => r.obligationId === 'voc-bypass',
+    )!;
     // The notice falls due at the next whole minute at least 20 s away (Shanghai time), so in
     // real time shortly after launch: a reminder seven days before a due date a week from now,
     // or the urging step one day after a due date that was yesterday.
-    const dueAt = DateTime.now().setZone(row.input.timezone).plus({ seconds: 20 }).startOf('minute').plus({ minutes: 1 });
+    const dueAt = DateTime.now()
+      .setZone(row.input.timezone)
+      .plus({ seconds: 20 })
+      .startOf('minute')
+      .plus({ minutes: 1 });
     const sending = { at: dueAt.toFormat('HH:mm'), workingDaysOnly: false };
     const dueDate = (kind === 'reminder' ? dueAt.plus({ days: 7 }) : dueAt.minus({ days: 1 })).toISODate()!;
     const input =
@@ -92,7 +123,8 @@ async function scenario(env: TestWorkflowEnvironment, crash: 'after-ledger' | 'b
         : { ...row.input, dueDate, reminders: [], ladder: [{ ...row.input.ladder[0], after: 'P1D' }], sending };
     const workflowId = `${row.workflowId}#${kind}-${crash}`;
     const h = await env.client.workflow.start(obligationWorkflow, { taskQueue, workflowId, args: [input] });
-    const entryKey = kind === 'reminder' ? `reminder:P7D@${dueDate}` : `escalation:${input.ladder[0].level}-${input.ladder[0].kind}`;
+    const entryKey =
+      kind === 'reminder' ? `reminder:P7D@${dueDate}` : `escalation:${input.ladder[0].level}-${input.ladder[0].kind}`;
     const key = `${workflowId}#${entryKey}`;
     // Server accepted, worker killed before the 250 reaches it, so before its ledger write.
     if (crash === 'before-ledger') onAccepted.set(key, () => worker.kill('SIGKILL'));

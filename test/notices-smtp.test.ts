@@ -12,7 +12,15 @@ import { recordQuery } from '../workflows/api';
 import { smtpMailer, messageIdFor, PermanentDeliveryError } from '../notices/mailer';
 import { resolveCampaign } from '../planner/resolve';
 import { loadPolicies } from '../planner/load';
-import { fixturePoliciesDir, testCalendar, testDeps, testWorker, timeSkippingEnv, tempDir, fixturePolicies } from './support/temporal';
+import {
+  fixturePoliciesDir,
+  testCalendar,
+  testDeps,
+  testWorker,
+  timeSkippingEnv,
+  tempDir,
+  fixturePolicies,
+} from './support/temporal';
 
 let smtp: TestSmtp;
 let port: number;
@@ -23,7 +31,8 @@ beforeAll(async () => {
   smtp = await startTestSmtp({
     onRcptTo(address) {
       attempts.push(address.address);
-      if (address.address.startsWith('nobody')) throw Object.assign(new Error('5.1.1 unknown mailbox'), { responseCode: 550 });
+      if (address.address.startsWith('nobody'))
+        throw Object.assign(new Error('5.1.1 unknown mailbox'), { responseCode: 550 });
     },
     onMessage: (m) => received.push(m),
   });
@@ -61,7 +70,14 @@ test('the same notice key delivered twice reaches the server once, with a determ
 test('a 550 unknown mailbox is a permanent failure, not a retryable one', async () => {
   const mailer = smtpMailer(`smtp://127.0.0.1:${port}`, tempDir('ledger'));
   await expect(
-    mailer.deliver({ key: 'k-550', from: 'lantian@localhost', to: ['nobody@example.gov.cn'], cc: [], subject: 's', text: 't' }),
+    mailer.deliver({
+      key: 'k-550',
+      from: 'lantian@localhost',
+      to: ['nobody@example.gov.cn'],
+      cc: [],
+      subject: 's',
+      text: 't',
+    }),
   ).rejects.toBeInstanceOf(PermanentDeliveryError);
   mailer.close();
 });
@@ -72,8 +88,14 @@ function tangshanRefusing(role: string, email: string) {
   const policies = loadPolicies(fixturePoliciesDir);
   const org = policies.organisations.get('130200')!;
   org.contacts = org.contacts.map((c) => (c.role === role ? { ...c, email } : c));
-  const deps = testDeps(calendar, policies, smtpMailer(`smtp://127.0.0.1:${port}`, path.join(tempDir('smtp-policies'), 'ledger')));
-  const row = resolveCampaign(fixturePolicies(), 'drill', calendar, 2030).find((r) => r.obligationId === 'coal-boilers' && r.assignee === '130200')!;
+  const deps = testDeps(
+    calendar,
+    policies,
+    smtpMailer(`smtp://127.0.0.1:${port}`, path.join(tempDir('smtp-policies'), 'ledger')),
+  );
+  const row = resolveCampaign(fixturePolicies(), 'drill', calendar, 2030).find(
+    (r) => r.obligationId === 'coal-boilers' && r.assignee === '130200',
+  )!;
   return { deps, row };
 }
 
@@ -88,7 +110,11 @@ describe('on the time-skipping server', () => {
     const worker = await testWorker(env, deps);
     const before = received.length;
     const rec = await worker.runUntil(async () => {
-      const h = await env.client.workflow.start(obligationWorkflow, { taskQueue: 'lantian-test', workflowId: row.workflowId, args: [row.input] });
+      const h = await env.client.workflow.start(obligationWorkflow, {
+        taskQueue: 'lantian-test',
+        workflowId: row.workflowId,
+        args: [row.input],
+      });
       await h.result();
       return h.query(recordQuery);
     });
@@ -116,7 +142,10 @@ describe('on the time-skipping server', () => {
     expect(reminder.delivery!.every((d) => !Number.isNaN(Date.parse(d.at)))).toBe(true);
     // The letter reached its copies (accepted) and was refused for its addressee (failed).
     const letter = rec.notices.find((n) => n.kind === 'warning-letter')!;
-    expect(letter).toMatchObject({ to: ['nobody@ts.example.gov.cn'], cc: ['office@drill.lantian.local', 'dqb@hebei.example.gov.cn'] });
+    expect(letter).toMatchObject({
+      to: ['nobody@ts.example.gov.cn'],
+      cc: ['office@drill.lantian.local', 'dqb@hebei.example.gov.cn'],
+    });
     expect(letter.delivery!.map((d) => d.state)).toEqual(['queued', 'sent', 'accepted', 'failed']);
     expect(letter.delivery![3].reason).toMatch(/^nobody@ts\.example\.gov\.cn: SMTP refused the notice \(550\)/);
     expect(rec.notices.filter((n) => n.delivery?.at(-1)?.state === 'failed').map((n) => n.level)).toEqual([2, 3, 4]);
@@ -129,10 +158,16 @@ describe('on the time-skipping server', () => {
     const tries = () => attempts.filter((a) => a === 'nobody-bureau@ts.example.gov.cn').length;
     const before = tries();
     const rec = await worker.runUntil(async () => {
-      const h = await env.client.workflow.start(obligationWorkflow, { taskQueue: 'lantian-test', workflowId: row.workflowId, args: [row.input] });
+      const h = await env.client.workflow.start(obligationWorkflow, {
+        taskQueue: 'lantian-test',
+        workflowId: row.workflowId,
+        args: [row.input],
+      });
       await env.sleep(Date.parse('2030-12-31T12:00:00+08:00') - (await env.currentTimeMs()));
       const r = await h.query(recordQuery);
-      await h.executeUpdate('waiveObligation', { args: [{ actor: { role: 'office', id: 't' }, reason: 'end of test' }] });
+      await h.executeUpdate('waiveObligation', {
+        args: [{ actor: { role: 'office', id: 't' }, reason: 'end of test' }],
+      });
       return r;
     });
     deps.mailer.close();
@@ -141,7 +176,11 @@ describe('on the time-skipping server', () => {
     // Not retried: one attempt per reminder.
     expect(tries() - before).toBe(2);
     const log = failed[0].notice!.delivery!;
-    expect(failed[0].notice).toMatchObject({ kind: 'reminder', to: ['nobody-bureau@ts.example.gov.cn'], transport: 'smtp' });
+    expect(failed[0].notice).toMatchObject({
+      kind: 'reminder',
+      to: ['nobody-bureau@ts.example.gov.cn'],
+      transport: 'smtp',
+    });
     expect(log.map((d) => d.state)).toEqual(['queued', 'sent', 'failed']);
     expect(log[2].reason).toMatch(/SMTP refused the notice \(550\)/);
     expect(rec.notices.map((n) => n.delivery!.at(-1)!.state)).toEqual(['failed', 'failed']);
@@ -154,15 +193,27 @@ describe('content of each step, as received over SMTP', () => {
 
   test('each message has its addressee, the 文号 in sequence, Chinese dates, the clause and an encoded UTF-8 subject', async () => {
     const raw: { key: string; head: string; mail: ParsedMail }[] = [];
-    const content = await startTestSmtp({ onMessage: (mail, head) => raw.push({ key: String(mail.headers.get('x-lantian-key')), head, mail }) });
+    const content = await startTestSmtp({
+      onMessage: (mail, head) => raw.push({ key: String(mail.headers.get('x-lantian-key')), head, mail }),
+    });
     const contentPort = content.port;
     const calendar = testCalendar(2026, 2032, ['2031-01-01']);
-    const deps = testDeps(calendar, fixturePolicies(), smtpMailer(`smtp://127.0.0.1:${contentPort}`, path.join(tempDir('ledger'), 'l')));
+    const deps = testDeps(
+      calendar,
+      fixturePolicies(),
+      smtpMailer(`smtp://127.0.0.1:${contentPort}`, path.join(tempDir('ledger'), 'l')),
+    );
     env = await timeSkippingEnv();
     const worker = await testWorker(env, deps);
-    const row = resolveCampaign(fixturePolicies(), 'drill', calendar, 2030).find((r) => r.obligationId === 'coal-boilers' && r.assignee === '130100')!;
+    const row = resolveCampaign(fixturePolicies(), 'drill', calendar, 2030).find(
+      (r) => r.obligationId === 'coal-boilers' && r.assignee === '130100',
+    )!;
     await worker.runUntil(async () => {
-      const h = await env.client.workflow.start(obligationWorkflow, { taskQueue: 'lantian-test', workflowId: row.workflowId, args: [row.input] });
+      const h = await env.client.workflow.start(obligationWorkflow, {
+        taskQueue: 'lantian-test',
+        workflowId: row.workflowId,
+        args: [row.input],
+      });
       await h.result();
     });
     deps.mailer.close();
@@ -172,10 +223,30 @@ describe('content of each step, as received over SMTP', () => {
     const expected = [
       { entry: 'reminder:P7D@2030-12-31', to: 'sthjj@sjz.example.gov.cn', cc: undefined, number: undefined },
       { entry: 'reminder:P1D@2030-12-31', to: 'sthjj@sjz.example.gov.cn', cc: undefined, number: undefined },
-      { entry: 'escalation:1-urging', to: 'sthjj@sjz.example.gov.cn', cc: 'office@drill.lantian.local, dqb@hebei.example.gov.cn', number: '测试大气办〔2031〕1号' },
-      { entry: 'escalation:2-warning-letter', to: 'zfb@sjz.example.gov.cn', cc: 'office@drill.lantian.local, dqb@hebei.example.gov.cn', number: '测试大气办〔2031〕2号' },
-      { entry: 'escalation:3-public-interview', to: 'zfb@sjz.example.gov.cn', cc: 'office@drill.lantian.local, dqb@hebei.example.gov.cn', number: '测试大气办〔2031〕3号' },
-      { entry: 'escalation:4-accountability', to: 'zfb@sjz.example.gov.cn', cc: 'office@drill.lantian.local, dqb@hebei.example.gov.cn', number: '测试大气办〔2031〕4号' },
+      {
+        entry: 'escalation:1-urging',
+        to: 'sthjj@sjz.example.gov.cn',
+        cc: 'office@drill.lantian.local, dqb@hebei.example.gov.cn',
+        number: '测试大气办〔2031〕1号',
+      },
+      {
+        entry: 'escalation:2-warning-letter',
+        to: 'zfb@sjz.example.gov.cn',
+        cc: 'office@drill.lantian.local, dqb@hebei.example.gov.cn',
+        number: '测试大气办〔2031〕2号',
+      },
+      {
+        entry: 'escalation:3-public-interview',
+        to: 'zfb@sjz.example.gov.cn',
+        cc: 'office@drill.lantian.local, dqb@hebei.example.gov.cn',
+        number: '测试大气办〔2031〕3号',
+      },
+      {
+        entry: 'escalation:4-accountability',
+        to: 'zfb@sjz.example.gov.cn',
+        cc: 'office@drill.lantian.local, dqb@hebei.example.gov.cn',
+        number: '测试大气办〔2031〕4号',
+      },
     ];
     expect(raw).toHaveLength(expected.length);
     for (const e of expected) {
@@ -200,15 +271,40 @@ describe('content of each step, as received over SMTP', () => {
   });
 });
 
-test('a letter addresses the right body: a province\'s bureau is a 厅, a new area has an administrative committee, a ministry its own name', () => {
-  const org = (code: string, name: string, kind: 'province' | 'city' | 'special-unit' | 'national-body' | 'enterprise') => ({ code, name, kind, province: code });
-  expect(addressing(org('130000', '河北省', 'province'), 'environment-bureau')).toEqual({ addressee: '河北省生态环境厅', you: '你省' });
-  expect(addressing(org('110000', '北京市', 'province'), 'environment-bureau')).toEqual({ addressee: '北京市生态环境局', you: '你市' });
-  expect(addressing(org('130100', '石家庄市', 'city'), 'government')).toEqual({ addressee: '石家庄市人民政府', you: '你市' });
-  expect(addressing(org('xiongan', '雄安新区', 'special-unit'), 'government')).toEqual({ addressee: '雄安新区管理委员会', you: '你区' });
-  expect(addressing(org('139100', '定州市', 'special-unit'), 'government')).toEqual({ addressee: '定州市人民政府', you: '你市' });
-  expect(addressing(org('samr', '市场监管总局', 'national-body'), 'government')).toEqual({ addressee: '市场监管总局', you: '你单位' });
-  expect(addressing(org('shougang', '首钢集团有限公司', 'enterprise'), 'environment-bureau')).toEqual({ addressee: '首钢集团有限公司', you: '你单位' });
+test("a letter addresses the right body: a province's bureau is a 厅, a new area has an administrative committee, a ministry its own name", () => {
+  const org = (
+    code: string,
+    name: string,
+    kind: 'province' | 'city' | 'special-unit' | 'national-body' | 'enterprise',
+  ) => ({ code, name, kind, province: code });
+  expect(addressing(org('130000', '河北省', 'province'), 'environment-bureau')).toEqual({
+    addressee: '河北省生态环境厅',
+    you: '你省',
+  });
+  expect(addressing(org('110000', '北京市', 'province'), 'environment-bureau')).toEqual({
+    addressee: '北京市生态环境局',
+    you: '你市',
+  });
+  expect(addressing(org('130100', '石家庄市', 'city'), 'government')).toEqual({
+    addressee: '石家庄市人民政府',
+    you: '你市',
+  });
+  expect(addressing(org('xiongan', '雄安新区', 'special-unit'), 'government')).toEqual({
+    addressee: '雄安新区管理委员会',
+    you: '你区',
+  });
+  expect(addressing(org('139100', '定州市', 'special-unit'), 'government')).toEqual({
+    addressee: '定州市人民政府',
+    you: '你市',
+  });
+  expect(addressing(org('samr', '市场监管总局', 'national-body'), 'government')).toEqual({
+    addressee: '市场监管总局',
+    you: '你单位',
+  });
+  expect(addressing(org('shougang', '首钢集团有限公司', 'enterprise'), 'environment-bureau')).toEqual({
+    addressee: '首钢集团有限公司',
+    you: '你单位',
+  });
 });
 
 describe('mail server down for a while, on the time-skipping server', () => {
@@ -222,27 +318,48 @@ describe('mail server down for a while, on the time-skipping server', () => {
     await probe.close();
 
     const calendar = testCalendar(2026, 2032, ['2031-01-01']);
-    const deps = testDeps(calendar, fixturePolicies(), smtpMailer(`smtp://127.0.0.1:${downPort}`, path.join(tempDir('ledger'), 'l')));
+    const deps = testDeps(
+      calendar,
+      fixturePolicies(),
+      smtpMailer(`smtp://127.0.0.1:${downPort}`, path.join(tempDir('ledger'), 'l')),
+    );
     env = await timeSkippingEnv();
     const worker = await testWorker(env, deps);
-    const row = resolveCampaign(fixturePolicies(), 'drill', calendar, 2030).find((r) => r.obligationId === 'coal-boilers' && r.assignee === '130100')!;
+    const row = resolveCampaign(fixturePolicies(), 'drill', calendar, 2030).find(
+      (r) => r.obligationId === 'coal-boilers' && r.assignee === '130100',
+    )!;
     const got: string[] = [];
     let late: TestSmtp | undefined;
     await worker.runUntil(async () => {
-      const h = await env.client.workflow.start(obligationWorkflow, { taskQueue: 'lantian-test', workflowId: row.workflowId, args: [row.input] });
+      const h = await env.client.workflow.start(obligationWorkflow, {
+        taskQueue: 'lantian-test',
+        workflowId: row.workflowId,
+        args: [row.input],
+      });
       // Both reminders (12-24, 12-30) fall due while the server is down.
       const until = Date.parse('2030-12-31T12:00:00+08:00');
       await env.sleep(until - (await env.currentTimeMs()));
       const during = await h.query(recordQuery);
       expect(during.notices).toHaveLength(0);
       // The office sees the notice waiting for the mail server since it fell due (the next waits behind it).
-      expect(during.queuedNotices).toEqual([{ key: `${row.workflowId}#reminder:P7D@2030-12-31`, kind: 'reminder', queuedAt: expect.stringMatching(/^2030-12-24T01:00:00/) }]);
-      late = await startTestSmtp({ onMessage: (m) => got.push(`${m.headers.get('x-lantian-key')} ${m.subject}`) }, downPort);
+      expect(during.queuedNotices).toEqual([
+        {
+          key: `${row.workflowId}#reminder:P7D@2030-12-31`,
+          kind: 'reminder',
+          queuedAt: expect.stringMatching(/^2030-12-24T01:00:00/),
+        },
+      ]);
+      late = await startTestSmtp(
+        { onMessage: (m) => got.push(`${m.headers.get('x-lantian-key')} ${m.subject}`) },
+        downPort,
+      );
       await env.sleep(2 * 3600_000);
       const rec = await h.query(recordQuery);
       expect(rec.timeline.filter((e) => e.type === 'reminder-sent')).toHaveLength(2);
       expect(rec.queuedNotices).toEqual([]);
-      await h.executeUpdate('waiveObligation', { args: [{ actor: { role: 'office', id: 't' }, reason: 'end of test' }] });
+      await h.executeUpdate('waiveObligation', {
+        args: [{ actor: { role: 'office', id: 't' }, reason: 'end of test' }],
+      });
     });
     deps.mailer.close();
     await late?.close();

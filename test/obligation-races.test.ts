@@ -9,7 +9,7 @@ import { createActivities } from '../activities';
 import { obligationWorkflow } from '../workflows/obligation';
 import { extendDeadline, recordQuery, waiveObligation } from '../workflows/api';
 import { resolveCampaign } from '../planner/resolve';
-import type { ScheduleInput } from '../domain/schedule';
+import type { PlanRequest } from '../activities';
 import type { Actor } from '../domain/obligation';
 import { recordHistory } from './support/histories';
 import { devServerEnv, fixturePolicies, tempDir, testCalendar, testDeps, workflowBundle } from './support/temporal';
@@ -17,7 +17,9 @@ import path from 'node:path';
 import fs from 'node:fs';
 
 const calendar = testCalendar(2026, 2032, ['2031-01-01']);
-const row = resolveCampaign(fixturePolicies(), 'drill', calendar, 2030).find((r) => r.obligationId === 'coal-boilers' && r.assignee === '130100')!;
+const row = resolveCampaign(fixturePolicies(), 'drill', calendar, 2030).find(
+  (r) => r.obligationId === 'coal-boilers' && r.assignee === '130100',
+)!;
 const office: Actor = { role: 'office', id: 'office-a' };
 const otherOffice: Actor = { role: 'office', id: 'office-b' };
 const TQ = 'races';
@@ -50,12 +52,12 @@ beforeAll(async () => {
     workflowBundle: workflowBundle(),
     activities: {
       ...activities,
-      async planSchedule(input: ScheduleInput) {
+      async planObligation(input: PlanRequest) {
         if (input.dueDate === held.dueDate) {
           held.begin();
           await held.released;
         }
-        return activities.planSchedule(input);
+        return activities.planObligation(input);
       },
     },
   });
@@ -77,30 +79,56 @@ let seq = 0;
 async function start() {
   // A short workflow task timeout: while the extension's planning is held, the worker hands the
   // task back (at 80 % of it) so the other Update can be delivered.
-  const h = await env.client.workflow.start(obligationWorkflow, { taskQueue: TQ, workflowId: `${row.workflowId}#race${++seq}`, args: [row.input], workflowTaskTimeout: '2s' });
-  recorded.push({ name: `race-${expect.getState().currentTestName!.split(" ").slice(0, 10).join('-').replace(/[^a-z0-9-]/gi, '').toLowerCase()}`, id: h.workflowId });
+  const h = await env.client.workflow.start(obligationWorkflow, {
+    taskQueue: TQ,
+    workflowId: `${row.workflowId}#race${++seq}`,
+    args: [row.input],
+    workflowTaskTimeout: '2s',
+  });
+  recorded.push({
+    name: `race-${expect
+      .getState()
+      .currentTestName!.split(' ')
+      .slice(0, 10)
+      .join('-')
+      .replace(/[^a-z0-9-]/gi, '')
+      .toLowerCase()}`,
+    id: h.workflowId,
+  });
   return h;
 }
 
-const failure = (p: Promise<unknown>) => p.then(() => undefined, (e: unknown) => e);
+const failure = (p: Promise<unknown>) =>
+  p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
 
 test('office extends while another office waives: the waiver lands during planning → the extension is refused, the obligation closes waived', async () => {
   const h = await start();
   held = gate();
   held.dueDate = '2031-02-28';
-  const extension = failure(h.executeUpdate(extendDeadline, { args: [{ actor: office, dueDate: '2031-02-28', reason: '设备采购延迟' }] }));
+  const extension = failure(
+    h.executeUpdate(extendDeadline, { args: [{ actor: office, dueDate: '2031-02-28', reason: '设备采购延迟' }] }),
+  );
   await held.started;
-  expect(await h.executeUpdate(waiveObligation, { args: [{ actor: otherOffice, reason: '企业已关停' }] })).toEqual({ status: 'waived' });
+  expect(await h.executeUpdate(waiveObligation, { args: [{ actor: otherOffice, reason: '企业已关停' }] })).toEqual({
+    status: 'waived',
+  });
   held.release();
 
   const e = await extension;
   expect(e).toBeInstanceOf(WorkflowUpdateFailedError);
-  expect(((e as WorkflowUpdateFailedError).cause as Error).message).toMatch(/cannot extend the deadline: the obligation is closed \(waived\)/);
+  expect(((e as WorkflowUpdateFailedError).cause as Error).message).toMatch(
+    /cannot extend the deadline: the obligation is closed \(waived\)/,
+  );
   expect(await h.result()).toMatchObject({ status: 'waived', dueDate: '2030-12-31' });
   const rec = await h.query(recordQuery);
   expect(rec.timeline.map((x) => x.type)).toEqual(['launched', 'waived']);
   // The closed record is archived as it closed, after the extension's handler finished.
-  const archived = JSON.parse(fs.readFileSync(path.join(deps.archiveDir, `${h.workflowId.replace(/[^A-Za-z0-9._-]/g, '_')}.json`), 'utf8'));
+  const archived = JSON.parse(
+    fs.readFileSync(path.join(deps.archiveDir, `${h.workflowId.replace(/[^A-Za-z0-9._-]/g, '_')}.json`), 'utf8'),
+  );
   expect(archived).toMatchObject({ status: 'waived', dueDate: '2030-12-31' });
 });
 
@@ -108,9 +136,15 @@ test('two offices extend at once and the later date is planned last → both app
   const h = await start();
   held = gate();
   held.dueDate = '2031-02-28';
-  const later = h.executeUpdate(extendDeadline, { args: [{ actor: office, dueDate: '2031-02-28', reason: '设备采购延迟' }] });
+  const later = h.executeUpdate(extendDeadline, {
+    args: [{ actor: office, dueDate: '2031-02-28', reason: '设备采购延迟' }],
+  });
   await held.started;
-  expect(await h.executeUpdate(extendDeadline, { args: [{ actor: otherOffice, dueDate: '2031-01-31', reason: '春节前完成' }] })).toEqual({ dueDate: '2031-01-31' });
+  expect(
+    await h.executeUpdate(extendDeadline, {
+      args: [{ actor: otherOffice, dueDate: '2031-01-31', reason: '春节前完成' }],
+    }),
+  ).toEqual({ dueDate: '2031-01-31' });
   held.release();
   expect(await later).toEqual({ dueDate: '2031-02-28' });
 
@@ -132,14 +166,22 @@ test('two offices extend at once and the earlier date is planned last → it is 
   const h = await start();
   held = gate();
   held.dueDate = '2031-01-31';
-  const earlier = failure(h.executeUpdate(extendDeadline, { args: [{ actor: office, dueDate: '2031-01-31', reason: '春节前完成' }] }));
+  const earlier = failure(
+    h.executeUpdate(extendDeadline, { args: [{ actor: office, dueDate: '2031-01-31', reason: '春节前完成' }] }),
+  );
   await held.started;
-  expect(await h.executeUpdate(extendDeadline, { args: [{ actor: otherOffice, dueDate: '2031-02-28', reason: '设备采购延迟' }] })).toEqual({ dueDate: '2031-02-28' });
+  expect(
+    await h.executeUpdate(extendDeadline, {
+      args: [{ actor: otherOffice, dueDate: '2031-02-28', reason: '设备采购延迟' }],
+    }),
+  ).toEqual({ dueDate: '2031-02-28' });
   held.release();
 
   const e = await earlier;
   expect(e).toBeInstanceOf(WorkflowUpdateFailedError);
-  expect(((e as WorkflowUpdateFailedError).cause as Error).message).toMatch(/new due date 2031-01-31 is not after the current one 2031-02-28/);
+  expect(((e as WorkflowUpdateFailedError).cause as Error).message).toMatch(
+    /new due date 2031-01-31 is not after the current one 2031-02-28/,
+  );
   const rec = await h.query(recordQuery);
   expect(rec.dueDate).toBe('2031-02-28');
   expect(rec.timeline.filter((x) => x.type === 'extended')).toHaveLength(1);

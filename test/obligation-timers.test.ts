@@ -13,7 +13,15 @@ import { obligationWorkflow } from '../workflows/obligation';
 import { submitEvidence, reviewEvidence, extendDeadline, waiveObligation, recordQuery } from '../workflows/api';
 import { resolveCampaign, type PlanRow } from '../planner/resolve';
 import type { Actor, ObligationRecord } from '../domain/obligation';
-import { fixturePolicies, testCalendar, testDeps, testWorker, timeSkippingEnv, outboxMessages, type TestDeps } from './support/temporal';
+import {
+  fixturePolicies,
+  testCalendar,
+  testDeps,
+  testWorker,
+  timeSkippingEnv,
+  outboxMessages,
+  type TestDeps,
+} from './support/temporal';
 
 const SEASON = 2030;
 const calendar = testCalendar(2026, 2032, ['2031-01-01']);
@@ -26,7 +34,14 @@ const row = (obligation: string, assignee: string, period?: string): PlanRow => 
 
 const office: Actor = { role: 'office', id: 'reviewer' };
 const sjz: Actor = { role: 'assignee', id: 'sjz-user', org: '130100' };
-const evidence = (quantity?: number, sha = 'a') => ({ actor: sjz, sha256: sha.repeat(64), size: 2048, fileName: 'boilers.pdf', mediaType: 'application/pdf', quantity });
+const evidence = (quantity?: number, sha = 'a') => ({
+  actor: sjz,
+  sha256: sha.repeat(64),
+  size: 2048,
+  fileName: 'boilers.pdf',
+  mediaType: 'application/pdf',
+  quantity,
+});
 
 let env: TestWorkflowEnvironment;
 let worker: LantianWorker;
@@ -35,7 +50,8 @@ let running: Promise<void>;
 const deps: TestDeps = testDeps(calendar);
 
 beforeAll(() => {
-  if (Date.now() > Date.parse('2030-09-01')) throw new Error('the drill fixture season 2030 is in the past: move it (and these expectations) forward');
+  if (Date.now() > Date.parse('2030-09-01'))
+    throw new Error('the drill fixture season 2030 is in the past: move it (and these expectations) forward');
 });
 
 // The time-skipping server's clock is global: each scenario gets a server of its own, so one
@@ -49,7 +65,8 @@ beforeEach(async () => {
 afterEach(async () => {
   // LANTIAN_RECORD_HISTORIES=1 npx jest test/obligation-timers.test.ts stores each scenario's
   // history for the replay test; commit new fixtures when behaviour grows (never overwrite old ones).
-  if (process.env.LANTIAN_RECORD_HISTORIES) for (const [name, h] of recorded) recordHistory(name, await h.fetchHistory());
+  if (process.env.LANTIAN_RECORD_HISTORIES)
+    for (const [name, h] of recorded) recordHistory(name, await h.fetchHistory());
   recorded.clear();
   worker.shutdown();
   await running;
@@ -59,8 +76,18 @@ afterEach(async () => {
 let seq = 0;
 const recorded = new Map<string, WorkflowHandle>();
 async function start(r: PlanRow) {
-  const h = await env.client.workflow.start(obligationWorkflow, { taskQueue: 'lantian-test', workflowId: `${r.workflowId}#t${++seq}`, args: [r.input] });
-  const name = expect.getState().currentTestName!.split(' ').slice(0, 6).join('-').replace(/[^a-z0-9-]/gi, '').toLowerCase();
+  const h = await env.client.workflow.start(obligationWorkflow, {
+    taskQueue: 'lantian-test',
+    workflowId: `${r.workflowId}#t${++seq}`,
+    args: [r.input],
+  });
+  const name = expect
+    .getState()
+    .currentTestName!.split(' ')
+    .slice(0, 6)
+    .join('-')
+    .replace(/[^a-z0-9-]/gi, '')
+    .toLowerCase();
   recorded.set(`${name}-${r.obligationId}${r.period ? `-${r.period}` : ''}`, h);
   return h;
 }
@@ -84,19 +111,39 @@ test('city ignores its deadline → urging, warning letter, public interview, ac
   expect(local(rec, 'reminder-sent')).toEqual(['2030-12-24T09:00', '2030-12-30T09:00']);
   // The due day ends at midnight: that is when the obligation turns overdue.
   expect(local(rec, 'deadline-passed')).toEqual(['2031-01-01T00:00']);
-  expect(local(rec, 'escalated')).toEqual(['2031-01-02T09:00 L1', '2031-01-15T09:00 L2', '2031-01-31T09:00 L3', '2031-02-28T09:00 L4']);
+  expect(local(rec, 'escalated')).toEqual([
+    '2031-01-02T09:00 L1',
+    '2031-01-15T09:00 L2',
+    '2031-01-31T09:00 L3',
+    '2031-02-28T09:00 L4',
+  ]);
   expect(rec.timeline.at(-1)).toMatchObject({ type: 'closed-unmet' });
   // Period end 2031-03-31 + closeAfter P30D: closes when 2031-04-30 ends.
   expect(rec.timeline.at(-1)!.atLocal.slice(0, 16)).toBe('2031-05-01T00:00');
   // Every event says why, the system's own included.
   expect(rec.timeline.filter((e) => !e.reason).map((e) => e.type)).toEqual([]);
-  expect(rec.timeline.find((e) => e.type === 'escalated' && e.level === 2)?.reason).toBe('still unmet P15D after the due date 2030-12-31: warning-letter');
+  expect(rec.timeline.find((e) => e.type === 'escalated' && e.level === 2)?.reason).toBe(
+    'still unmet P15D after the due date 2030-12-31: warning-letter',
+  );
   // The zh-CN pages show every one of the system's reasons in Chinese.
-  expect(rec.timeline.filter((e) => e.actor.role === 'system' && systemReasonCn(e.reason!) === e.reason).map((e) => e.reason)).toEqual([]);
-  expect(systemReasonCn(rec.timeline.find((e) => e.type === 'escalated' && e.level === 2)!.reason!)).toBe('截止日期 2030-12-31 后 15日 仍未完成：预警通知函');
+  expect(
+    rec.timeline
+      .filter((e) => e.actor.role === 'system' && systemReasonCn(e.reason!) === e.reason)
+      .map((e) => e.reason),
+  ).toEqual([]);
+  expect(systemReasonCn(rec.timeline.find((e) => e.type === 'escalated' && e.level === 2)!.reason!)).toBe(
+    '截止日期 2030-12-31 后 15日 仍未完成：预警通知函',
+  );
 
   // Escalation letters are numbered in sequence for the office and year; reminders are not.
-  expect(rec.notices.map((n) => n.documentNumber)).toEqual([undefined, undefined, '测试大气办〔2031〕1号', '测试大气办〔2031〕2号', '测试大气办〔2031〕3号', '测试大气办〔2031〕4号']);
+  expect(rec.notices.map((n) => n.documentNumber)).toEqual([
+    undefined,
+    undefined,
+    '测试大气办〔2031〕1号',
+    '测试大气办〔2031〕2号',
+    '测试大气办〔2031〕3号',
+    '测试大气办〔2031〕4号',
+  ]);
   const kinds = rec.notices.map((n) => n.kind);
   expect(kinds).toEqual(['reminder', 'reminder', 'urging', 'warning-letter', 'public-interview', 'accountability']);
   // The warning letter goes to the city government, copied to the leading-group office.
@@ -140,19 +187,41 @@ test('office extends the deadline after the urging → every later reminder and 
 
   const rec = await h.query(recordQuery);
   // Reminders for the new deadline: P7D Fri 02-21, P1D Fri 02-27.
-  expect(local(rec, 'reminder-sent')).toEqual(['2030-12-24T09:00', '2030-12-30T09:00', '2031-02-21T09:00', '2031-02-27T09:00']);
+  expect(local(rec, 'reminder-sent')).toEqual([
+    '2030-12-24T09:00',
+    '2030-12-30T09:00',
+    '2031-02-21T09:00',
+    '2031-02-27T09:00',
+  ]);
   // The urging already sent is not repeated; the warning letter (P15D = Sat 03-15) moves to Mon 03-17.
-  expect(local(rec, 'escalated')).toEqual(['2031-01-02T09:00 L1', '2031-03-17T09:00 L2', '2031-03-28T09:00 L3', '2031-04-28T09:00 L4']);
-  expect(rec.timeline.find((e) => e.type === 'extended')).toMatchObject({ actor: office, reason: '设备采购延迟', dueDate: '2031-02-28', previousDueDate: '2030-12-31' });
+  expect(local(rec, 'escalated')).toEqual([
+    '2031-01-02T09:00 L1',
+    '2031-03-17T09:00 L2',
+    '2031-03-28T09:00 L3',
+    '2031-04-28T09:00 L4',
+  ]);
+  expect(rec.timeline.find((e) => e.type === 'extended')).toMatchObject({
+    actor: office,
+    reason: '设备采购延迟',
+    dueDate: '2031-02-28',
+    previousDueDate: '2030-12-31',
+  });
 });
 
 test('office extends into a year the calendar has no holiday notice for → refused with that reason, the old schedule stands', async () => {
   const h = await start(row('coal-boilers', '130100'));
   await skipTo('2031-01-03T10:00:00+08:00');
   // Due 2032-12-20: the ladder runs into 2033, which the test calendar (2026–2032) does not cover.
-  const e = await h.executeUpdate(extendDeadline, { args: [{ actor: office, dueDate: '2032-12-20', reason: '延期' }] }).then(() => undefined, (err: unknown) => err);
+  const e = await h
+    .executeUpdate(extendDeadline, { args: [{ actor: office, dueDate: '2032-12-20', reason: '延期' }] })
+    .then(
+      () => undefined,
+      (err: unknown) => err,
+    );
   expect(e).toBeInstanceOf(WorkflowUpdateFailedError);
-  expect(((e as WorkflowUpdateFailedError).cause as Error).message).toMatch(/cannot extend to 2032-12-20: .*does not cover 2033/);
+  expect(((e as WorkflowUpdateFailedError).cause as Error).message).toMatch(
+    /cannot extend to 2032-12-20: .*does not cover 2033/,
+  );
   const before = await h.query(recordQuery);
   expect(before.dueDate).toBe('2030-12-31');
   expect(before.timeline.map((x) => x.type)).not.toContain('extended');
@@ -177,7 +246,9 @@ test('rejected evidence re-opens the obligation: reminders resume and the deadli
   const h = await start(row('coal-boilers', '130100'));
   await skipTo('2030-12-20T10:00:00+08:00');
   await h.executeUpdate(submitEvidence, { args: [evidence(12, 'd')] });
-  await h.executeUpdate(reviewEvidence, { args: [{ actor: office, evidenceId: 'E1', decision: 'reject', reason: '照片无法证明拆除' }] });
+  await h.executeUpdate(reviewEvidence, {
+    args: [{ actor: office, evidenceId: 'E1', decision: 'reject', reason: '照片无法证明拆除' }],
+  });
   await skipTo('2031-01-03T10:00:00+08:00');
   const rec = await h.query(recordQuery);
   expect(rec.status).toBe('overdue');
@@ -238,18 +309,35 @@ test('a missed month of the recurring report escalates while the next month, rep
 test('refusals are decided before anything enters history: wrong assignee, office-only actions, empty file', async () => {
   const h = await start(row('coal-boilers', '130200'));
   const refusal = async (p: Promise<unknown>) => {
-    const e = await p.then(() => undefined, (err: unknown) => err);
+    const e = await p.then(
+      () => undefined,
+      (err: unknown) => err,
+    );
     expect(e).toBeInstanceOf(WorkflowUpdateFailedError);
     return ((e as WorkflowUpdateFailedError).cause as Error).message;
   };
-  expect(await refusal(h.executeUpdate(submitEvidence, { args: [evidence(8)] }))).toMatch(/cannot come from assignee 130100/);
+  expect(await refusal(h.executeUpdate(submitEvidence, { args: [evidence(8)] }))).toMatch(
+    /cannot come from assignee 130100/,
+  );
   const ts: Actor = { role: 'assignee', id: 'ts', org: '130200' };
-  expect(await refusal(h.executeUpdate(submitEvidence, { args: [{ ...evidence(8), actor: ts, size: 0 }] }))).toMatch(/empty/);
-  expect(await refusal(h.executeUpdate(submitEvidence, { args: [{ ...evidence(), actor: ts }] }))).toMatch(/must state the quantity/);
-  expect(await refusal(h.executeUpdate(waiveObligation, { args: [{ actor: ts, reason: 'x' }] }))).toMatch(/only an office may waive/);
-  expect(await refusal(h.executeUpdate(extendDeadline, { args: [{ actor: office, dueDate: '2030-12-01', reason: 'x' }] }))).toMatch(/not after the current one/);
-  expect(await refusal(h.executeUpdate(extendDeadline, { args: [{ actor: office, dueDate: '2031-02-30', reason: 'x' }] }))).toMatch(/dueDate is not a date/);
-  expect(await refusal(h.executeUpdate(reviewEvidence, { args: [{ actor: office, evidenceId: 'E9', decision: 'accept' }] }))).toMatch(/no evidence E9/);
+  expect(await refusal(h.executeUpdate(submitEvidence, { args: [{ ...evidence(8), actor: ts, size: 0 }] }))).toMatch(
+    /empty/,
+  );
+  expect(await refusal(h.executeUpdate(submitEvidence, { args: [{ ...evidence(), actor: ts }] }))).toMatch(
+    /must state the quantity/,
+  );
+  expect(await refusal(h.executeUpdate(waiveObligation, { args: [{ actor: ts, reason: 'x' }] }))).toMatch(
+    /only an office may waive/,
+  );
+  expect(
+    await refusal(h.executeUpdate(extendDeadline, { args: [{ actor: office, dueDate: '2030-12-01', reason: 'x' }] })),
+  ).toMatch(/not after the current one/);
+  expect(
+    await refusal(h.executeUpdate(extendDeadline, { args: [{ actor: office, dueDate: '2031-02-30', reason: 'x' }] })),
+  ).toMatch(/dueDate is not a date/);
+  expect(
+    await refusal(h.executeUpdate(reviewEvidence, { args: [{ actor: office, evidenceId: 'E9', decision: 'accept' }] })),
+  ).toMatch(/no evidence E9/);
   const rec = await h.query(recordQuery);
   expect(rec.timeline.map((e) => e.type)).toEqual(['launched']);
   await h.executeUpdate(waiveObligation, { args: [{ actor: office, reason: 'end of test' }] });
@@ -272,7 +360,11 @@ test('launched after its urging and warning letter fell due → the missed remin
     ['reminder:P7D@2030-12-31', 'its time had passed when the obligation was launched'],
     ['reminder:P1D@2030-12-31', 'its time had passed when the obligation was launched'],
   ]);
-  expect(rec.timeline.find((e) => e.type === 'escalation-skipped')).toMatchObject({ entry: 'escalation:1-urging', level: 1, reason: 'launched after it fell due; a later step supersedes it' });
+  expect(rec.timeline.find((e) => e.type === 'escalation-skipped')).toMatchObject({
+    entry: 'escalation:1-urging',
+    level: 1,
+    reason: 'launched after it fell due; a later step supersedes it',
+  });
   // The latest step already due is issued when the obligation is launched, whatever the hour.
   expect(local(rec, 'escalated')).toEqual(['2031-01-20T10:00 L2']);
   await skipTo('2031-02-01T10:00:00+08:00');

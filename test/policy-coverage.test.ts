@@ -14,7 +14,8 @@ const campaigns = haveSeeds ? [...loadPolicies(path.join(repo, 'policies')).camp
 
 (haveSeeds ? describe : describe.skip)('coverage of the source documents', () => {
   test('the sentence scanner finds dated sentences in a sample', () => {
-    const sample = '一、总体要求。2019年12月底前，完成35蒸吨以下燃煤锅炉淘汰。各地要加强领导。每月10日前报送上月数据；采暖季前完成清洁取暖改造。';
+    const sample =
+      '一、总体要求。2019年12月底前，完成35蒸吨以下燃煤锅炉淘汰。各地要加强领导。每月10日前报送上月数据；采暖季前完成清洁取暖改造。';
     expect(datedSentences(sample).map((s) => s.text)).toEqual([
       '2019年12月底前，完成35蒸吨以下燃煤锅炉淘汰。',
       '每月10日前报送上月数据；',
@@ -29,12 +30,15 @@ const campaigns = haveSeeds ? [...loadPolicies(path.join(repo, 'policies')).camp
     ]);
   });
 
-  test.each(campaigns.map((c) => [c.id, c] as const))('%s: every dated sentence is an obligation or a reasoned omission', (_id, c) => {
-    const doc = fs.readFileSync(path.join(seeds, c.source.file!), 'utf8');
-    const report = coverage(doc, c);
-    expect(report.notInDocument).toEqual([]);
-    expect(report.uncovered.map((s) => s.text)).toEqual([]);
-  });
+  test.each(campaigns.map((c) => [c.id, c] as const))(
+    '%s: every dated sentence is an obligation or a reasoned omission',
+    (_id, c) => {
+      const doc = fs.readFileSync(path.join(seeds, c.source.file!), 'utf8');
+      const report = coverage(doc, c);
+      expect(report.notInDocument).toEqual([]);
+      expect(report.uncovered.map((s) => s.text)).toEqual([]);
+    },
+  );
 });
 
 (haveSeeds ? test : test.skip)('docs/policy-coverage.md is the current output of `policy coverage`', () => {

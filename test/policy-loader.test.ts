@@ -48,7 +48,11 @@ test('a date that does not exist → file:line, path to the date, and the value'
   const yaml = drill.replace('{ date: 2031-03-31 }', '{ date: "2019-13-31" }');
   const errors = errorsOf(yaml);
   expect(errors).toHaveLength(1);
-  expect(errors[0]).toMatch(new RegExp(`x\\.yaml:${lineOf(yaml, '2019-13-31')} obligations\\[1\\]\\.deadline\\.date: "2019-13-31" is not a date$`));
+  expect(errors[0]).toMatch(
+    new RegExp(
+      `x\\.yaml:${lineOf(yaml, '2019-13-31')} obligations\\[1\\]\\.deadline\\.date: "2019-13-31" is not a date$`,
+    ),
+  );
 });
 
 test('every error of a file is reported, not only the first', () => {
@@ -73,15 +77,19 @@ test('every error of a file is reported, not only the first', () => {
 
 test('a time zone the runtime does not know is an error, not a crash when dates are planned', () => {
   const yaml = drill.replace(/^id: drill$/m, 'id: drill\ntimezone: Mars/Olympus');
-  expect(errorsOf(yaml)).toEqual([expect.stringMatching(new RegExp(`x\\.yaml:${lineOf(yaml, 'Mars/Olympus')} timezone: .*is not an IANA time zone`))]);
+  expect(errorsOf(yaml)).toEqual([
+    expect.stringMatching(new RegExp(`x\\.yaml:${lineOf(yaml, 'Mars/Olympus')} timezone: .*is not an IANA time zone`)),
+  ]);
 });
 
 test('a campaign that names no ladder escalates on the built-in one: urging, warning letter, public interview, accountability', () => {
-  const yaml = drill.replace(/^ladders:\n(    .*\n|  default:\n)+/m, '');
+  const yaml = drill.replace(/^ladders:\n( {4}.*\n| {2}default:\n)+/m, '');
   expect(yaml).not.toContain('ladders:');
   const { dir } = folderWith(yaml);
   const set = loadPolicies(dir);
-  const rows = resolveCampaign(set, 'drill', testCalendar(2030, 2032), 2030).filter((r) => r.obligationId === 'coal-boilers');
+  const rows = resolveCampaign(set, 'drill', testCalendar(2030, 2032), 2030).filter(
+    (r) => r.obligationId === 'coal-boilers',
+  );
   expect(rows[0].ladder.map((s) => [s.kind, s.level, s.after])).toEqual([
     ['urging', 1, 'P1D'],
     ['warning-letter', 2, 'P1M'],
@@ -93,7 +101,11 @@ test('a campaign that names no ladder escalates on the built-in one: urging, war
 test('an unknown organisation code is named with its line', () => {
   const yaml = drill.replace('assignees: ["130100"]', 'assignees: ["999999"]');
   const [err] = errorsOf(yaml);
-  expect(err).toMatch(new RegExp(`x\\.yaml:${lineOf(yaml, '999999')} obligations\\[1\\]\\.assignees\\[0\\]: 999999 is not a known organisation$`));
+  expect(err).toMatch(
+    new RegExp(
+      `x\\.yaml:${lineOf(yaml, '999999')} obligations\\[1\\]\\.assignees\\[0\\]: 999999 is not a known organisation$`,
+    ),
+  );
 });
 
 test('a missing required key, an unknown key, a duplicate id, an undefined ladder and a missing template', () => {
@@ -105,7 +117,11 @@ test('a missing required key, an unknown key, a duplicate id, an undefined ladde
   const errors = errorsOf(yaml).join('\n');
   expect(errors).toMatch(/obligations\[2\]\.title: is required/);
   expect(errors).toMatch(/obligations\[2\]: unknown key reveiw/);
-  const second = errorsOf(drill.replace('id: voc-bypass', 'id: coal-boilers\n    ladder: strict').replace('template: urging', 'template: urgent')).join('\n');
+  const second = errorsOf(
+    drill
+      .replace('id: voc-bypass', 'id: coal-boilers\n    ladder: strict')
+      .replace('template: urging', 'template: urgent'),
+  ).join('\n');
   expect(second).toMatch(/obligations\[1\]\.id: duplicate obligation id coal-boilers/);
   expect(second).toMatch(/obligations\[1\]\.ladder: ladder strict is not defined/);
   expect(second).toMatch(/ladders\.default\[0\]\.template: template urgent not found/);
@@ -131,9 +147,12 @@ test('`policy validate` on a bad file exits non-zero with the reason on stderr; 
   expect(JSON.parse(ok.out)).toMatchObject({ valid: true, campaigns: ['drill'], obligations: 3 });
 });
 
-test('`policy validate` on one shipped campaign file checks it against its own folder, not the other campaigns\' targets', async () => {
+test("`policy validate` on one shipped campaign file checks it against its own folder, not the other campaigns' targets", async () => {
   // policies/targets holds the 2020–21 plan's targets; validating the 2019–20 file alone is still valid.
-  const one = await cli(['policy', 'validate', path.join(repo, 'policies', 'campaigns', 'jjj-2019-2020.yaml'), '--json'], { LANTIAN_POLICIES_DIR: path.join(os.tmpdir(), 'no-such-policies') });
+  const one = await cli(
+    ['policy', 'validate', path.join(repo, 'policies', 'campaigns', 'jjj-2019-2020.yaml'), '--json'],
+    { LANTIAN_POLICIES_DIR: path.join(os.tmpdir(), 'no-such-policies') },
+  );
   expect(one).toMatchObject({ code: 0, err: '' });
   expect(JSON.parse(one.out)).toMatchObject({ valid: true, campaigns: ['jjj-2019-2020'] });
   const folder = await cli(['policy', 'validate', path.join(repo, 'policies', 'campaigns'), '--json']);
@@ -142,14 +161,19 @@ test('`policy validate` on one shipped campaign file checks it against its own f
   const copy = tempDir('policies-copy');
   fs.cpSync(path.join(repo, 'policies'), copy, { recursive: true });
   const targets = path.join(copy, 'targets', 'jjj-fenwei-2020-2021.yaml');
-  fs.writeFileSync(targets, fs.readFileSync(targets, 'utf8').replace(/^campaign: jjj-fenwei-2020-2021$/m, 'campaign: jjj-fenwei-2020-2O21'));
+  fs.writeFileSync(
+    targets,
+    fs.readFileSync(targets, 'utf8').replace(/^campaign: jjj-fenwei-2020-2021$/m, 'campaign: jjj-fenwei-2020-2O21'),
+  );
   // The folder's holiday calendar is policy too.
   const calendarFile = path.join(copy, 'calendar', 'cn-public-holidays.yaml');
   const calendarText = fs.readFileSync(calendarFile, 'utf8');
   fs.writeFileSync(calendarFile, `${calendarText.trimEnd()}\n  2099:\n    source: ""\n`);
   const badCalendar = await cli(['policy', 'validate', copy]);
   expect(badCalendar.code).not.toBe(0);
-  expect(badCalendar.err).toMatch(/cn-public-holidays\.yaml:\d+ years\.2099\.source: must name the notice the dates come from/);
+  expect(badCalendar.err).toMatch(
+    /cn-public-holidays\.yaml:\d+ years\.2099\.source: must name the notice the dates come from/,
+  );
   fs.writeFileSync(calendarFile, calendarText);
   const misspelt = await cli(['policy', 'validate', path.join(copy, 'campaigns')]);
   expect(misspelt.code).not.toBe(0);
@@ -180,9 +204,19 @@ test('launching a season that has ended is refused with the way forward: the cur
 test('launching a season the holiday calendar cannot plan is refused with the missing year, and the provisional calendar as the way forward', async () => {
   const r = await cli(['campaign', 'launch', 'jjj-fenwei-2020-2021', '--season', '2090']);
   expect(r.code).not.toBe(0);
-  expect(r.err).toMatch(/does not cover 209[01]: add that year's holiday notice .*; or launch season 2090 on a provisional calendar \(--provisional-calendar\): a year without its notice counts Monday to Friday until the notice is added/);
+  expect(r.err).toMatch(
+    /does not cover 209[01]: add that year's holiday notice .*; or launch season 2090 on a provisional calendar \(--provisional-calendar\): a year without its notice counts Monday to Friday until the notice is added/,
+  );
   // The plan on a provisional calendar can be shown before it is launched.
-  const shown = await cli(['policy', 'show', 'jjj-fenwei-2020-2021', '--season', '2090', '--provisional-calendar', '--json']);
+  const shown = await cli([
+    'policy',
+    'show',
+    'jjj-fenwei-2020-2021',
+    '--season',
+    '2090',
+    '--provisional-calendar',
+    '--json',
+  ]);
   expect(shown.code).toBe(0);
   expect(JSON.parse(shown.out)).toHaveLength(742);
 });
@@ -191,7 +225,9 @@ test('a misspelt variable in a notice template is a load error naming the templa
   const { dir } = folderWith(drill);
   const file = path.join(dir, 'templates', 'warning-letter.hbs');
   fs.writeFileSync(file, fs.readFileSync(file, 'utf8').replace('{{dueDateCn}}', '{{dueDateCN}}'));
-  expect(() => loadPolicies(dir)).toThrow(/warning-letter\.hbs template warning-letter: variable dueDateCN is not provided/);
+  expect(() => loadPolicies(dir)).toThrow(
+    /warning-letter\.hbs template warning-letter: variable dueDateCN is not provided/,
+  );
 });
 
 test('a misspelt variable in a branch the sample does not take, or in a condition, is a load error too', () => {
@@ -203,13 +239,21 @@ test('a misspelt variable in a branch the sample does not take, or in a conditio
     file,
     fs
       .readFileSync(file, 'utf8')
-      .replace('{{#if extended}}（原时限{{originalDueDateCn}}）{{/if}}', '{{#if extended}}（原时限{{originalDueDateCn}}）{{else}}（{{dueDateCN}}）{{/if}}{{#if extnded}}!{{/if}}'),
+      .replace(
+        '{{#if extended}}（原时限{{originalDueDateCn}}）{{/if}}',
+        '{{#if extended}}（原时限{{originalDueDateCn}}）{{else}}（{{dueDateCN}}）{{/if}}{{#if extnded}}!{{/if}}',
+      ),
   );
-  expect(() => loadPolicies(dir)).toThrow(/warning-letter\.hbs template warning-letter: variables dueDateCN, extnded are not provided/);
+  expect(() => loadPolicies(dir)).toThrow(
+    /warning-letter\.hbs template warning-letter: variables dueDateCN, extnded are not provided/,
+  );
   // Inside #each the names are the element's: a digest listing items checks item fields.
   const digest = path.join(dir, 'templates', 'digest.hbs');
   fs.writeFileSync(file, fs.readFileSync(path.join(templatesDir, 'warning-letter.hbs'), 'utf8'));
-  fs.writeFileSync(digest, fs.readFileSync(digest, 'utf8').replace('{{#each items}}', '{{#each items}}{{titel}}{{../count}}{{@index}}'));
+  fs.writeFileSync(
+    digest,
+    fs.readFileSync(digest, 'utf8').replace('{{#each items}}', '{{#each items}}{{titel}}{{../count}}{{@index}}'),
+  );
   expect(() => loadPolicies(dir)).toThrow(/digest\.hbs template digest: variable titel is not provided/);
 });
 
@@ -225,9 +269,15 @@ test('the template check follows what Handlebars resolves: block params, implici
       return (e as Error).message;
     }
   };
-  expect(check('{{#each items as |item i|}}{{item.title}}{{i}}{{@index}}{{../flag}}{{/each}}{{#obj}}{{k}}{{/obj}}{{@root.a.b}}{{cnDate date}}{{#with a}}{{b}}{{else}}{{flag}}{{/with}}')).toBe('ok');
+  expect(
+    check(
+      '{{#each items as |item i|}}{{item.title}}{{i}}{{@index}}{{../flag}}{{/each}}{{#obj}}{{k}}{{/obj}}{{@root.a.b}}{{cnDate date}}{{#with a}}{{b}}{{else}}{{flag}}{{/with}}',
+    ),
+  ).toBe('ok');
   expect(check('{{#each items as |item|}}{{item.titel}}{{/each}}')).toMatch(/variable item\.titel is not provided/);
-  expect(check('{{#nosuch}}x{{/nosuch}}{{@root.nope}}{{#each items key=nokey}}{{/each}}')).toMatch(/variables nosuch, @root\.nope, nokey are not provided/);
+  expect(check('{{#nosuch}}x{{/nosuch}}{{@root.nope}}{{#each items key=nokey}}{{/each}}')).toMatch(
+    /variables nosuch, @root\.nope, nokey are not provided/,
+  );
 });
 
 describe('the recipients directory (policies/directory)', () => {
@@ -249,7 +299,9 @@ describe('the recipients directory (policies/directory)', () => {
     const errors = directoryErrors((y) => y.replace('      government: { email: zfb@ts.example.gov.cn }\n', ''));
     expect(errors).toHaveLength(1);
     expect(errors[0]).toMatch(
-      new RegExp(`x\\.yaml:${lineOf(drill, 'assignees: { every: city }')} obligations\\[0\\]\\.assignees: assignee 130200 唐山市 has no contact for role government \\(needed by escalation step warning-letter of coal-boilers\\)`),
+      new RegExp(
+        `x\\.yaml:${lineOf(drill, 'assignees: { every: city }')} obligations\\[0\\]\\.assignees: assignee 130200 唐山市 has no contact for role government \\(needed by escalation step warning-letter of coal-boilers\\)`,
+      ),
     );
   });
 
@@ -273,9 +325,25 @@ test('`obligation list` with a filter the policies do not know → refused with 
   const run = (args: string[]) => cli(['obligation', 'list', ...args], { TEMPORAL_ADDRESS: '127.0.0.1:1' });
   const status = await run(['--status', 'late']);
   expect(status.code).not.toBe(0);
-  expect(status.err).toMatch(/argument 'late' is invalid. Allowed choices are open, submitted, overdue, met, met-late, waived, unmet/);
-  expect(await run(['--campaign', 'nope'])).toMatchObject({ code: 1, err: expect.stringMatching(/--campaign nope: no such campaign in the policies \(jjj-2019-2020, jjj-fenwei-2020-2021\)/) });
-  expect(await run(['--assignee', '12000'])).toMatchObject({ code: 1, err: expect.stringMatching(/--assignee 12000: no such organisation/) });
-  expect(await run(['--campaign', 'jjj-2019-2020', '--obligation', 'coal-boiler'])).toMatchObject({ code: 1, err: expect.stringMatching(/--obligation coal-boiler: no such obligation in jjj-2019-2020/) });
-  expect(await run(['--province', '130100'])).toMatchObject({ code: 1, err: expect.stringMatching(/--province 130100: 石家庄市 is not a province \(filter by --assignee 130100\)/) });
+  expect(status.err).toMatch(
+    /argument 'late' is invalid. Allowed choices are open, submitted, overdue, met, met-late, waived, unmet/,
+  );
+  expect(await run(['--campaign', 'nope'])).toMatchObject({
+    code: 1,
+    err: expect.stringMatching(
+      /--campaign nope: no such campaign in the policies \(jjj-2019-2020, jjj-fenwei-2020-2021\)/,
+    ),
+  });
+  expect(await run(['--assignee', '12000'])).toMatchObject({
+    code: 1,
+    err: expect.stringMatching(/--assignee 12000: no such organisation/),
+  });
+  expect(await run(['--campaign', 'jjj-2019-2020', '--obligation', 'coal-boiler'])).toMatchObject({
+    code: 1,
+    err: expect.stringMatching(/--obligation coal-boiler: no such obligation in jjj-2019-2020/),
+  });
+  expect(await run(['--province', '130100'])).toMatchObject({
+    code: 1,
+    err: expect.stringMatching(/--province 130100: 石家庄市 is not a province \(filter by --assignee 130100\)/),
+  });
 });

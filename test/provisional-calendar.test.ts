@@ -26,12 +26,17 @@ test('a provisional calendar counts a missing year Monday to Friday and says whi
   // The strict calendar refuses the same question; the plan with the flag says what it assumed.
   expect(() => beforeNotice.nextWorkingDay('2031-01-01')).toThrow(CalendarCoverageError);
   expect(() => resolveCampaign(fixturePolicies(), 'drill', beforeNotice, 2030)).toThrow(CalendarCoverageError);
-  const row = resolveCampaign(fixturePolicies(), 'drill', beforeNotice, 2030, true).find((r) => r.obligationId === 'coal-boilers')!;
+  const row = resolveCampaign(fixturePolicies(), 'drill', beforeNotice, 2030, true).find(
+    (r) => r.obligationId === 'coal-boilers',
+  )!;
   expect(row.input.provisionalCalendar).toBe(true);
   expect(computeSchedule(row.input, beforeNotice).assumedYears).toEqual([2031]);
   expect(computeSchedule(row.input, afterNotice).assumedYears).toBeUndefined();
   // The plan hash leaves the flag out: relaunching once the notice is in changes nothing.
-  expect(row.input.planHash).toBe(resolveCampaign(fixturePolicies(), 'drill', afterNotice, 2030).find((r) => r.obligationId === 'coal-boilers')!.input.planHash);
+  expect(row.input.planHash).toBe(
+    resolveCampaign(fixturePolicies(), 'drill', afterNotice, 2030).find((r) => r.obligationId === 'coal-boilers')!.input
+      .planHash,
+  );
 });
 
 /** A worker calendar that changes when told to: before the notice, then after it (as liveCalendar does when the file changes). */
@@ -50,7 +55,8 @@ function calendarSwitch(before: WorkingCalendar, after: WorkingCalendar) {
   return { switchable, addNotice: () => void (calendar = after) };
 }
 
-const localTimes = (rec: ObligationRecord, type: string) => rec.timeline.filter((e) => e.type === type).map((e) => `${e.atLocal.slice(0, 16)}${e.level ? ` L${e.level}` : ''}`);
+const localTimes = (rec: ObligationRecord, type: string) =>
+  rec.timeline.filter((e) => e.type === type).map((e) => `${e.atLocal.slice(0, 16)}${e.level ? ` L${e.level}` : ''}`);
 
 describe('on the time-skipping server', () => {
   let env: TestWorkflowEnvironment;
@@ -58,7 +64,9 @@ describe('on the time-skipping server', () => {
 
   test('launched on a provisional calendar, the notice added before the urging → the urging moves off the new holiday, and the timeline says why', async () => {
     env = await timeSkippingEnv();
-    const row = resolveCampaign(fixturePolicies(), 'drill', beforeNotice, 2030, true).find((r) => r.obligationId === 'coal-boilers' && r.assignee === '130100')!;
+    const row = resolveCampaign(fixturePolicies(), 'drill', beforeNotice, 2030, true).find(
+      (r) => r.obligationId === 'coal-boilers' && r.assignee === '130100',
+    )!;
     const local = localTimes;
 
     // The worker's calendar as it was at launch: no notice for 2031; the switch stands for the
@@ -67,7 +75,11 @@ describe('on the time-skipping server', () => {
     const { switchable, addNotice } = calendarSwitch(beforeNotice, afterNotice);
     const worker = await testWorker(env, testDeps(switchable));
     const running = worker.run();
-    const h = await env.client.workflow.start(obligationWorkflow, { taskQueue: 'lantian-test', workflowId: `${row.workflowId}#provisional`, args: [row.input] });
+    const h = await env.client.workflow.start(obligationWorkflow, {
+      taskQueue: 'lantian-test',
+      workflowId: `${row.workflowId}#provisional`,
+      args: [row.input],
+    });
     let rec = await h.query(recordQuery);
     expect(rec.assumedYears).toEqual([2031]);
     expect(rec.timeline[0].reason).toMatch(/planned on a provisional calendar: 2031 counted Monday to Friday/);
@@ -82,7 +94,8 @@ describe('on the time-skipping server', () => {
     // Planned again before the next step, the deadline (end of 2030-12-31).
     expect(rec.timeline.find((e) => e.type === 'replanned')).toMatchObject({
       atLocal: expect.stringMatching(/^2031-01-01T00:00/),
-      reason: 'the holiday notice for 2031 is in the calendar now: the dates were planned again; moved: escalation:1-urging to 2031-01-02T09:00',
+      reason:
+        'the holiday notice for 2031 is in the calendar now: the dates were planned again; moved: escalation:1-urging to 2031-01-02T09:00',
     });
     expect(rec.assumedYears).toBeUndefined();
     // Once the plan is whole, later steps are not planned again: one `replanned` only.
@@ -90,9 +103,17 @@ describe('on the time-skipping server', () => {
     rec = await h.query(recordQuery);
     expect(local(rec, 'escalated')).toEqual(['2031-01-02T09:00 L1', '2031-01-15T09:00 L2']);
     expect(local(rec, 'replanned')).toHaveLength(1);
-    expect(rec.timeline.filter((e) => e.actor.role === 'system' && systemReasonCn(e.reason!) === e.reason).map((e) => e.reason)).toEqual([]);
-    expect(systemReasonCn(rec.timeline.find((e) => e.type === 'replanned')!.reason!)).toBe('2031 年节假日安排已补入日历，日期已重新规划；调整：escalation:1-urging 改为 2031-01-02T09:00');
-    await h.executeUpdate(waiveObligation, { args: [{ actor: { role: 'office', id: 'tester' }, reason: 'end of test' }] });
+    expect(
+      rec.timeline
+        .filter((e) => e.actor.role === 'system' && systemReasonCn(e.reason!) === e.reason)
+        .map((e) => e.reason),
+    ).toEqual([]);
+    expect(systemReasonCn(rec.timeline.find((e) => e.type === 'replanned')!.reason!)).toBe(
+      '2031 年节假日安排已补入日历，日期已重新规划；调整：escalation:1-urging 改为 2031-01-02T09:00',
+    );
+    await h.executeUpdate(waiveObligation, {
+      args: [{ actor: { role: 'office', id: 'tester' }, reason: 'end of test' }],
+    });
     await h.result();
     recordHistory('provisional-calendar-notice-added-before-the-urging-coal-boilers', await h.fetchHistory());
     worker.shutdown();
@@ -103,11 +124,17 @@ describe('on the time-skipping server', () => {
     env = await timeSkippingEnv();
     // Season 2031 of the drill: due Wed 2031-12-31, reminders P7D Wed 12-24 and P1D Tue 12-30.
     const later = testCalendar(2026, 2032, ['2031-12-30']);
-    const row = resolveCampaign(fixturePolicies(), 'drill', beforeNotice, 2031, true).find((r) => r.obligationId === 'coal-boilers' && r.assignee === '130100')!;
+    const row = resolveCampaign(fixturePolicies(), 'drill', beforeNotice, 2031, true).find(
+      (r) => r.obligationId === 'coal-boilers' && r.assignee === '130100',
+    )!;
     const { switchable, addNotice } = calendarSwitch(beforeNotice, later);
     const worker = await testWorker(env, testDeps(switchable));
     const running = worker.run();
-    const h = await env.client.workflow.start(obligationWorkflow, { taskQueue: 'lantian-test', workflowId: `${row.workflowId}#provisional-reminder`, args: [row.input] });
+    const h = await env.client.workflow.start(obligationWorkflow, {
+      taskQueue: 'lantian-test',
+      workflowId: `${row.workflowId}#provisional-reminder`,
+      args: [row.input],
+    });
     // The notice comes in on 12-29 at noon: 12-30 is a holiday, so P1D belongs on 12-29 09:00, gone by.
     await env.sleep(Date.parse('2031-12-29T12:00:00+08:00') - (await env.currentTimeMs()));
     addNotice();
@@ -119,8 +146,14 @@ describe('on the time-skipping server', () => {
       atLocal: expect.stringMatching(/^2031-12-30T09:00/),
       reason: 'planned again for 2031-12-29, a working day already past, instead of a day off',
     });
-    expect(rec.timeline.filter((e) => e.actor.role === 'system' && systemReasonCn(e.reason!) === e.reason).map((e) => e.reason)).toEqual([]);
-    await h.executeUpdate(waiveObligation, { args: [{ actor: { role: 'office', id: 'tester' }, reason: 'end of test' }] });
+    expect(
+      rec.timeline
+        .filter((e) => e.actor.role === 'system' && systemReasonCn(e.reason!) === e.reason)
+        .map((e) => e.reason),
+    ).toEqual([]);
+    await h.executeUpdate(waiveObligation, {
+      args: [{ actor: { role: 'office', id: 'tester' }, reason: 'end of test' }],
+    });
     await h.result();
     recordHistory('provisional-calendar-reminder-day-becomes-a-holiday-coal-boilers', await h.fetchHistory());
     worker.shutdown();

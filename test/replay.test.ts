@@ -7,7 +7,10 @@ import { historyFromText } from './support/histories';
 import { workflowBundle } from './support/temporal';
 
 const dir = path.join(__dirname, 'fixtures', 'histories');
-const files = fs.readdirSync(dir).filter((f) => f.endsWith('.json')).sort();
+const files = fs
+  .readdirSync(dir)
+  .filter((f) => f.endsWith('.json'))
+  .sort();
 
 test('there are stored histories to replay', () => {
   expect(files.length).toBeGreaterThanOrEqual(5);

@@ -18,10 +18,14 @@ test('the drill campaign re-run for season 2032: month-end and monthly report da
   // 2032-11-10 is a Wednesday; make it a holiday to see the report roll to Thursday 11-11.
   const cal = testCalendar(2026, 2034, ['2032-11-10']);
   const rows = resolveCampaign(fixturePolicies(), 'drill', cal, 2032);
-  const get = (o: string, a: string, p?: string) => rows.find((r) => r.obligationId === o && r.assignee === a && r.period === p)!;
+  const get = (o: string, a: string, p?: string) =>
+    rows.find((r) => r.obligationId === o && r.assignee === a && r.period === p)!;
   expect(get('coal-boilers', '130100').dueDate).toBe('2032-12-31');
   expect(get('coal-boilers', '130100').deadline).toBe('2032-12-31T23:59:59.999+08:00');
-  expect(get('monthly-report', '110000', '2032-10')).toMatchObject({ statedDueDate: '2032-11-10', dueDate: '2032-11-11' });
+  expect(get('monthly-report', '110000', '2032-10')).toMatchObject({
+    statedDueDate: '2032-11-10',
+    dueDate: '2032-11-11',
+  });
   expect(get('monthly-report', '110000', '2033-01').dueDate).toBe('2033-02-10');
   expect(get('voc-bypass', '130100').workflowId).toBe('lantian:drill:2032:voc-bypass:130100');
   expect(get('coal-boilers', '130200').quantity).toEqual({ value: 8, unit: '台' });

@@ -22,7 +22,11 @@ const pdf = (text: string) => Buffer.from(`%PDF-1.7\n${text}\n%%EOF\n`);
 
 beforeAll(async () => {
   w = await startWebEnv({ LANTIAN_UPLOAD_MAX_BYTES: String(64 * 1024) });
-  const launched = await call(api('/campaigns/drill/launch'), { method: 'POST', token: as('office1'), json: { season: 2030 } });
+  const launched = await call(api('/campaigns/drill/launch'), {
+    method: 'POST',
+    token: as('office1'),
+    json: { season: 2030 },
+  });
   expect(launched.status).toBe(200);
   expect(launched.body.started).toHaveLength(15);
   await w.web.deps.index.refresh();
@@ -41,9 +45,18 @@ test('without a user nothing answers but the login page and the API document', a
   expect(docs.status).toBe(200);
   expect(docs.body.openapi).toMatch(/^3\./);
   // Request schemas are the Update schemas of the workflow, turned into JSON Schema.
-  const reviewBody = docs.body.paths['/api/obligations/{id}/evidence/{evidenceId}/review'].post.requestBody.content['application/json'].schema;
+  const reviewBody =
+    docs.body.paths['/api/obligations/{id}/evidence/{evidenceId}/review'].post.requestBody.content['application/json']
+      .schema;
   expect(reviewBody.properties.decision.enum).toEqual(['accept', 'reject']);
-  expect(Object.keys(docs.body.paths)).toEqual(expect.arrayContaining(['/api/obligations', '/api/obligations/{id}/evidence', '/api/scoreboard', '/api/campaigns/{id}/launch']));
+  expect(Object.keys(docs.body.paths)).toEqual(
+    expect.arrayContaining([
+      '/api/obligations',
+      '/api/obligations/{id}/evidence',
+      '/api/scoreboard',
+      '/api/campaigns/{id}/launch',
+    ]),
+  );
 });
 
 test('reads: an assignee sees only its own organisation; another organisation’s obligation is not found', async () => {
@@ -53,23 +66,43 @@ test('reads: an assignee sees only its own organisation; another organisation’
   const mine = await call(api('/obligations?campaign=drill'), { token: as('sjz') });
   expect(mine.body.items.map((r: { workflowId: string }) => r.workflowId).sort()).toEqual([sjzBoilers, sjzVoc]);
   // Asking for another organisation in the filter changes nothing.
-  expect((await call(api('/obligations?assignee=130200'), { token: as('sjz') })).body.items.every((r: { assignee: string }) => r.assignee === '130100')).toBe(true);
+  expect(
+    (await call(api('/obligations?assignee=130200'), { token: as('sjz') })).body.items.every(
+      (r: { assignee: string }) => r.assignee === '130100',
+    ),
+  ).toBe(true);
 
-  for (const who of ['office1', 'super1', 'sjz']) expect({ who, status: (await call(api(`/obligations/${enc(sjzBoilers)}`), { token: as(who) })).status }).toEqual({ who, status: 200 });
+  for (const who of ['office1', 'super1', 'sjz'])
+    expect({ who, status: (await call(api(`/obligations/${enc(sjzBoilers)}`), { token: as(who) })).status }).toEqual({
+      who,
+      status: 200,
+    });
   const other = await call(api(`/obligations/${enc(sjzBoilers)}`), { token: as('tangshan') });
   expect(other).toMatchObject({ status: 404, body: { message: `no obligation ${sjzBoilers}` } });
   // …the same answer as for an id that does not exist, so ids are not confirmed.
-  expect((await call(api(`/obligations/${enc('lantian:drill:2030:nothing:130200')}`), { token: as('tangshan') })).status).toBe(404);
+  expect(
+    (await call(api(`/obligations/${enc('lantian:drill:2030:nothing:130200')}`), { token: as('tangshan') })).status,
+  ).toBe(404);
   expect((await call(`${w.url}/obligations/${enc(sjzBoilers)}`, { token: as('tangshan') })).status).toBe(404);
   // Real notice keys run past 100 characters (lantian:jjj-fenwei-2020-2021:2025:chp-radius-coal-boilers-closure:110000#escalation:3-public-interview):
   // a letter's link is answered (here: no letter stored yet), never refused as too long.
   const longKey = `${sjzBoilers}#escalation:3-public-interview${'-'.repeat(80)}`;
   expect((await call(`${w.url}/letters/${enc(longKey)}`, { token: as('office1') })).status).toBe(404);
 
-  for (const [who, status] of [['office1', 200], ['super1', 200], ['sjz', 403]] as const) {
-    expect({ who, scoreboard: (await call(api('/scoreboard?campaign=drill'), { token: as(who) })).status, campaigns: (await call(api('/campaigns'), { token: as(who) })).status }).toEqual({ who, scoreboard: status, campaigns: status });
+  for (const [who, status] of [
+    ['office1', 200],
+    ['super1', 200],
+    ['sjz', 403],
+  ] as const) {
+    expect({
+      who,
+      scoreboard: (await call(api('/scoreboard?campaign=drill'), { token: as(who) })).status,
+      campaigns: (await call(api('/campaigns'), { token: as(who) })).status,
+    }).toEqual({ who, scoreboard: status, campaigns: status });
   }
-  expect((await call(api('/scoreboard?campaign=drill'), { token: as('sjz') })).body.message).toBe('an assignee may not read the scoreboard');
+  expect((await call(api('/scoreboard?campaign=drill'), { token: as('sjz') })).body.message).toBe(
+    'an assignee may not read the scoreboard',
+  );
   const csv = await call(api('/obligations.csv?campaign=drill'), { token: as('super1') });
   expect(csv.headers.get('content-type')).toMatch(/text\/csv/);
   expect(csv.text.trim().split('\r\n')).toHaveLength(16);
@@ -81,105 +114,226 @@ test('reads: an assignee sees only its own organisation; another organisation’
 
 test('writes: a supervisor changes nothing, an assignee acts only on its own, the office reviews, extends and waives', async () => {
   const evidence = (who: string, id: string, name = 'list.pdf', content = pdf(`boilers ${who} ${id}`)) =>
-    call(api(`/obligations/${enc(id)}/evidence`), { method: 'POST', token: as(who), body: upload({ quantity: '12', note: '已拆除' }, { name, content }) });
+    call(api(`/obligations/${enc(id)}/evidence`), {
+      method: 'POST',
+      token: as(who),
+      body: upload({ quantity: '12', note: '已拆除' }, { name, content }),
+    });
 
   // Evidence: only the obligation's own assignee.
-  expect(await evidence('super1', sjzBoilers)).toMatchObject({ status: 403, body: { message: 'a supervisor may not submit evidence' } });
+  expect(await evidence('super1', sjzBoilers)).toMatchObject({
+    status: 403,
+    body: { message: 'a supervisor may not submit evidence' },
+  });
   expect((await evidence('office1', sjzBoilers)).status).toBe(403);
   // Refused before the file is read: whose it is comes from the app's copy of visibility, and an
   // id the app does not know is asked of Temporal (which knows no such workflow either).
   expect((await evidence('tangshan', sjzBoilers)).status).toBe(404);
   expect((await evidence('tangshan', 'lantian:drill:2030:nothing:130200')).status).toBe(404);
-  expect(fs.existsSync(path.join(w.deps.dir, 'evidence')) ? fs.readdirSync(path.join(w.deps.dir, 'evidence')).filter((f) => f !== 'tmp') : []).toEqual([]);
+  expect(
+    fs.existsSync(path.join(w.deps.dir, 'evidence'))
+      ? fs.readdirSync(path.join(w.deps.dir, 'evidence')).filter((f) => f !== 'tmp')
+      : [],
+  ).toEqual([]);
   // A counted obligation needs the quantity: the same answer whether or not the app's copy knew it.
-  const noQuantity = await call(api(`/obligations/${enc(sjzBoilers)}/evidence`), { method: 'POST', token: as('sjz'), body: upload({ note: '缺数量' }, { name: 'n.pdf', content: pdf('no quantity') }) });
-  expect(noQuantity).toMatchObject({ status: 422, body: { message: 'evidence refused: this obligation counts 台; state the quantity achieved' } });
+  const noQuantity = await call(api(`/obligations/${enc(sjzBoilers)}/evidence`), {
+    method: 'POST',
+    token: as('sjz'),
+    body: upload({ note: '缺数量' }, { name: 'n.pdf', content: pdf('no quantity') }),
+  });
+  expect(noQuantity).toMatchObject({
+    status: 422,
+    body: { message: 'evidence refused: this obligation counts 台; state the quantity achieved' },
+  });
   const ok = await evidence('sjz', sjzBoilers);
   expect(ok.status).toBe(200);
-  expect(ok.body).toMatchObject({ fileName: 'list.pdf', mediaType: 'application/pdf', receipt: { evidenceId: 'E1', state: 'pending', obligation: sjzBoilers } });
+  expect(ok.body).toMatchObject({
+    fileName: 'list.pdf',
+    mediaType: 'application/pdf',
+    receipt: { evidenceId: 'E1', state: 'pending', obligation: sjzBoilers },
+  });
   expect(ok.body.receipt.sha256).toMatch(/^[0-9a-f]{64}$/);
 
   // Review: office only; the supervisor is forbidden, the other city does not see it.
   const review = (who: string, decision: string, reason?: string) =>
-    call(api(`/obligations/${enc(sjzBoilers)}/evidence/E1/review`), { method: 'POST', token: as(who), json: { decision, ...(reason ? { reason } : {}) } });
+    call(api(`/obligations/${enc(sjzBoilers)}/evidence/E1/review`), {
+      method: 'POST',
+      token: as(who),
+      json: { decision, ...(reason ? { reason } : {}) },
+    });
   expect((await review('super1', 'accept')).status).toBe(403);
   expect((await review('sjz', 'accept')).status).toBe(403);
   expect((await review('tangshan', 'accept')).status).toBe(404);
   expect((await review('office1', 'maybe')).status).toBe(400);
   const noReason = await review('office1', 'reject');
-  expect(noReason).toMatchObject({ status: 409, body: { message: expect.stringMatching(/a rejection needs a reason/) } });
-  expect((await review('office1', 'accept', '核实无误')).body).toMatchObject({ state: 'accepted', reviewedBy: { role: 'office', id: 'office1' } });
+  expect(noReason).toMatchObject({
+    status: 409,
+    body: { message: expect.stringMatching(/a rejection needs a reason/) },
+  });
+  expect((await review('office1', 'accept', '核实无误')).body).toMatchObject({
+    state: 'accepted',
+    reviewedBy: { role: 'office', id: 'office1' },
+  });
 
   // Extend and waive.
-  const extend = (who: string, id: string) => call(api(`/obligations/${enc(id)}/extend`), { method: 'POST', token: as(who), json: { dueDate: '2031-02-28', reason: '设备采购延迟' } });
-  const waive = (who: string, id: string) => call(api(`/obligations/${enc(id)}/waive`), { method: 'POST', token: as(who), json: { reason: '企业已关停' } });
+  const extend = (who: string, id: string) =>
+    call(api(`/obligations/${enc(id)}/extend`), {
+      method: 'POST',
+      token: as(who),
+      json: { dueDate: '2031-02-28', reason: '设备采购延迟' },
+    });
+  const waive = (who: string, id: string) =>
+    call(api(`/obligations/${enc(id)}/waive`), { method: 'POST', token: as(who), json: { reason: '企业已关停' } });
   expect((await extend('super1', tsBoilers)).status).toBe(403);
   expect((await extend('tangshan', tsBoilers)).status).toBe(403);
   expect((await extend('sjz', tsBoilers)).status).toBe(404);
   // A date that does not exist is a bad request, with the field named, not a server error.
-  expect(await call(api(`/obligations/${enc(tsBoilers)}/extend`), { method: 'POST', token: as('office1'), json: { dueDate: '2031-02-30', reason: 'x' } })).toMatchObject({ status: 400, body: { message: expect.stringMatching(/dueDate/) } });
-  expect((await extend('office1', tsBoilers))).toMatchObject({ status: 200, body: { dueDate: '2031-02-28' } });
+  expect(
+    await call(api(`/obligations/${enc(tsBoilers)}/extend`), {
+      method: 'POST',
+      token: as('office1'),
+      json: { dueDate: '2031-02-30', reason: 'x' },
+    }),
+  ).toMatchObject({ status: 400, body: { message: expect.stringMatching(/dueDate/) } });
+  expect(await extend('office1', tsBoilers)).toMatchObject({ status: 200, body: { dueDate: '2031-02-28' } });
   expect((await waive('super1', sjzVoc)).status).toBe(403);
   expect((await waive('sjz', sjzVoc)).status).toBe(403);
   expect((await waive('tangshan', sjzVoc)).status).toBe(404);
-  expect((await call(api(`/obligations/${enc(sjzVoc)}/waive`), { method: 'POST', token: as('office1'), json: {} })).status).toBe(400);
-  expect((await waive('office1', sjzVoc))).toMatchObject({ status: 200, body: { status: 'waived' } });
+  expect(
+    (await call(api(`/obligations/${enc(sjzVoc)}/waive`), { method: 'POST', token: as('office1'), json: {} })).status,
+  ).toBe(400);
+  expect(await waive('office1', sjzVoc)).toMatchObject({ status: 200, body: { status: 'waived' } });
   const again = await waive('office1', sjzVoc);
   expect(again).toMatchObject({ status: 409, body: { message: expect.stringMatching(/closed/) } });
   expect(again.body.message).not.toMatch(/obligation show/);
 
   // Launch: office only.
-  for (const who of ['super1', 'sjz']) expect((await call(api('/campaigns/drill/launch'), { method: 'POST', token: as(who), json: { season: 2030 } })).status).toBe(403);
-  expect((await call(api('/campaigns/drill/launch'), { method: 'POST', token: as('office1'), json: { season: 2030 } })).body).toMatchObject({ started: [], total: 15 });
+  for (const who of ['super1', 'sjz'])
+    expect(
+      (await call(api('/campaigns/drill/launch'), { method: 'POST', token: as(who), json: { season: 2030 } })).status,
+    ).toBe(403);
+  expect(
+    (await call(api('/campaigns/drill/launch'), { method: 'POST', token: as('office1'), json: { season: 2030 } })).body,
+  ).toMatchObject({ started: [], total: 15 });
   // A season that has ended is launched only when the office says so: its obligations would
   // close at once and send their late letters now. (Season 2025 of the drill ended 2026-03-31.)
-  const past = await call(api('/campaigns/drill/launch'), { method: 'POST', token: as('office1'), json: { season: 2025 } });
-  expect(past).toMatchObject({ status: 422, body: { message: expect.stringMatching(/^season 2025 of drill ended on 2026-03-31; .*or set "allowPast": true to launch season 2025 anyway$/) } });
+  const past = await call(api('/campaigns/drill/launch'), {
+    method: 'POST',
+    token: as('office1'),
+    json: { season: 2025 },
+  });
+  expect(past).toMatchObject({
+    status: 422,
+    body: {
+      message: expect.stringMatching(
+        /^season 2025 of drill ended on 2026-03-31; .*or set "allowPast": true to launch season 2025 anyway$/,
+      ),
+    },
+  });
   // Said so, it is planned, and here refused for the calendar (this test's covers 2026–2032).
-  const allowed = await call(api('/campaigns/drill/launch'), { method: 'POST', token: as('office1'), json: { season: 2025, allowPast: true } });
-  expect(allowed).toMatchObject({ status: 422, body: { message: expect.stringMatching(/does not cover 2025: .*; or launch season 2025 on a provisional calendar \("provisionalCalendar": true\)/) } });
+  const allowed = await call(api('/campaigns/drill/launch'), {
+    method: 'POST',
+    token: as('office1'),
+    json: { season: 2025, allowPast: true },
+  });
+  expect(allowed).toMatchObject({
+    status: 422,
+    body: {
+      message: expect.stringMatching(
+        /does not cover 2025: .*; or launch season 2025 on a provisional calendar \("provisionalCalendar": true\)/,
+      ),
+    },
+  });
 
   // Every action is on the timeline with its actor.
   const rec = (await call(api(`/obligations/${enc(sjzBoilers)}`), { token: as('super1') })).body;
   expect(rec.status).toBe('met');
-  expect(rec.timeline.filter((e: { type: string }) => e.type.startsWith('evidence-')).map((e: { type: string; actor: { id: string } }) => [e.type, e.actor.id])).toEqual([
+  expect(
+    rec.timeline
+      .filter((e: { type: string }) => e.type.startsWith('evidence-'))
+      .map((e: { type: string; actor: { id: string } }) => [e.type, e.actor.id]),
+  ).toEqual([
     ['evidence-submitted', 'sjz'],
     ['evidence-accepted', 'office1'],
   ]);
   const ts = (await call(api(`/obligations/${enc(tsBoilers)}`), { token: as('tangshan') })).body;
-  expect(ts.timeline.at(-1)).toMatchObject({ type: 'extended', actor: { role: 'office', id: 'office1' }, reason: '设备采购延迟' });
+  expect(ts.timeline.at(-1)).toMatchObject({
+    type: 'extended',
+    actor: { role: 'office', id: 'office1' },
+    reason: '设备采购延迟',
+  });
 
   // The scoreboard counts it at once (the read model is patched from the workflow's record).
   const board = (await call(api('/scoreboard?campaign=drill'), { token: as('super1') })).body.rows;
-  expect(board.find((r: { org: string }) => r.org === '130100')).toMatchObject({ name: '石家庄市', total: 2, metOnTime: 1, waived: 1, open: 0 });
+  expect(board.find((r: { org: string }) => r.org === '130100')).toMatchObject({
+    name: '石家庄市',
+    total: 2,
+    metOnTime: 1,
+    waived: 1,
+    open: 0,
+  });
 });
 
 test('the workflow validators check the actor too: a bug in the API could not let one city act for another', async () => {
   const h = w.env.client.workflow.getHandle(tsBoilers);
   const arg = { sha256: 'a'.repeat(64), size: 10, fileName: 'x.pdf', mediaType: 'application/pdf', quantity: 1 };
-  await expect(h.executeUpdate(submitEvidence, { args: [{ ...arg, actor: { role: 'assignee', id: 'sjz', org: '130100' } }] })).rejects.toThrow();
-  await expect(h.executeUpdate(submitEvidence, { args: [{ ...arg, actor: { role: 'supervisor', id: 'super1' } }] })).rejects.toThrow();
+  await expect(
+    h.executeUpdate(submitEvidence, { args: [{ ...arg, actor: { role: 'assignee', id: 'sjz', org: '130100' } }] }),
+  ).rejects.toThrow();
+  await expect(
+    h.executeUpdate(submitEvidence, { args: [{ ...arg, actor: { role: 'supervisor', id: 'super1' } }] }),
+  ).rejects.toThrow();
 });
 
 test('uploads refused: too large, wrong type, a path in the name, empty, no file, the same file twice — each says why, none is stored', async () => {
   const id = tsBoilers;
   const send = (file: { name: string; content: Buffer | string }) =>
-    call(api(`/obligations/${enc(id)}/evidence`), { method: 'POST', token: as('tangshan'), body: upload({ quantity: '3' }, file) });
+    call(api(`/obligations/${enc(id)}/evidence`), {
+      method: 'POST',
+      token: as('tangshan'),
+      body: upload({ quantity: '3' }, file),
+    });
   const store = path.join(w.deps.dir, 'evidence');
-  const blobs = () => (fs.existsSync(store) ? fs.readdirSync(store, { recursive: true }).filter((f) => /[0-9a-f]{64}$/.test(String(f))).length : 0);
+  const blobs = () =>
+    fs.existsSync(store)
+      ? fs.readdirSync(store, { recursive: true }).filter((f) => /[0-9a-f]{64}$/.test(String(f))).length
+      : 0;
   const before = blobs();
 
   const big = Buffer.concat([pdf('big'), Buffer.alloc(64 * 1024)]);
-  expect(await send({ name: 'big.pdf', content: big })).toMatchObject({ status: 413, body: { message: 'evidence refused: file is larger than the limit of 0.1 MB (65536 bytes)' } });
-  expect(await send({ name: 'setup.pdf', content: Buffer.concat([Buffer.from('MZ\x90\x00'), Buffer.alloc(100)]) })).toMatchObject({
+  expect(await send({ name: 'big.pdf', content: big })).toMatchObject({
+    status: 413,
+    body: { message: 'evidence refused: file is larger than the limit of 0.1 MB (65536 bytes)' },
+  });
+  expect(
+    await send({ name: 'setup.pdf', content: Buffer.concat([Buffer.from('MZ\x90\x00'), Buffer.alloc(100)]) }),
+  ).toMatchObject({
     status: 422,
     body: { message: expect.stringMatching(/file type not accepted: a Windows executable/) },
   });
-  expect(await send({ name: 'notes.txt', content: 'just some words' })).toMatchObject({ status: 422, body: { message: expect.stringMatching(/text is accepted only as a \.csv file/) } });
-  expect(await send({ name: '../../etc/passwd.pdf', content: pdf('traversal') })).toMatchObject({ status: 422, body: { message: expect.stringMatching(/contains a path/) } });
-  expect(await send({ name: '..\\..\\boot.pdf', content: pdf('traversal2') })).toMatchObject({ status: 422, body: { message: expect.stringMatching(/contains a path/) } });
-  expect(await send({ name: 'empty.pdf', content: '' })).toMatchObject({ status: 422, body: { message: 'evidence refused: file is empty' } });
-  expect(await call(api(`/obligations/${enc(id)}/evidence`), { method: 'POST', token: as('tangshan'), body: upload({ quantity: '3' }) })).toMatchObject({ status: 422, body: { message: expect.stringMatching(/no file/) } });
+  expect(await send({ name: 'notes.txt', content: 'just some words' })).toMatchObject({
+    status: 422,
+    body: { message: expect.stringMatching(/text is accepted only as a \.csv file/) },
+  });
+  expect(await send({ name: '../../etc/passwd.pdf', content: pdf('traversal') })).toMatchObject({
+    status: 422,
+    body: { message: expect.stringMatching(/contains a path/) },
+  });
+  expect(await send({ name: '..\\..\\boot.pdf', content: pdf('traversal2') })).toMatchObject({
+    status: 422,
+    body: { message: expect.stringMatching(/contains a path/) },
+  });
+  expect(await send({ name: 'empty.pdf', content: '' })).toMatchObject({
+    status: 422,
+    body: { message: 'evidence refused: file is empty' },
+  });
+  expect(
+    await call(api(`/obligations/${enc(id)}/evidence`), {
+      method: 'POST',
+      token: as('tangshan'),
+      body: upload({ quantity: '3' }),
+    }),
+  ).toMatchObject({ status: 422, body: { message: expect.stringMatching(/no file/) } });
   expect(blobs()).toBe(before);
   expect(fs.readdirSync(path.join(store, 'tmp'))).toEqual([]);
 
@@ -187,8 +341,14 @@ test('uploads refused: too large, wrong type, a path in the name, empty, no file
   const csv = await send({ name: '清单.csv', content: '序号,锅炉编号,拆除日期\n1,TS-001,2030-11-02\n' });
   expect(csv).toMatchObject({ status: 200, body: { fileName: '清单.csv', mediaType: 'text/csv' } });
   const again = await send({ name: 'copy.csv', content: '序号,锅炉编号,拆除日期\n1,TS-001,2030-11-02\n' });
-  expect(again).toMatchObject({ status: 409, body: { message: expect.stringMatching(/same file .* was already submitted/) } });
-  const png = await send({ name: 'photo.png', content: Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.alloc(5000, 7)]) });
+  expect(again).toMatchObject({
+    status: 409,
+    body: { message: expect.stringMatching(/same file .* was already submitted/) },
+  });
+  const png = await send({
+    name: 'photo.png',
+    content: Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.alloc(5000, 7)]),
+  });
   expect(png).toMatchObject({ status: 200, body: { mediaType: 'image/png' } });
   expect(blobs()).toBe(before + 2);
 });
@@ -202,16 +362,24 @@ test('sessions: the login form, CSRF on every change, forged and expired cookies
   const list = await call(`${w.url}/obligations?season=2030`, { headers: { cookie: s.cookie } });
   expect(list.text).toContain('drill · 2030–2031 秋冬季');
   expect(list.text).toMatch(/<option value="2030" selected>2030–2031<\/option>/);
-  expect((await call(`${w.url}/obligations?season=2029`, { headers: { cookie: s.cookie } })).text).toContain('没有符合条件的任务');
+  expect((await call(`${w.url}/obligations?season=2029`, { headers: { cookie: s.cookie } })).text).toContain(
+    '没有符合条件的任务',
+  );
   // A quantitative obligation's page shows its pace (序时进度) beside the target.
   const page = await call(`${w.url}/obligations/${encodeURIComponent(sjzBoilers)}`, { headers: { cookie: s.cookie } });
   expect(page.text).toMatch(/序时进度：<span class="pace pace-(green|yellow|red)">/);
 
   // A change without the CSRF token is refused; with it, it goes through.
-  const form = (body: Record<string, string>) => ({ method: 'POST', headers: { cookie: s.cookie, 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(body).toString() });
+  const form = (body: Record<string, string>) => ({
+    method: 'POST',
+    headers: { cookie: s.cookie, 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams(body).toString(),
+  });
   const target = `${w.url}/obligations/${enc(oid('monthly-report', '110000') + ':2030-10')}/extend`;
   expect((await call(target, form({ dueDate: '2031-01-20', reason: '数据核对' }))).status).toBe(403);
-  expect((await call(target, form({ dueDate: '2031-01-20', reason: '数据核对', _csrf: 'x'.repeat(43) }))).status).toBe(403);
+  expect((await call(target, form({ dueDate: '2031-01-20', reason: '数据核对', _csrf: 'x'.repeat(43) }))).status).toBe(
+    403,
+  );
   const okExtend = await call(target, form({ dueDate: '2031-01-20', reason: '数据核对', _csrf: s.csrf }));
   // The launch form offers the seasons the calendar can plan, marks those that have ended, and
   // launches one of them only with the box ticked.
@@ -219,32 +387,47 @@ test('sessions: the login form, CSRF on every change, forged and expired cookies
   // The seasons around the one under way (that one selected) and the drill's own, newest first.
   const options = [...campaigns.text.matchAll(/<option value="(\d+)"( selected)?>([^<]*)<\/option>/g)];
   const current = currentSeason();
-  expect(options.map((m) => Number(m[1]))).toEqual([...new Set([current + 1, current, current - 1, 2030])].sort((a, b) => b - a));
+  expect(options.map((m) => Number(m[1]))).toEqual(
+    [...new Set([current + 1, current, current - 1, 2030])].sort((a, b) => b - a),
+  );
   expect(options.filter((m) => m[2]).map((m) => Number(m[1]))).toEqual([current]);
   for (const m of options) expect(m[3]).toMatch(/^\d{4}–\d{4}(（已结束）)?(（暂定日历）)?$/);
   expect(campaigns.text).toMatch(/name="allowPast"/);
-  const launchForm = (body: Record<string, string>) => call(`${w.url}/campaigns/launch`, form({ campaignId: 'drill', _csrf: s.csrf, ...body }));
+  const launchForm = (body: Record<string, string>) =>
+    call(`${w.url}/campaigns/launch`, form({ campaignId: 'drill', _csrf: s.csrf, ...body }));
   expect(await launchForm({ season: '2025' })).toMatchObject({ status: 422 });
   expect((await launchForm({ season: '2030' })).text).toMatch(/新下达 0 项/);
   expect(okExtend.status).toBe(303);
   expect(decodeURIComponent(okExtend.headers.get('location')!)).toContain('截止日期已延至 2031-01-20');
   // The JSON API with a cookie needs the token as a header.
   const apiWaive = `${w.url}/api/obligations/${enc(oid('monthly-report', '110000') + ':2030-11')}/waive`;
-  expect((await call(apiWaive, { method: 'POST', headers: { cookie: s.cookie }, json: { reason: 'x' } })).status).toBe(403);
+  expect((await call(apiWaive, { method: 'POST', headers: { cookie: s.cookie }, json: { reason: 'x' } })).status).toBe(
+    403,
+  );
   // An upload form without the token stores nothing.
   const c = await login(w.url, 'tangshan', w.passwords.tangshan);
-  const noCsrf = await call(`${w.url}/obligations/${enc(tsBoilers)}/evidence`, { method: 'POST', headers: { cookie: c.cookie }, body: upload({ quantity: '1' }, { name: 'a.pdf', content: pdf('no csrf') }) });
+  const noCsrf = await call(`${w.url}/obligations/${enc(tsBoilers)}/evidence`, {
+    method: 'POST',
+    headers: { cookie: c.cookie },
+    body: upload({ quantity: '1' }, { name: 'a.pdf', content: pdf('no csrf') }),
+  });
   expect(noCsrf.status).toBe(403);
   expect(noCsrf.text).toContain('CSRF token missing or invalid');
 
   // Forged: a valid-looking cookie with another signature.
   const [name, value] = s.cookie.split('=');
   const forged = `${name}=${decodeURIComponent(value).split('.')[0]}.${'A'.repeat(43)}`;
-  expect((await call(`${w.url}/api/me`, { headers: { cookie: forged } })).body).toMatchObject({ message: 'session cookie signature is invalid' });
-  expect((await call(`${w.url}/review`, { headers: { cookie: forged } })).headers.get('location')).toMatch(/^\/login\?reason=/);
+  expect((await call(`${w.url}/api/me`, { headers: { cookie: forged } })).body).toMatchObject({
+    message: 'session cookie signature is invalid',
+  });
+  expect((await call(`${w.url}/review`, { headers: { cookie: forged } })).headers.get('location')).toMatch(
+    /^\/login\?reason=/,
+  );
   // Expired.
   w.web.deps.users.expireSession(s.sessionId);
-  expect((await call(`${w.url}/api/me`, { headers: { cookie: s.cookie } })).body).toMatchObject({ message: 'session expired' });
+  expect((await call(`${w.url}/api/me`, { headers: { cookie: s.cookie } })).body).toMatchObject({
+    message: 'session expired',
+  });
   // Disabled user: session and token stop working at once.
   const t = await login(w.url, 'super1', w.passwords.super1);
   w.web.deps.users.disable('super1');
@@ -254,7 +437,10 @@ test('sessions: the login form, CSRF on every change, forged and expired cookies
   w.web.deps.users.enable('super1');
   const fresh = w.web.deps.users.reset('super1');
   expect((await call(`${w.url}/api/me`, { token: as('super1') })).status).toBe(401);
-  expect((await call(`${w.url}/api/me`, { token: fresh.token })).body).toMatchObject({ name: 'super1', role: 'supervisor' });
+  expect((await call(`${w.url}/api/me`, { token: fresh.token })).body).toMatchObject({
+    name: 'super1',
+    role: 'supervisor',
+  });
   expect((await login(w.url, 'super1', fresh.password)).cookie).toMatch(/^lantian_session=/);
   expect(() => w.web.deps.users.reset('nobody')).toThrow('no user nobody');
   // A reset from the CLI (another process, the same database) ends a token this app had cached.
@@ -269,13 +455,23 @@ test('sessions: the login form, CSRF on every change, forged and expired cookies
   const form2 = await fetch(`${w.url}/login`);
   const loginCookie = form2.headers.getSetCookie()[0].split(';')[0];
   const token = /name="_csrf" value="([^"]+)"/.exec(await form2.text())![1];
-  const r = await fetch(`${w.url}/login`, { method: 'POST', redirect: 'manual', headers: { cookie: loginCookie, 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ name: 'sjz', password: w.passwords.sjz, _csrf: token }).toString() });
+  const r = await fetch(`${w.url}/login`, {
+    method: 'POST',
+    redirect: 'manual',
+    headers: { cookie: loginCookie, 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ name: 'sjz', password: w.passwords.sjz, _csrf: token }).toString(),
+  });
   const cookie = r.headers.getSetCookie().find((x) => x.startsWith('lantian_session='))!;
   expect(cookie).toMatch(/HttpOnly/);
   expect(cookie).toMatch(/SameSite=Strict/);
   expect(cookie).toMatch(/Expires=/);
   // A login without the form's token does not log in.
-  const noToken = await fetch(`${w.url}/login`, { method: 'POST', redirect: 'manual', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ name: 'sjz', password: w.passwords.sjz }).toString() });
+  const noToken = await fetch(`${w.url}/login`, {
+    method: 'POST',
+    redirect: 'manual',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ name: 'sjz', password: w.passwords.sjz }).toString(),
+  });
   expect(noToken.headers.getSetCookie().some((x) => x.startsWith('lantian_session='))).toBe(false);
 
   // Failed logins: each makes the next attempt for that name slower.
@@ -284,7 +480,12 @@ test('sessions: the login form, CSRF on every change, forged and expired cookies
     const lc = f.headers.getSetCookie()[0].split(';')[0];
     const tk = /name="_csrf" value="([^"]+)"/.exec(await f.text())![1];
     const t0 = performance.now();
-    const res = await fetch(`${w.url}/login`, { method: 'POST', redirect: 'manual', headers: { cookie: lc, 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ name: 'office1', password: 'wrong', _csrf: tk }).toString() });
+    const res = await fetch(`${w.url}/login`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { cookie: lc, 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ name: 'office1', password: 'wrong', _csrf: tk }).toString(),
+    });
     return { ms: performance.now() - t0, location: decodeURIComponent(res.headers.get('location') ?? '') };
   };
   const first = await attempt();
@@ -296,7 +497,20 @@ test('sessions: the login form, CSRF on every change, forged and expired cookies
 });
 
 test('the CSV neutralises a cell that would start a spreadsheet formula, but leaves a negative number a number', () => {
-  const csv = toCsv([{ workflowId: '=HYPERLINK("x")', execution: 'Running', campaign: 'drill', status: 'overdue', level: 1, deadline: '2026-09-01T15:59:59.999Z', daysLeft: -83 }], () => '石家庄市');
+  const csv = toCsv(
+    [
+      {
+        workflowId: '=HYPERLINK("x")',
+        execution: 'Running',
+        campaign: 'drill',
+        status: 'overdue',
+        level: 1,
+        deadline: '2026-09-01T15:59:59.999Z',
+        daysLeft: -83,
+      },
+    ],
+    () => '石家庄市',
+  );
   const row = csv.trim().split('\r\n')[1];
   expect(row).toContain(`"'=HYPERLINK(""x"")"`);
   expect(row).toContain('"2026-09-01T23:59:59.999+08:00","-83"');

@@ -13,10 +13,17 @@ const shots = path.join(repo, 'test-artifacts', 'web');
 
 beforeAll(async () => {
   w = await startWebEnv();
-  const launched = await call(`${w.url}/api/campaigns/drill/launch`, { method: 'POST', token: w.tokens.office1, json: { season: 2030 } });
+  const launched = await call(`${w.url}/api/campaigns/drill/launch`, {
+    method: 'POST',
+    token: w.tokens.office1,
+    json: { season: 2030 },
+  });
   expect(launched.status).toBe(200);
   await w.web.deps.index.refresh();
-  browser = await chromium.launch({ executablePath: process.env.LANTIAN_CHROMIUM ?? '/usr/bin/chromium', args: ['--no-sandbox'] });
+  browser = await chromium.launch({
+    executablePath: process.env.LANTIAN_CHROMIUM ?? '/usr/bin/chromium',
+    args: ['--no-sandbox'],
+  });
   fs.mkdirSync(shots, { recursive: true });
 });
 afterAll(async () => {

@@ -29,7 +29,10 @@ export interface WebDeps {
 }
 
 export class HttpError extends Error {
-  constructor(readonly status: number, message: string) {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
     super(message);
     this.name = 'HttpError';
   }
@@ -38,7 +41,8 @@ export class HttpError extends Error {
 export const actorOf = (u: User): Actor => ({ role: u.role, id: u.name, ...(u.org ? { org: u.org } : {}) });
 
 export function requireRole(u: User, roles: User['role'][], action: string): void {
-  if (!roles.includes(u.role)) throw new HttpError(403, `${/^[aeiou]/.test(u.role) ? 'an' : 'a'} ${u.role} may not ${action}`);
+  if (!roles.includes(u.role))
+    throw new HttpError(403, `${/^[aeiou]/.test(u.role) ? 'an' : 'a'} ${u.role} may not ${action}`);
 }
 
 /** Visibility filter narrowed to what the user may see. */
@@ -52,12 +56,17 @@ export async function readScoped(d: WebDeps, u: User, workflowId: string): Promi
   try {
     rec = await obligationRecord(d.client, d.paths.archive, workflowId);
   } catch (e) {
-    if (e instanceof WorkflowNotFoundError || e instanceof QueryNotRegisteredError || /not found|unknown queryType/i.test((e as Error).message)) {
+    if (
+      e instanceof WorkflowNotFoundError ||
+      e instanceof QueryNotRegisteredError ||
+      /not found|unknown queryType/i.test((e as Error).message)
+    ) {
       throw new HttpError(404, `no obligation ${workflowId}`);
     }
     throw e;
   }
-  if (u.role === 'assignee' && rec.input.assignee.code !== u.org) throw new HttpError(404, `no obligation ${workflowId}`);
+  if (u.role === 'assignee' && rec.input.assignee.code !== u.org)
+    throw new HttpError(404, `no obligation ${workflowId}`);
   return rec;
 }
 
@@ -75,13 +84,23 @@ async function update<T>(d: WebDeps, workflowId: string, fn: () => Promise<T>): 
   } catch (e) {
     if (e instanceof WorkflowUpdateFailedError || e instanceof WorkflowNotFoundError) {
       // The CLI's pointer to `obligation show` means nothing here: the page is the record.
-      throw new HttpError(409, (await explainChange(d.client, e, workflowId)).message.replace(/ \(see `obligation show [^`]*`\)/, ''));
+      throw new HttpError(
+        409,
+        (await explainChange(d.client, e, workflowId)).message.replace(/ \(see `obligation show [^`]*`\)/, ''),
+      );
     }
     throw e;
   }
 }
 
-export async function reviewAs(d: WebDeps, u: User, id: string, evidenceId: string, decision: 'accept' | 'reject', reason?: string) {
+export async function reviewAs(
+  d: WebDeps,
+  u: User,
+  id: string,
+  evidenceId: string,
+  decision: 'accept' | 'reject',
+  reason?: string,
+) {
   await readScoped(d, u, id);
   requireRole(u, ['office'], 'review evidence');
   return update(d, id, () => review(d.client, id, actorOf(u), evidenceId, decision, reason));
@@ -122,7 +141,13 @@ export interface UploadResult {
  * A multipart upload: fields `note` and `quantity` and one `file`. A browser form sends its CSRF
  * token as the field `_csrf` before the file; `csrf(token)` says whether the request may proceed.
  */
-export async function uploadAs(d: WebDeps, u: User, id: string, req: FastifyRequest, csrf: (fieldToken?: string) => boolean): Promise<UploadResult> {
+export async function uploadAs(
+  d: WebDeps,
+  u: User,
+  id: string,
+  req: FastifyRequest,
+  csrf: (fieldToken?: string) => boolean,
+): Promise<UploadResult> {
   // Whose obligation it is comes from the app's copy of visibility when it knows the workflow
   // (an assignee never changes), saving a query that on a large worker replays the workflow;
   // the workflow's own validator remains the judge of everything else.
@@ -136,7 +161,11 @@ export async function uploadAs(d: WebDeps, u: User, id: string, req: FastifyRequ
   let csrfOk = csrf(undefined);
   let refusal: HttpError | undefined;
   // One byte over the limit is enough to refuse; busboy discards the rest of an oversized file.
-  for await (const part of req.parts({ preservePath: true, throwFileSizeLimit: false, limits: { fileSize: d.maxUploadBytes + 1, files: 1, fields: 10 } } as Parameters<FastifyRequest['parts']>[0])) {
+  for await (const part of req.parts({
+    preservePath: true,
+    throwFileSizeLimit: false,
+    limits: { fileSize: d.maxUploadBytes + 1, files: 1, fields: 10 },
+  } as Parameters<FastifyRequest['parts']>[0])) {
     if (part.type === 'field') {
       fields[part.fieldname] = String(part.value);
       if (part.fieldname === '_csrf') csrfOk = csrf(String(part.value));
@@ -171,13 +200,25 @@ export async function uploadAs(d: WebDeps, u: User, id: string, req: FastifyRequ
   if (!csrfOk) throw new HttpError(403, 'CSRF token missing or invalid');
   if (!stored) throw new HttpError(422, 'evidence refused: no file in the field "file"');
   const quantity = fields.quantity?.trim() ? Number(fields.quantity) : undefined;
-  if (quantity !== undefined && !(Number.isFinite(quantity) && quantity >= 0)) throw new HttpError(422, `evidence refused: quantity ${JSON.stringify(fields.quantity)} is not a number ≥ 0`);
+  if (quantity !== undefined && !(Number.isFinite(quantity) && quantity >= 0))
+    throw new HttpError(422, `evidence refused: quantity ${JSON.stringify(fields.quantity)} is not a number ≥ 0`);
   const counts = rec ? rec.input.quantity : known && countedByPolicy(d, known);
-  if (counts && quantity === undefined) throw new HttpError(422, `evidence refused: this obligation counts ${counts.unit}; state the quantity achieved`);
+  if (counts && quantity === undefined)
+    throw new HttpError(422, `evidence refused: this obligation counts ${counts.unit}; state the quantity achieved`);
   const s = stored;
   const receipt = await update(d, id, () =>
     d.client.workflow.getHandle(id).executeUpdate(submitEvidence, {
-      args: [{ actor: actorOf(u), sha256: s.sha256, size: s.size, fileName: s.fileName, mediaType: s.mediaType, ...(fields.note?.trim() ? { note: fields.note.trim() } : {}), ...(quantity !== undefined ? { quantity } : {}) }],
+      args: [
+        {
+          actor: actorOf(u),
+          sha256: s.sha256,
+          size: s.size,
+          fileName: s.fileName,
+          mediaType: s.mediaType,
+          ...(fields.note?.trim() ? { note: fields.note.trim() } : {}),
+          ...(quantity !== undefined ? { quantity } : {}),
+        },
+      ],
     }),
   );
   return { receipt, fileName: s.fileName, mediaType: s.mediaType, alreadyStored: s.existed };

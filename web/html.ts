@@ -10,9 +10,19 @@ export class Html {
 }
 
 export const esc = (v: unknown): string =>
-  String(v ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+  String(v ?? '').replace(
+    /[&<>"']/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!,
+  );
 
-const part = (v: unknown): string => (v instanceof Html ? v.value : Array.isArray(v) ? v.map(part).join('') : v === undefined || v === null || v === false ? '' : esc(v));
+const part = (v: unknown): string =>
+  v instanceof Html
+    ? v.value
+    : Array.isArray(v)
+      ? v.map(part).join('')
+      : v === undefined || v === null || v === false
+        ? ''
+        : esc(v);
 
 export function html(strings: TemplateStringsArray, ...values: unknown[]): Html {
   let out = strings[0];
@@ -57,10 +67,17 @@ function delayCn(d: string): string {
   if (wd) return `${wd[1]}个工作日`;
   const m = /^P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?$/.exec(d);
   if (!m) return d;
-  return [m[1] && `${m[1]}年`, m[2] && `${m[2]}个月`, m[3] && `${m[3]}周`, m[4] && `${m[4]}日`].filter(Boolean).join('');
+  return [m[1] && `${m[1]}年`, m[2] && `${m[2]}个月`, m[3] && `${m[3]}周`, m[4] && `${m[4]}日`]
+    .filter(Boolean)
+    .join('');
 }
 
-const stepCn: Record<string, string> = { urging: '督促', 'warning-letter': '预警通知函', 'public-interview': '公开约谈', accountability: '问责/区域环评限批' };
+const stepCn: Record<string, string> = {
+  urging: '督促',
+  'warning-letter': '预警通知函',
+  'public-interview': '公开约谈',
+  accountability: '问责/区域环评限批',
+};
 const colourCn: Record<string, string> = { green: '绿色（正常）', yellow: '黄色（滞后）', red: '红色（严重滞后）' };
 
 /**
@@ -68,25 +85,43 @@ const colourCn: Record<string, string> = { green: '绿色（正常）', yellow: 
  * record and the API) as the zh-CN pages show them; a reason no rule knows is shown as it is.
  */
 const systemReasons: [RegExp, (...m: string[]) => string][] = [
-  [/^campaign (\S+), season (\d+): due (\S+?)(?:; planned on a provisional calendar: (.+) counted Monday to Friday until its holiday notice is in the calendar)?$/,
-    (c, y, d, prov) => `行动方案 ${c}，${y}–${Number(y) + 1} 秋冬季：截止 ${d}${prov ? `；按暂定日历规划，${prov} 年暂按周一至周五计算，待节假日安排补入` : ''}`],
+  [
+    /^campaign (\S+), season (\d+): due (\S+?)(?:; planned on a provisional calendar: (.+) counted Monday to Friday until its holiday notice is in the calendar)?$/,
+    (c, y, d, prov) =>
+      `行动方案 ${c}，${y}–${Number(y) + 1} 秋冬季：截止 ${d}${prov ? `；按暂定日历规划，${prov} 年暂按周一至周五计算，待节假日安排补入` : ''}`,
+  ],
   [/^its time had passed when the obligation was launched$/, () => '任务下达时提醒时间已过'],
   [/^its time had passed when the deadline moved$/, () => '截止日期调整时提醒时间已过'],
   [/^obligation is (\S+)$/, (st) => `任务已${statusLabel[st] ?? st}`],
-  [/^planned again for (\S+), a working day already past, instead of a day off$/, (d) => `按节假日安排应于 ${d} 发送（已过），不在节假日补发`],
+  [
+    /^planned again for (\S+), a working day already past, instead of a day off$/,
+    (d) => `按节假日安排应于 ${d} 发送（已过），不在节假日补发`,
+  ],
   [/^launched after it fell due; a later step supersedes it$/, () => '下达时该步骤已到期，由后续步骤取代'],
-  [/^the holiday notice for (.+) is in the calendar now: the dates were planned again(?:; moved: (.+))?$/,
-    (y, moved) => `${y} 年节假日安排已补入日历，日期已重新规划${moved ? `；调整：${moved.replace(/ to /g, ' 改为 ')}` : ''}`],
+  [
+    /^the holiday notice for (.+) is in the calendar now: the dates were planned again(?:; moved: (.+))?$/,
+    (y, moved) =>
+      `${y} 年节假日安排已补入日历，日期已重新规划${moved ? `；调整：${moved.replace(/ to /g, ' 改为 ')}` : ''}`,
+  ],
   [/^the due date (\S+) ended without accepted evidence$/, (d) => `截止日期 ${d} 已过，尚无通过审核的材料`],
-  [/^still unmet (.+) after the due date (\S+): (\S+)$/, (delay, d, kind) => `截止日期 ${d} 后 ${delayCn(delay)} 仍未完成：${stepCn[kind] ?? kind}`],
+  [
+    /^still unmet (.+) after the due date (\S+): (\S+)$/,
+    (delay, d, kind) => `截止日期 ${d} 后 ${delayCn(delay)} 仍未完成：${stepCn[kind] ?? kind}`,
+  ],
   [/^(P\w+) before the due date (\S+)$/, (off, d) => `截止日期 ${d} 前 ${delayCn(off)}`],
   [/^evidence awaits review$/, () => '材料待审核'],
   [/^evidence accepted$/, () => '材料审核通过'],
   [/^met after the deadline (\S+)$/, (d) => `截止日期 ${d} 后完成`],
   [/^not met by the close of the campaign \(due (\S+)\)$/, (d) => `至行动结束仍未完成（截止 ${d}）`],
-  [/^(green|yellow|red): ([\d.]+) of ([\d.]+) (.+) expected by now \(target ([\d.]+)\)$/,
-    (c, got, exp, unit, target) => `${colourCn[c]}：已完成 ${got}${unit}，按序时进度应完成 ${exp}${unit}（目标 ${target}${unit}）`],
-  [/^(?:(\S+@\S+): )?SMTP refused the notice \((\S+)\): (.*)$/, (addr, code, said) => `${addr ? `${addr}：` : ''}邮件服务器拒收（${code}）：${said}`],
+  [
+    /^(green|yellow|red): ([\d.]+) of ([\d.]+) (.+) expected by now \(target ([\d.]+)\)$/,
+    (c, got, exp, unit, target) =>
+      `${colourCn[c]}：已完成 ${got}${unit}，按序时进度应完成 ${exp}${unit}（目标 ${target}${unit}）`,
+  ],
+  [
+    /^(?:(\S+@\S+): )?SMTP refused the notice \((\S+)\): (.*)$/,
+    (addr, code, said) => `${addr ? `${addr}：` : ''}邮件服务器拒收（${code}）：${said}`,
+  ],
 ];
 
 export function systemReasonCn(reason: string): string {
@@ -97,9 +132,15 @@ export function systemReasonCn(reason: string): string {
   return reason;
 }
 
-export const levelLabel = (n: number | undefined): string => ['无', '督促', '预警通知函', '公开约谈', '问责/区域环评限批'][n ?? 0] ?? `第${n}级`;
+export const levelLabel = (n: number | undefined): string =>
+  ['无', '督促', '预警通知函', '公开约谈', '问责/区域环评限批'][n ?? 0] ?? `第${n}级`;
 
-export const roleLabel: Record<string, string> = { office: '办公室', assignee: '责任单位', supervisor: '监督', system: '系统' };
+export const roleLabel: Record<string, string> = {
+  office: '办公室',
+  assignee: '责任单位',
+  supervisor: '监督',
+  system: '系统',
+};
 
 /** YYYY-MM-DD HH:mm in Shanghai time from an ISO instant. */
 export function shanghai(iso: string | undefined): string {
@@ -137,7 +178,9 @@ export function layout(title: string, user: User | undefined, body: Html, csrf?:
   return `<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>${esc(title)} · 蓝天</title><style>${css}</style></head><body>
 <header><span class="brand">蓝天 · 秋冬季攻坚督办</span>${part(nav)}${
     user
-      ? part(html`<span class="me">${user.name}（${roleLabel[user.role]}${user.org ? ` ${user.org}` : ''}）</span><form method="post" action="/logout"><input type="hidden" name="_csrf" value="${csrf}"><button>退出</button></form>`)
+      ? part(
+          html`<span class="me">${user.name}（${roleLabel[user.role]}${user.org ? ` ${user.org}` : ''}）</span><form method="post" action="/logout"><input type="hidden" name="_csrf" value="${csrf}"><button>退出</button></form>`,
+        )
       : ''
   }</header>
 <main><h1>${esc(title)}</h1>${body.value}</main></body></html>`;

@@ -5,7 +5,7 @@ import { stepLabels } from '../notices/context';
 import { paceForRecord } from '../client/pace';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { readLetter } from '../notices/letters';
-import type { DeliveryStep, NoticeRecord, ObligationRecord, TimelineEvent } from '../domain/obligation';
+import type { DeliveryEvent, NoticeRecord, ObligationRecord, TimelineEvent } from '../domain/obligation';
 import type { User } from '../auth/users';
 import { loginDelayMs } from '../auth/users';
 import { randomSecret, safeEqual } from '../auth/secrets';
@@ -16,10 +16,27 @@ import { DateTime } from 'luxon';
 import { currentSeason } from '../domain/season';
 
 /** How a refused launch names the form's own controls. */
-const formWords: LaunchWords = { season: (n) => `秋冬季 ${n}–${n + 1}`, allowPast: 'tick 允许下达已结束的秋冬季', provisional: 'tick 按暂定日历规划', and: ', ' };
+const formWords: LaunchWords = {
+  season: (n) => `秋冬季 ${n}–${n + 1}`,
+  allowPast: 'tick 允许下达已结束的秋冬季',
+  provisional: 'tick 按暂定日历规划',
+  and: ', ',
+};
 import { scoreboard } from './read-model';
 import { PolicyError } from '../planner/load';
-import { html, layout, csrfField, esc, statusLabel, eventLabel, levelLabel, roleLabel, shanghai, Html, systemReasonCn } from './html';
+import {
+  html,
+  layout,
+  csrfField,
+  esc,
+  statusLabel,
+  eventLabel,
+  levelLabel,
+  roleLabel,
+  shanghai,
+  Html,
+  systemReasonCn,
+} from './html';
 import { SESSION_COOKIE } from './server';
 import { megabytes } from './upload';
 
@@ -33,7 +50,11 @@ function page(reply: FastifyReply, req: FastifyRequest, d: WebDeps, title: strin
 
 const tag = (s: string | undefined) => html`<span class="tag ${s ?? ''}">${statusLabel[s ?? ''] ?? s ?? ''}</span>`;
 const days = (n: number | undefined, s: string | undefined) =>
-  n === undefined || ['met', 'met-late', 'waived', 'unmet'].includes(s ?? '') ? '' : n >= 0 ? `剩余 ${n} 天` : html`<span class="lvl">逾期 ${-n} 天</span>`;
+  n === undefined || ['met', 'met-late', 'waived', 'unmet'].includes(s ?? '')
+    ? ''
+    : n >= 0
+      ? `剩余 ${n} 天`
+      : html`<span class="lvl">逾期 ${-n} 天</span>`;
 const link = (id: string) => `/obligations/${encodeURIComponent(id)}`;
 
 function home(u: User): string {
@@ -43,10 +64,13 @@ function home(u: User): string {
 function filters(q: ListQuery, action: string, u: User, d: WebDeps, extra?: Html): Html {
   const campaigns = [...d.policies.campaigns.values()];
   const provinces = [...d.policies.organisations.values()].filter((o) => o.kind === 'province');
-  const opt = (v: string, label: string, cur: unknown) => html`<option value="${v}" ${String(cur ?? '') === v ? new Html('selected') : ''}>${label}</option>`;
+  const opt = (v: string, label: string, cur: unknown) =>
+    html`<option value="${v}" ${String(cur ?? '') === v ? new Html('selected') : ''}>${label}</option>`;
   // Two seasons of a campaign may run at once (one closing, one starting): the season tells them apart.
   const now = currentSeason();
-  const seasons = [...new Set([now + 1, now, now - 1, now - 2, ...(q.season !== undefined ? [q.season] : [])])].sort((a, b) => b - a);
+  const seasons = [...new Set([now + 1, now, now - 1, now - 2, ...(q.season !== undefined ? [q.season] : [])])].sort(
+    (a, b) => b - a,
+  );
   return html`<form class="filters card" method="get" action="${action}">
     <label>行动方案<select name="campaign"><option value="">全部</option>${campaigns.map((c) => opt(c.id, c.title, q.campaign))}</select></label>
     <label>秋冬季<select name="season"><option value="">全部</option>${seasons.map((y) => opt(String(y), `${y}–${y + 1}`, q.season))}</select></label>
@@ -65,25 +89,41 @@ function query(req: FastifyRequest): ListQuery {
 }
 
 function qs(q: ListQuery): string {
-  return new URLSearchParams(Object.entries(q).filter(([, v]) => v !== undefined).map(([k, v]): [string, string] => [k, String(v)])).toString();
+  return new URLSearchParams(
+    Object.entries(q)
+      .filter(([, v]) => v !== undefined)
+      .map(([k, v]): [string, string] => [k, String(v)]),
+  ).toString();
 }
 
 function obligationTable(rows: Awaited<ReturnType<typeof listFor>>, d: WebDeps, withAssignee: boolean): Html {
   if (!rows.length) return html`<p class="muted">没有符合条件的任务。</p>`;
   const name = orgName(d);
   return html`<table><thead><tr><th>截止日期</th><th>任务</th>${withAssignee ? html`<th>责任单位</th>` : ''}<th>状态</th><th>剩余/逾期</th><th>督办级别</th></tr></thead><tbody>
-  ${rows.slice(0, 500).map(
-    (r) => html`<tr class="${r.status}"><td>${shanghai(r.deadline).slice(0, 10)}</td><td><a href="${link(r.workflowId)}">${title(d, r.campaign, r.obligation)}</a>${r.period ? ` (${r.period})` : ''}<br><span class="muted">${r.campaign}${r.season !== undefined ? ` · ${r.season}–${r.season + 1} 秋冬季` : ''}</span></td>${
-      withAssignee ? html`<td>${name(r.assignee ?? '') ?? r.assignee} <span class="muted">${r.assignee}</span></td>` : ''
-    }<td>${tag(r.status)}</td><td>${days(r.daysLeft, r.status)}</td><td>${r.level ? html`<span class="lvl">${r.level} ${levelLabel(r.level)}</span>` : '—'}</td></tr>`,
-  )}</tbody></table>${rows.length > 500 ? html`<p class="muted">共 ${rows.length} 项，仅显示前 500 项；请筛选或导出 CSV。</p>` : ''}`;
+  ${rows
+    .slice(0, 500)
+    .map(
+      (r) =>
+        html`<tr class="${r.status}"><td>${shanghai(r.deadline).slice(0, 10)}</td><td><a href="${link(r.workflowId)}">${title(d, r.campaign, r.obligation)}</a>${r.period ? ` (${r.period})` : ''}<br><span class="muted">${r.campaign}${r.season !== undefined ? ` · ${r.season}–${r.season + 1} 秋冬季` : ''}</span></td>${
+          withAssignee
+            ? html`<td>${name(r.assignee ?? '') ?? r.assignee} <span class="muted">${r.assignee}</span></td>`
+            : ''
+        }<td>${tag(r.status)}</td><td>${days(r.daysLeft, r.status)}</td><td>${r.level ? html`<span class="lvl">${r.level} ${levelLabel(r.level)}</span>` : '—'}</td></tr>`,
+    )}</tbody></table>${rows.length > 500 ? html`<p class="muted">共 ${rows.length} 项，仅显示前 500 项；请筛选或导出 CSV。</p>` : ''}`;
 }
 
 function title(d: WebDeps, campaign?: string, obligation?: string): string {
-  return d.policies.campaigns.get(campaign ?? '')?.obligations.find((o) => o.id === obligation)?.title ?? obligation ?? '';
+  return (
+    d.policies.campaigns.get(campaign ?? '')?.obligations.find((o) => o.id === obligation)?.title ?? obligation ?? ''
+  );
 }
 
-const deliveryStates: Record<DeliveryStep['state'], string> = { queued: '排队', sent: '已发送', accepted: '服务器已接收', failed: '失败' };
+const deliveryStates: Record<DeliveryEvent['state'], string> = {
+  queued: '排队',
+  sent: '已发送',
+  accepted: '服务器已接收',
+  failed: '失败',
+};
 const noticeLabel = (kind: string) => stepLabels[kind] ?? kind;
 
 /** A notice's delivery log, one step a line: queued, sent, accepted (the server's reply), failed (why). */
@@ -93,7 +133,9 @@ function deliveryLog(n: NoticeRecord): Html {
 }
 
 function timeline(rec: ObligationRecord): Html {
-  const ev = (e: TimelineEvent) => html`<li><b>${eventLabel[e.type] ?? e.type}</b> <span class="muted">${e.atLocal.slice(0, 16).replace('T', ' ')}</span>
+  const ev = (
+    e: TimelineEvent,
+  ) => html`<li><b>${eventLabel[e.type] ?? e.type}</b> <span class="muted">${e.atLocal.slice(0, 16).replace('T', ' ')}</span>
     · ${roleLabel[e.actor.role] ?? e.actor.role} ${e.actor.id}${e.actor.org ? `（${e.actor.org}）` : ''}
     ${e.level ? html` · <span class="lvl">级别 ${e.level} ${levelLabel(e.level)}</span>` : ''}${e.evidenceId ? ` · 材料 ${e.evidenceId}` : ''}${e.dueDate ? ` · 截止 ${e.dueDate}` : ''}
     ${e.reason ? html`<br>理由：${e.actor.role === 'system' ? systemReasonCn(e.reason) : e.reason}` : ''}
@@ -117,7 +159,9 @@ function obligationPage(d: WebDeps, req: FastifyRequest, rec: ObligationRecord, 
   const closed = ['met', 'met-late', 'waived', 'unmet'].includes(rec.status);
   const evidence = rec.evidence.length
     ? html`<table><thead><tr><th>编号</th><th>文件</th><th>回执 sha256</th><th>大小</th><th>提交时间</th><th>数量</th><th>审核结果</th></tr></thead><tbody>${rec.evidence.map(
-        (e) => html`<tr><td>${e.id}</td><td>${e.fileName}<br><span class="muted">${e.mediaType}</span></td><td><code>${e.sha256}</code></td><td>${e.size.toLocaleString('zh-CN')} 字节</td><td>${shanghai(e.submittedAt)}<br><span class="muted">${e.submittedBy.id}</span></td><td>${e.quantity ?? ''}</td>
+        (
+          e,
+        ) => html`<tr><td>${e.id}</td><td>${e.fileName}<br><span class="muted">${e.mediaType}</span></td><td><code>${e.sha256}</code></td><td>${e.size.toLocaleString('zh-CN')} 字节</td><td>${shanghai(e.submittedAt)}<br><span class="muted">${e.submittedBy.id}</span></td><td>${e.quantity ?? ''}</td>
           <td>${e.state === 'pending' ? '待审核' : e.state === 'accepted' ? '通过' : '退回'}${e.reviewReason ? html`：${e.reviewReason}` : ''}${e.reviewedBy ? html`<br><span class="muted">${e.reviewedBy.id} ${shanghai(e.reviewedAt)}</span>` : ''}
           ${u.role === 'office' && e.state === 'pending' && !closed ? reviewForms(rec.workflowId, e.id, csrf) : ''}</td></tr>`,
       )}</tbody></table>`
@@ -154,7 +198,8 @@ function reviewForms(id: string, evidenceId: string, csrf: string): Html {
   <form class="inline" method="post" action="${link(id)}/review">${csrfField(csrf)}<input type="hidden" name="evidenceId" value="${evidenceId}"><input type="hidden" name="decision" value="reject"><input name="reason" placeholder="退回理由" required><button>退回</button></form>`;
 }
 
-const done = (reply: FastifyReply, id: string, message: string) => reply.redirect(`${link(id)}?done=${encodeURIComponent(message)}`, 303);
+const done = (reply: FastifyReply, id: string, message: string) =>
+  reply.redirect(`${link(id)}?done=${encodeURIComponent(message)}`, 303);
 
 export function registerPages(app: FastifyInstance, d: WebDeps) {
   const hide = { schema: { hide: true } };
@@ -165,7 +210,12 @@ export function registerPages(app: FastifyInstance, d: WebDeps) {
     // invalidate the form the user is filling in.
     const existing = req.cookies[LOGIN_CSRF];
     const token = existing && /^[A-Za-z0-9_-]{16,64}$/.test(existing) ? existing : randomSecret(16);
-    reply.setCookie(LOGIN_CSRF, token, { path: '/login', httpOnly: true, sameSite: 'strict', secure: req.protocol === 'https' });
+    reply.setCookie(LOGIN_CSRF, token, {
+      path: '/login',
+      httpOnly: true,
+      sameSite: 'strict',
+      secure: req.protocol === 'https',
+    });
     const reason = (req.query as { reason?: string }).reason;
     return reply.type('text/html; charset=utf-8').send(
       layout(
@@ -181,7 +231,8 @@ export function registerPages(app: FastifyInstance, d: WebDeps) {
   app.post('/login', hide, async (req, reply) => {
     const b = (req.body ?? {}) as { name?: string; password?: string; _csrf?: string };
     const cookieToken = req.cookies[LOGIN_CSRF];
-    if (!cookieToken || typeof b._csrf !== 'string' || !safeEqual(cookieToken, b._csrf)) return reply.redirect('/login?reason=' + encodeURIComponent('登录表单已失效（CSRF），请重试'), 303);
+    if (!cookieToken || typeof b._csrf !== 'string' || !safeEqual(cookieToken, b._csrf))
+      return reply.redirect('/login?reason=' + encodeURIComponent('登录表单已失效（CSRF），请重试'), 303);
     const name = String(b.name ?? '');
     // Each failure for this name makes the next attempt wait longer.
     await sleep(loginDelayMs(d.users.failures(name)));
@@ -189,7 +240,13 @@ export function registerPages(app: FastifyInstance, d: WebDeps) {
     if (!u) return reply.redirect('/login?reason=' + encodeURIComponent('用户名或密码错误'), 303);
     const s = d.users.createSession(u.id, d.sessionHours * 3600_000);
     reply.clearCookie(LOGIN_CSRF, { path: '/login' });
-    reply.setCookie(SESSION_COOKIE, s.cookie, { path: '/', httpOnly: true, sameSite: 'strict', secure: req.protocol === 'https', expires: new Date(s.expiresAt) });
+    reply.setCookie(SESSION_COOKIE, s.cookie, {
+      path: '/',
+      httpOnly: true,
+      sameSite: 'strict',
+      secure: req.protocol === 'https',
+      expires: new Date(s.expiresAt),
+    });
     return reply.redirect(home(u), 303);
   });
 
@@ -206,7 +263,13 @@ export function registerPages(app: FastifyInstance, d: WebDeps) {
     if (u.role !== 'assignee') return reply.redirect(home(u), 303);
     const q = query(req);
     const rows = await listFor(d, u, q);
-    return page(reply, req, d, `待办任务 · ${d.policies.organisations.get(u.org!)?.name ?? u.org}`, html`${filters(q, '/inbox', u, d)}${obligationTable(rows, d, false)}`);
+    return page(
+      reply,
+      req,
+      d,
+      `待办任务 · ${d.policies.organisations.get(u.org!)?.name ?? u.org}`,
+      html`${filters(q, '/inbox', u, d)}${obligationTable(rows, d, false)}`,
+    );
   });
 
   app.get('/obligations', hide, async (req, reply) => {
@@ -214,18 +277,33 @@ export function registerPages(app: FastifyInstance, d: WebDeps) {
     if (u.role === 'assignee') return reply.redirect('/inbox', 303);
     const q = query(req);
     const rows = await listFor(d, u, q);
-    return page(reply, req, d, `任务列表（${rows.length}）`, html`${filters(q, '/obligations', u, d, html` <a href="/obligations.csv?${qs(q)}">导出 CSV</a>`)}${obligationTable(rows, d, true)}`);
+    return page(
+      reply,
+      req,
+      d,
+      `任务列表（${rows.length}）`,
+      html`${filters(q, '/obligations', u, d, html` <a href="/obligations.csv?${qs(q)}">导出 CSV</a>`)}${obligationTable(rows, d, true)}`,
+    );
   });
 
   app.get('/obligations.csv', hide, async (req, reply) => {
     const rows = await listFor(d, req.user!, query(req));
-    return reply.type('text/csv; charset=utf-8').header('content-disposition', 'attachment; filename="obligations.csv"').send(toCsv(rows, orgName(d)));
+    return reply
+      .type('text/csv; charset=utf-8')
+      .header('content-disposition', 'attachment; filename="obligations.csv"')
+      .send(toCsv(rows, orgName(d)));
   });
 
   app.get('/obligations/:id', hide, async (req, reply) => {
     const rec = await readScoped(d, req.user!, (req.params as { id: string }).id);
     const doneMsg = (req.query as { done?: string }).done;
-    return page(reply, req, d, title(d, rec.input.campaignId, rec.input.obligationId) || rec.workflowId, obligationPage(d, req, rec, doneMsg ? html`<p class="ok">${doneMsg}</p>` : undefined));
+    return page(
+      reply,
+      req,
+      d,
+      title(d, rec.input.campaignId, rec.input.obligationId) || rec.workflowId,
+      obligationPage(d, req, rec, doneMsg ? html`<p class="ok">${doneMsg}</p>` : undefined),
+    );
   });
 
   app.post('/obligations/:id/evidence', hide, async (req, reply) => {
@@ -233,13 +311,20 @@ export function registerPages(app: FastifyInstance, d: WebDeps) {
     const r = await uploadAs(d, req.user!, id, req, (t) => !!req.sessionId && d.users.checkCsrf(req.sessionId, t));
     const rec = await readScoped(d, req.user!, id);
     const receipt = html`<div class="ok" id="receipt"><b>已收到材料 ${r.receipt.evidenceId}</b>：${r.fileName}（${r.mediaType}）<br>sha256 <code>${r.receipt.sha256}</code><br>大小 ${r.receipt.size.toLocaleString('zh-CN')} 字节 · 接收时间 ${r.receipt.receivedAtLocal.slice(0, 19).replace('T', ' ')}（北京时间） · ${r.receipt.state === 'pending' ? '待审核' : '已通过'}${r.alreadyStored ? ' · 该文件此前已存档' : ''}</div>`;
-    return page(reply, req, d, title(d, rec.input.campaignId, rec.input.obligationId), obligationPage(d, req, rec, receipt));
+    return page(
+      reply,
+      req,
+      d,
+      title(d, rec.input.campaignId, rec.input.obligationId),
+      obligationPage(d, req, rec, receipt),
+    );
   });
 
   app.post('/obligations/:id/review', hide, async (req, reply) => {
     const id = (req.params as { id: string }).id;
     const b = req.body as { evidenceId?: string; decision?: string; reason?: string };
-    if (b.decision !== 'accept' && b.decision !== 'reject') throw new HttpError(400, 'decision must be accept or reject');
+    if (b.decision !== 'accept' && b.decision !== 'reject')
+      throw new HttpError(400, 'decision must be accept or reject');
     await reviewAs(d, req.user!, id, String(b.evidenceId ?? ''), b.decision, b.reason?.trim() || undefined);
     return done(reply, id, `材料 ${b.evidenceId} 已${b.decision === 'accept' ? '通过' : '退回'}`);
   });
@@ -263,7 +348,9 @@ export function registerPages(app: FastifyInstance, d: WebDeps) {
     const rows = (await listFor(d, u, { status: 'submitted' })).slice(0, 100);
     const records = await Promise.all(rows.map((r) => readScoped(d, u, r.workflowId).catch(() => undefined)));
     const csrf = d.users.csrfToken(req.sessionId ?? '');
-    const items = records.flatMap((rec) => (rec ? rec.evidence.filter((e) => e.state === 'pending').map((e) => ({ rec, e })) : []));
+    const items = records.flatMap((rec) =>
+      rec ? rec.evidence.filter((e) => e.state === 'pending').map((e) => ({ rec, e })) : [],
+    );
     return page(
       reply,
       req,
@@ -271,7 +358,10 @@ export function registerPages(app: FastifyInstance, d: WebDeps) {
       `审核队列（${items.length}）`,
       items.length
         ? html`<table><thead><tr><th>提交时间</th><th>任务</th><th>责任单位</th><th>材料</th><th>审核</th></tr></thead><tbody>${items.map(
-            ({ rec, e }) => html`<tr><td>${shanghai(e.submittedAt)}</td><td><a href="${link(rec.workflowId)}">${rec.input.title}</a>${rec.input.period ? ` (${rec.input.period})` : ''}<br><span class="muted">截止 ${rec.dueDate}</span></td><td>${rec.input.assignee.name}</td>
+            ({
+              rec,
+              e,
+            }) => html`<tr><td>${shanghai(e.submittedAt)}</td><td><a href="${link(rec.workflowId)}">${rec.input.title}</a>${rec.input.period ? ` (${rec.input.period})` : ''}<br><span class="muted">截止 ${rec.dueDate}</span></td><td>${rec.input.assignee.name}</td>
             <td>${e.id} ${e.fileName}<br><code>${e.sha256.slice(0, 16)}…</code> ${e.size.toLocaleString('zh-CN')} 字节${e.quantity !== undefined ? ` · 数量 ${e.quantity}` : ''}${e.note ? html`<br>${e.note}` : ''}</td><td>${reviewForms(rec.workflowId, e.id, csrf)}</td></tr>`,
           )}</tbody></table>`
         : html`<p class="muted">没有待审核的材料。</p>`,
@@ -283,14 +373,16 @@ export function registerPages(app: FastifyInstance, d: WebDeps) {
     requireRole(u, ['office', 'supervisor'], 'read the scoreboard');
     const q = query(req);
     const rows = scoreboard(await d.index.list(q), orgName(d));
-    const list = (org: string, extra: Partial<ListQuery> = {}) => `/obligations?${qs({ ...q, assignee: org, ...extra })}`;
+    const list = (org: string, extra: Partial<ListQuery> = {}) =>
+      `/obligations?${qs({ ...q, assignee: org, ...extra })}`;
     return page(
       reply,
       req,
       d,
       titleText,
       html`${filters(q, action, u, d, html` <a href="/obligations.csv?${qs(q)}">导出 CSV</a>`)}<table id="scoreboard"><thead><tr><th>责任单位</th><th>任务数</th><th>按期完成</th><th>逾期完成</th><th>进行中</th><th>已逾期</th><th>未完成关闭</th><th>豁免</th><th>最高督办级别</th></tr></thead><tbody>${rows.map(
-        (r) => html`<tr class="${r.overdue + r.unmet ? 'overdue' : ''}" data-org="${r.org}"><td><a href="${list(r.org)}">${r.name}</a> <span class="muted">${r.org}</span></td><td>${r.total}</td><td class="met">${r.metOnTime}</td><td>${r.metLate}</td><td>${r.open}</td><td>${r.overdue ? html`<a href="${list(r.org, { status: 'overdue' })}">${r.overdue}</a>` : 0}</td><td>${r.unmet}</td><td>${r.waived}</td><td>${r.highestLevel ? html`<span class="lvl">${r.highestLevel} ${levelLabel(r.highestLevel)}</span>` : '—'}</td></tr>`,
+        (r) =>
+          html`<tr class="${r.overdue + r.unmet ? 'overdue' : ''}" data-org="${r.org}"><td><a href="${list(r.org)}">${r.name}</a> <span class="muted">${r.org}</span></td><td>${r.total}</td><td class="met">${r.metOnTime}</td><td>${r.metLate}</td><td>${r.open}</td><td>${r.overdue ? html`<a href="${list(r.org, { status: 'overdue' })}">${r.overdue}</a>` : 0}</td><td>${r.unmet}</td><td>${r.waived}</td><td>${r.highestLevel ? html`<span class="lvl">${r.highestLevel} ${levelLabel(r.highestLevel)}</span>` : '—'}</td></tr>`,
       )}</tbody></table>`,
     );
   };
@@ -305,7 +397,9 @@ export function registerPages(app: FastifyInstance, d: WebDeps) {
     try {
       const set = reloadPolicies(d);
       body = html`<p class="ok">政策文件校验通过：${set.campaigns.size} 个行动方案，${set.organisations.size} 个单位（${set.dir}）。</p>
-      <table><thead><tr><th>行动方案</th><th>文件</th><th>下达</th></tr></thead><tbody>${[...set.campaigns.values()].map((c) => {
+      <table><thead><tr><th>行动方案</th><th>文件</th><th>下达</th></tr></thead><tbody>${[
+        ...set.campaigns.values(),
+      ].map((c) => {
         // The seasons around the one under way (selected) and the campaign's own; one that has ended needs the first box
         // ticked, one the holiday calendar cannot plan yet the second (a provisional calendar).
         const choices = seasonChoices(set, d.calendar, c.id);
@@ -313,7 +407,8 @@ export function registerPages(app: FastifyInstance, d: WebDeps) {
         const missing = choices.filter((x) => x.unplannable);
         return html`<tr><td><b>${c.title}</b><br><span class="muted">${c.id} · ${c.period.start} — ${c.period.end}</span></td><td><code>${c.file}</code></td>
         <td><form class="inline" method="post" action="/campaigns/launch">${csrfField(csrf)}<input type="hidden" name="campaignId" value="${c.id}"><label>秋冬季 <select name="season">${choices.map(
-          (x) => html`<option value="${x.season}"${x.season === current ? new Html(' selected') : ''}>${x.season}–${x.season + 1}${x.ended ? '（已结束）' : ''}${x.unplannable ? '（暂定日历）' : ''}</option>`,
+          (x) =>
+            html`<option value="${x.season}"${x.season === current ? new Html(' selected') : ''}>${x.season}–${x.season + 1}${x.ended ? '（已结束）' : ''}${x.unplannable ? '（暂定日历）' : ''}</option>`,
         )}</select></label> <label><input type="checkbox" name="allowPast" value="true"> 允许下达已结束的秋冬季（其任务将立即逾期并发出相应函件）</label>
         <label><input type="checkbox" name="provisionalCalendar" value="true"${choices.find((x) => x.season === current)?.unplannable ? new Html(' checked') : ''}> 按暂定日历规划（尚无节假日安排的年份按周一至周五计算，补入通知后各任务在每一步前重新规划）</label> <button>下达</button></form>
         ${missing.length ? html`<p class="muted">节假日安排尚未收录：${missing.map((x) => `${x.season}–${x.season + 1}（${x.unplannable!.file} 尚无 ${x.unplannable!.years.join('、')} 年）`).join('；')}</p>` : ''}</td></tr>`;
@@ -327,7 +422,14 @@ export function registerPages(app: FastifyInstance, d: WebDeps) {
 
   app.post('/campaigns/launch', hide, async (req, reply) => {
     const b = req.body as { campaignId?: string; season?: string; allowPast?: string; provisionalCalendar?: string };
-    const r = await launch(d, req.user!, String(b.campaignId ?? ''), b.season ? Number(b.season) : undefined, { allowPast: b.allowPast === 'true', provisionalCalendar: b.provisionalCalendar === 'true' }, formWords);
+    const r = await launch(
+      d,
+      req.user!,
+      String(b.campaignId ?? ''),
+      b.season ? Number(b.season) : undefined,
+      { allowPast: b.allowPast === 'true', provisionalCalendar: b.provisionalCalendar === 'true' },
+      formWords,
+    );
     return page(
       reply,
       req,
@@ -344,9 +446,12 @@ export function registerPages(app: FastifyInstance, d: WebDeps) {
     const workflowId = key.split('#')[0];
     const rec = await readScoped(d, req.user!, workflowId);
     // A reminder listed in a daily digest went out inside the digest's letter.
-    const letter = readLetter(d.paths.letters, key) ?? readLetter(d.paths.letters, rec.notices.find((n) => n.key === key)?.letter ?? key);
+    const letter =
+      readLetter(d.paths.letters, key) ??
+      readLetter(d.paths.letters, rec.notices.find((n) => n.key === key)?.letter ?? key);
     if (!letter) throw new HttpError(404, `no letter ${key}`);
-    return reply.type('text/html; charset=utf-8').send(`<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><title>${esc(letter.subject)}</title>
+    return reply.type('text/html; charset=utf-8')
+      .send(`<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><title>${esc(letter.subject)}</title>
 <style>body{font-family:"Noto Serif CJK SC","Songti SC",serif;max-width:800px;margin:2rem auto;line-height:1.8;color:#000}
 .bar{font-family:sans-serif;background:#eef;padding:.5rem;margin-bottom:1rem}@media print{.bar{display:none}body{margin:0;max-width:none}@page{size:A4;margin:2.5cm 2cm}}</style></head>
 <body><div class="bar"><a href="${esc(link(workflowId))}">← 返回任务</a> · <button onclick="window.print()">打印</button> · ${esc(letter.documentNumber ?? '')} · 存档于 ${esc(shanghai(letter.storedAt))}</div>

@@ -28,7 +28,10 @@ export class ObligationIndex {
   private loadedAt = 0;
   private loading?: Promise<void>;
 
-  constructor(private readonly client: Client, private readonly maxAgeMs: number) {}
+  constructor(
+    private readonly client: Client,
+    private readonly maxAgeMs: number,
+  ) {}
 
   /** Every obligation; at most maxAge old (a stale copy is served while a fresh one loads). */
   async all(): Promise<ObligationSummary[]> {
@@ -43,10 +46,17 @@ export class ObligationIndex {
     this.loading ??= (async () => {
       try {
         const rows: ObligationSummary[] = [];
-        for await (const w of this.client.workflow.list({ query: visibilityQuery({}), pageSize: 1000 })) rows.push(summary(w));
-        rows.sort((a, b) => (a.deadline ?? '').localeCompare(b.deadline ?? '') || a.workflowId.localeCompare(b.workflowId));
+        for await (const w of this.client.workflow.list({ query: visibilityQuery({}), pageSize: 1000 }))
+          rows.push(summary(w));
+        rows.sort(
+          (a, b) => (a.deadline ?? '').localeCompare(b.deadline ?? '') || a.workflowId.localeCompare(b.workflowId),
+        );
         // Patches made while this listing ran are newer than what it saw.
-        const patched = new Map([...this.byId].filter(([, r]) => (r as Patched).patchedAt !== undefined && (r as Patched).patchedAt! > started));
+        const patched = new Map(
+          [...this.byId].filter(
+            ([, r]) => (r as Patched).patchedAt !== undefined && (r as Patched).patchedAt! > started,
+          ),
+        );
         this.rows = rows.map((r) => patched.get(r.workflowId) ?? r);
         this.byId = new Map(this.rows.map((r) => [r.workflowId, r]));
         this.loadedAt = started;
@@ -66,7 +76,13 @@ export class ObligationIndex {
   patch(record: ObligationRecord): void {
     const row = this.byId.get(record.workflowId);
     if (!row) return;
-    const next: Patched = { ...row, status: record.status, level: record.level, deadline: new Date(record.deadline).toISOString(), patchedAt: Date.now() };
+    const next: Patched = {
+      ...row,
+      status: record.status,
+      level: record.level,
+      deadline: new Date(record.deadline).toISOString(),
+      patchedAt: Date.now(),
+    };
     this.byId.set(record.workflowId, next);
     this.rows = this.rows.map((r) => (r.workflowId === record.workflowId ? next : r));
   }
@@ -93,7 +109,19 @@ export function scoreboard(rows: ObligationSummary[], orgName: (code: string) =>
     const org = r.assignee ?? '?';
     let s = by.get(org);
     if (!s) {
-      s = { org, name: orgName(org) ?? org, province: r.province, total: 0, metOnTime: 0, metLate: 0, open: 0, overdue: 0, waived: 0, unmet: 0, highestLevel: 0 };
+      s = {
+        org,
+        name: orgName(org) ?? org,
+        province: r.province,
+        total: 0,
+        metOnTime: 0,
+        metLate: 0,
+        open: 0,
+        overdue: 0,
+        waived: 0,
+        unmet: 0,
+        highestLevel: 0,
+      };
       by.set(org, s);
     }
     s.total++;
@@ -106,7 +134,10 @@ export function scoreboard(rows: ObligationSummary[], orgName: (code: string) =>
     s.highestLevel = Math.max(s.highestLevel, r.level ?? 0);
   }
   // Who is behind first: overdue, then highest level, then code.
-  return [...by.values()].sort((a, b) => b.overdue + b.unmet - (a.overdue + a.unmet) || b.highestLevel - a.highestLevel || a.org.localeCompare(b.org));
+  return [...by.values()].sort(
+    (a, b) =>
+      b.overdue + b.unmet - (a.overdue + a.unmet) || b.highestLevel - a.highestLevel || a.org.localeCompare(b.org),
+  );
 }
 
 /** Whole days from today to the due date in Shanghai: negative when overdue. */

@@ -30,13 +30,23 @@ const publicPaths = [/^\/login$/, /^\/docs(\/|$)/, /^\/healthz$/];
 export async function buildServer(d: WebDeps, opts: { logger?: boolean } = {}): Promise<FastifyInstance> {
   // Path parameters are workflow IDs and notice keys (ID + schedule entry): longer than the
   // router's default limit of 100 characters, which answers 414.
-  const app = Fastify({ logger: opts.logger ?? false, bodyLimit: 1024 * 1024, trustProxy: false, routerOptions: { maxParamLength: 1000 } });
+  const app = Fastify({
+    logger: opts.logger ?? false,
+    bodyLimit: 1024 * 1024,
+    trustProxy: false,
+    routerOptions: { maxParamLength: 1000 },
+  });
   await app.register(cookie);
   await app.register(formbody);
   await app.register(multipart);
   await app.register(swagger, {
     openapi: {
-      info: { title: 'Lantian (蓝天) API', version: '0.1.0', description: 'Obligations of air-pollution campaigns; every change goes through the obligation workflow’s Updates.' },
+      info: {
+        title: 'Lantian (蓝天) API',
+        version: '0.1.0',
+        description:
+          'Obligations of air-pollution campaigns; every change goes through the obligation workflow’s Updates.',
+      },
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
       security: [{ bearer: [] }],
     },
@@ -65,7 +75,10 @@ export async function buildServer(d: WebDeps, opts: { logger?: boolean } = {}): 
     }
     const path = req.url.split('?')[0];
     if (req.user || publicPaths.some((p) => p.test(path))) return;
-    if (path.startsWith('/api/')) return reply.code(401).send({ error: 'unauthorized', message: req.authRefusal ?? 'log in or send Authorization: Bearer <token>' });
+    if (path.startsWith('/api/'))
+      return reply
+        .code(401)
+        .send({ error: 'unauthorized', message: req.authRefusal ?? 'log in or send Authorization: Bearer <token>' });
     return reply.redirect(`/login${req.authRefusal ? `?reason=${encodeURIComponent(req.authRefusal)}` : ''}`, 303);
   });
 
@@ -83,8 +96,15 @@ export async function buildServer(d: WebDeps, opts: { logger?: boolean } = {}): 
     const e = err as { validation?: unknown; statusCode?: number; message: string; code?: string };
     if (e.validation) return refuse(req, reply, 400, e.message);
     // A body that passed the JSON schema but not the zod rules behind it (a date that does not exist).
-    if (err instanceof z.ZodError) return refuse(req, reply, 400, `body ${err.issues.map((i) => `${i.path.join('.') || 'value'} ${i.message}`).join('; ')}`);
-    if (e.code === 'FST_REQ_FILE_TOO_LARGE') return refuse(req, reply, 413, `evidence refused: file is larger than the limit`);
+    if (err instanceof z.ZodError)
+      return refuse(
+        req,
+        reply,
+        400,
+        `body ${err.issues.map((i) => `${i.path.join('.') || 'value'} ${i.message}`).join('; ')}`,
+      );
+    if (e.code === 'FST_REQ_FILE_TOO_LARGE')
+      return refuse(req, reply, 413, `evidence refused: file is larger than the limit`);
     if (e.statusCode && e.statusCode < 500) return refuse(req, reply, e.statusCode, e.message);
     req.log.error(err);
     return refuse(req, reply, 500, `internal error: ${e.message}`);
@@ -93,24 +113,46 @@ export async function buildServer(d: WebDeps, opts: { logger?: boolean } = {}): 
   app.get('/healthz', { schema: { hide: true } }, async () => ({ ok: true }));
   // The OpenAPI document, and a readable page of it (no browser bundle to serve).
   app.get('/docs/json', { schema: { hide: true } }, async () => app.swagger());
-  app.get('/docs', { schema: { hide: true } }, async (_req, reply) => reply.type('text/html; charset=utf-8').send(docsPage(app.swagger() as OpenApi)));
+  app.get('/docs', { schema: { hide: true } }, async (_req, reply) =>
+    reply.type('text/html; charset=utf-8').send(docsPage(app.swagger() as OpenApi)),
+  );
   registerApi(app, d);
   registerPages(app, d);
   return app;
 }
 
 export function refuse(req: FastifyRequest, reply: FastifyReply, status: number, message: string) {
-  const name = { 400: 'bad request', 401: 'unauthorized', 403: 'forbidden', 404: 'not found', 409: 'refused', 413: 'too large', 415: 'unsupported media type', 422: 'refused' }[status] ?? 'error';
+  const name =
+    {
+      400: 'bad request',
+      401: 'unauthorized',
+      403: 'forbidden',
+      404: 'not found',
+      409: 'refused',
+      413: 'too large',
+      415: 'unsupported media type',
+      422: 'refused',
+    }[status] ?? 'error';
   if (req.url.startsWith('/api/')) return reply.code(status).send({ error: name, message });
   return reply
     .code(status)
     .type('text/html; charset=utf-8')
-    .send(layout(status === 404 ? '未找到' : status === 403 ? '无权操作' : '操作未完成', req.user, html`<p class="err">${message}</p><p><a href="javascript:history.back()">返回</a></p>`, req.sessionId ? undefined : undefined));
+    .send(
+      layout(
+        status === 404 ? '未找到' : status === 403 ? '无权操作' : '操作未完成',
+        req.user,
+        html`<p class="err">${message}</p><p><a href="javascript:history.back()">返回</a></p>`,
+        req.sessionId ? undefined : undefined,
+      ),
+    );
 }
 
 interface OpenApi {
   info: { title: string; description?: string };
-  paths: Record<string, Record<string, { summary?: string; requestBody?: unknown; parameters?: { name: string; in: string }[] }>>;
+  paths: Record<
+    string,
+    Record<string, { summary?: string; requestBody?: unknown; parameters?: { name: string; in: string }[] }>
+  >;
 }
 
 function docsPage(doc: OpenApi): string {

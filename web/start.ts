@@ -17,7 +17,13 @@ export interface RunningWeb {
   close(): Promise<void>;
 }
 
-export async function startWeb(env: Env, client: Client, policies: PolicySet, calendar: WorkingCalendar, port = env.LANTIAN_WEB_PORT): Promise<RunningWeb> {
+export async function startWeb(
+  env: Env,
+  client: Client,
+  policies: PolicySet,
+  calendar: WorkingCalendar,
+  port = env.LANTIAN_WEB_PORT,
+): Promise<RunningWeb> {
   const users = openUsers(env);
   const deps: WebDeps = {
     client,
@@ -36,7 +42,9 @@ export async function startWeb(env: Env, client: Client, policies: PolicySet, ca
   } catch (e) {
     users.close();
     if ((e as NodeJS.ErrnoException).code === 'EADDRINUSE') {
-      throw new Error(`web port ${env.LANTIAN_WEB_HOST}:${port} is already in use; stop what holds it or set LANTIAN_WEB_PORT to another port`);
+      throw new Error(
+        `web port ${env.LANTIAN_WEB_HOST}:${port} is already in use; stop what holds it or set LANTIAN_WEB_PORT to another port`,
+      );
     }
     throw e;
   }

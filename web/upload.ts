@@ -15,7 +15,11 @@ const OOXML: Record<string, string> = {
   xlsx: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
   pptx: 'application/vnd.openxmlformats-officedocument.presentationml.presentation',
 };
-const OLE: Record<string, string> = { doc: 'application/msword', xls: 'application/vnd.ms-excel', ppt: 'application/vnd.ms-powerpoint' };
+const OLE: Record<string, string> = {
+  doc: 'application/msword',
+  xls: 'application/vnd.ms-excel',
+  ppt: 'application/vnd.ms-powerpoint',
+};
 
 const starts = (b: Buffer, sig: number[] | string, at = 0) => {
   const s = typeof sig === 'string' ? Buffer.from(sig, 'latin1') : Buffer.from(sig);
@@ -30,7 +34,8 @@ export function sniff(head: Buffer, fileName: string): Sniffed | undefined {
   if (starts(head, [0xff, 0xd8, 0xff])) return { mediaType: 'image/jpeg', label: 'JPEG' };
   if (starts(head, 'GIF87a') || starts(head, 'GIF89a')) return { mediaType: 'image/gif', label: 'GIF' };
   if (starts(head, 'RIFF') && starts(head, 'WEBP', 8)) return { mediaType: 'image/webp', label: 'WebP' };
-  if (starts(head, [0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1])) return { mediaType: OLE[ext] ?? 'application/x-ole-storage', label: 'Office 97–2003 document' };
+  if (starts(head, [0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1]))
+    return { mediaType: OLE[ext] ?? 'application/x-ole-storage', label: 'Office 97–2003 document' };
   if (starts(head, [0x50, 0x4b, 0x03, 0x04])) {
     // An OOXML package's first entries are its manifest and relationships.
     const nameLen = head.length >= 30 ? head.readUInt16LE(26) : 0;
@@ -64,8 +69,11 @@ export function sanitiseFileName(raw: string | undefined): { name: string } | { 
   if (/[\\/]/.test(name) || name.split(/[\\/]/).includes('..') || /^\.+$/.test(name.trim())) {
     return { refused: `file name ${JSON.stringify(name)} contains a path; send the bare file name` };
   }
-  // eslint-disable-next-line no-control-regex
-  const clean = name.replace(/[\u0000-\u001f\u007f<>:"|?*]/g, '_').trim().replace(/^\.+/, '_');
+  const clean = name
+    // eslint-disable-next-line no-control-regex -- control characters are exactly what this strips
+    .replace(/[\u0000-\u001f\u007f<>:"|?*]/g, '_')
+    .trim()
+    .replace(/^\.+/, '_');
   if (Buffer.byteLength(clean) > 255) return { refused: 'file name is longer than 255 bytes' };
   return { name: clean };
 }
@@ -84,21 +92,26 @@ export class UploadGuard extends Transform {
   private headLength = 0;
   private refusal?: string;
 
-  constructor(private readonly fileName: string, private readonly maxBytes: number) {
+  constructor(
+    private readonly fileName: string,
+    private readonly maxBytes: number,
+  ) {
     super();
   }
 
   private decide(): void {
     const head = Buffer.concat(this.head);
     this.sniffed = sniff(head, this.fileName);
-    if (!this.sniffed) this.refusal = `file type not accepted: ${describeHead(head)}; accepted are PDF, PNG, JPEG, GIF, WebP, Office documents, CSV and ZIP`;
+    if (!this.sniffed)
+      this.refusal = `file type not accepted: ${describeHead(head)}; accepted are PDF, PNG, JPEG, GIF, WebP, Office documents, CSV and ZIP`;
     else this.push(head);
     this.head = [];
   }
 
   override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
     this.size += chunk.length;
-    if (this.size > this.maxBytes) this.refusal = `file is larger than the limit of ${megabytes(this.maxBytes)} (${this.maxBytes} bytes)`;
+    if (this.size > this.maxBytes)
+      this.refusal = `file is larger than the limit of ${megabytes(this.maxBytes)} (${this.maxBytes} bytes)`;
     if (this.refusal) return done();
     if (this.sniffed) return done(null, chunk);
     this.head.push(chunk);

@@ -17,11 +17,17 @@ export const workflowsPath = path.join(__dirname, '..', 'workflows', 'index.ts')
 /** Preloaded into every workflow thread's context (workflows/sandbox.ts): stack traces off. */
 export const sandboxPath = path.join(__dirname, '..', 'workflows', 'sandbox.ts');
 
-export function activityDeps(env: Env, policies: PolicySet = loadPolicies(env.LANTIAN_POLICIES_DIR), address = env.TEMPORAL_ADDRESS): ActivityDeps {
+export function activityDeps(
+  env: Env,
+  policies: PolicySet = loadPolicies(env.LANTIAN_POLICIES_DIR),
+  address = env.TEMPORAL_ADDRESS,
+): ActivityDeps {
   const data = dataPaths(env.LANTIAN_DATA_DIR);
   let client: Promise<Client> | undefined;
   const connect = () =>
-    (client ??= Connection.connect({ address }).then((connection) => new Client({ connection, namespace: env.TEMPORAL_NAMESPACE })));
+    (client ??= Connection.connect({ address }).then(
+      (connection) => new Client({ connection, namespace: env.TEMPORAL_NAMESPACE }),
+    ));
   return {
     documentNumbers: documentNumberAllocator(connect, env.LANTIAN_TASK_QUEUE),
     calendar: liveCalendar(),

@@ -3,7 +3,6 @@ import { NativeConnection, Runtime } from '@temporalio/worker';
 import { readEnv } from '../config/env';
 import { activityDeps, createWorker } from './create';
 import { LantianLogger } from './registry';
-import { moveRegistries } from '../client/document-numbers';
 import { registryTaskQueue } from '../domain/ids';
 
 async function main() {
@@ -12,9 +11,17 @@ async function main() {
   const env = readEnv();
   const connection = await NativeConnection.connect({ address: env.TEMPORAL_ADDRESS });
   const deps = activityDeps(env);
-  const worker = await createWorker({ connection, namespace: env.TEMPORAL_NAMESPACE, taskQueue: env.LANTIAN_TASK_QUEUE, deps, maxCachedWorkflows: env.LANTIAN_MAX_CACHED_WORKFLOWS, workflowThreads: env.LANTIAN_WORKFLOW_THREADS });
-  const moved = await moveRegistries(await deps.temporalClient!(), env.LANTIAN_TASK_QUEUE);
-  console.log(`lantian worker: task queues ${env.LANTIAN_TASK_QUEUE} and ${registryTaskQueue(env.LANTIAN_TASK_QUEUE)} on ${env.TEMPORAL_ADDRESS} (${env.TEMPORAL_NAMESPACE})${moved.length ? `; ${moved.length} registries asked to move to their queue` : ''}`);
+  const worker = await createWorker({
+    connection,
+    namespace: env.TEMPORAL_NAMESPACE,
+    taskQueue: env.LANTIAN_TASK_QUEUE,
+    deps,
+    maxCachedWorkflows: env.LANTIAN_MAX_CACHED_WORKFLOWS,
+    workflowThreads: env.LANTIAN_WORKFLOW_THREADS,
+  });
+  console.log(
+    `lantian worker: task queues ${env.LANTIAN_TASK_QUEUE} and ${registryTaskQueue(env.LANTIAN_TASK_QUEUE)} on ${env.TEMPORAL_ADDRESS} (${env.TEMPORAL_NAMESPACE})`,
+  );
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => worker.shutdown());
   await worker.run();
   deps.mailer.close();

@@ -3,10 +3,22 @@
 // waits for its number. When a deadline falls for hundreds of obligations, those letters take
 // every workflow-task slot of the obligations' worker; the registry that must answer them polls
 // with slots of its own. LantianWorker runs the two and stops them in order.
-import { DefaultLogger, Worker, type LogLevel, type LogMetadata, type NativeConnection, type WorkflowBundle } from '@temporalio/worker';
+import {
+  DefaultLogger,
+  Worker,
+  type LogLevel,
+  type LogMetadata,
+  type NativeConnection,
+  type WorkflowBundle,
+} from '@temporalio/worker';
 import { isRegistryTaskQueue, registryTaskQueue } from '../domain/ids';
 
-export function createRegistryWorker(o: { connection: NativeConnection; namespace?: string; taskQueue: string; workflowBundle: WorkflowBundle }): Promise<Worker> {
+export function createRegistryWorker(o: {
+  connection: NativeConnection;
+  namespace?: string;
+  taskQueue: string;
+  workflowBundle: WorkflowBundle;
+}): Promise<Worker> {
   return Worker.create({
     connection: o.connection,
     namespace: o.namespace ?? 'default',

@@ -1,9 +1,9 @@
-// One campaign season's air-quality assessment: at each point of the campaign calendar (the
-// monthly bulletin, each stage or quarter, the final) wait for its date in Asia/Shanghai,
-// assess every city from the stored figures, and issue the act the year's text prescribes to
-// each city that earns one. The record (and each city's part of it) is queryable throughout.
+// One campaign season's air-quality assessment: at each point of the campaign calendar, assess
+// every city from the stored figures and issue the act the year's text prescribes to each city
+// that earns one. The record (and each city's part of it) is queryable throughout.
 import * as wf from '@temporalio/workflow';
-import type { AssessmentActivities } from '../activities/assessment';
+import { ASSESSMENT, ASSESSMENT_ACT, failureOf } from './options';
+import type { Activities } from '../activities';
 import type { CityAssessment } from '../domain/assessment';
 import type { TimelineAct } from '../storage/assessment-timeline';
 
@@ -41,22 +41,26 @@ export interface AssessmentRecord {
 
 export const assessmentRecordQuery = wf.defineQuery<AssessmentRecord>('assessmentRecord');
 /** One city's timeline: every point's verdict for it and the acts it received. */
-export const cityAssessmentQuery = wf.defineQuery<{ code: string; points: { id: string; verdictCn: string; act?: TimelineAct }[] }, [string]>('cityAssessment');
+export const cityAssessmentQuery = wf.defineQuery<
+  { code: string; points: { id: string; verdictCn: string; act?: TimelineAct }[] },
+  [string]
+>('cityAssessment');
 
-export const assessmentWorkflowId = (campaignId: string, season: number) => `lantian-assessment:${campaignId}:${season}`;
+export const assessmentWorkflowId = (campaignId: string, season: number) =>
+  `lantian-assessment:${campaignId}:${season}`;
 
-const { assessAirQuality } = wf.proxyActivities<AssessmentActivities>({
-  startToCloseTimeout: '5 minutes',
-  retry: { maximumInterval: '5 minutes' },
-});
-const { issueAssessmentAct } = wf.proxyActivities<AssessmentActivities>({
-  startToCloseTimeout: '2 minutes',
-  retry: { initialInterval: '10 seconds', backoffCoefficient: 2, maximumInterval: '30 minutes' },
-});
+const { assessAirQuality } = wf.proxyActivities<Activities>(ASSESSMENT);
+const { issueAssessmentAct } = wf.proxyActivities<Activities>(ASSESSMENT_ACT);
 
 export async function assessmentWorkflow(input: AssessmentWorkflowInput): Promise<AssessmentRecord> {
   const workflowId = wf.workflowInfo().workflowId;
-  const record: AssessmentRecord = { campaignId: input.campaignId, season: input.season, workflowId, pending: [...input.points], points: [] };
+  const record: AssessmentRecord = {
+    campaignId: input.campaignId,
+    season: input.season,
+    workflowId,
+    pending: [...input.points],
+    points: [],
+  };
   wf.setHandler(assessmentRecordQuery, () => record);
   wf.setHandler(cityAssessmentQuery, (code) => ({
     code,
@@ -74,7 +78,15 @@ export async function assessmentWorkflow(input: AssessmentWorkflowInput): Promis
       id: point.id,
       title: point.title,
       assessedAt: new Date().toISOString(),
-      results: results.map(({ code, name, verdict, verdictCn, figures, pm25ChangePct, rank }) => ({ code, name, verdict, verdictCn, figures, pm25ChangePct, rank })),
+      results: results.map(({ code, name, verdict, verdictCn, figures, pm25ChangePct, rank }) => ({
+        code,
+        name,
+        verdict,
+        verdictCn,
+        figures,
+        pm25ChangePct,
+        rank,
+      })),
       acts: [],
       failed: [],
     };
@@ -85,10 +97,18 @@ export async function assessmentWorkflow(input: AssessmentWorkflowInput): Promis
         // Idempotency key from the season workflow's ID and the step (point, city), never the run ID:
         // a retry, a replay or an office's one-off run of the same point sends nothing twice.
         const key = `${assessmentWorkflowId(input.campaignId, input.season)}:${point.id}:${a.code}`;
-        rec.acts.push(await issueAssessmentAct({ key, campaignId: input.campaignId, season: input.season, pointId: point.id, assessment: a, issuedAt: Date.now() }));
+        rec.acts.push(
+          await issueAssessmentAct({
+            key,
+            campaignId: input.campaignId,
+            season: input.season,
+            pointId: point.id,
+            assessment: a,
+            issuedAt: Date.now(),
+          }),
+        );
       } catch (err) {
-        const cause = err instanceof wf.ActivityFailure && err.cause ? err.cause.message : String(err);
-        rec.failed.push({ code: a.code, reason: cause });
+        rec.failed.push({ code: a.code, reason: failureOf(err).message });
       }
     }
   }

@@ -13,7 +13,7 @@ import type {
   EvidenceSubmission,
   Extension,
   NoticeRecord,
-  DeliveryStep,
+  DeliveryEvent,
   ObligationInput,
   ObligationRecord,
   Receipt,
@@ -23,15 +23,17 @@ import type {
   TimelineEvent,
   Waiver,
 } from '../domain/obligation';
+import type { NoticeRequest } from '../notices/context';
+import type { ObligationPlan } from '../activities/planning';
+import { noticeKey } from '../domain/ids';
+import { paceOf, reportedToDate, type Pace, type PaceColour, type PaceSettings } from '../domain/pace';
 import { REFUSED } from './api';
 
-// zod and the Update schemas load with the first Update a workflow validates, not with every
-// workflow: the reusable V8 context runs a workflow's modules afresh for each workflow it
-// creates (on start and on every replay after eviction), and building zod there took 80 % of
-// creating a workflow in the storm benchmark's profile. Most obligations never see an Update
-// in a given run. zod cannot be shared through preloadModules: it extends prototypes lazily,
-// and shared modules are frozen.
+// zod loads with the first Update a workflow validates, not with every workflow: building it took 80 %
+// of creating a workflow in the storm's profile, and most obligations never see an Update. It cannot
+// be preloaded: it extends prototypes lazily, and preloaded modules are frozen.
 let schemas: typeof UpdateSchemas | undefined;
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on the first Update, not with every workflow (above)
 const updateSchemas = (): typeof UpdateSchemas => (schemas ??= require('../domain/updates') as typeof UpdateSchemas);
 
 export const SYSTEM: Actor = { role: 'system', id: 'lantian' };
@@ -58,9 +60,21 @@ export class ObligationState {
   closedAt?: string;
   private updates = 0;
   private offsetMinutes = 0;
+  private held = new Set<string>();
+  private pace?: PaceSettings;
+  private warned: { colour: PaceColour; said: string } = { colour: 'green', said: '' };
 
-  constructor(readonly input: ObligationInput, readonly workflowId: string) {
+  constructor(
+    readonly input: ObligationInput,
+    readonly workflowId: string,
+    readonly launchedAt: number,
+  ) {
     this.dueDate = input.dueDate;
+  }
+
+  /** What the planner needs to plan this obligation for a due date. */
+  planRequest(dueDate = this.dueDate) {
+    return { ...this.input, dueDate, launchedAt: this.launchedAt };
   }
 
   get closed(): boolean {
@@ -72,22 +86,33 @@ export class ObligationState {
 
   // ------------------------------------------------------------------ schedule
 
-  setSchedule(s: Schedule, now: number, atLaunch: boolean): void {
+  setSchedule(s: ObligationPlan, now: number, atLaunch: boolean): void {
     this.schedule = s.entries;
+    this.pace = s.pace;
     this.deadline = s.deadline;
     this.deadlineLocal = s.deadlineLocal;
     this.offsetMinutes = offsetOf(s.deadlineLocal);
     this.dueDateChanged = false;
     this.assumedYears = s.assumedYears ?? [];
-    const provisional = this.assumedYears.length ? `; planned on a provisional calendar: ${this.assumedYears.join(', ')} counted Monday to Friday until its holiday notice is in the calendar` : '';
-    if (atLaunch) this.record('launched', now, SYSTEM, { dueDate: this.dueDate, reason: `campaign ${this.input.campaignId}, season ${this.input.season}: due ${this.dueDate}${provisional}` });
+    const provisional = this.assumedYears.length
+      ? `; planned on a provisional calendar: ${this.assumedYears.join(', ')} counted Monday to Friday until its holiday notice is in the calendar`
+      : '';
+    if (atLaunch)
+      this.record('launched', now, SYSTEM, {
+        dueDate: this.dueDate,
+        reason: `campaign ${this.input.campaignId}, season ${this.input.season}: due ${this.dueDate}${provisional}`,
+      });
     const past = s.entries.filter((e) => !this.done.has(e.key) && Date.parse(e.at) <= now);
+    // Pace checks whose time has passed (before launch, or before an extension) are not made late.
+    for (const e of past.filter((p) => p.kind === 'pace')) this.done.add(e.key);
     // Reminders whose time passed before launch (or before an extension) are not sent late.
     for (const e of past.filter((p) => p.kind === 'reminder')) {
       this.done.add(e.key);
       this.record('reminder-skipped', now, SYSTEM, {
         entry: e.key,
-        reason: atLaunch ? 'its time had passed when the obligation was launched' : 'its time had passed when the deadline moved',
+        reason: atLaunch
+          ? 'its time had passed when the obligation was launched'
+          : 'its time had passed when the deadline moved',
       });
     }
     // Launched late: only the latest escalation step already due is issued, not the whole ladder at once.
@@ -95,7 +120,11 @@ export class ObligationState {
     if (atLaunch) {
       for (const e of pastSteps.slice(0, -1)) {
         this.done.add(e.key);
-        this.record('escalation-skipped', now, SYSTEM, { entry: e.key, level: e.step?.level, reason: 'launched after it fell due; a later step supersedes it' });
+        this.record('escalation-skipped', now, SYSTEM, {
+          entry: e.key,
+          level: e.step?.level,
+          reason: 'launched after it fell due; a later step supersedes it',
+        });
       }
     }
   }
@@ -107,11 +136,10 @@ export class ObligationState {
   replan(s: Schedule, now: number, entry: ScheduleEntry): boolean {
     const before = this.assumedYears;
     const was = new Map(this.schedule.map((e) => [e.key, e.at]));
-    // Pace checks are not part of the plan (they were added beside it): they stay as they are.
-    this.schedule = [...s.entries, ...this.schedule.filter((e) => e.kind === 'pace')].sort((a, b) => a.at.localeCompare(b.at));
+    this.schedule = s.entries;
     this.assumedYears = s.assumedYears ?? [];
     const added = before.filter((y) => !this.assumedYears.includes(y));
-    const moved = s.entries.filter((e) => !this.done.has(e.key) && was.get(e.key) !== e.at);
+    const moved = s.entries.filter((e) => e.kind !== 'pace' && !this.done.has(e.key) && was.get(e.key) !== e.at);
     if (added.length) {
       this.record('replanned', now, SYSTEM, {
         reason: `the holiday notice for ${added.join(', ')} is in the calendar now: the dates were planned again${moved.length ? `; moved: ${moved.map((e) => `${e.key} to ${e.atLocal.slice(0, 16)}`).join(', ')}` : ''}`,
@@ -121,13 +149,29 @@ export class ObligationState {
     // off it was planned for; an escalation step that moved earlier is due, and goes now.
     for (const e of moved.filter((m) => m.kind === 'reminder' && Date.parse(m.at) < now)) {
       this.done.add(e.key);
-      this.record('reminder-skipped', now, SYSTEM, { entry: e.key, reason: `planned again for ${e.atLocal.slice(0, 10)}, a working day already past, instead of a day off` });
+      this.record('reminder-skipped', now, SYSTEM, {
+        entry: e.key,
+        reason: `planned again for ${e.atLocal.slice(0, 10)}, a working day already past, instead of a day off`,
+      });
     }
     return entry.kind !== 'pace' && s.entries.find((e) => e.key === entry.key)?.at !== entry.at;
   }
 
   nextEntry(): ScheduleEntry | undefined {
     return this.schedule.find((e) => !this.done.has(e.key));
+  }
+
+  /** An escalation step that falls due while evidence awaits review waits for the review. */
+  mustHold(entry: ScheduleEntry, now: number): boolean {
+    if (entry.kind !== 'escalation' || !this.pendingReview || Date.parse(entry.at) > now) return false;
+    if (!this.held.has(entry.key))
+      this.record('escalation-held', now, SYSTEM, {
+        entry: entry.key,
+        level: entry.step?.level,
+        reason: 'evidence awaits review',
+      });
+    this.held.add(entry.key);
+    return true;
   }
 
   // ------------------------------------------------------------------ events
@@ -162,7 +206,10 @@ export class ObligationState {
 
   private checkOpen(action: string): void {
     if (this.closed) this.refuse(`cannot ${action}: the obligation is closed (${this.status})`);
-    if (this.updates >= MAX_UPDATES) this.refuse(`cannot ${action}: this obligation has reached ${MAX_UPDATES} changes; ask the office to relaunch it`);
+    if (this.updates >= MAX_UPDATES)
+      this.refuse(
+        `cannot ${action}: this obligation has reached ${MAX_UPDATES} changes; ask the office to relaunch it`,
+      );
   }
 
   private checkOffice(a: Actor, action: string): void {
@@ -192,7 +239,8 @@ export class ObligationState {
     const e = this.parse(updateSchemas().extension, arg);
     this.checkOffice(e.actor, 'extend a deadline');
     this.checkOpen('extend the deadline');
-    if (e.dueDate <= this.dueDate) this.refuse(`new due date ${e.dueDate} is not after the current one ${this.dueDate}`);
+    if (e.dueDate <= this.dueDate)
+      this.refuse(`new due date ${e.dueDate} is not after the current one ${this.dueDate}`);
     if (e.dueDate < this.localTime(now).slice(0, 10)) this.refuse(`new due date ${e.dueDate} is already past`);
     return e;
   }
@@ -260,16 +308,30 @@ export class ObligationState {
     return ev;
   }
 
-  private decide(ev: Evidence, decision: 'accept' | 'reject', actor: Actor, reason: string | undefined, now: number): void {
+  private decide(
+    ev: Evidence,
+    decision: 'accept' | 'reject',
+    actor: Actor,
+    reason: string | undefined,
+    now: number,
+  ): void {
     ev.state = decision === 'accept' ? 'accepted' : 'rejected';
     ev.reviewedAt = new Date(now).toISOString();
     ev.reviewedBy = actor;
     ev.reviewReason = reason;
-    this.record(decision === 'accept' ? 'evidence-accepted' : 'evidence-rejected', now, actor, { evidenceId: ev.id, reason });
+    this.record(decision === 'accept' ? 'evidence-accepted' : 'evidence-rejected', now, actor, {
+      evidenceId: ev.id,
+      reason,
+    });
     if (decision === 'accept' && this.targetReached()) {
       // Late or not is judged by when the completing evidence was submitted, not when it was reviewed.
       const late = Date.parse(ev.submittedAt) > Date.parse(this.deadline);
-      this.close(late ? 'met-late' : 'met', now, actor, late ? `met after the deadline ${this.dueDate}` : 'evidence accepted');
+      this.close(
+        late ? 'met-late' : 'met',
+        now,
+        actor,
+        late ? `met after the deadline ${this.dueDate}` : 'evidence accepted',
+      );
     }
   }
 
@@ -314,7 +376,11 @@ export class ObligationState {
 
   deadlinePassed(entry: ScheduleEntry, now: number): void {
     this.overdue = true;
-    this.record('deadline-passed', now, SYSTEM, { entry: entry.key, dueDate: this.dueDate, reason: `the due date ${this.dueDate} ended without accepted evidence` });
+    this.record('deadline-passed', now, SYSTEM, {
+      entry: entry.key,
+      dueDate: this.dueDate,
+      reason: `the due date ${this.dueDate} ended without accepted evidence`,
+    });
     this.refreshStatus();
   }
 
@@ -322,7 +388,12 @@ export class ObligationState {
     const level = entry.step!.level;
     this.level = Math.max(this.level, level);
     if (notice) this.notices.push(notice);
-    this.record('escalated', now, SYSTEM, { entry: entry.key, level, notice, reason: `still unmet ${delayText(entry.step!.after)} after the due date ${this.dueDate}: ${entry.step!.kind}` });
+    this.record('escalated', now, SYSTEM, {
+      entry: entry.key,
+      level,
+      notice,
+      reason: `still unmet ${delayText(entry.step!.after)} after the due date ${this.dueDate}: ${entry.step!.kind}`,
+    });
     this.refusedRecipients(entry, notice, now);
   }
 
@@ -330,17 +401,25 @@ export class ObligationState {
     for (const r of notice?.rejected ?? []) this.noticeFailed(entry, `${r.address}: ${r.reason}`, now);
   }
 
-  private earlyDeliveries: { key: string; digest: string; messageId: string; steps: DeliveryStep[] }[] = [];
+  private earlyDeliveries: { key: string; digest: string; messageId: string; steps: DeliveryEvent[] }[] = [];
+
+  reminderSkipped(entry: ScheduleEntry, now: number): void {
+    this.record('reminder-skipped', now, SYSTEM, { entry: entry.key, reason: `obligation is ${this.status}` });
+  }
 
   reminded(entry: ScheduleEntry, notice: NoticeRecord | undefined, now: number): void {
     if (notice) this.notices.push(notice);
     for (const d of this.earlyDeliveries.splice(0)) this.digestDelivered(d);
-    this.record('reminder-sent', now, SYSTEM, { entry: entry.key, notice, reason: `${entry.offset ?? 'a reminder'} before the due date ${this.dueDate}` });
+    this.record('reminder-sent', now, SYSTEM, {
+      entry: entry.key,
+      notice,
+      reason: `${entry.offset ?? 'a reminder'} before the due date ${this.dueDate}`,
+    });
     this.refusedRecipients(entry, notice, now);
   }
 
   /** The digest that listed a reminder reports its delivery; the log grows in place. */
-  digestDelivered(d: { key: string; digest: string; messageId: string; steps: DeliveryStep[] }): void {
+  digestDelivered(d: { key: string; digest: string; messageId: string; steps: DeliveryEvent[] }): void {
     const notice = this.notices.find((n) => n.key === d.key);
     // Before the reminder's own record (a digest window shorter than the activity's return): keep it for then.
     if (!notice) return void this.earlyDeliveries.push(d);
@@ -353,7 +432,59 @@ export class ObligationState {
   /** A notice refused for good; its record (with the delivery log) when the activity sent one. */
   noticeFailed(entry: ScheduleEntry, reason: string, now: number, notice?: NoticeRecord): void {
     if (notice) this.notices.push(notice);
-    this.record('notice-failed', now, SYSTEM, { entry: entry.key, reason, level: entry.step?.level, ...(notice ? { notice } : {}) });
+    this.record('notice-failed', now, SYSTEM, {
+      entry: entry.key,
+      reason,
+      level: entry.step?.level,
+      ...(notice ? { notice } : {}),
+    });
+  }
+
+  /**
+   * A quantitative obligation's pace (序时进度) checked and recorded. Returns the pace to warn the
+   * assignee about when it has turned yellow or red, not again while it stays the same colour.
+   */
+  paceChecked(entry: ScheduleEntry, now: number): Pace | undefined {
+    const q = this.input.quantity;
+    if (!this.pace || !q) return undefined;
+    const p = paceOf({
+      target: q.value,
+      reported: reportedToDate(this.evidence),
+      launchedAt: this.launchedAt,
+      deadline: Date.parse(this.deadline),
+      now,
+      settings: this.pace,
+    });
+    const said = `${p.colour}: ${p.reported} of ${Math.round(p.expected * 100) / 100} ${q.unit} expected by now (target ${p.target})`;
+    this.record('pace-checked', now, SYSTEM, { entry: entry.key, reason: said });
+    if (p.colour === 'green' || p.colour === this.warned.colour) return undefined;
+    this.warned = { colour: p.colour, said };
+    return p;
+  }
+
+  paceWarned(entry: ScheduleEntry, notice: NoticeRecord | undefined, now: number): void {
+    if (!notice) return;
+    this.notices.push(notice);
+    this.record('pace-warning', now, SYSTEM, { entry: entry.key, reason: this.warned.said, notice });
+  }
+
+  /** What the notice of a schedule entry is sent with. */
+  noticeRequest(entry: ScheduleEntry, now: number, pace?: Pace): NoticeRequest {
+    return {
+      key: noticeKey(this.workflowId, entry.key),
+      workflowId: this.workflowId,
+      entry,
+      obligation: this.input,
+      dueDate: this.dueDate,
+      originalDueDate: this.input.dueDate,
+      deadlineLocal: this.localTime(Date.parse(this.deadline)),
+      daysOverdue: this.daysOverdue(now),
+      issuedAt: now,
+      evidence: this.evidence.length,
+      ...(pace
+        ? { pace: { colour: pace.colour, reported: pace.reported, expected: pace.expected, target: pace.target } }
+        : {}),
+    };
   }
 
   closeUnmet(now: number): void {
@@ -372,8 +503,14 @@ export class ObligationState {
 
   /** A notice goes to delivery: it shows as queued until sendNotice returns (retries wait meanwhile). */
   private queued = new Map<string, { key: string; kind: string; level?: number; queuedAt: string }>();
-  noticeQueued(entry: ScheduleEntry, key: string, now: number): void {
-    this.queued.set(entry.key, { key, kind: entry.kind === 'reminder' ? 'reminder' : entry.step!.kind, level: entry.step?.level, queuedAt: new Date(now).toISOString() });
+  noticeQueued(entry: ScheduleEntry, now: number): void {
+    const kind = entry.step?.kind ?? (entry.kind === 'pace' ? 'pace-warning' : 'reminder');
+    this.queued.set(entry.key, {
+      key: noticeKey(this.workflowId, entry.key),
+      kind,
+      level: entry.step?.level,
+      queuedAt: new Date(now).toISOString(),
+    });
   }
   noticeSettled(entry: ScheduleEntry): void {
     this.queued.delete(entry.key);

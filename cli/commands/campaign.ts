@@ -13,42 +13,75 @@ export function registerCampaign(program: Command) {
     .command('launch')
     .description('start one workflow per obligation × assignee × period; a second launch starts nothing twice')
     .argument('<campaignId>')
-    .option('--season <year>', 'the autumn–winter starting in this year (default: the campaign\'s own)', parseSeason)
+    .option('--season <year>', "the autumn–winter starting in this year (default: the campaign's own)", parseSeason)
     .option('--allow-past', 'launch a season whose period has already ended')
-    .option('--provisional-calendar', 'plan a year the holiday calendar has no notice for yet as Monday to Friday; each obligation plans again before every step until the notice is added')
+    .option(
+      '--provisional-calendar',
+      'plan a year the holiday calendar has no notice for yet as Monday to Friday; each obligation plans again before every step until the notice is added',
+    )
     .option('--json', 'machine-readable output')
     .action(
-      action(async (ctx, campaignId: string, opts: { season?: number; allowPast?: boolean; provisionalCalendar?: boolean; json?: boolean }) => {
-        const season = opts.season ?? getCampaign(ctx.policies(), campaignId).season;
-        let planned;
-        try {
-          planned = launchableRows(ctx.policies(), ctx.calendar(), campaignId, season, { allowPast: opts.allowPast ?? false, provisionalCalendar: opts.provisionalCalendar ?? false });
-        } catch (e) {
-          if (e instanceof SeasonRefusal) throw new Refusal(e.message);
-          throw e;
-        }
-        const { rows, assumedYears } = planned;
-        const client = await ctx.client();
-        const bar = !opts.json && process.stderr.isTTY ? new SingleBar({ format: 'launching {bar} {value}/{total}', stream: process.stderr }, Presets.shades_classic) : undefined;
-        bar?.start(rows.length, 0);
-        const report = await launchCampaign(client, rows, {
-          taskQueue: ctx.env.LANTIAN_TASK_QUEUE,
-          onProgress: (done) => bar?.update(done),
-        });
-        bar?.stop();
-        print(opts.json ?? false, { campaignId, season, ...report, ...(opts.provisionalCalendar ? { assumedYears } : {}) }, () =>
-          [
-            `campaign ${campaignId}, season ${season}: ${report.total} obligations`,
-            ...(assumedYears.length
-              ? [`  provisional calendar: ${assumedYears.join(', ')} counted Monday to Friday until its holiday notice is added to the calendar; each obligation plans its dates again before every step`]
-              : []),
-            `  started  ${report.started.length}`,
-            `  already running or done  ${report.existing.length}`,
-            ...(report.changed.length ? [`  changed in the policy since launch  ${report.changed.length}:`, ...report.changed.map((x) => `    ${x.workflowId}`)] : []),
-            ...(report.failed.length ? [`  failed  ${report.failed.length}:`, ...report.failed.map((x) => `    ${x.workflowId}: ${x.error}`)] : []),
-          ].join('\n'),
-        );
-        if (report.failed.length) throw new Refusal(`${report.failed.length} obligations could not be started`);
-      }),
+      action(
+        async (
+          ctx,
+          campaignId: string,
+          opts: { season?: number; allowPast?: boolean; provisionalCalendar?: boolean; json?: boolean },
+        ) => {
+          const season = opts.season ?? getCampaign(ctx.policies(), campaignId).season;
+          let planned;
+          try {
+            planned = launchableRows(ctx.policies(), ctx.calendar(), campaignId, season, {
+              allowPast: opts.allowPast ?? false,
+              provisionalCalendar: opts.provisionalCalendar ?? false,
+            });
+          } catch (e) {
+            if (e instanceof SeasonRefusal) throw new Refusal(e.message);
+            throw e;
+          }
+          const { rows, assumedYears } = planned;
+          const client = await ctx.client();
+          const bar =
+            !opts.json && process.stderr.isTTY
+              ? new SingleBar(
+                  { format: 'launching {bar} {value}/{total}', stream: process.stderr },
+                  Presets.shades_classic,
+                )
+              : undefined;
+          bar?.start(rows.length, 0);
+          const report = await launchCampaign(client, rows, {
+            taskQueue: ctx.env.LANTIAN_TASK_QUEUE,
+            onProgress: (done) => bar?.update(done),
+          });
+          bar?.stop();
+          print(
+            opts.json ?? false,
+            { campaignId, season, ...report, ...(opts.provisionalCalendar ? { assumedYears } : {}) },
+            () =>
+              [
+                `campaign ${campaignId}, season ${season}: ${report.total} obligations`,
+                ...(assumedYears.length
+                  ? [
+                      `  provisional calendar: ${assumedYears.join(', ')} counted Monday to Friday until its holiday notice is added to the calendar; each obligation plans its dates again before every step`,
+                    ]
+                  : []),
+                `  started  ${report.started.length}`,
+                `  already running or done  ${report.existing.length}`,
+                ...(report.changed.length
+                  ? [
+                      `  changed in the policy since launch  ${report.changed.length}:`,
+                      ...report.changed.map((x) => `    ${x.workflowId}`),
+                    ]
+                  : []),
+                ...(report.failed.length
+                  ? [
+                      `  failed  ${report.failed.length}:`,
+                      ...report.failed.map((x) => `    ${x.workflowId}: ${x.error}`),
+                    ]
+                  : []),
+              ].join('\n'),
+          );
+          if (report.failed.length) throw new Refusal(`${report.failed.length} obligations could not be started`);
+        },
+      ),
     );
 }

@@ -19,8 +19,11 @@ export function registerNamespace(program: Command) {
         try {
           const added = await registerSearchAttributes(connection, namespace);
           await setRetention(connection, namespace, days);
-          print(opts.json ?? false, { namespace, added, retentionDays: days }, () =>
-            `namespace ${namespace}: ${added.length ? `registered ${added.join(', ')}` : 'search attributes already registered'}; retention ${days} days`,
+          print(
+            opts.json ?? false,
+            { namespace, added, retentionDays: days },
+            () =>
+              `namespace ${namespace}: ${added.length ? `registered ${added.join(', ')}` : 'search attributes already registered'}; retention ${days} days`,
           );
         } finally {
           await connection.close();

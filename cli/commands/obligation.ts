@@ -29,7 +29,8 @@ function parseDate(v: string): string {
 }
 function parseQuantity(v: string): number {
   const n = Number(v);
-  if (v.trim() === '' || !Number.isFinite(n) || n < 0) throw new InvalidArgumentError(`expected a non-negative number, not ${v}`);
+  if (v.trim() === '' || !Number.isFinite(n) || n < 0)
+    throw new InvalidArgumentError(`expected a non-negative number, not ${v}`);
   return n;
 }
 
@@ -42,26 +43,49 @@ export function timelineText(r: ObligationRecord): string {
     `  ${i.title} — ${i.assignee.name} (${i.assignee.code})${i.period ? `, period ${i.period}` : ''}`,
     `  clause ${i.clause.section}${i.clause.item ?? ''}${i.clause.text ? ` “${i.clause.text}”` : ''}`,
     `  status ${r.status}${r.overdue && r.status === 'submitted' ? ' (overdue)' : ''}, level ${r.level}, due ${r.dueDate} (deadline ${r.deadlineLocal ?? r.deadline})${i.quantity ? `, ${r.accepted}/${i.quantity.value} ${i.quantity.unit} accepted` : ''}`,
-    ...(r.assumedYears?.length ? [`  planned on a provisional calendar: ${r.assumedYears.join(', ')} counted Monday to Friday until its holiday notice is in the calendar`] : []),
+    ...(r.assumedYears?.length
+      ? [
+          `  planned on a provisional calendar: ${r.assumedYears.join(', ')} counted Monday to Friday until its holiday notice is in the calendar`,
+        ]
+      : []),
     '',
     'timeline (Asia/Shanghai):',
   ];
   const lines = r.timeline.map((e) => {
     const who = e.actor.role === 'system' ? '' : ` by ${e.actor.role} ${e.actor.org ?? e.actor.id}`;
-    const what = [e.entry, e.evidenceId, e.dueDate && `due ${e.dueDate}`, e.previousDueDate && `was ${e.previousDueDate}`, e.level && `level ${e.level}`]
+    const what = [
+      e.entry,
+      e.evidenceId,
+      e.dueDate && `due ${e.dueDate}`,
+      e.previousDueDate && `was ${e.previousDueDate}`,
+      e.level && `level ${e.level}`,
+    ]
       .filter(Boolean)
       .join(', ');
     const notice = e.notice
       ? `\n      notice “${e.notice.subject}” → ${e.notice.to.join(', ')}${e.notice.cc.length ? ` cc ${e.notice.cc.join(', ')}` : ''} (${e.notice.transport})` +
         (e.notice.delivery ?? [])
-          .map((d) => `\n        ${localInstant(d.at, r.input.timezone)}  ${d.state}${d.attempt && d.attempt > 1 ? ` (attempt ${d.attempt})` : ''}${d.response ? `: ${d.response}` : ''}${d.reason ? `: ${d.reason}` : ''}`)
+          .map(
+            (d) =>
+              `\n        ${localInstant(d.at, r.input.timezone)}  ${d.state}${d.attempt && d.attempt > 1 ? ` (attempt ${d.attempt})` : ''}${d.response ? `: ${d.response}` : ''}${d.reason ? `: ${d.reason}` : ''}`,
+          )
           .join('')
       : '';
     return `  ${e.atLocal.slice(0, 16).replace('T', ' ')}  ${e.type}${what ? ` [${what}]` : ''}${who}${e.reason ? `: ${e.reason}` : ''}${notice}`;
   });
-  const queued = (r.queuedNotices ?? []).map((q) => `  ${localInstant(q.queuedAt, r.input.timezone)}  ${q.kind}${q.level ? ` (level ${q.level})` : ''}: queued, not yet delivered (retrying)  ${q.key}`);
-  const pending = r.schedule.filter((e) => !e.done).map((e) => `  ${e.atLocal.slice(0, 16).replace('T', ' ')}  ${e.key}`);
-  return [...head, ...lines, ...(queued.length ? ['', 'notices waiting for delivery:', ...queued] : []), ...(pending.length && !r.closedAt ? ['', 'still to come:', ...pending] : [])].join('\n');
+  const queued = (r.queuedNotices ?? []).map(
+    (q) =>
+      `  ${localInstant(q.queuedAt, r.input.timezone)}  ${q.kind}${q.level ? ` (level ${q.level})` : ''}: queued, not yet delivered (retrying)  ${q.key}`,
+  );
+  const pending = r.schedule
+    .filter((e) => !e.done)
+    .map((e) => `  ${e.atLocal.slice(0, 16).replace('T', ' ')}  ${e.key}`);
+  return [
+    ...head,
+    ...lines,
+    ...(queued.length ? ['', 'notices waiting for delivery:', ...queued] : []),
+    ...(pending.length && !r.closedAt ? ['', 'still to come:', ...pending] : []),
+  ].join('\n');
 }
 
 export function registerObligation(program: Command) {
@@ -80,38 +104,75 @@ export function registerObligation(program: Command) {
     .option('--pace', 'also the pace colour of quantitative obligations (green / yellow / red; reads each record)')
     .option('--json', 'machine-readable output')
     .action(
-      action(async (ctx, opts: { json?: boolean; pace?: boolean; campaign?: string; season?: number; obligation?: string; assignee?: string; province?: string; status?: string; level?: number }) => {
-        // A filter naming what the policies do not know is a typo, not an empty answer.
-        withPolicies(ctx, undefined, (p) => {
-          if (opts.campaign && !p.campaigns.has(opts.campaign)) throw new Refusal(`--campaign ${opts.campaign}: no such campaign in the policies (${[...p.campaigns.keys()].join(', ')})`);
-          const campaigns = opts.campaign ? [p.campaigns.get(opts.campaign)!] : [...p.campaigns.values()];
-          if (opts.obligation && !campaigns.some((c) => c.obligations.some((o) => o.id === opts.obligation))) {
-            throw new Refusal(`--obligation ${opts.obligation}: no such obligation in ${opts.campaign ?? 'any campaign of the policies'}`);
+      action(
+        async (
+          ctx,
+          opts: {
+            json?: boolean;
+            pace?: boolean;
+            campaign?: string;
+            season?: number;
+            obligation?: string;
+            assignee?: string;
+            province?: string;
+            status?: string;
+            level?: number;
+          },
+        ) => {
+          // A filter naming what the policies do not know is a typo, not an empty answer.
+          withPolicies(ctx, undefined, (p) => {
+            if (opts.campaign && !p.campaigns.has(opts.campaign))
+              throw new Refusal(
+                `--campaign ${opts.campaign}: no such campaign in the policies (${[...p.campaigns.keys()].join(', ')})`,
+              );
+            const campaigns = opts.campaign ? [p.campaigns.get(opts.campaign)!] : [...p.campaigns.values()];
+            if (opts.obligation && !campaigns.some((c) => c.obligations.some((o) => o.id === opts.obligation))) {
+              throw new Refusal(
+                `--obligation ${opts.obligation}: no such obligation in ${opts.campaign ?? 'any campaign of the policies'}`,
+              );
+            }
+            for (const [flag, code] of [
+              ['--assignee', opts.assignee],
+              ['--province', opts.province],
+            ] as const) {
+              if (code && !p.organisations.has(code))
+                throw new Refusal(`${flag} ${code}: no such organisation in the policies`);
+              const org = code ? p.organisations.get(code) : undefined;
+              if (flag === '--province' && org && org.kind !== 'province')
+                throw new Refusal(`--province ${code}: ${org.name} is not a province (filter by --assignee ${code})`);
+            }
+          });
+          if (opts.pace) {
+            const paced = await paceOfObligations(
+              await ctx.client(),
+              ctx.policies(),
+              dataPaths(ctx.env.LANTIAN_DATA_DIR).archive,
+              opts,
+              Date.now(),
+            );
+            print(opts.json ?? false, paced, () =>
+              paced
+                .map(
+                  (p) =>
+                    `${p.pace.colour.padEnd(6)} ${String(p.pace.reported).padStart(8)} / ${p.pace.target} (expected ${Math.round(p.pace.expected * 100) / 100})  ${p.workflowId}`,
+                )
+                .concat(`${paced.length} quantitative obligations`)
+                .join('\n'),
+            );
+            return;
           }
-          for (const [flag, code] of [['--assignee', opts.assignee], ['--province', opts.province]] as const) {
-            if (code && !p.organisations.has(code)) throw new Refusal(`${flag} ${code}: no such organisation in the policies`);
-            const org = code ? p.organisations.get(code) : undefined;
-            if (flag === '--province' && org && org.kind !== 'province') throw new Refusal(`--province ${code}: ${org.name} is not a province (filter by --assignee ${code})`);
-          }
-        });
-        if (opts.pace) {
-          const paced = await paceOfObligations(await ctx.client(), ctx.policies(), dataPaths(ctx.env.LANTIAN_DATA_DIR).archive, opts, Date.now());
-          print(opts.json ?? false, paced, () =>
-            paced
-              .map((p) => `${p.pace.colour.padEnd(6)} ${String(p.pace.reported).padStart(8)} / ${p.pace.target} (expected ${Math.round(p.pace.expected * 100) / 100})  ${p.workflowId}`)
-              .concat(`${paced.length} quantitative obligations`)
+          const rows = await listObligations(await ctx.client(), opts);
+          print(opts.json ?? false, rows, () =>
+            rows
+              .map(
+                (r) =>
+                  `${(r.deadline ?? '').slice(0, 10)}  ${(r.status ?? '').padEnd(9)} L${r.level ?? 0}  ${r.workflowId}`,
+              )
+              .concat(`${rows.length} obligation${rows.length === 1 ? '' : 's'}`)
               .join('\n'),
           );
-          return;
-        }
-        const rows = await listObligations(await ctx.client(), opts);
-        print(opts.json ?? false, rows, () =>
-          rows
-            .map((r) => `${(r.deadline ?? '').slice(0, 10)}  ${(r.status ?? '').padEnd(9)} L${r.level ?? 0}  ${r.workflowId}`)
-            .concat(`${rows.length} obligation${rows.length === 1 ? '' : 's'}`)
-            .join('\n'),
-        );
-      }),
+        },
+      ),
     );
 
   obligation
@@ -121,13 +182,21 @@ export function registerObligation(program: Command) {
     .option('--json', 'machine-readable output')
     .action(
       action(async (ctx, id: string, opts: { json?: boolean }) => {
-        const r = await obligationRecord(await ctx.client(), dataPaths(ctx.env.LANTIAN_DATA_DIR).archive, id).catch((e) => {
-          throw explain(e, id);
-        });
+        const r = await obligationRecord(await ctx.client(), dataPaths(ctx.env.LANTIAN_DATA_DIR).archive, id).catch(
+          (e) => {
+            throw explain(e, id);
+          },
+        );
         // Reading a timeline must not depend on every policy file being valid: pace needs them, the timeline does not.
         const pace = withPolicies(ctx, 'pace not shown', (p) => paceForRecord(p, r, Date.now()));
-        print(opts.json ?? false, pace ? { ...r, pace } : r, () =>
-          timelineText(r) + (pace ? `\n\npace (序时进度): ${pace.colour} — ${pace.reported} reported of ${pace.target}, ${Math.round(pace.expected * 100) / 100} expected by now` : ''),
+        print(
+          opts.json ?? false,
+          pace ? { ...r, pace } : r,
+          () =>
+            timelineText(r) +
+            (pace
+              ? `\n\npace (序时进度): ${pace.colour} — ${pace.reported} reported of ${pace.target}, ${Math.round(pace.expected * 100) / 100} expected by now`
+              : ''),
         );
       }),
     );
@@ -179,44 +248,78 @@ export function registerEvidence(program: Command) {
     .option('--quantity <n>', 'quantity achieved to date', parseQuantity)
     .option('--json', 'machine-readable output')
     .action(
-      action(async (ctx, id: string, file: string, opts: { as: string; note?: string; quantity?: number; json?: boolean }) => {
-        const actor: Actor = { role: 'assignee', id: process.env.LANTIAN_USER ?? opts.as, org: opts.as };
-        // A data report's CSV is checked whole before it is sent, and its figures stored once received.
-        // Evidence goes in even when some policy file is broken; only a data report's figures wait (for `data import`).
-        const report = (() => {
-          try {
-            return fs.existsSync(file) ? withPolicies(ctx, file.toLowerCase().endsWith('.csv') ? 'figures of a data report not checked or imported (import them later with `data import`)' : undefined, (p) => prepareReportCsv(p, airQualityDir(dataPaths(ctx.env.LANTIAN_DATA_DIR).root), id, file, actor.id)) : undefined;
-          } catch (e) {
-            throw e instanceof CsvRefused || (e as Error).name === 'ImportRefused' || (e as Error).name === 'AssessmentRefused' ? new Refusal((e as Error).message) : e;
-          }
-        })();
-        const client = await ctx.client();
-        if (!fs.existsSync(file)) throw new Refusal(`cannot read ${file}: no such file`);
-        // What the record already refuses is refused before the file is stored. A record that
-        // cannot be read now (a busy worker) leaves the judging to the Update, which waits.
-        const rec = await obligationRecord(client, dataPaths(ctx.env.LANTIAN_DATA_DIR).archive, id).catch(async (e) => {
-          if (e instanceof WorkflowNotFoundError) throw await explainChange(client, e, id);
-          return undefined;
-        });
-        const sha256 = crypto.createHash('sha256').update(fs.readFileSync(file)).digest('hex');
-        withPolicies(ctx, undefined, (p) => {
-          if (!p.organisations.has(opts.as)) throw new Refusal(`--as ${opts.as}: no such organisation in the policies`);
-        });
-        const refused = rec && submissionProblem(rec, { actor, quantity: opts.quantity, sha256 });
-        if (refused) throw new Refusal(`${id}: ${refused}${/quantity achieved$/.test(refused) ? ' (--quantity <n>)' : ''}`);
-        const receipt = await submitEvidenceFile(client, dataPaths(ctx.env.LANTIAN_DATA_DIR).evidence, id, file, actor, {
-          note: opts.note,
-          quantity: opts.quantity,
-        }).catch(async (e) => {
-          if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new Refusal(`cannot read ${file}: no such file`);
-          throw await explainChange(client, e, id);
-        });
-        const imported = report?.apply();
-        print(opts.json ?? false, imported ? { ...receipt, imported } : receipt, () =>
-          (imported ? `daily figures: ${imported.added} added, ${imported.unchanged} unchanged\n` : '') +
-          `receipt ${receipt.evidenceId} for ${id}\n  sha256 ${receipt.sha256}\n  size ${receipt.size} bytes\n  received ${receipt.receivedAtLocal}\n  state ${receipt.state}`,
-        );
-      }),
+      action(
+        async (
+          ctx,
+          id: string,
+          file: string,
+          opts: { as: string; note?: string; quantity?: number; json?: boolean },
+        ) => {
+          const actor: Actor = { role: 'assignee', id: process.env.LANTIAN_USER ?? opts.as, org: opts.as };
+          // A data report's CSV is checked whole before it is sent, and its figures stored once received.
+          // Evidence goes in even when some policy file is broken; only a data report's figures wait (for `data import`).
+          const report = (() => {
+            try {
+              return fs.existsSync(file)
+                ? withPolicies(
+                    ctx,
+                    file.toLowerCase().endsWith('.csv')
+                      ? 'figures of a data report not checked or imported (import them later with `data import`)'
+                      : undefined,
+                    (p) =>
+                      prepareReportCsv(p, airQualityDir(dataPaths(ctx.env.LANTIAN_DATA_DIR).root), id, file, actor.id),
+                  )
+                : undefined;
+            } catch (e) {
+              throw e instanceof CsvRefused ||
+                (e as Error).name === 'ImportRefused' ||
+                (e as Error).name === 'AssessmentRefused'
+                ? new Refusal((e as Error).message)
+                : e;
+            }
+          })();
+          const client = await ctx.client();
+          if (!fs.existsSync(file)) throw new Refusal(`cannot read ${file}: no such file`);
+          // What the record already refuses is refused before the file is stored. A record that
+          // cannot be read now (a busy worker) leaves the judging to the Update, which waits.
+          const rec = await obligationRecord(client, dataPaths(ctx.env.LANTIAN_DATA_DIR).archive, id).catch(
+            async (e) => {
+              if (e instanceof WorkflowNotFoundError) throw await explainChange(client, e, id);
+              return undefined;
+            },
+          );
+          const sha256 = crypto.createHash('sha256').update(fs.readFileSync(file)).digest('hex');
+          withPolicies(ctx, undefined, (p) => {
+            if (!p.organisations.has(opts.as))
+              throw new Refusal(`--as ${opts.as}: no such organisation in the policies`);
+          });
+          const refused = rec && submissionProblem(rec, { actor, quantity: opts.quantity, sha256 });
+          if (refused)
+            throw new Refusal(`${id}: ${refused}${/quantity achieved$/.test(refused) ? ' (--quantity <n>)' : ''}`);
+          const receipt = await submitEvidenceFile(
+            client,
+            dataPaths(ctx.env.LANTIAN_DATA_DIR).evidence,
+            id,
+            file,
+            actor,
+            {
+              note: opts.note,
+              quantity: opts.quantity,
+            },
+          ).catch(async (e) => {
+            if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new Refusal(`cannot read ${file}: no such file`);
+            throw await explainChange(client, e, id);
+          });
+          const imported = report?.apply();
+          print(
+            opts.json ?? false,
+            imported ? { ...receipt, imported } : receipt,
+            () =>
+              (imported ? `daily figures: ${imported.added} added, ${imported.unchanged} unchanged\n` : '') +
+              `receipt ${receipt.evidenceId} for ${id}\n  sha256 ${receipt.sha256}\n  size ${receipt.size} bytes\n  received ${receipt.receivedAtLocal}\n  state ${receipt.state}`,
+          );
+        },
+      ),
     );
 
   evidence
@@ -229,14 +332,28 @@ export function registerEvidence(program: Command) {
     .option('--reason <text>', 'required for a rejection')
     .option('--json', 'machine-readable output')
     .action(
-      action(async (ctx, id: string, evidenceId: string, opts: { accept?: boolean; reject?: boolean; reason?: string; json?: boolean }) => {
-        if (!!opts.accept === !!opts.reject) throw new Refusal('say either --accept or --reject');
-        const client = await ctx.client();
-        const ev = await review(client, id, office(), evidenceId, opts.accept ? 'accept' : 'reject', opts.reason).catch(async (e) => {
-          throw await explainChange(client, e, id);
-        });
-        print(opts.json ?? false, ev, () => `${id} ${ev.id}: ${ev.state}`);
-      }),
+      action(
+        async (
+          ctx,
+          id: string,
+          evidenceId: string,
+          opts: { accept?: boolean; reject?: boolean; reason?: string; json?: boolean },
+        ) => {
+          if (!!opts.accept === !!opts.reject) throw new Refusal('say either --accept or --reject');
+          const client = await ctx.client();
+          const ev = await review(
+            client,
+            id,
+            office(),
+            evidenceId,
+            opts.accept ? 'accept' : 'reject',
+            opts.reason,
+          ).catch(async (e) => {
+            throw await explainChange(client, e, id);
+          });
+          print(opts.json ?? false, ev, () => `${id} ${ev.id}: ${ev.state}`);
+        },
+      ),
     );
 }
 
@@ -247,7 +364,10 @@ function withPolicies<T>(ctx: Ctx, skipped: string | undefined, fn: (p: PolicySe
     policies = ctx.policies();
   } catch (e) {
     if (!(e instanceof PolicyError)) throw e;
-    if (skipped) process.stderr.write(`lantian: ${skipped}: the policies do not load (${e.issues.length} error${e.issues.length === 1 ? '' : 's'}; see \`policy validate\`)\n`);
+    if (skipped)
+      process.stderr.write(
+        `lantian: ${skipped}: the policies do not load (${e.issues.length} error${e.issues.length === 1 ? '' : 's'}; see \`policy validate\`)\n`,
+      );
     return undefined;
   }
   return fn(policies);

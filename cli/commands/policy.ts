@@ -40,7 +40,8 @@ export function registerPolicy(program: Command) {
         // A campaign file (or the campaigns folder) is checked against the policy folder it lies
         // in — its organisations, directory and templates — or else the configured one.
         const campaignsDir = isDir ? abs : path.dirname(abs);
-        const inPolicyFolder = path.basename(campaignsDir) === 'campaigns' && fs.existsSync(path.join(campaignsDir, '..', 'organisations'));
+        const inPolicyFolder =
+          path.basename(campaignsDir) === 'campaigns' && fs.existsSync(path.join(campaignsDir, '..', 'organisations'));
         const root = inPolicyFolder ? path.dirname(campaignsDir) : ctx.env.LANTIAN_POLICIES_DIR;
         // The holiday calendar of that folder is policy too: its errors are reported with the rest.
         const calendarFile = path.join(isDir && !inPolicyFolder ? abs : root, 'calendar', 'cn-public-holidays.yaml');
@@ -67,8 +68,16 @@ export function registerPolicy(program: Command) {
         }
         const loaded = set;
         const obligations = [...loaded.campaigns.values()].reduce((n, c) => n + c.obligations.length, 0);
-        print(opts.json ?? false, { valid: true, campaigns: [...loaded.campaigns.keys()], organisations: loaded.organisations.size, obligations }, () =>
-          `valid: ${loaded.campaigns.size} campaign(s) (${[...loaded.campaigns.keys()].join(', ')}), ${loaded.organisations.size} organisations, ${obligations} obligations, holiday calendar ${fs.existsSync(calendarFile) ? 'checked' : 'not in this folder'}`,
+        print(
+          opts.json ?? false,
+          {
+            valid: true,
+            campaigns: [...loaded.campaigns.keys()],
+            organisations: loaded.organisations.size,
+            obligations,
+          },
+          () =>
+            `valid: ${loaded.campaigns.size} campaign(s) (${[...loaded.campaigns.keys()].join(', ')}), ${loaded.organisations.size} organisations, ${obligations} obligations, holiday calendar ${fs.existsSync(calendarFile) ? 'checked' : 'not in this folder'}`,
         );
       }),
     );
@@ -90,7 +99,12 @@ export function registerPolicy(program: Command) {
           file: c.file,
         }));
         print(opts.json ?? false, list, () =>
-          list.map((c) => `${c.id}  season ${c.season}  ${c.period.start}…${c.period.end}  ${c.obligations} obligations  ${c.title}`).join('\n'),
+          list
+            .map(
+              (c) =>
+                `${c.id}  season ${c.season}  ${c.period.start}…${c.period.end}  ${c.obligations} obligations  ${c.title}`,
+            )
+            .join('\n'),
         );
       }),
     );
@@ -99,19 +113,29 @@ export function registerPolicy(program: Command) {
     .command('show')
     .description('the resolved plan: one row per obligation × assignee × period')
     .argument('<campaignId>')
-    .option('--season <year>', 'the autumn–winter starting in this year (default: the campaign\'s own)', parseSeason)
-    .option('--provisional-calendar', 'count a year the holiday calendar has no notice for yet Monday to Friday (as `campaign launch --provisional-calendar` plans it)')
+    .option('--season <year>', "the autumn–winter starting in this year (default: the campaign's own)", parseSeason)
+    .option(
+      '--provisional-calendar',
+      'count a year the holiday calendar has no notice for yet Monday to Friday (as `campaign launch --provisional-calendar` plans it)',
+    )
     .option('--json', 'machine-readable output')
     .action(
-      action(async (ctx, campaignId: string, opts: { season?: number; provisionalCalendar?: boolean; json?: boolean }) => {
-        const rows = withProvisionalHint(() => resolveCampaign(ctx.policies(), campaignId, ctx.calendar(), opts.season, opts.provisionalCalendar)).map(planView);
-        print(opts.json ?? false, rows, () =>
-          rows
-            .map((r) => `${r.dueDate}  ${r.obligationId.padEnd(40)} ${r.assignee.padEnd(14)} ${r.period ?? ''}${r.quantity ? `  ${r.quantity.value} ${r.quantity.unit}` : ''}`)
-            .concat(`${rows.length} rows`)
-            .join('\n'),
-        );
-      }),
+      action(
+        async (ctx, campaignId: string, opts: { season?: number; provisionalCalendar?: boolean; json?: boolean }) => {
+          const rows = withProvisionalHint(() =>
+            resolveCampaign(ctx.policies(), campaignId, ctx.calendar(), opts.season, opts.provisionalCalendar),
+          ).map(planView);
+          print(opts.json ?? false, rows, () =>
+            rows
+              .map(
+                (r) =>
+                  `${r.dueDate}  ${r.obligationId.padEnd(40)} ${r.assignee.padEnd(14)} ${r.period ?? ''}${r.quantity ? `  ${r.quantity.value} ${r.quantity.unit}` : ''}`,
+              )
+              .concat(`${rows.length} rows`)
+              .join('\n'),
+          );
+        },
+      ),
     );
 }
 
@@ -137,7 +161,8 @@ export function registerCoverage(policy: Command) {
 
 export function parseSeason(v: string): number {
   const n = Number(v);
-  if (!/^\d{4}$/.test(v) || n < 2000 || n > 2100) throw new InvalidArgumentError(`expected a year such as 2026, not ${v}`);
+  if (!/^\d{4}$/.test(v) || n < 2000 || n > 2100)
+    throw new InvalidArgumentError(`expected a year such as 2026, not ${v}`);
   return n;
 }
 
@@ -146,7 +171,10 @@ export function withProvisionalHint<T>(plan: () => T): T {
   try {
     return plan();
   } catch (e) {
-    if (e instanceof CalendarCoverageError) throw new Refusal(`${e.message}; or plan it on a provisional calendar (--provisional-calendar: a year without its notice counts Monday to Friday)`);
+    if (e instanceof CalendarCoverageError)
+      throw new Refusal(
+        `${e.message}; or plan it on a provisional calendar (--provisional-calendar: a year without its notice counts Monday to Friday)`,
+      );
     throw e;
   }
 }

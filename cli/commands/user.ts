@@ -29,7 +29,8 @@ export function registerUser(program: Command) {
       action(async (ctx, name: string, opts: { role: string; org?: string; json?: boolean }) => {
         const r = role.safeParse(opts.role);
         if (!r.success) throw new Refusal(`--role must be office, assignee or supervisor, not ${opts.role}`);
-        if (opts.org && !ctx.policies().organisations.has(opts.org)) throw new Refusal(`no organisation ${opts.org} in ${ctx.env.LANTIAN_POLICIES_DIR}/organisations`);
+        if (opts.org && !ctx.policies().organisations.has(opts.org))
+          throw new Refusal(`no organisation ${opts.org} in ${ctx.env.LANTIAN_POLICIES_DIR}/organisations`);
         withUsers(ctx, (store) => {
           const created = store.add(name, r.data as Role, opts.org);
           print(opts.json ?? false, created, () =>
@@ -53,7 +54,14 @@ export function registerUser(program: Command) {
         withUsers(ctx, (store) => {
           const users = store.list();
           print(opts.json ?? false, users, () =>
-            users.length ? users.map((u) => `${u.name.padEnd(20)} ${u.role.padEnd(10)} ${(u.org ?? '').padEnd(10)} ${u.disabled ? 'disabled' : 'active'}`).join('\n') : '(no users: add one with `user add`)',
+            users.length
+              ? users
+                  .map(
+                    (u) =>
+                      `${u.name.padEnd(20)} ${u.role.padEnd(10)} ${(u.org ?? '').padEnd(10)} ${u.disabled ? 'disabled' : 'active'}`,
+                  )
+                  .join('\n')
+              : '(no users: add one with `user add`)',
           );
         });
       }),
@@ -75,14 +83,23 @@ export function registerUser(program: Command) {
 
   user
     .command('reset')
-    .description('a new password and API token for a user (forgotten or leaked); the old ones and its sessions stop at once; prints the new ones once')
+    .description(
+      'a new password and API token for a user (forgotten or leaked); the old ones and its sessions stop at once; prints the new ones once',
+    )
     .argument('<name>')
     .option('--json', 'machine-readable output')
     .action(
       action(async (ctx, name: string, opts: { json?: boolean }) => {
         withUsers(ctx, (store) => {
           const r = store.reset(name);
-          print(opts.json ?? false, r, () => [`user ${r.user.name}: new password and token${r.user.disabled ? ' (the user is still disabled: `user enable`)' : ''}`, `  password   ${r.password}`, `  API token  ${r.token}`, 'Shown once: only their hashes are stored.'].join('\n'));
+          print(opts.json ?? false, r, () =>
+            [
+              `user ${r.user.name}: new password and token${r.user.disabled ? ' (the user is still disabled: `user enable`)' : ''}`,
+              `  password   ${r.password}`,
+              `  API token  ${r.token}`,
+              'Shown once: only their hashes are stored.',
+            ].join('\n'),
+          );
         });
       }),
     );

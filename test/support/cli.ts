@@ -15,7 +15,9 @@ export interface CliRun {
 /** `env` is added to this process's environment. */
 export async function runCli(args: string[], env: Record<string, string | undefined> = {}): Promise<CliRun> {
   try {
-    const r = await exec(path.join(repo, 'node_modules', '.bin', 'tsx'), [path.join(repo, 'cli', 'main.ts'), ...args], { env: { ...process.env, ...env } });
+    const r = await exec(path.join(repo, 'node_modules', '.bin', 'tsx'), [path.join(repo, 'cli', 'main.ts'), ...args], {
+      env: { ...process.env, ...env },
+    });
     return { code: 0, out: r.stdout, err: r.stderr };
   } catch (e) {
     const x = e as { code: number; stdout: string; stderr: string };

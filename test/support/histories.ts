@@ -15,22 +15,16 @@ export function historyFromText(text: string): temporal.api.history.v1.History {
 }
 
 /**
- * The prefix of fixtures recorded now. Bump it when workflow behaviour changes (a new patch), so
- * that new histories are stored beside the old ones instead of being skipped as already there.
- * v4: reminders, pace planning and the closing archive as local activities (patches
- * local-reminders, local-pace, local-archive).
- * v5: escalation letters as local activities (local-letters); the 文号 registry moves to its own
- * task queue (registry-queue).
- * v6: an extension is planned before it is applied (extension-planned); recorded: the two
- * extension scenarios of test/obligation-timers.test.ts.
- * v7: a season launched on a provisional calendar plans again before each step (no patch: only
- * workflows whose input says provisionalCalendar take that path, and none did before).
+ * The release whose histories are recorded now. Fixtures of every release still supported stay
+ * beside each other and must all replay (docs/versioning.md); a release that changes workflow
+ * commands records its own set under its version.
  */
-export const FIXTURE_VERSION = 'v7';
+export const FIXTURE_VERSION = '1.0';
 
 /** With LANTIAN_RECORD_HISTORIES=1, stores a history for the replay test; never overwrites one. */
 export function recordHistory(name: string, h: temporal.api.history.v1.IHistory): void {
   if (!process.env.LANTIAN_RECORD_HISTORIES) return;
   const file = path.join(__dirname, '..', 'fixtures', 'histories', `${FIXTURE_VERSION}-${name}.json`);
+  fs.mkdirSync(path.dirname(file), { recursive: true });
   if (!fs.existsSync(file)) fs.writeFileSync(file, historyToText(h));
 }

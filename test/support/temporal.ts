@@ -62,7 +62,12 @@ export function fixturePolicies(): PolicySet {
 }
 
 /** Weekends only, plus the holidays and make-up workdays a test names; covers the years given. */
-export function testCalendar(fromYear: number, toYear: number, holidays: string[] = [], workdays: string[] = []): WorkingCalendar {
+export function testCalendar(
+  fromYear: number,
+  toYear: number,
+  holidays: string[] = [],
+  workdays: string[] = [],
+): WorkingCalendar {
   const years: Record<string, { source: string; holidays: string[]; workdays: string[] }> = {};
   for (let y = fromYear; y <= toYear; y++) {
     years[String(y)] = {
@@ -82,7 +87,11 @@ export interface TestDeps extends ActivityDeps {
   dir: string;
 }
 
-export function testDeps(calendar: WorkingCalendar, policies: PolicySet = fixturePolicies(), mailer?: Mailer): TestDeps {
+export function testDeps(
+  calendar: WorkingCalendar,
+  policies: PolicySet = fixturePolicies(),
+  mailer?: Mailer,
+): TestDeps {
   const dir = tempDir('data');
   return {
     dir,
@@ -101,13 +110,21 @@ export function testDeps(calendar: WorkingCalendar, policies: PolicySet = fixtur
 }
 
 /** The obligations' worker and the registries' beside it, as npm start runs them. */
-export async function testWorker(env: TestWorkflowEnvironment, deps: ActivityDeps, taskQueue = 'lantian-test'): Promise<LantianWorker> {
+export async function testWorker(
+  env: TestWorkflowEnvironment,
+  deps: ActivityDeps,
+  taskQueue = 'lantian-test',
+): Promise<LantianWorker> {
   return createWorker({
     connection: env.nativeConnection,
     namespace: 'default',
     taskQueue,
     workflowBundle: workflowBundle(),
-    deps: { ...deps, documentNumbers: documentNumberAllocator(async () => env.client, taskQueue), digests: digestEnqueuer(async () => env.client, taskQueue) },
+    deps: {
+      ...deps,
+      documentNumbers: documentNumberAllocator(async () => env.client, taskQueue),
+      digests: digestEnqueuer(async () => env.client, taskQueue),
+    },
   });
 }
 
@@ -133,6 +150,11 @@ export function decodeMimeWords(s: string): string {
     .replace(/=\?UTF-8\?([BQ])\?([^?]*)\?=/gi, (_m, enc: string, text: string) =>
       enc.toUpperCase() === 'B'
         ? Buffer.from(text, 'base64').toString('utf8')
-        : Buffer.from(text.replace(/_/g, ' ').replace(/=([0-9A-F]{2})/gi, (_x, h: string) => String.fromCharCode(parseInt(h, 16))), 'latin1').toString('utf8'),
+        : Buffer.from(
+            text
+              .replace(/_/g, ' ')
+              .replace(/=([0-9A-F]{2})/gi, (_x, h: string) => String.fromCharCode(parseInt(h, 16))),
+            'latin1',
+          ).toString('utf8'),
     );
 }

@@ -5,7 +5,16 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { LantianWorker } from '../../worker/registry';
 import { readEnv } from '../../config/env';
 import { startWeb, type RunningWeb } from '../../web/start';
-import { devServerEnv, fixturePolicies, fixturePoliciesDir, tempDir, testCalendar, testDeps, testWorker, type TestDeps } from './temporal';
+import {
+  devServerEnv,
+  fixturePolicies,
+  fixturePoliciesDir,
+  tempDir,
+  testCalendar,
+  testDeps,
+  testWorker,
+  type TestDeps,
+} from './temporal';
 
 export const TQ = 'lantian-web-test';
 export const calendar = testCalendar(2026, 2032, ['2031-01-01']);
@@ -94,9 +103,16 @@ export async function call(url: string, init: RequestInit & { token?: string; js
 }
 
 /** Logs in through the form as a browser would; returns the session cookie and its CSRF token. */
-export async function login(url: string, name: string, password: string): Promise<{ cookie: string; csrf: string; sessionId: string }> {
+export async function login(
+  url: string,
+  name: string,
+  password: string,
+): Promise<{ cookie: string; csrf: string; sessionId: string }> {
   const form = await fetch(`${url}/login`, { redirect: 'manual' });
-  const loginCookie = form.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
+  const loginCookie = form.headers
+    .getSetCookie()
+    .map((c) => c.split(';')[0])
+    .join('; ');
   const token = /name="_csrf" value="([^"]+)"/.exec(await form.text())![1];
   const r = await fetch(`${url}/login`, {
     method: 'POST',
@@ -115,9 +131,15 @@ export async function login(url: string, name: string, password: string): Promis
 export function upload(fields: Record<string, string>, file?: { name: string; content: Buffer | string }): FormData {
   const f = new FormData();
   for (const [k, v] of Object.entries(fields)) f.append(k, v);
-  if (file) f.append('file', new Blob([typeof file.content === 'string' ? Buffer.from(file.content) : file.content]), file.name);
+  if (file)
+    f.append(
+      'file',
+      new Blob([typeof file.content === 'string' ? Buffer.from(file.content) : file.content]),
+      file.name,
+    );
   return f;
 }
 
-export const oid = (obligation: string, assignee: string, season = 2030) => `lantian:drill:${season}:${obligation}:${assignee}`;
+export const oid = (obligation: string, assignee: string, season = 2030) =>
+  `lantian:drill:${season}:${obligation}:${assignee}`;
 export const enc = encodeURIComponent;
