@@ -5,8 +5,6 @@ WORKDIR /app
 ENV LANTIAN_SKIP_TEMPORAL_INSTALL=1 LANTIAN_EMBEDDED_TEMPORAL=false
 COPY package.json package-lock.json ./
 COPY scripts ./scripts
-# `npm install` with the committed lock, not `npm ci`: the lock lists only the linux-x64 builds of
-# optional platform packages (see .ci/run), which `npm ci` refuses as out of sync.
-RUN npm install --omit=dev --no-audit --no-fund
+RUN npm ci --omit=dev --no-audit --no-fund
 COPY . .
 CMD ["npm", "run", "worker"]

@@ -6,7 +6,7 @@ import path from 'node:path';
 import type { Client, WorkflowExecutionInfo } from '@temporalio/client';
 import { submitEvidence, reviewEvidence, extendDeadline, waiveObligation, recordQuery } from '../workflows/api';
 import type { Actor, Evidence, ObligationRecord, Receipt } from '../domain/obligation';
-import { storeEvidence } from '../storage/evidence-store';
+import { blobPath, storeEvidence } from '../storage/evidence-store';
 import { readArchive } from '../storage/archive';
 import * as sa from '../domain/search-attributes';
 
@@ -116,18 +116,26 @@ export async function submitEvidenceFile(
   extra: { note?: string; quantity?: number },
 ): Promise<Receipt> {
   const stored = await storeEvidence(evidenceDir, fs.createReadStream(file));
-  return client.workflow.getHandle(workflowId).executeUpdate(submitEvidence, {
-    args: [
-      {
-        actor,
-        sha256: stored.sha256,
-        size: stored.size,
-        fileName: path.basename(file),
-        mediaType: mediaTypes[path.extname(file).toLowerCase()] ?? 'application/octet-stream',
-        ...extra,
-      },
-    ],
-  });
+  // A refused submission keeps nothing: the file goes unless the store already held it.
+  const discard = (e: unknown) => {
+    if (!stored.existed) fs.rmSync(blobPath(evidenceDir, stored.sha256), { force: true });
+    throw e;
+  };
+  return client.workflow
+    .getHandle(workflowId)
+    .executeUpdate(submitEvidence, {
+      args: [
+        {
+          actor,
+          sha256: stored.sha256,
+          size: stored.size,
+          fileName: path.basename(file),
+          mediaType: mediaTypes[path.extname(file).toLowerCase()] ?? 'application/octet-stream',
+          ...extra,
+        },
+      ],
+    })
+    .catch(discard);
 }
 
 export function review(

@@ -6,6 +6,13 @@ import { statuses, closedStatuses } from './statuses';
 
 export { localDate } from './local-date';
 import { localDate } from './local-date';
+import { LIMITS, utf8Bytes } from './limits';
+
+/** Text bounded in UTF-8 bytes, as Temporal counts a payload. */
+const bytes = (max: number) =>
+  z.string().refine((s) => utf8Bytes(s) <= max, `is longer than ${max} bytes (UTF-8; a Chinese character takes 3)`);
+/** A reason a person gives: not blank, and bounded. */
+const reason = bytes(LIMITS.reasonBytes).refine((s) => s.trim().length > 0, 'a reason is required');
 
 export const actor = z.object({
   role: z.enum(['office', 'assignee', 'supervisor', 'system']),
@@ -22,9 +29,9 @@ export const evidenceSubmission = z.object({
   actor,
   sha256,
   size: z.number().int().positive('is empty: an evidence file must have content'),
-  fileName: z.string().min(1).max(255),
+  fileName: z.string().min(1).pipe(bytes(LIMITS.fileNameBytes)),
   mediaType: z.string().min(1),
-  note: z.string().max(4000).optional(),
+  note: bytes(LIMITS.noteBytes).optional(),
   quantity: z.number().nonnegative().optional(),
 });
 export type EvidenceSubmission = z.infer<typeof evidenceSubmission>;
@@ -33,14 +40,14 @@ export const evidenceReview = z.object({
   actor,
   evidenceId: z.string().min(1),
   decision: z.enum(['accept', 'reject']),
-  reason: z.string().max(4000).optional(),
+  reason: bytes(LIMITS.reasonBytes).optional(),
 });
 export type EvidenceReview = z.infer<typeof evidenceReview>;
 
-export const extension = z.object({ actor, dueDate: localDate, reason: z.string().min(1, 'a reason is required') });
+export const extension = z.object({ actor, dueDate: localDate, reason });
 export type Extension = z.infer<typeof extension>;
 
-export const waiver = z.object({ actor, reason: z.string().min(1, 'a reason is required') });
+export const waiver = z.object({ actor, reason });
 export type Waiver = z.infer<typeof waiver>;
 
 export const status = z.enum(statuses);

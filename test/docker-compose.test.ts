@@ -47,12 +47,18 @@ test('Lantian services point at the services of this file: Temporal and the SMTP
   expect(pkg.scripts.worker).toBeDefined();
 });
 
-test('the image installs without devDependencies, so the product imports only runtime dependencies', () => {
-  // The lock lists only the linux-x64 builds of optional platform packages (see .ci/run), which
-  // `npm ci` refuses as out of sync: the image must use `npm install` with the lock.
+test('Temporal is not a public door: its frontend is published on no host port, its UI on loopback only', () => {
+  const published = (name: string) => (compose.services[name] as { ports?: string[] }).ports ?? [];
+  expect(published('temporal')).toEqual([]);
+  expect(published('postgresql')).toEqual([]);
+  for (const p of published('temporal-ui')) expect(p).toMatch(/^127\.0\.0\.1:/);
+  // The web app (and its API) is the only way in for people.
+  expect(published('lantian-api')).toEqual(['8300:8300']);
+});
+
+test('the image installs the committed lock without devDependencies, so the product imports only runtime dependencies', () => {
   const dockerfile = fs.readFileSync(path.join(repo, 'Dockerfile'), 'utf8');
-  expect(dockerfile).toMatch(/^RUN npm install --omit=dev\b/m);
-  expect(dockerfile).not.toMatch(/^RUN npm ci\b/m);
+  expect(dockerfile).toMatch(/^RUN npm ci --omit=dev\b/m);
   const pkg = JSON.parse(fs.readFileSync(path.join(repo, 'package.json'), 'utf8')) as {
     dependencies: Record<string, string>;
   };

@@ -1,13 +1,14 @@
 // What a signed-in user may read and change, shared by the JSON API and the pages. Scoping is
 // decided here (an assignee's reach is its own organisation; another's obligation is "not
 // found", so ids are not confirmed); the workflow's Update validators check the same actor again.
+import fs from 'node:fs';
 import type { Client } from '@temporalio/client';
 import { WorkflowNotFoundError, WorkflowUpdateFailedError, QueryNotRegisteredError } from '@temporalio/client';
 import type { FastifyRequest } from 'fastify';
 import type { Actor, ObligationRecord, Receipt } from '../domain/obligation';
 import { obligationRecord, review, extend, waive, type ObligationSummary } from '../client/obligations';
 import { submitEvidence } from '../workflows/api';
-import { storeEvidence, EvidenceRefused } from '../storage/evidence-store';
+import { blobPath, storeEvidence, EvidenceRefused } from '../storage/evidence-store';
 import type { dataPaths } from '../config/env';
 import type { PolicySet } from '../planner/load';
 import type { WorkingCalendar } from '../domain/calendar';
@@ -59,7 +60,7 @@ export async function readScoped(d: WebDeps, u: User, workflowId: string): Promi
     if (
       e instanceof WorkflowNotFoundError ||
       e instanceof QueryNotRegisteredError ||
-      /not found|unknown queryType/i.test((e as Error).message)
+      /workflow not found|unknown queryType/i.test((e as Error).message)
     ) {
       throw new HttpError(404, `no obligation ${workflowId}`);
     }
@@ -196,9 +197,29 @@ export async function uploadAs(
       refusal = new HttpError(/larger than/.test(e.reason) ? 413 : 422, e.message);
     }
   }
-  if (refusal) throw refusal;
-  if (!csrfOk) throw new HttpError(403, 'CSRF token missing or invalid');
-  if (!stored) throw new HttpError(422, 'evidence refused: no file in the field "file"');
+  // A refused upload keeps nothing: the file is removed unless the store already held it.
+  const discard = () =>
+    stored && !stored.existed && fs.rmSync(blobPath(d.paths.evidence, stored.sha256), { force: true });
+  try {
+    if (refusal) throw refusal;
+    if (!csrfOk) throw new HttpError(403, 'CSRF token missing or invalid');
+    if (!stored) throw new HttpError(422, 'evidence refused: no file in the field "file"');
+    return await submitStored(d, u, id, stored, fields, rec, known);
+  } catch (e) {
+    discard();
+    throw e;
+  }
+}
+
+async function submitStored(
+  d: WebDeps,
+  u: User,
+  id: string,
+  stored: { sha256: string; size: number; existed: boolean; fileName: string; mediaType: string },
+  fields: Record<string, string>,
+  rec: ObligationRecord | undefined,
+  known: ReturnType<WebDeps['index']['known']>,
+): Promise<UploadResult> {
   const quantity = fields.quantity?.trim() ? Number(fields.quantity) : undefined;
   if (quantity !== undefined && !(Number.isFinite(quantity) && quantity >= 0))
     throw new HttpError(422, `evidence refused: quantity ${JSON.stringify(fields.quantity)} is not a number ≥ 0`);

@@ -5,6 +5,7 @@ import { ApplicationFailure } from '@temporalio/workflow';
 import type { z } from 'zod';
 import type * as UpdateSchemas from '../domain/updates';
 import { closedStatuses } from '../domain/statuses';
+import { LIMITS } from '../domain/limits';
 import { submissionProblem } from '../domain/submission';
 import type {
   Actor,
@@ -37,8 +38,6 @@ let schemas: typeof UpdateSchemas | undefined;
 const updateSchemas = (): typeof UpdateSchemas => (schemas ??= require('../domain/updates') as typeof UpdateSchemas);
 
 export const SYSTEM: Actor = { role: 'system', id: 'lantian' };
-/** A run accepts at most 2,000 Updates; refuse well before the server would. */
-export const MAX_UPDATES = 1900;
 
 export class ObligationState {
   status: Status = 'open';
@@ -204,11 +203,17 @@ export class ObligationState {
     return r.data;
   }
 
-  private checkOpen(action: string): void {
+  /** `grows`: the change adds to the record without settling anything (a submission, an extension). */
+  private checkOpen(action: string, grows = false): void {
     if (this.closed) this.refuse(`cannot ${action}: the obligation is closed (${this.status})`);
-    if (this.updates >= MAX_UPDATES)
+    // Reviews and waivers stay possible at the bound: they settle what is there (at most one event each).
+    if (grows && this.timeline.length >= LIMITS.timeline)
       this.refuse(
-        `cannot ${action}: this obligation has reached ${MAX_UPDATES} changes; ask the office to relaunch it`,
+        `cannot ${action}: this obligation's timeline holds ${LIMITS.timeline} events, the most one obligation keeps; ask the office to relaunch it`,
+      );
+    if (this.updates >= LIMITS.updates)
+      this.refuse(
+        `cannot ${action}: this obligation has reached ${LIMITS.updates} changes; ask the office to relaunch it`,
       );
   }
 
@@ -220,7 +225,7 @@ export class ObligationState {
     const s = this.parse(updateSchemas().evidenceSubmission, arg);
     const problem = submissionProblem(this, s);
     if (problem) this.refuse(problem);
-    this.checkOpen('accept evidence');
+    this.checkOpen('accept evidence', true);
     return s;
   }
 
@@ -238,7 +243,7 @@ export class ObligationState {
   checkExtend(arg: unknown, now: number): Extension {
     const e = this.parse(updateSchemas().extension, arg);
     this.checkOffice(e.actor, 'extend a deadline');
-    this.checkOpen('extend the deadline');
+    this.checkOpen('extend the deadline', true);
     if (e.dueDate <= this.dueDate)
       this.refuse(`new due date ${e.dueDate} is not after the current one ${this.dueDate}`);
     if (e.dueDate < this.localTime(now).slice(0, 10)) this.refuse(`new due date ${e.dueDate} is already past`);
