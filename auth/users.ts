@@ -1,7 +1,10 @@
 // Users, sessions and API tokens in an embedded SQLite database (better-sqlite3; a file under
-// the data folder by default, LANTIAN_DB_FILE in production). Secrets are stored only as scrypt
-// hashes; a session is a random id signed with the database's own key and kept in a table, so a
-// logout or a disabled user ends it at once.
+// the data folder by default, LANTIAN_DB_FILE in production), created readable by its owner only.
+// Nothing in it logs anyone in: passwords and API tokens are kept as scrypt hashes, session ids
+// as sha256 digests, and the key that signs session cookies and CSRF tokens lives outside it
+// (LANTIAN_SESSION_SECRET, or a 0600 key file). A session is a random id kept in a table, so a
+// logout or a disabled user ends it at once. Failed logins lock a name for a while, counted in
+// one row per user (a name that is no user is counted in memory only, in a bounded map).
 import fs from 'node:fs';
 import path from 'node:path';
 import crypto from 'node:crypto';
@@ -61,21 +64,83 @@ const toUser = (r: Row): User => ({
   createdAt: r.created_at,
 });
 
-/** Failed logins for one name slow every further attempt: 0.5 s, 1 s, 2 s … up to 8 s. */
-export function loginDelayMs(failures: number): number {
-  return failures <= 0 ? 0 : Math.min(8000, 250 * 2 ** failures);
+/** Login names longer than this are refused before anything is looked up or stored. */
+export const MAX_NAME_LENGTH = 64;
+
+export interface LoginPolicy {
+  /** Failures for one name within `lockMs` that lock it. */
+  maxFailures: number;
+  /** How long the lock lasts (and the window the failures are counted in). */
+  lockMs: number;
+}
+
+export const defaultLoginPolicy: LoginPolicy = { maxFailures: 5, lockMs: 15 * 60_000 };
+
+export type LoginResult =
+  | { user: User }
+  | { refused: 'invalid' }
+  /** Too many failures for this name: try again in `retryAfterSeconds`. */
+  | { refused: 'locked'; retryAfterSeconds: number };
+
+export interface UserStoreOptions {
+  /** The session-signing key, or the file holding it (created 0600 if absent). Default: session.key beside the database. */
+  key?: Buffer | { file: string };
+  login?: LoginPolicy;
+}
+
+/** Names that are no user: failures counted in memory, at most this many names at once. */
+const UNKNOWN_NAMES = 10_000;
+
+const digest = (s: string) => crypto.createHash('sha256').update(s).digest('hex');
+
+/** Readable and writable by the owner only (a file an older version created 0644 included). */
+function ownerOnly(file: string): void {
+  try {
+    if ((fs.statSync(file).mode & 0o077) !== 0) fs.chmodSync(file, 0o600);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+  }
+}
+
+/** The signing key in a file of its own, created with 32 random bytes and mode 0600 if absent. */
+export function keyFromFile(file: string): Buffer {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  try {
+    fs.writeFileSync(file, crypto.randomBytes(32).toString('base64') + '\n', { mode: 0o600, flag: 'wx' });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+  }
+  ownerOnly(file);
+  const key = Buffer.from(fs.readFileSync(file, 'utf8').trim(), 'base64');
+  if (key.length < 32) throw new Error(`${file}: the session key must hold at least 32 bytes (base64)`);
+  return key;
 }
 
 export class UserStore {
   readonly db: Database.Database;
-  private readonly key: Buffer;
+  private keyBytes?: Buffer;
+  private readonly keySource: Buffer | { file: string };
+  private readonly policy: LoginPolicy;
   /** sha256(token) → user id: a verified token is not scrypt-hashed again on every request. */
   private readonly tokenCache = new Map<string, { userId: number; tokenId: string; until: number }>();
+  /** Failed logins for names that are no user; never written to the database. */
+  private readonly strangers = new Map<string, { failures: number; since: number; lockedUntil: number }>();
 
-  constructor(readonly file: string) {
+  constructor(
+    readonly file: string,
+    opts: UserStoreOptions = {},
+  ) {
+    this.keySource = opts.key ?? { file: path.join(path.dirname(file), 'session.key') };
+    this.policy = opts.login ?? defaultLoginPolicy;
     fs.mkdirSync(path.dirname(file), { recursive: true });
+    // Created 0600 before SQLite opens it; SQLite gives the -wal and -shm files the same mode.
+    fs.closeSync(fs.openSync(file, 'a', 0o600));
+    ownerOnly(file);
     this.db = new Database(file);
     this.db.pragma('journal_mode = WAL');
+    // A deleted session or key is overwritten, not left in free pages.
+    this.db.pragma('secure_delete = ON');
+    for (const f of [`${file}-wal`, `${file}-shm`]) ownerOnly(f);
     this.db.exec(`
       CREATE TABLE IF NOT EXISTS users (
         id INTEGER PRIMARY KEY,
@@ -89,25 +154,54 @@ export class UserStore {
         created_at TEXT NOT NULL,
         CHECK ((role = 'assignee') = (org IS NOT NULL))
       );
+      CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    `);
+    this.migrate();
+    this.db.exec(`
       CREATE TABLE IF NOT EXISTS sessions (
-        id TEXT PRIMARY KEY,
+        id_sha256 TEXT PRIMARY KEY,
         user_id INTEGER NOT NULL REFERENCES users(id),
         expires_at INTEGER NOT NULL
       );
-      CREATE TABLE IF NOT EXISTS login_failures (
-        name TEXT PRIMARY KEY,
+      CREATE TABLE IF NOT EXISTS login_locks (
+        user_id INTEGER PRIMARY KEY REFERENCES users(id),
         failures INTEGER NOT NULL,
-        last_at INTEGER NOT NULL
+        since INTEGER NOT NULL,
+        locked_until INTEGER NOT NULL
       );
-      CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
     `);
-    this.db
-      .prepare(`INSERT OR IGNORE INTO settings (key, value) VALUES ('signing-key', ?)`)
-      .run(crypto.randomBytes(32).toString('base64'));
-    this.key = Buffer.from(
-      (this.db.prepare(`SELECT value FROM settings WHERE key = 'signing-key'`).get() as { value: string }).value,
-      'base64',
-    );
+  }
+
+  /**
+   * A database from before 1.1 kept the signing key in `settings`, raw session ids and failed
+   * logins per name as typed: all three go (every session ends; users log in again), and the
+   * file is rewritten so that nothing of them stays in its free pages or its log.
+   */
+  private migrate(): void {
+    const columns = (t: string) =>
+      (this.db.prepare(`PRAGMA table_info(${t})`).all() as { name: string }[]).map((c) => c.name);
+    const old =
+      columns('sessions').includes('id') ||
+      columns('login_failures').length > 0 ||
+      !!this.db.prepare(`SELECT 1 FROM settings WHERE key = 'signing-key'`).get();
+    if (!old) return;
+    this.db.exec(`
+      DROP TABLE IF EXISTS login_failures;
+      DELETE FROM settings WHERE key = 'signing-key';
+    `);
+    if (columns('sessions').includes('id')) this.db.exec('DROP TABLE sessions');
+    // secure_delete has zeroed what was removed; VACUUM and the checkpoint also leave no old page
+    // in the file or its log (skipped if another process holds the file at this moment).
+    try {
+      this.db.exec('VACUUM');
+      this.db.pragma('wal_checkpoint(TRUNCATE)');
+    } catch (e) {
+      if ((e as { code?: string }).code !== 'SQLITE_BUSY') throw e;
+    }
+  }
+
+  private get key(): Buffer {
+    return (this.keyBytes ??= Buffer.isBuffer(this.keySource) ? this.keySource : keyFromFile(this.keySource.file));
   }
 
   close(): void {
@@ -162,6 +256,8 @@ export class UserStore {
       .prepare('UPDATE users SET password_hash = ?, token_id = ?, token_hash = ? WHERE id = ?')
       .run(hashSecret(password), tokenId, hashSecret(token), u.id);
     this.db.prepare('DELETE FROM sessions WHERE user_id = ?').run(u.id);
+    // A new password is no guess: a lock from failed logins ends with the old one.
+    this.db.prepare('DELETE FROM login_locks WHERE user_id = ?').run(u.id);
     this.tokenCache.clear();
     return { user: this.byId(u.id)!, password, token };
   }
@@ -174,28 +270,81 @@ export class UserStore {
 
   // ------------------------------------------------------------------ login
 
-  failures(name: string, now = Date.now()): number {
-    const f = this.db.prepare('SELECT failures, last_at FROM login_failures WHERE name = ?').get(name) as
-      { failures: number; last_at: number } | undefined;
-    // Failures older than 15 minutes are forgiven.
-    return f && now - f.last_at < 15 * 60_000 ? f.failures : 0;
-  }
-
-  /** The user if name and password match an enabled user; records failures either way. */
-  checkPassword(name: string, password: string): User | undefined {
+  /**
+   * The user if name and password match an enabled user. Failures are counted per user in one
+   * atomic statement; `maxFailures` of them within `lockMs` lock the name for `lockMs` (refused
+   * without looking at the password, so guessing stops; the lock then expires by itself and the
+   * real user logs in again). A name that is no user is counted the same way, in memory, so the
+   * answers do not tell names that exist from names that do not.
+   */
+  login(name: string, password: string, now = Date.now()): LoginResult {
+    if (name.length > MAX_NAME_LENGTH || name.length === 0) return { refused: 'invalid' };
     const r = this.db.prepare('SELECT * FROM users WHERE name = ?').get(name) as Row | undefined;
+    const lockedUntil = r
+      ? ((
+          this.db.prepare('SELECT locked_until FROM login_locks WHERE user_id = ?').get(r.id) as
+            { locked_until: number } | undefined
+        )?.locked_until ?? 0)
+      : (this.strangers.get(name)?.lockedUntil ?? 0);
+    if (lockedUntil > now) return { refused: 'locked', retryAfterSeconds: Math.ceil((lockedUntil - now) / 1000) };
+    // Verifying and counting run in one synchronous step: no other login in this process
+    // interleaves between the check above and the count below.
     const ok = verifySecret(password, r?.password_hash ?? DUMMY_HASH) && !!r && !r.disabled;
     if (ok) {
-      this.db.prepare('DELETE FROM login_failures WHERE name = ?').run(name);
-      return toUser(r);
+      this.db.prepare('DELETE FROM login_locks WHERE user_id = ?').run(r.id);
+      return { user: toUser(r) };
     }
-    const now = Date.now();
-    this.db
+    if (r) this.countFailure(r.id, now);
+    else this.countStranger(name, now);
+    return { refused: 'invalid' };
+  }
+
+  private countFailure(userId: number, now: number): { failures: number; lockedUntil: number } {
+    // One statement: concurrent failures (another process on the same file included) are each
+    // counted, and the one that reaches the limit sets the lock. A window that has passed
+    // (which an expired lock's has) starts again at one.
+    const row = this.db
       .prepare(
-        'INSERT INTO login_failures (name, failures, last_at) VALUES (?, 1, ?) ON CONFLICT(name) DO UPDATE SET failures = failures + 1, last_at = excluded.last_at',
+        `INSERT INTO login_locks (user_id, failures, since, locked_until)
+         VALUES (@id, 1, @now, CASE WHEN 1 >= @max THEN @now + @lock ELSE 0 END)
+         ON CONFLICT (user_id) DO UPDATE SET
+           failures = CASE WHEN since <= @now - @lock THEN 1 ELSE failures + 1 END,
+           since = CASE WHEN since <= @now - @lock THEN @now ELSE since END,
+           locked_until = CASE
+             WHEN (CASE WHEN since <= @now - @lock THEN 1 ELSE failures + 1 END) >= @max THEN @now + @lock
+             ELSE 0 END
+         RETURNING failures, locked_until`,
       )
-      .run(name, now);
-    return undefined;
+      .get({ id: userId, now, max: this.policy.maxFailures, lock: Math.round(this.policy.lockMs) }) as {
+      failures: number;
+      locked_until: number;
+    };
+    return { failures: row.failures, lockedUntil: row.locked_until };
+  }
+
+  private countStranger(name: string, now: number): void {
+    const lock = this.policy.lockMs;
+    const prev = this.strangers.get(name);
+    const fresh = !prev || prev.since <= now - lock;
+    const failures = fresh ? 1 : prev.failures + 1;
+    this.strangers.delete(name);
+    this.strangers.set(name, {
+      failures,
+      since: fresh ? now : prev.since,
+      lockedUntil: failures >= this.policy.maxFailures ? now + lock : 0,
+    });
+    // Bounded: the oldest names go first.
+    while (this.strangers.size > UNKNOWN_NAMES) this.strangers.delete(this.strangers.keys().next().value!);
+  }
+
+  /** For tests and operations: how many failures the name has now (0 after a lock expired). */
+  failures(name: string, now = Date.now()): number {
+    const r = this.db.prepare('SELECT id FROM users WHERE name = ?').get(name) as { id: number } | undefined;
+    const f = r
+      ? (this.db.prepare('SELECT failures, since FROM login_locks WHERE user_id = ?').get(r.id) as
+          { failures: number; since: number } | undefined)
+      : this.strangers.get(name);
+    return f && f.since > now - this.policy.lockMs ? f.failures : 0;
   }
 
   // ------------------------------------------------------------------ sessions
@@ -204,7 +353,9 @@ export class UserStore {
     const id = randomSecret(24);
     const expiresAt = Date.now() + ttlMs;
     this.db.prepare('DELETE FROM sessions WHERE expires_at < ?').run(Date.now());
-    this.db.prepare('INSERT INTO sessions (id, user_id, expires_at) VALUES (?, ?, ?)').run(id, userId, expiresAt);
+    this.db
+      .prepare('INSERT INTO sessions (id_sha256, user_id, expires_at) VALUES (?, ?, ?)')
+      .run(digest(id), userId, expiresAt);
     return { cookie: `${id}.${hmac(this.key, `session:${id}`)}`, expiresAt };
   }
 
@@ -214,7 +365,7 @@ export class UserStore {
     const [id, sig] = cookie.split('.');
     if (!id || !sig || !safeEqual(sig, hmac(this.key, `session:${id}`)))
       return { refused: 'session cookie signature is invalid' };
-    const s = this.db.prepare('SELECT user_id, expires_at FROM sessions WHERE id = ?').get(id) as
+    const s = this.db.prepare('SELECT user_id, expires_at FROM sessions WHERE id_sha256 = ?').get(digest(id)) as
       { user_id: number; expires_at: number } | undefined;
     if (!s) return { refused: 'session unknown or logged out' };
     if (s.expires_at <= Date.now()) return { refused: 'session expired' };
@@ -224,12 +375,12 @@ export class UserStore {
   }
 
   endSession(sessionId: string): void {
-    this.db.prepare('DELETE FROM sessions WHERE id = ?').run(sessionId);
+    this.db.prepare('DELETE FROM sessions WHERE id_sha256 = ?').run(digest(sessionId));
   }
 
   /** For tests and operations: make a session expire now. */
   expireSession(sessionId: string): void {
-    this.db.prepare('UPDATE sessions SET expires_at = 0 WHERE id = ?').run(sessionId);
+    this.db.prepare('UPDATE sessions SET expires_at = 0 WHERE id_sha256 = ?').run(digest(sessionId));
   }
 
   csrfToken(sessionId: string): string {
@@ -243,8 +394,8 @@ export class UserStore {
   // ------------------------------------------------------------------ API tokens
 
   byToken(token: string): User | undefined {
-    const digest = crypto.createHash('sha256').update(token).digest('hex');
-    const cached = this.tokenCache.get(digest);
+    const tokenDigest = digest(token);
+    const cached = this.tokenCache.get(tokenDigest);
     if (cached && cached.until > Date.now()) {
       const r = this.db.prepare('SELECT * FROM users WHERE id = ?').get(cached.userId) as Row | undefined;
       // Disabled, or reset (perhaps by the CLI, another process): the cached verdict no longer holds.
@@ -253,7 +404,7 @@ export class UserStore {
     const m = /^lt_([A-Za-z0-9_-]{8})_([A-Za-z0-9_-]+)$/.exec(token);
     const r = m ? (this.db.prepare('SELECT * FROM users WHERE token_id = ?').get(m[1]) as Row | undefined) : undefined;
     if (!r || !verifySecret(token, r.token_hash) || r.disabled) return undefined;
-    this.tokenCache.set(digest, { userId: r.id, tokenId: r.token_id, until: Date.now() + 5 * 60_000 });
+    this.tokenCache.set(tokenDigest, { userId: r.id, tokenId: r.token_id, until: Date.now() + 5 * 60_000 });
     return toUser(r);
   }
 }

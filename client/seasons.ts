@@ -2,7 +2,9 @@
 // form: a season whose period has ended is launched only when the office says so (allow past),
 // since its obligations close at once and send their late letters now; a season the holiday
 // calendar cannot plan yet is launched only on a provisional calendar, when the office says so
-// (its missing years count Monday to Friday until their notice is in the file).
+// (its missing years count Monday to Friday until their notice is in the file). Only seasons
+// within a window around the one under way may be launched at all (LANTIAN_SEASON_WINDOW): a
+// launch cannot be taken back, and 2100 for 2026 is a typo.
 import crypto from 'node:crypto';
 import { DateTime } from 'luxon';
 import type { PolicySet } from '../planner/load';
@@ -10,12 +12,17 @@ import { getCampaign, resolveCampaign, type PlanRow } from '../planner/resolve';
 import { currentSeason, shiftDate } from '../domain/season';
 import { CalendarCoverageError, type WorkingCalendar } from '../domain/calendar';
 
-/** A launch the office did not ask for in these words: the reason says what to do instead. */
+/**
+ * A launch the office did not ask for in these words: the reason says what to do instead.
+ * `outside`: a season no one means (a typo); `ended`, `calendar`: a season that can be launched
+ * only when the office says so (allow past, provisional calendar).
+ */
 export class SeasonRefusal extends Error {
   constructor(
     readonly campaignId: string,
     readonly season: number,
     message: string,
+    readonly kind: 'outside' | 'ended' | 'calendar' = 'outside',
   ) {
     super(message);
     this.name = 'SeasonRefusal';
@@ -82,6 +89,8 @@ export interface LaunchWords {
   provisional: string;
   /** Between two options given together: a space on a command line, a comma in JSON. */
   and: string;
+  /** A season outside the window, in the interface's own words (default: English). */
+  outside?(season: number, w: SeasonRange & SeasonWindow): string;
 }
 export const cliWords: LaunchWords = {
   season: (n) => `--season ${n}`,
@@ -90,12 +99,36 @@ export const cliWords: LaunchWords = {
   and: ' ',
 };
 
+/** How many seasons before and after the one under way may be launched. */
+export interface SeasonWindow {
+  back: number;
+  ahead: number;
+}
+export const defaultSeasonWindow: SeasonWindow = { back: 2, ahead: 1 };
+
+export interface SeasonRange {
+  current: number;
+  from: number;
+  to: number;
+}
+
+/** The seasons that may be launched now, in the campaign's time zone. */
+export function seasonRange(window: SeasonWindow, now = DateTime.now(), zone = 'Asia/Shanghai'): SeasonRange {
+  const current = currentSeason(now.setZone(zone));
+  return { current, from: current - window.back, to: current + window.ahead };
+}
+
 export interface SeasonLaunch {
   /** Launch a season whose period has ended. */
   allowPast: boolean;
   /** Plan years the calendar has no holiday notice for as Monday to Friday. */
   provisionalCalendar: boolean;
+  /** Seasons that may be launched at all (default: 2 before the one under way to 1 after it). */
+  window?: SeasonWindow;
 }
+
+const outsideInEnglish = (season: number, w: SeasonRange & SeasonWindow) =>
+  `season ${season} is outside the seasons that may be launched now, ${w.from} to ${w.to} (the season under way, ${w.current}, ${w.back} before it and ${w.ahead} after it; LANTIAN_SEASON_WINDOW=${w.back},${w.ahead}); check the year for a typo`;
 
 /**
  * The plan rows of a season the office may launch, and the years planned Monday to Friday for
@@ -110,19 +143,29 @@ export function launchableRows(
   words = cliWords,
   now = DateTime.now(),
 ): { rows: PlanRow[]; assumedYears: number[] } {
-  const end = seasonEnd(set, campaignId, season);
-  if (end < today(set, campaignId, now) && !o.allowPast) {
-    // Suggest the season under way (autumn–winter starts in the second half of a year), and how
-    // it can be launched when the calendar cannot plan it yet.
-    const current = currentSeason(now.setZone(getCampaign(set, campaignId).timezone));
+  const zone = getCampaign(set, campaignId).timezone;
+  // Suggest the season under way (autumn–winter starts in the second half of a year), and how
+  // it can be launched when the calendar cannot plan it yet.
+  const advice = () => {
+    const current = currentSeason(now.setZone(zone));
     const gap = coverageGap(set, calendar, campaignId, current);
-    const advice = gap
+    return gap
       ? `launch a current season on a provisional calendar (${words.season(current)}${words.and}${words.provisional}: ${gap.file} has no holiday notice for ${gap.years.join(', ')} yet)`
       : `launch a current season (${words.season(current)})`;
+  };
+  const window = o.window ?? defaultSeasonWindow;
+  const range = seasonRange(window, now, zone);
+  if (!Number.isInteger(season) || season < range.from || season > range.to) {
+    const outside = (words.outside ?? outsideInEnglish)(season, { ...range, ...window });
+    throw new SeasonRefusal(campaignId, season, words.outside ? outside : `${outside}, or ${advice()}`, 'outside');
+  }
+  const end = seasonEnd(set, campaignId, season);
+  if (end < today(set, campaignId, now) && !o.allowPast) {
     throw new SeasonRefusal(
       campaignId,
       season,
-      `season ${season} of ${campaignId} ended on ${end}; ${advice}; or ${words.allowPast} to launch season ${season} anyway`,
+      `season ${season} of ${campaignId} ended on ${end}; ${advice()}; or ${words.allowPast} to launch season ${season} anyway`,
+      'ended',
     );
   }
   try {
@@ -135,6 +178,7 @@ export function launchableRows(
       campaignId,
       season,
       `${e.message}; or launch season ${season} on a provisional calendar (${words.provisional}): a year without its notice counts Monday to Friday until the notice is added, and each obligation plans its dates again before every step`,
+      'calendar',
     );
   }
 }
@@ -153,18 +197,19 @@ export function seasonStatus(
 }
 
 /**
- * The seasons a launch form offers, newest first: the one before the season under way, that one,
- * the next, and the campaign's own. (Each is planned once to know whether the calendar covers
- * it, so the list stays short.)
+ * The seasons a launch form offers, newest first: those of the window around the season under
+ * way, and nothing else. (Each is planned once to know whether the calendar covers it, so the
+ * window stays short.)
  */
 export function seasonChoices(
   set: PolicySet,
   calendar: WorkingCalendar,
   campaignId: string,
   now = DateTime.now(),
+  window = defaultSeasonWindow,
 ): SeasonChoice[] {
   const c = getCampaign(set, campaignId);
-  const current = currentSeason(now.setZone(c.timezone));
-  const seasons = [...new Set([current + 1, current, current - 1, c.season])].sort((a, b) => b - a);
+  const { from, to } = seasonRange(window, now, c.timezone);
+  const seasons = Array.from({ length: to - from + 1 }, (_, i) => to - i);
   return seasons.map((s) => seasonStatus(set, calendar, campaignId, s, now));
 }

@@ -181,7 +181,14 @@ test("`policy validate` on one shipped campaign file checks it against its own f
 });
 
 test('launching a season that has ended is refused with the way forward: the current season, or --allow-past', async () => {
-  const r = await cli(['campaign', 'launch', 'jjj-2019-2020']);
+  // The campaign's own season (2019) is far outside the seasons that may be launched now.
+  const own = await cli(['campaign', 'launch', 'jjj-2019-2020']);
+  expect(own.code).not.toBe(0);
+  expect(own.err).toMatch(
+    /season 2019 is outside the seasons that may be launched now, \d{4} to \d{4} .*LANTIAN_SEASON_WINDOW=2,1\); check the year for a typo, or launch a current season/,
+  );
+  // A window that reaches it: the season ended, and --allow-past is the way to launch it anyway.
+  const r = await cli(['campaign', 'launch', 'jjj-2019-2020'], { LANTIAN_SEASON_WINDOW: '20,1' });
   expect(r.code).not.toBe(0);
   expect(r.err).toMatch(/season 2019 of jjj-2019-2020 ended on 2020-03-31; /);
   // The current season is suggested only when the holiday calendar can plan it (it runs to March of
@@ -202,7 +209,9 @@ test('launching a season that has ended is refused with the way forward: the cur
 });
 
 test('launching a season the holiday calendar cannot plan is refused with the missing year, and the provisional calendar as the way forward', async () => {
-  const r = await cli(['campaign', 'launch', 'jjj-fenwei-2020-2021', '--season', '2090']);
+  const r = await cli(['campaign', 'launch', 'jjj-fenwei-2020-2021', '--season', '2090'], {
+    LANTIAN_SEASON_WINDOW: '2,70',
+  });
   expect(r.code).not.toBe(0);
   expect(r.err).toMatch(
     /does not cover 209[01]: add that year's holiday notice .*; or launch season 2090 on a provisional calendar \(--provisional-calendar\): a year without its notice counts Monday to Friday until the notice is added/,

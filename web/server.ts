@@ -1,17 +1,26 @@
 // The web app and HTTP API on Fastify. Who is asking is settled once per request: a Bearer API
 // token, or the signed session cookie (whose changes also need the session's CSRF token).
 // /api/* answers JSON; everything else is a page. /docs serves the OpenAPI document.
+// Around every answer: security headers (a CSP allowing the app's own script and style only,
+// no framing, no referrer), no caching of anything but /static/, timeouts on slow senders, 405
+// for a method a path does not have, and errors that say what a person can do without showing
+// the app's insides (the cause goes to the log with the request id the answer names).
+import crypto from 'node:crypto';
 import { z } from 'zod';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import cookie from '@fastify/cookie';
 import formbody from '@fastify/formbody';
+import helmet from '@fastify/helmet';
 import multipart from '@fastify/multipart';
+import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
+import type { Env } from '../config/env';
 import type { User } from '../auth/users';
 import { HttpError, type WebDeps } from './actions';
-import { registerApi } from './api';
-import { registerPages } from './pages';
+import { registerApi, registerApiUploads } from './api';
+import { registerPages, registerPageUploads } from './pages';
 import { esc, layout, html } from './html';
+import { assets } from './assets';
 
 export const SESSION_COOKIE = 'lantian_session';
 
@@ -22,30 +31,145 @@ declare module 'fastify' {
     /** Why there is no user (shown on the login page, returned by the API). */
     authRefusal?: string;
     viaToken?: boolean;
+    /** The session's CSRF token, for the forms of whatever page answers (an error page's logout too). */
+    csrfToken?: string;
+  }
+  interface FastifyContextConfig {
+    /** The route reads a multipart body and checks its CSRF token itself (field `_csrf` or header). */
+    csrfInBody?: boolean;
   }
 }
 
-const publicPaths = [/^\/login$/, /^\/docs(\/|$)/, /^\/healthz$/];
+const publicPaths = [/^\/login$/, /^\/docs(\/|$)/, /^\/healthz$/, /^\/static\//];
 
-export async function buildServer(d: WebDeps, opts: { logger?: boolean } = {}): Promise<FastifyInstance> {
+/** What the web server takes from configuration (config/env.ts); defaults are the same as there. */
+export interface ServerOptions {
+  /** false: no log; otherwise pino's level and, for tests, where the lines go (stdout by default). */
+  logger?: false | { level: string; stream?: NodeJS.WritableStream };
+  trustProxy?: boolean | number | string;
+  /** POST /login per address per minute. */
+  loginRatePerMinute?: number;
+  timeouts?: { requestMs: number; headersMs: number; idleMs: number; keepAliveMs: number };
+}
+
+export function serverOptions(env: Env): ServerOptions {
+  return {
+    logger: { level: env.LANTIAN_LOG_LEVEL },
+    trustProxy: env.LANTIAN_TRUST_PROXY,
+    loginRatePerMinute: env.LANTIAN_LOGIN_RATE_PER_MINUTE,
+    timeouts: {
+      requestMs: env.LANTIAN_HTTP_REQUEST_TIMEOUT_SECONDS * 1000,
+      headersMs: env.LANTIAN_HTTP_HEADERS_TIMEOUT_SECONDS * 1000,
+      idleMs: env.LANTIAN_HTTP_IDLE_TIMEOUT_SECONDS * 1000,
+      keepAliveMs: env.LANTIAN_HTTP_KEEP_ALIVE_SECONDS * 1000,
+    },
+  };
+}
+
+const defaultTimeouts = { requestMs: 120_000, headersMs: 20_000, idleMs: 60_000, keepAliveMs: 5_000 };
+
+export async function buildServer(d: WebDeps, opts: ServerOptions = {}): Promise<FastifyInstance> {
+  const t = opts.timeouts ?? defaultTimeouts;
+  const headersMs = Math.min(t.headersMs, t.requestMs);
+  const proxies = opts.trustProxy;
   // Path parameters are workflow IDs and notice keys (ID + schedule entry): longer than the
   // router's default limit of 100 characters, which answers 414.
   const app = Fastify({
     logger: opts.logger ?? false,
     bodyLimit: 1024 * 1024,
-    trustProxy: false,
+    // A hop count is a function to Fastify's types (proxy-addr takes either).
+    trustProxy: typeof proxies === 'number' ? (_addr: string, hop: number) => hop < proxies : (proxies ?? false),
     routerOptions: { maxParamLength: 1000 },
+    // A body is what the document says, no more: "2026" is no number and an unknown property is
+    // refused, not silently dropped (query strings are checked as text, see web/api.ts).
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false } },
+    genReqId: () => crypto.randomBytes(6).toString('hex'),
+    // A request must arrive whole within requestTimeout (a body trickled a byte at a time
+    // included) and its headers within headersTimeout; a connection silent for connectionTimeout
+    // is closed. Node checks the first two every connectionsCheckingInterval.
+    requestTimeout: t.requestMs,
+    connectionTimeout: t.idleMs,
+    keepAliveTimeout: t.keepAliveMs,
+    http: {
+      headersTimeout: headersMs,
+      connectionsCheckingInterval: Math.max(100, Math.min(30_000, Math.floor(headersMs / 4))),
+    },
+  });
+  app.addHook('onRequest', async (req, reply) => {
+    reply.header('x-request-id', req.id);
+  });
+
+  await app.register(helmet, {
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'"],
+        imgSrc: ["'self'", 'data:'],
+        fontSrc: ["'self'"],
+        connectSrc: ["'self'"],
+        objectSrc: ["'none'"],
+        baseUri: ["'none'"],
+        formAction: ["'self'"],
+        frameAncestors: ["'none'"],
+      },
+    },
+    frameguard: { action: 'deny' },
+    referrerPolicy: { policy: 'no-referrer' },
+    // Only a browser that reached the app over HTTPS heeds it; a deployment over plain HTTP
+    // must not be told to upgrade.
+    strictTransportSecurity: d.cookieSecure ? { maxAge: 15552000, includeSubDomains: false } : false,
+  });
+  // Every method of every path, for 405 (collected before any route is added).
+  const routes: { re: RegExp; methods: Set<string> }[] = [];
+  app.addHook('onRoute', (r) => {
+    const re = new RegExp(
+      `^${r.url
+        .split('/')
+        .map((seg) => (seg.startsWith(':') ? '[^/]+' : seg === '*' ? '.*' : seg.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')))
+        .join('/')}$`,
+    );
+    const methods = [r.method].flat();
+    const known = routes.find((x) => x.re.source === re.source);
+    if (known) methods.forEach((m) => known.methods.add(m));
+    else routes.push({ re, methods: new Set(methods) });
+  });
+  app.addHook('onRequest', async (req, reply) => {
+    if (!req.is404) return;
+    const path = req.url.split('?')[0];
+    const allowed = new Set(routes.filter((r) => r.re.test(path)).flatMap((r) => [...r.methods]));
+    if (!allowed.size) return;
+    if (allowed.has('GET')) allowed.add('HEAD');
+    reply.header('allow', [...allowed].sort().join(', '));
+    return refuse(
+      req,
+      reply,
+      405,
+      `${req.method} is not allowed on ${path}; allowed: ${[...allowed].sort().join(', ')}`,
+    );
+  });
+
+  // Private answers are kept by no cache (a shared computer's back button, a proxy).
+  app.addHook('onSend', async (req, reply, payload) => {
+    if (!req.url.startsWith('/static/')) reply.header('cache-control', 'no-store');
+    return payload;
+  });
+  await app.register(rateLimit, {
+    global: false,
+    errorResponseBuilder: (_req, ctx) =>
+      new HttpError(429, `登录尝试过于频繁，请 ${Math.ceil(ctx.ttl / 1000)} 秒后再试（too many login attempts）`),
   });
   await app.register(cookie);
   await app.register(formbody);
-  await app.register(multipart);
   await app.register(swagger, {
     openapi: {
       info: {
         title: 'Lantian (蓝天) API',
-        version: '0.1.0',
+        version: '1.1.0',
         description:
-          'Obligations of air-pollution campaigns; every change goes through the obligation workflow’s Updates.',
+          'Obligations of air-pollution campaigns; every change goes through the obligation workflow’s Updates. ' +
+          'Every refusal is JSON `{ "error": <stable English code>, "message": <what to do> }`; a method a path does not list answers 405 with `Allow`.',
       },
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
       security: [{ bearer: [] }],
@@ -57,6 +181,7 @@ export async function buildServer(d: WebDeps, opts: { logger?: boolean } = {}): 
   app.decorateRequest('sessionId', undefined);
   app.decorateRequest('authRefusal', undefined);
   app.decorateRequest('viaToken', undefined);
+  app.decorateRequest('csrfToken', undefined);
 
   app.addHook('onRequest', async (req, reply) => {
     const auth = req.headers.authorization;
@@ -71,9 +196,20 @@ export async function buildServer(d: WebDeps, opts: { logger?: boolean } = {}): 
       if ('user' in s) {
         req.user = s.user;
         req.sessionId = s.sessionId;
+        req.csrfToken = d.users.csrfToken(s.sessionId);
       } else if (req.cookies[SESSION_COOKIE]) req.authRefusal = s.refused;
     }
     const path = req.url.split('?')[0];
+    // A body no route but the uploads parses (multipart) carries its CSRF token in the header:
+    // checked here, before the body is read, so that it is checked on every route.
+    if (
+      req.sessionId &&
+      !['GET', 'HEAD'].includes(req.method) &&
+      !req.routeOptions.config?.csrfInBody &&
+      /^multipart\//i.test(req.headers['content-type'] ?? '') &&
+      !d.users.checkCsrf(req.sessionId, req.headers['x-csrf-token'])
+    )
+      return refuse(req, reply, 403, 'CSRF token missing or invalid');
     if (req.user || publicPaths.some((p) => p.test(path))) return;
     if (path.startsWith('/api/'))
       return reply
@@ -83,11 +219,15 @@ export async function buildServer(d: WebDeps, opts: { logger?: boolean } = {}): 
   });
 
   // A change made with a session cookie must carry the session's CSRF token (form field or
-  // header); multipart uploads check the token themselves, field by field.
+  // header), whatever the body's type. Only the upload routes read a multipart body, and they
+  // check the token themselves (a field before the file, or the header); every other route
+  // refuses multipart as a type it does not take (415), before its handler runs.
   app.addHook('preHandler', async (req, reply) => {
     if (req.method === 'GET' || req.method === 'HEAD' || req.viaToken || !req.sessionId) return;
-    if (req.isMultipart()) return;
-    const token = (req.body as Record<string, unknown> | undefined)?._csrf ?? req.headers['x-csrf-token'];
+    if (req.routeOptions.config.csrfInBody) return;
+    const body = req.body;
+    const field = body && typeof body === 'object' ? (body as Record<string, unknown>)._csrf : undefined;
+    const token = field ?? req.headers['x-csrf-token'];
     if (!d.users.checkCsrf(req.sessionId, token)) return refuse(req, reply, 403, 'CSRF token missing or invalid');
   });
 
@@ -106,43 +246,99 @@ export async function buildServer(d: WebDeps, opts: { logger?: boolean } = {}): 
     if (e.code === 'FST_REQ_FILE_TOO_LARGE')
       return refuse(req, reply, 413, `evidence refused: file is larger than the limit`);
     if (e.statusCode && e.statusCode < 500) return refuse(req, reply, e.statusCode, e.message);
-    req.log.error(err);
-    return refuse(req, reply, 500, `internal error: ${e.message}`);
+    const temporal = temporalTrouble(err);
+    if (temporal) {
+      req.log.warn({ err }, `answered 503: ${temporal}`);
+      reply.header('retry-after', String(RETRY_AFTER_SECONDS));
+      return refuse(req, reply, 503, unavailableMessage[temporal]);
+    }
+    req.log.error({ err }, 'request failed');
+    return refuse(
+      req,
+      reply,
+      500,
+      `服务器内部错误（请求编号 ${req.id}）。请稍后重试；如仍出错，请把请求编号告知管理员。`,
+    );
   });
 
   app.get('/healthz', { schema: { hide: true } }, async () => ({ ok: true }));
+  app.get('/static/:file', { schema: { hide: true } }, async (req, reply) => {
+    const a = assets[(req.params as { file: string }).file];
+    if (!a) throw new HttpError(404, 'no such file');
+    return reply.type(a.type).header('cache-control', 'public, max-age=3600').send(a.body);
+  });
   // The OpenAPI document, and a readable page of it (no browser bundle to serve).
   app.get('/docs/json', { schema: { hide: true } }, async () => app.swagger());
   app.get('/docs', { schema: { hide: true } }, async (_req, reply) =>
     reply.type('text/html; charset=utf-8').send(docsPage(app.swagger() as OpenApi)),
   );
   registerApi(app, d);
-  registerPages(app, d);
+  registerPages(app, d, { loginRatePerMinute: opts.loginRatePerMinute ?? 30 });
+  // Multipart bodies are parsed only here: anywhere else they are a type the route does not take.
+  await app.register(async (uploads) => {
+    await uploads.register(multipart);
+    registerApiUploads(uploads, d);
+    registerPageUploads(uploads, d);
+  });
   return app;
 }
 
+/** Seconds a client is asked to wait when Temporal or the worker is busy. */
+export const RETRY_AFTER_SECONDS = 5;
+
+const unavailableMessage = {
+  busy: '系统正忙：任务处理程序暂未响应（例如刚下达的行动方案仍在启动任务）。请稍后重试；如刚提交过更改，请先刷新页面查看是否已生效。',
+  unreachable: '暂时无法连接任务服务（Temporal）。请稍后重试；如持续出现，请告知管理员。',
+};
+
+/**
+ * Temporal's failures that say "not now" rather than "no": the worker did not answer in time (a
+ * launch still starting hundreds of obligations), or the server cannot be reached. Judged from
+ * the error and its causes, as client/explain.ts reads them for the CLI.
+ */
+export function temporalTrouble(err: unknown): 'busy' | 'unreachable' | undefined {
+  const said: string[] = [];
+  for (let e: unknown = err, depth = 0; e && depth < 8; e = (e as { cause?: unknown }).cause, depth++) {
+    const x = e as { name?: string; message?: string; code?: number };
+    said.push(`${x.name ?? ''} ${x.message ?? String(e)}`);
+    if (x.name === 'WorkflowUpdateRPCTimeoutOrCancelledError') return 'busy';
+    if (x.code === 4) return 'busy'; // gRPC DEADLINE_EXCEEDED
+    if (x.code === 14) return 'unreachable'; // gRPC UNAVAILABLE
+  }
+  const all = said.join(': ');
+  if (/DEADLINE_EXCEEDED|deadline exceeded|timed? ?out|Timeout or cancellation/i.test(all)) return 'busy';
+  if (/UNAVAILABLE|ECONNREFUSED|No connection established/i.test(all)) return 'unreachable';
+  return undefined;
+}
+
+const errorCodes: Record<number, string> = {
+  400: 'bad request',
+  401: 'unauthorized',
+  403: 'forbidden',
+  404: 'not found',
+  405: 'method not allowed',
+  409: 'refused',
+  413: 'too large',
+  415: 'unsupported media type',
+  422: 'refused',
+  429: 'too_many_requests',
+  500: 'internal_error',
+  503: 'unavailable',
+};
+
 export function refuse(req: FastifyRequest, reply: FastifyReply, status: number, message: string) {
-  const name =
-    {
-      400: 'bad request',
-      401: 'unauthorized',
-      403: 'forbidden',
-      404: 'not found',
-      409: 'refused',
-      413: 'too large',
-      415: 'unsupported media type',
-      422: 'refused',
-    }[status] ?? 'error';
-  if (req.url.startsWith('/api/')) return reply.code(status).send({ error: name, message });
+  const name = errorCodes[status] ?? 'error';
+  if (req.url.startsWith('/api/'))
+    return reply.code(status).send({ error: name, message, ...(status >= 500 ? { requestId: req.id } : {}) });
   return reply
     .code(status)
     .type('text/html; charset=utf-8')
     .send(
       layout(
-        status === 404 ? '未找到' : status === 403 ? '无权操作' : '操作未完成',
+        status === 404 ? '未找到' : status === 403 ? '无权操作' : status >= 500 ? '暂时无法完成' : '操作未完成',
         req.user,
-        html`<p class="err">${message}</p><p><a href="javascript:history.back()">返回</a></p>`,
-        req.sessionId ? undefined : undefined,
+        html`<p class="err">${message}</p><p><a href="/" data-action="back">返回</a></p>`,
+        req.csrfToken,
       ),
     );
 }

@@ -7,7 +7,7 @@ import { openUsers } from '../auth/open';
 import type { PolicySet } from '../planner/load';
 import type { WorkingCalendar } from '../domain/calendar';
 import { ObligationIndex } from './read-model';
-import { buildServer } from './server';
+import { buildServer, serverOptions, type ServerOptions } from './server';
 import type { WebDeps } from './actions';
 
 export interface RunningWeb {
@@ -23,6 +23,8 @@ export async function startWeb(
   policies: PolicySet,
   calendar: WorkingCalendar,
   port = env.LANTIAN_WEB_PORT,
+  /** For tests: where the log goes. */
+  extra: { logStream?: NodeJS.WritableStream } = {},
 ): Promise<RunningWeb> {
   const users = openUsers(env);
   const deps: WebDeps = {
@@ -35,8 +37,12 @@ export async function startWeb(
     taskQueue: env.LANTIAN_TASK_QUEUE,
     maxUploadBytes: env.LANTIAN_UPLOAD_MAX_BYTES,
     sessionHours: env.LANTIAN_SESSION_HOURS,
+    seasonWindow: env.LANTIAN_SEASON_WINDOW,
+    cookieSecure: env.LANTIAN_COOKIE_SECURE,
   };
-  const app = await buildServer(deps);
+  const options: ServerOptions = serverOptions(env);
+  if (extra.logStream) options.logger = { level: env.LANTIAN_LOG_LEVEL, stream: extra.logStream };
+  const app = await buildServer(deps, options);
   try {
     await app.listen({ host: env.LANTIAN_WEB_HOST, port });
   } catch (e) {

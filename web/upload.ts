@@ -4,6 +4,7 @@
 // memory, and every refusal says why.
 import { Transform, type TransformCallback } from 'node:stream';
 import { EvidenceRefused } from '../storage/evidence-store';
+import { stripBidi } from '../client/input';
 
 export interface Sniffed {
   mediaType: string;
@@ -64,7 +65,8 @@ export function describeHead(head: Buffer): string {
 
 /** A bare file name fit to show and store, or the reason it cannot be one. */
 export function sanitiseFileName(raw: string | undefined): { name: string } | { refused: string } {
-  const name = (raw ?? '').normalize('NFC');
+  // Bidirectional controls out: U+202E would show "报告\u202Efdp.exe" as "报告exe.pdf".
+  const name = stripBidi((raw ?? '').normalize('NFC'));
   if (!name.trim()) return { refused: 'file has no name' };
   if (/[\\/]/.test(name) || name.split(/[\\/]/).includes('..') || /^\.+$/.test(name.trim())) {
     return { refused: `file name ${JSON.stringify(name)} contains a path; send the bare file name` };

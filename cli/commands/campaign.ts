@@ -33,6 +33,7 @@ export function registerCampaign(program: Command) {
             planned = launchableRows(ctx.policies(), ctx.calendar(), campaignId, season, {
               allowPast: opts.allowPast ?? false,
               provisionalCalendar: opts.provisionalCalendar ?? false,
+              window: ctx.env.LANTIAN_SEASON_WINDOW,
             });
           } catch (e) {
             if (e instanceof SeasonRefusal) throw new Refusal(e.message);

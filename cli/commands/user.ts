@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { action, print, Refusal, type Ctx } from '../context';
 import { openUsers, usersDbFile } from '../../auth/open';
 import { role, UserError, type Role, type UserStore } from '../../auth/users';
+import { stripBidi } from '../../client/input';
 
 /** The user database for one command: a UserError is a refusal; the file is closed either way. */
 function withUsers<T>(ctx: Ctx, fn: (store: UserStore) => T): T {
@@ -32,7 +33,8 @@ export function registerUser(program: Command) {
         if (opts.org && !ctx.policies().organisations.has(opts.org))
           throw new Refusal(`no organisation ${opts.org} in ${ctx.env.LANTIAN_POLICIES_DIR}/organisations`);
         withUsers(ctx, (store) => {
-          const created = store.add(name, r.data as Role, opts.org);
+          // Bidirectional controls (U+202E…) would make one name read as another.
+          const created = store.add(stripBidi(name), r.data as Role, opts.org);
           print(opts.json ?? false, created, () =>
             [
               `user ${created.user.name} (${created.user.role}${created.user.org ? ` of ${created.user.org}` : ''}) added to ${usersDbFile(ctx.env)}`,
