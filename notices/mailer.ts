@@ -17,6 +17,14 @@ export interface OutgoingMail {
   subject: string;
   text: string;
   html?: string;
+  /** A letter's PDF. The Message-ID stays the key's, whatever is attached. */
+  attachments?: MailAttachment[];
+}
+
+export interface MailAttachment {
+  filename: string;
+  content: Buffer;
+  contentType: string;
 }
 
 export interface Delivery {
@@ -62,6 +70,16 @@ function message(m: OutgoingMail, messageId: string): Mail.Options {
     html: m.html,
     textEncoding: 'base64',
     headers: { 'X-Lantian-Key': m.key },
+    ...(m.attachments?.length
+      ? {
+          attachments: m.attachments.map((a) => ({
+            filename: a.filename,
+            content: a.content,
+            contentType: a.contentType,
+            contentDisposition: 'attachment' as const,
+          })),
+        }
+      : {}),
   };
 }
 

@@ -1,6 +1,7 @@
-// Notice templates: policies/templates/<name>.hbs, a "subject:" line, a "---" line, then the
-// body. Compiled in strict mode, so a misspelt variable is an error naming the template and
-// the variable, never a blank in a sent letter.
+// Notice templates: policies/templates/<name>.hbs, a "subject:" line, optionally a "title:" line
+// (a letter's 标题 "关于……的……" in its PDF), a "---" line, then the body. Compiled in strict mode,
+// so a misspelt variable is an error naming the template and the variable, never a blank in a
+// sent letter.
 import fs from 'node:fs';
 import path from 'node:path';
 import Handlebars from 'handlebars';
@@ -19,6 +20,8 @@ export interface RenderedNotice {
   subject: string;
   text: string;
   html: string;
+  /** The letter's 标题 from the template's "title:" line; absent when the template has none. */
+  title?: string;
 }
 
 const engine = Handlebars.create();
@@ -31,11 +34,12 @@ engine.registerHelper('cnDate', (d: unknown) => (typeof d === 'string' ? chinese
 
 interface Compiled {
   subject: Handlebars.TemplateDelegate;
+  title?: Handlebars.TemplateDelegate;
   body: Handlebars.TemplateDelegate;
 }
 const cache = new Map<string, Compiled>();
 
-function templateSource(dir: string, name: string): { subject: string; body: string } {
+function templateSource(dir: string, name: string): { subject: string; title?: string; body: string } {
   const file = path.join(dir, `${name}.hbs`);
   if (!fs.existsSync(file)) throw new TemplateError(name, `not found (${file})`);
   const src = fs.readFileSync(file, 'utf8');
@@ -43,7 +47,12 @@ function templateSource(dir: string, name: string): { subject: string; body: str
   const head = sep >= 0 ? src.slice(0, sep) : '';
   const subjectLine = /^subject:\s*(.+)$/m.exec(head);
   if (!subjectLine) throw new TemplateError(name, 'needs a "subject: …" line followed by a "---" line before the body');
-  return { subject: subjectLine[1].trim(), body: src.slice(sep + 5) };
+  const titleLine = /^title:\s*(.+)$/m.exec(head);
+  return {
+    subject: subjectLine[1].trim(),
+    ...(titleLine ? { title: titleLine[1].trim() } : {}),
+    body: src.slice(sep + 5),
+  };
 }
 
 export function compileTemplate(dir: string, name: string): Compiled {
@@ -52,7 +61,11 @@ export function compileTemplate(dir: string, name: string): Compiled {
   if (cached) return cached;
   const src = templateSource(dir, name);
   const opts = { strict: true, noEscape: true } as const;
-  const compiled = { subject: engine.compile(src.subject, opts), body: engine.compile(src.body, opts) };
+  const compiled: Compiled = {
+    subject: engine.compile(src.subject, opts),
+    ...(src.title ? { title: engine.compile(src.title, opts) } : {}),
+    body: engine.compile(src.body, opts),
+  };
   cache.set(file, compiled);
   return compiled;
 }
@@ -61,8 +74,9 @@ export function renderNotice(dir: string, name: string, context: object): Render
   const t = compileTemplate(dir, name);
   try {
     const subject = t.subject(context).replace(/\s+/g, ' ').trim();
+    const title = t.title?.(context).replace(/\s+/g, ' ').trim();
     const text = t.body(context);
-    return { subject, text, html: letterHtml(subject, text) };
+    return { subject, text, html: letterHtml(subject, text), ...(title ? { title } : {}) };
   } catch (e) {
     // Handlebars strict mode says: "foo" not defined in [object Object]
     const m = /"([^"]+)" not defined/.exec((e as Error).message);
@@ -79,7 +93,7 @@ export function checkTemplate(dir: string, name: string, sample: object): void {
   const src = templateSource(dir, name);
   let ast: hbs.AST.Program[];
   try {
-    ast = [Handlebars.parse(src.subject), Handlebars.parse(src.body)];
+    ast = [src.subject, ...(src.title ? [src.title] : []), src.body].map((s) => Handlebars.parse(s));
   } catch (e) {
     throw new TemplateError(name, (e as Error).message.split('\n')[0]);
   }

@@ -21,7 +21,7 @@ import { checkTemplate, TemplateError } from '../notices/render';
 import { loadTargets } from './load-targets';
 import type { CampaignTargets } from '../domain/targets';
 import { sampleDigestContext, sampleNoticeContext } from '../notices/context';
-import { directoryFile, rolesNeeded, type ReminderDelivery } from '../notices/directory';
+import { directoryFile, rolesNeeded, type RecipientChannels, type ReminderDelivery } from '../notices/directory';
 import { selectAssignees } from './resolve';
 
 export interface PolicyIssue {
@@ -58,6 +58,8 @@ export interface PolicySet {
   targets: Map<string, CampaignTargets>;
   /** How each recipient (organisation code) takes its reminders (policies/directory). */
   reminderDelivery: Map<string, ReminderDelivery>;
+  /** Each recipient's chat and webhook channels besides e-mail (policies/directory `channels`). */
+  channels: Map<string, RecipientChannels>;
 }
 
 export interface ParsedFile {
@@ -198,7 +200,8 @@ export function loadPolicies(dir: string, only?: string[], templatesDir = path.j
   }
 
   const beforeDirectory = issues.length;
-  const reminderDelivery = loadDirectory(path.join(dir, 'directory'), organisations, rel, issues);
+  const channels = new Map<string, RecipientChannels>();
+  const reminderDelivery = loadDirectory(path.join(dir, 'directory'), organisations, rel, issues, channels);
   // A broken directory would make every assignee look contact-less: report it alone.
   const directoryValid = issues.length === beforeDirectory;
 
@@ -268,18 +271,20 @@ export function loadPolicies(dir: string, only?: string[], templatesDir = path.j
   );
 
   if (issues.length) throw new PolicyError(issues);
-  return { dir, organisations, campaigns, templatesDir, templates, targets, reminderDelivery };
+  return { dir, organisations, campaigns, templatesDir, templates, targets, reminderDelivery, channels };
 }
 
 /**
  * policies/directory/*.yaml: contacts per organisation and role, merged into the organisations
- * (contacts written inline on an organisation still count). Returns each recipient's reminder mode.
+ * (contacts written inline on an organisation still count). Returns each recipient's reminder mode;
+ * its channels go into `channels`.
  */
 function loadDirectory(
   dir: string,
   orgs: Map<string, Organisation>,
   rel: (f: string) => string,
   issues: PolicyIssue[],
+  channels: Map<string, RecipientChannels>,
 ): Map<string, ReminderDelivery> {
   const modes = new Map<string, ReminderDelivery>();
   const seen = new Map<string, string>();
@@ -309,6 +314,7 @@ function loadDirectory(
         }
       }
       modes.set(e.organisation, e.reminders ?? data.defaults.reminders);
+      if (e.channels) channels.set(e.organisation, e.channels);
     });
   }
   return modes;

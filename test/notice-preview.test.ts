@@ -1,5 +1,7 @@
 // An office proofs a letter before any is sent: `notice preview` on the shipped policies, as a
 // user runs it (tsx cli/main.ts), without a Temporal server and without using up a 文号.
+import { execFileSync } from 'node:child_process';
+import path from 'node:path';
 import { runCli } from './support/cli';
 import { tempDir } from './support/temporal';
 
@@ -62,4 +64,27 @@ test('a step the obligation does not have, or an obligation the assignee does no
   ]);
   expect(none.code).not.toBe(0);
   expect(none.err).toMatch(/jjj-2019-2020 has no obligation cluster-remediation-plan for 999999/);
+});
+
+test('notice preview --pdf writes the PDF the step would issue, its 发文字号 left blank as in a draft', async () => {
+  const file = path.join(tempDir('preview-pdf'), 'draft.pdf');
+  const r = await cli([
+    ...args.slice(0, 2),
+    'jjj-2019-2020',
+    'coal-boilers-35t',
+    '130100',
+    'warning-letter',
+    '--season',
+    '2024',
+    '--pdf',
+    file,
+  ]);
+  expect(r).toMatchObject({ code: 0, err: '' });
+  expect(r.out).toMatch(new RegExp(`^PDF: ${file.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} \\(\\d+ bytes\\)$`, 'm'));
+  const text = execFileSync('pdftotext', ['-enc', 'UTF-8', file, '-'], { encoding: 'utf8' }).replace(/\s+/g, '');
+  expect(text).toContain('关于石家庄市基本淘汰每小时35蒸吨以下燃煤锅炉逾期的预警通知函');
+  expect(text).toContain('抄送：河北省大气污染防治领导小组办公室。');
+  expect(text).not.toMatch(/〔\d{4}〕/);
+  // The draft's page 1 has the 发文字号's line and nothing on it: the letterhead, then the title.
+  expect(text.indexOf('京津冀及周边地区大气污染防治领导小组办公室关于石家庄市')).toBe(0);
 });

@@ -2,11 +2,32 @@ import type { Command } from 'commander';
 import { DateTime } from 'luxon';
 import { action, print, Refusal } from '../context';
 import { parseSeason, withProvisionalHint } from './policy';
-import { resolveCampaign } from '../../planner/resolve';
+import { resolveCampaign, type PlanRow } from '../../planner/resolve';
 import { computeSchedule } from '../../domain/schedule';
-import { noticeContext } from '../../notices/context';
+import type { Schedule, ScheduleEntry } from '../../domain/obligation';
+import { noticeContext, type NoticeRequest } from '../../notices/context';
 import { renderNotice } from '../../notices/render';
 import { addresseesFor } from '../../notices/directory';
+import { copiedOrganisations, officialLetter, renderLetterPdf } from '../../notices/pdf';
+import { writeFileAtomically } from '../../storage/atomic-file';
+
+/** What the obligation's workflow hands to the notice pipeline when `entry` falls due (no evidence, no extension). */
+export function stepRequest(row: PlanRow, schedule: Schedule, entry: ScheduleEntry): NoticeRequest {
+  const at = Date.parse(entry.at);
+  const today = DateTime.fromMillis(at, { zone: row.input.timezone }).toISODate()!;
+  return {
+    key: `${row.workflowId}#${entry.key}`,
+    workflowId: row.workflowId,
+    entry,
+    obligation: row.input,
+    dueDate: row.dueDate,
+    originalDueDate: row.dueDate,
+    deadlineLocal: schedule.deadlineLocal,
+    daysOverdue: Math.max(0, Math.round(DateTime.fromISO(today).diff(DateTime.fromISO(row.dueDate), 'days').days)),
+    issuedAt: at,
+    evidence: 0,
+  };
+}
 
 export function registerNotice(program: Command) {
   program
@@ -21,6 +42,7 @@ export function registerNotice(program: Command) {
     .option('--season <year>', 'season', parseSeason)
     .option('--period <period>', 'period of a recurring obligation (default: the first)')
     .option('--html', 'print the HTML part instead of the plain text')
+    .option('--pdf <file>', "write the letter's PDF in 公文 form to <file>, 文号 blank as in a draft")
     .option('--provisional-calendar', 'count a year the holiday calendar has no notice for yet Monday to Friday')
     .option('--json', 'machine-readable output')
     .action(
@@ -31,7 +53,14 @@ export function registerNotice(program: Command) {
           obligationId: string,
           assignee: string,
           step: string,
-          opts: { season?: number; period?: string; html?: boolean; provisionalCalendar?: boolean; json?: boolean },
+          opts: {
+            season?: number;
+            period?: string;
+            html?: boolean;
+            pdf?: string;
+            provisionalCalendar?: boolean;
+            json?: boolean;
+          },
         ) => {
           const policies = ctx.policies();
           const rows = withProvisionalHint(() =>
@@ -53,24 +82,12 @@ export function registerNotice(program: Command) {
             const steps = ['reminder', ...row.ladder.map((s) => s.kind)];
             throw new Refusal(`no step ${step} for this obligation; it has: ${steps.join(', ')}`);
           }
-          const at = Date.parse(entry.at);
+          const request = stepRequest(row, schedule, entry);
+          const at = request.issuedAt;
           const today = DateTime.fromMillis(at, { zone: row.input.timezone }).toISODate()!;
-          const daysOverdue = Math.max(
-            0,
-            Math.round(DateTime.fromISO(today).diff(DateTime.fromISO(row.dueDate), 'days').days),
-          );
           const context = noticeContext(
             {
-              key: `${row.workflowId}#${entry.key}`,
-              workflowId: row.workflowId,
-              entry,
-              obligation: row.input,
-              dueDate: row.dueDate,
-              originalDueDate: row.dueDate,
-              deadlineLocal: schedule.deadlineLocal,
-              daysOverdue,
-              issuedAt: at,
-              evidence: 0,
+              ...request,
               // The real number is allocated when the letter is sent; a preview must not consume one.
               documentNumber:
                 entry.kind === 'escalation' ? `${row.input.office.abbreviation}〔${today.slice(0, 4)}〕×号` : undefined,
@@ -86,9 +103,37 @@ export function registerNotice(program: Command) {
             row.input.office,
             entry.kind === 'escalation',
           );
+          let pdf: { file: string; bytes: number } | undefined;
+          if (opts.pdf) {
+            if (entry.kind !== 'escalation') throw new Refusal('only a letter (an escalation step) has a PDF');
+            // The same PDF the step would issue, but for the 文号: a draft's line stays blank.
+            const letter = officialLetter(
+              renderNotice(policies.templatesDir, template, { ...context, documentNumber: '' }),
+              {
+                copies: copiedOrganisations(
+                  org,
+                  cc,
+                  row.input.office,
+                  (code) => policies.organisations.get(code)?.name,
+                ),
+              },
+            );
+            const data = await renderLetterPdf(letter, { key: request.key, issuedAt: at });
+            await writeFileAtomically(opts.pdf, data);
+            pdf = { file: opts.pdf, bytes: data.length };
+          }
           print(
             opts.json ?? false,
-            { workflowId: row.workflowId, entry: entry.key, sendAt: entry.atLocal, template, to, cc, ...notice },
+            {
+              workflowId: row.workflowId,
+              entry: entry.key,
+              sendAt: entry.atLocal,
+              template,
+              to,
+              cc,
+              ...notice,
+              ...(pdf ? { pdf } : {}),
+            },
             () =>
               opts.html
                 ? notice.html
@@ -97,6 +142,7 @@ export function registerNotice(program: Command) {
                     ...(cc.length ? [`Cc: ${cc.join(', ')}`] : []),
                     `Send at: ${entry.atLocal}`,
                     `Subject: ${notice.subject}`,
+                    ...(pdf ? [`PDF: ${pdf.file} (${pdf.bytes} bytes)`] : []),
                     '',
                     notice.text,
                   ].join('\n'),
