@@ -67,6 +67,7 @@ function startWorker(
       taskQueue,
       `smtp://127.0.0.1:${port}`,
       dataDir,
+      env.namespace ?? 'default',
     ],
     {
       stdio: ['ignore', 'pipe', 'inherit'],

@@ -14,7 +14,7 @@ import { digestEnqueuer } from '../../client/digests';
 import { fixturePoliciesDir, templatesDir, testCalendar } from './temporal';
 
 async function main() {
-  const [address, taskQueue, smtpUrl, dataDir] = process.argv.slice(2);
+  const [address, taskQueue, smtpUrl, dataDir, namespace = 'default'] = process.argv.slice(2);
   const policies = loadPolicies(fixturePoliciesDir, undefined, templatesDir);
   const real = smtpMailer(smtpUrl, path.join(dataDir, 'ledger'));
   const mailer: Mailer = {
@@ -26,11 +26,11 @@ async function main() {
     },
     close: () => real.close(),
   };
-  const client = async () => new Client({ connection: await Connection.connect({ address }) });
+  const client = async () => new Client({ connection: await Connection.connect({ address }), namespace });
   const connection = await NativeConnection.connect({ address });
   const worker = await createWorker({
     connection,
-    namespace: 'default',
+    namespace,
     taskQueue,
     deps: {
       calendar: testCalendar(2026, 2032, ['2031-01-01']),
