@@ -6,6 +6,7 @@ import type { WorkingCalendar } from '../domain/calendar';
 import type { Organisation } from '../domain/policy-schema';
 import type { DigestInput, DigestItem } from '../domain/digest';
 import type { Mailer } from '../notices/mailer';
+import type { ChannelDelivery } from '../notices/channels';
 import type { ReminderDelivery } from '../notices/directory';
 import type { PolicySet } from '../planner/load';
 
@@ -21,6 +22,8 @@ export interface ActivityDeps {
   archiveDir: string;
   lettersDir: string;
   mailer: Mailer;
+  /** Recipients' WeCom, DingTalk and webhook channels besides e-mail; none without it. */
+  channels?: ChannelDelivery;
   mailFrom: string;
   documentNumbers: DocumentNumberAllocator;
   /** The policies with their targets (pace, assessment) and the air-quality store. */

@@ -13,6 +13,8 @@ import { paceContext } from '../notices/assessment-letters';
 import { addresseesFor, MissingContactError, REMINDER_ROLE } from '../notices/directory';
 import { PermanentDeliveryError, messageIdFor, type Delivery } from '../notices/mailer';
 import { writeLetter } from '../notices/letters';
+import { copiedOrganisations, issueLetterPdf, LetterPdfChangedError } from '../notices/pdf';
+import { LetterStructureError } from '../notices/official-letter';
 import { assessmentTemplatesDir } from '../planner/load-targets';
 import type { ActivityDeps } from './deps';
 
@@ -45,7 +47,14 @@ export class UnknownOrganisationError extends Error {
     this.name = 'UnknownOrganisationError';
   }
 }
-const PERMANENT = [TemplateError, PermanentDeliveryError, MissingContactError, UnknownOrganisationError];
+const PERMANENT = [
+  TemplateError,
+  PermanentDeliveryError,
+  MissingContactError,
+  UnknownOrganisationError,
+  LetterStructureError,
+  LetterPdfChangedError,
+];
 
 export function noticePipeline(deps: ActivityDeps) {
   // The registry returns the same number for the same key, so a retried letter keeps its 文号. A
@@ -77,7 +86,8 @@ export function noticePipeline(deps: ActivityDeps) {
       delivery: [queued],
     };
     try {
-      const { to, cc } = addresseesFor(organisation(spec.assignee), spec.roles, spec.office, spec.letter);
+      const org = organisation(spec.assignee);
+      const { to, cc } = addresseesFor(org, spec.roles, spec.office, spec.letter);
       Object.assign(record, { to, cc });
       const number = spec.numberedIn
         ? await documentNumber(spec.office.abbreviation, spec.numberedIn, spec.key)
@@ -90,20 +100,56 @@ export function noticePipeline(deps: ActivityDeps) {
         return { ...record, messageId: '', digest, delivery: [{ ...queued, response: `listed in ${digest}` }] };
       }
       const stored = { key: spec.key, subject: rendered.subject, text: rendered.text, html: rendered.html };
+      // A letter's PDF in 公文 form, made once: a retry attaches the PDF the letter was issued with.
+      const pdf = spec.letter
+        ? await issueLetterPdf(deps.lettersDir, {
+            key: spec.key,
+            issuedAt: spec.issuedAt,
+            rendered,
+            documentNumber: number,
+            copies: copiedOrganisations(org, cc, spec.office, (code) => deps.organisations.get(code)?.name),
+          })
+        : undefined;
       await writeLetter(deps.lettersDir, {
         ...stored,
         ...(number ? { documentNumber: number } : {}),
+        ...(pdf ? { pdf: pdf.stored } : {}),
         storedAt: new Date().toISOString(),
       });
-      const d = await deps.mailer.deliver({ key: spec.key, from: deps.mailFrom, to, cc, ...rendered });
+      const d = await deps.mailer.deliver({
+        key: spec.key,
+        from: deps.mailFrom,
+        to,
+        cc,
+        subject: rendered.subject,
+        text: rendered.text,
+        html: rendered.html,
+        ...(pdf ? { attachments: [pdf.attachment] } : {}),
+      });
+      // Then the recipient's chat and webhook channels, each once per key: a refusal is recorded
+      // with the refused recipients, an outage is retried like the mail server's (notices/channels).
+      const channels = await deps.channels?.deliver(
+        {
+          key: spec.key,
+          kind: spec.kind,
+          level: spec.level,
+          documentNumber: number,
+          organisation: org,
+          subject: rendered.subject,
+          text: rendered.text,
+          issuedAt: queued.at,
+        },
+        attempt,
+      );
+      const rejected = [...(d.rejected ?? []), ...(channels?.refused ?? [])];
       return {
         ...record,
         messageId: d.messageId,
         transport: d.transport,
         location: d.location,
         sentAt: d.deliveredAt,
-        ...(d.rejected ? { rejected: d.rejected } : {}),
-        delivery: [queued, ...deliverySteps(d, attempt)],
+        ...(rejected.length ? { rejected } : {}),
+        delivery: [queued, ...deliverySteps(d, attempt), ...(channels?.delivery ?? [])],
       };
     } catch (e) {
       if (!PERMANENT.some((kind) => e instanceof kind)) throw e;
@@ -194,6 +240,16 @@ export function createNoticeActivities(deps: ActivityDeps) {
               dueDate: req.dueDate,
               issuedDate,
             }),
+        });
+      }
+      if (req.entry.kind === 'acknowledgement') {
+        return issue({
+          ...common,
+          kind: 'acknowledgement-urging',
+          roles: [REMINDER_ROLE],
+          letter: false,
+          template: { dir: deps.templatesDir, name: 'acknowledgement-urging' },
+          context: () => noticeContext(req, deps.calendar),
         });
       }
       const digested = deps.reminderDelivery?.get(o.assignee.code) === 'daily-digest';

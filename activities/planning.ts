@@ -3,10 +3,18 @@
 // data the worker reads (and rereads when its file changes), not something workflow code may touch.
 import { DateTime } from 'luxon';
 import { assumingWeekends } from '../domain/calendar';
-import { computeSchedule, localIso, type ScheduleInput } from '../domain/schedule';
+import { applyDelay, computeSchedule, localIso, type ScheduleInput } from '../domain/schedule';
 import { DEFAULT_PACE, paceCheckTimes, type PaceSettings } from '../domain/pace';
 import type { ObligationInput, Schedule, ScheduleEntry } from '../domain/obligation';
 import type { ActivityDeps } from './deps';
+
+export interface AcknowledgementRequest extends Pick<ObligationInput, 'timezone' | 'sending' | 'provisionalCalendar'> {
+  /** The schedule entry whose letter awaits its 签收, and the letter's notice key. */
+  entry: string;
+  notice: string;
+  sentAt: number;
+  workingDays: number;
+}
 
 export type PlanRequest = ScheduleInput & Pick<ObligationInput, 'campaignId' | 'quantity'> & { launchedAt: number };
 /** The schedule, and the campaign's pace settings when the obligation checks its pace. */
@@ -20,6 +28,24 @@ export function createPlanningActivities(deps: ActivityDeps) {
       if (req.quantity?.comparison !== 'at-least' || !pace.checks.length) return schedule;
       const checks = paceChecks(req, Date.parse(schedule.deadline), pace.checks, deps);
       return { ...schedule, entries: [...schedule.entries, ...checks].sort((a, b) => a.at.localeCompare(b.at)), pace };
+    },
+
+    /** When a letter sent at `sentAt` must be acknowledged by: `workingDays` later, at the sending time. */
+    async planAcknowledgement(req: AcknowledgementRequest): Promise<ScheduleEntry> {
+      const calendar = req.provisionalCalendar ? assumingWeekends(deps.calendar).calendar : deps.calendar;
+      const sent = DateTime.fromMillis(req.sentAt, { zone: req.timezone }).toISODate()!;
+      const date = applyDelay(sent, { workingDays: req.workingDays }, calendar);
+      const [h, m] = req.sending.at.split(':').map(Number);
+      const t = DateTime.fromISO(date, { zone: req.timezone })
+        .set({ hour: h, minute: m, second: 0, millisecond: 0 })
+        .toMillis();
+      return {
+        key: `acknowledgement:${req.entry}`,
+        kind: 'acknowledgement',
+        notice: req.notice,
+        at: new Date(t).toISOString(),
+        atLocal: localIso(t, req.timezone),
+      };
     },
   };
 }

@@ -1,5 +1,6 @@
 // What every CLI command needs: configuration, policies, the calendar, a Temporal client,
 // and one way to print results (text or --json) and refusals (stderr, non-zero exit).
+import { actorKeyConfig, actorProofInterceptors } from '../client/actor-keys';
 import { Client, Connection } from '@temporalio/client';
 import { readEnv, type Env } from '../config/env';
 import { explain, Refusal } from '../client/explain';
@@ -34,7 +35,11 @@ export function makeContext(): Ctx {
           `cannot reach Temporal at ${env.TEMPORAL_ADDRESS} (is \`npm start\` running?): ${(e as Error).message}`,
         );
       }
-      client = new Client({ connection, namespace: env.TEMPORAL_NAMESPACE });
+      client = new Client({
+        connection,
+        namespace: env.TEMPORAL_NAMESPACE,
+        interceptors: actorProofInterceptors(actorKeyConfig(env)),
+      });
       return client;
     },
     async close() {

@@ -1,6 +1,7 @@
 // `npm start`: the whole system on one machine — the Temporal dev server on a SQLite file
 // under the data folder, the search attributes and retention set, the policies validated, and
 // the worker. Ctrl-C stops the worker first, then the server; a second start finds all as left.
+import { actorKeyConfig, actorProofInterceptors } from '../client/actor-keys';
 import fs from 'node:fs';
 import type { ChildProcess } from 'node:child_process';
 import path from 'node:path';
@@ -126,7 +127,11 @@ async function main() {
       opened.push(() => webConnection.close());
       web = await startWeb(
         env,
-        new Client({ connection: webConnection, namespace: env.TEMPORAL_NAMESPACE }),
+        new Client({
+          connection: webConnection,
+          namespace: env.TEMPORAL_NAMESPACE,
+          interceptors: actorProofInterceptors(actorKeyConfig(env)),
+        }),
         policies,
         calendar,
       );

@@ -4,7 +4,15 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Client, WorkflowExecutionInfo } from '@temporalio/client';
-import { submitEvidence, reviewEvidence, extendDeadline, waiveObligation, recordQuery } from '../workflows/api';
+import {
+  submitEvidence,
+  reviewEvidence,
+  extendDeadline,
+  correctDueDate as correctDueDateUpdate,
+  acknowledgeNotice,
+  waiveObligation,
+  recordQuery,
+} from '../workflows/api';
 import type { Actor, Evidence, ObligationRecord, Receipt } from '../domain/obligation';
 import { blobPath, storeEvidence } from '../storage/evidence-store';
 import { readArchive } from '../storage/archive';
@@ -151,8 +159,37 @@ export function review(
     .executeUpdate(reviewEvidence, { args: [{ actor, evidenceId, decision, reason }] });
 }
 
-export function extend(client: Client, workflowId: string, actor: Actor, dueDate: string, reason: string) {
-  return client.workflow.getHandle(workflowId).executeUpdate(extendDeadline, { args: [{ actor, dueDate, reason }] });
+/** `confirmed`: the office means a date past the end of the campaign's next season. */
+export function extend(
+  client: Client,
+  workflowId: string,
+  actor: Actor,
+  dueDate: string,
+  reason: string,
+  confirmed?: boolean,
+) {
+  return client.workflow
+    .getHandle(workflowId)
+    .executeUpdate(extendDeadline, { args: [{ actor, dueDate, reason, ...(confirmed ? { confirmed } : {}) }] });
+}
+
+/** 签收: the addressee acknowledges a letter (by its notice key). */
+export function acknowledge(client: Client, workflowId: string, actor: Actor, notice: string) {
+  return client.workflow.getHandle(workflowId).executeUpdate(acknowledgeNotice, { args: [{ actor, notice }] });
+}
+
+/** A due date entered wrong, moved earlier or later. */
+export function correctDueDate(
+  client: Client,
+  workflowId: string,
+  actor: Actor,
+  dueDate: string,
+  reason: string,
+  confirmed?: boolean,
+) {
+  return client.workflow
+    .getHandle(workflowId)
+    .executeUpdate(correctDueDateUpdate, { args: [{ actor, dueDate, reason, ...(confirmed ? { confirmed } : {}) }] });
 }
 
 export function waive(client: Client, workflowId: string, actor: Actor, reason: string) {

@@ -6,6 +6,11 @@ import path from 'node:path';
 export const repoRoot = path.join(__dirname, '..');
 
 const port = z.coerce.number().int().min(1).max(65535);
+const bool = (fallback: 'true' | 'false') =>
+  z
+    .enum(['true', 'false'])
+    .default(fallback)
+    .transform((v) => v === 'true');
 
 export const envSchema = z.object({
   LANTIAN_DATA_DIR: z.string().default(path.join(repoRoot, '.data')),
@@ -50,6 +55,10 @@ export const envSchema = z.object({
     .transform((v) => v === 'true'),
   /** Users, sessions and API tokens (SQLite); default lantian.db in the data folder. */
   LANTIAN_DB_FILE: z.string().optional(),
+  /** The actor key that signs every change (PEM); default <data dir>/actor-key.pem, created 0600. */
+  LANTIAN_ACTOR_KEY_FILE: z.string().optional(),
+  /** Public keys (hex, comma-separated) that obligations launched now trust beside the key file's (a key being replaced). */
+  LANTIAN_ACTOR_PUBLIC_KEYS: z.string().optional(),
   /** The web app and HTTP API; npm start serves it unless LANTIAN_WEB=false. */
   LANTIAN_WEB: z
     .enum(['true', 'false'])
@@ -66,6 +75,54 @@ export const envSchema = z.object({
   LANTIAN_SESSION_HOURS: z.coerce.number().min(0.01).default(8),
   /** Seconds the web app's list of obligations (from Temporal visibility) may be old. */
   LANTIAN_WEB_CACHE_SECONDS: z.coerce.number().min(0).default(10),
+  /**
+   * The key that signs session cookies and CSRF tokens (at least 32 characters). Unset: the key
+   * file LANTIAN_SESSION_KEY_FILE names (default <data dir>/session.key), created 0600 if absent.
+   * Never in the users database: whoever reads that file must not be able to log in.
+   */
+  LANTIAN_SESSION_SECRET: z.string().min(32, 'use at least 32 random characters').optional(),
+  LANTIAN_SESSION_KEY_FILE: z.string().optional(),
+  /** Session cookies marked Secure (the app is served over HTTPS, directly or behind a proxy). */
+  LANTIAN_COOKIE_SECURE: bool('false'),
+  /**
+   * The proxies in front of the web app whose X-Forwarded-* headers are believed: false (none),
+   * true (any), a hop count, or comma-separated addresses and CIDRs. A request a trusted proxy
+   * received over HTTPS gets a Secure cookie.
+   */
+  LANTIAN_TRUST_PROXY: z
+    .string()
+    .default('false')
+    .transform((v): boolean | number | string =>
+      v === 'true' ? true : v === 'false' || v === '' ? false : /^\d+$/.test(v) ? Number(v) : v,
+    ),
+  /** Failed logins for one name that lock it for LANTIAN_LOGIN_LOCK_MINUTES (counted over as many minutes). */
+  LANTIAN_LOGIN_MAX_FAILURES: z.coerce.number().int().min(1).default(5),
+  LANTIAN_LOGIN_LOCK_MINUTES: z.coerce.number().positive().default(15),
+  /** Login attempts (POST /login) one address may make per minute. */
+  LANTIAN_LOGIN_RATE_PER_MINUTE: z.coerce.number().int().min(1).default(30),
+  /** Longest time to receive one whole request (headers and body, an upload included). */
+  LANTIAN_HTTP_REQUEST_TIMEOUT_SECONDS: z.coerce.number().positive().default(120),
+  /** Longest time to receive a request's headers. */
+  LANTIAN_HTTP_HEADERS_TIMEOUT_SECONDS: z.coerce.number().positive().default(20),
+  /** A connection on which nothing moves for this long is closed. */
+  LANTIAN_HTTP_IDLE_TIMEOUT_SECONDS: z.coerce.number().positive().default(60),
+  /** How long an idle keep-alive connection waits for its next request. */
+  LANTIAN_HTTP_KEEP_ALIVE_SECONDS: z.coerce.number().positive().default(5),
+  /** The web app's log (stdout, JSON lines): fatal, error, warn, info, debug, trace or silent. */
+  LANTIAN_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('warn'),
+  /**
+   * Seasons that may be launched: how many before and after the season under way, "back,ahead"
+   * (2,1 in 2026: 2024 to 2027). A typo such as 2100 would start hundreds of workflows that
+   * cannot be taken back.
+   */
+  LANTIAN_SEASON_WINDOW: z
+    .string()
+    .regex(/^\d{1,2},\d{1,2}$/, 'write seasons back and ahead of the current one, e.g. 2,1')
+    .default('2,1')
+    .transform((v) => {
+      const [back, ahead] = v.split(',').map(Number);
+      return { back, ahead };
+    }),
   LANTIAN_TEMPORAL_BIN: z.string().optional(),
   LANTIAN_TEMPORAL_TEST_SERVER_BIN: z.string().optional(),
 });
@@ -89,4 +146,5 @@ export const dataPaths = (dataDir: string) => ({
   letters: path.join(dataDir, 'letters'),
   ledger: path.join(dataDir, 'ledger'),
   usersDb: path.join(dataDir, 'lantian.db'),
+  sessionKey: path.join(dataDir, 'session.key'),
 });

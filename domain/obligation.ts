@@ -36,6 +36,8 @@ export const obligationInput = z.object({
   /** Last day of the campaign period (season-shifted); an unmet obligation stays open past it by closeAfter. */
   periodEnd: localDate,
   closeAfter: z.string(),
+  /** Working days an addressee has to acknowledge (签收) a letter before it is urged to. */
+  acknowledgeWithin: z.number().int().optional(),
   office: z.object({ name: z.string(), abbreviation: z.string(), email: z.string() }),
   /** Hash of the resolved plan row, to tell a changed policy on relaunch. */
   planHash: z.string(),
@@ -44,6 +46,11 @@ export const obligationInput = z.object({
    * Monday to Friday, and the dates are planned again before each step until the notice is there.
    */
   provisionalCalendar: z.boolean().optional(),
+  /**
+   * The public keys (hex) whose signatures prove who made a change (domain/actor-proof.ts): set by
+   * the client that launches the obligation, from its own key. Without them every change is refused.
+   */
+  actorKeys: z.array(z.string()).optional(),
 });
 export type ObligationInput = z.infer<typeof obligationInput>;
 
@@ -88,6 +95,7 @@ export type TimelineEventType =
   | 'evidence-accepted'
   | 'evidence-rejected'
   | 'extended'
+  | 'due-date-corrected'
   | 'waived'
   | 'met'
   | 'closed-unmet'
@@ -96,7 +104,10 @@ export type TimelineEventType =
   | 'pace-checked'
   | 'pace-warning'
   /** A provisional plan made again once the holiday notice of its year was in the calendar. */
-  | 'replanned';
+  | 'replanned'
+  /** A letter acknowledged (签收) by its addressee, and a letter not acknowledged in time (催签). */
+  | 'notice-acknowledged'
+  | 'acknowledgement-urged';
 
 export interface TimelineEvent {
   type: TimelineEventType;
@@ -137,6 +148,9 @@ export interface NoticeRecord {
   letter?: string;
   /** Delivery log: queued, sent, accepted (with the server's response), failed (with the reason). */
   delivery?: DeliveryEvent[];
+  /** A letter's 签收: when it must be acknowledged by, and who acknowledged it when. */
+  acknowledgeBy?: string;
+  acknowledged?: { by: Actor; at: string };
 }
 
 export interface DeliveryEvent {
@@ -149,6 +163,8 @@ export interface DeliveryEvent {
   reason?: string;
   /** The activity attempt that sent it (retries after outages show here). */
   attempt?: number;
+  /** The channel besides e-mail this step is about (wecom, dingtalk, webhook); absent for e-mail. */
+  channel?: string;
 }
 
 export interface ObligationRecord {
@@ -175,11 +191,13 @@ export interface ObligationRecord {
 
 export const scheduleEntry = z.object({
   key: z.string(),
-  kind: z.enum(['reminder', 'deadline', 'escalation', 'close', 'pace']),
+  kind: z.enum(['reminder', 'deadline', 'escalation', 'close', 'pace', 'acknowledgement']),
   at: z.string(),
   atLocal: z.string(),
   offset: z.string().optional(),
   step: escalationStep.optional(),
+  /** An acknowledgement check: the key of the letter awaiting its 签收. */
+  notice: z.string().optional(),
   done: z.boolean().optional(),
 });
 export type ScheduleEntry = z.infer<typeof scheduleEntry>;

@@ -210,8 +210,17 @@ export const campaign = z.strictObject({
       roll: rollRule.default('stay'),
       /** How long an unmet obligation stays open after its last step or the period end, whichever is later. */
       closeAfter: isoDateDuration.default('P30D'),
+      /** Working days an addressee has to acknowledge (签收) a letter before it is urged to (催签). */
+      acknowledgeWithin: z.number().int().min(1).max(30).default(2),
     })
-    .default({ reminders: ['P7D', 'P1D'], review: true, ladder: 'default', roll: 'stay', closeAfter: 'P30D' }),
+    .default({
+      reminders: ['P7D', 'P1D'],
+      review: true,
+      ladder: 'default',
+      roll: 'stay',
+      closeAfter: 'P30D',
+      acknowledgeWithin: 2,
+    }),
   stages: z
     .array(z.strictObject({ id: z.string().min(1), title: z.string().min(1), start: localDate, end: localDate }))
     .default([]),

@@ -44,10 +44,18 @@ export const evidenceReview = z.object({
 });
 export type EvidenceReview = z.infer<typeof evidenceReview>;
 
-export const extension = z.object({ actor, dueDate: localDate, reason });
+/** `confirmed`: the office means a date past the end of the campaign's next season. */
+export const extension = z.object({ actor, dueDate: localDate, reason, confirmed: z.boolean().optional() });
 export type Extension = z.infer<typeof extension>;
 
+export const dueDateCorrection = z.object({ actor, dueDate: localDate, reason, confirmed: z.boolean().optional() });
+export type DueDateCorrection = z.infer<typeof dueDateCorrection>;
+
 export const waiver = z.object({ actor, reason });
+
+/** 签收: the addressee acknowledges receipt of a letter (by its notice key). */
+export const acknowledgement = z.object({ actor, notice: z.string().min(1).max(500) });
+export type Acknowledgement = z.infer<typeof acknowledgement>;
 export type Waiver = z.infer<typeof waiver>;
 
 export const status = z.enum(statuses);

@@ -23,10 +23,13 @@ export interface NoticeRequest {
   documentNumber?: string;
   /** A pace warning's figures (entry kind 'pace'). */
   pace?: { colour: string; reported: number; expected: number; target: number };
+  /** The letter a 催签 urges the addressee to acknowledge (entry kind 'acknowledgement'). */
+  letter?: { documentNumber: string; subject: string; sentAt: string };
 }
 
 export const stepLabels: Record<string, string> = {
   reminder: '到期提醒',
+  'acknowledgement-urging': '催签通知',
   urging: '督办通知',
   'warning-letter': '预警通知函',
   'public-interview': '公开约谈通知',
@@ -101,8 +104,14 @@ function replyDeadline(kind: string, step: NoticeRequest['entry']['step'], issue
 /** The calendar, when given, dates a step's reply deadline (counted from the letter's date). */
 export function noticeContext(req: NoticeRequest, calendar?: WorkingCalendar) {
   const o = req.obligation;
-  const kind = req.entry.kind === 'reminder' ? 'reminder' : req.entry.step!.kind;
+  const kind =
+    req.entry.kind === 'acknowledgement'
+      ? 'acknowledgement-urging'
+      : req.entry.kind === 'reminder'
+        ? 'reminder'
+        : req.entry.step!.kind;
   const issued = DateTime.fromMillis(req.issuedAt, { zone: o.timezone }).toISODate()!;
+  const letterSent = req.letter ? DateTime.fromISO(req.letter.sentAt, { zone: o.timezone }).toISODate()! : '';
   const { replyBy, replyWithinCn } = replyDeadline(kind, req.entry.step, issued, calendar);
   return {
     ...addressing(o.assignee, req.entry.step?.recipients[0] ?? 'environment-bureau'),
@@ -131,6 +140,11 @@ export function noticeContext(req: NoticeRequest, calendar?: WorkingCalendar) {
     replyBy,
     replyByCn: replyBy ? chineseDate(replyBy) : '',
     replyWithinCn,
+    letter: {
+      documentNumber: req.letter?.documentNumber ?? '',
+      subject: req.letter?.subject ?? '',
+      sentDateCn: letterSent ? chineseDate(letterSent) : '',
+    },
   };
 }
 
@@ -192,6 +206,7 @@ export function sampleNoticeContext(kind: 'reminder' | 'escalation') {
     issuedAt: Date.parse('2020-01-15T01:00:00Z'),
     evidence: 0,
     documentNumber: kind === 'escalation' ? '示例〔2020〕1号' : undefined,
+    letter: { documentNumber: '示例〔2020〕1号', subject: '【预警通知函】示例', sentAt: '2020-01-15T01:00:00Z' },
   });
 }
 

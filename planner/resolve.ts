@@ -154,6 +154,7 @@ export function resolveCampaign(
           sending: c.sending,
           periodEnd,
           closeAfter: c.defaults.closeAfter,
+          acknowledgeWithin: c.defaults.acknowledgeWithin,
           office: c.office,
         };
         const key = `${o.id}|${dueDate}`;

@@ -128,7 +128,9 @@ describe('on the time-skipping server', () => {
     // Every notice arrived once: reminders and urging at the environment bureau, the letters at
     // the leading-group office in CC, whose copy is not withheld because the addressee was refused.
     const arrived = received.slice(before).map((m) => m.subject);
-    expect(arrived).toHaveLength(6);
+    // … and each of the four letters, never acknowledged, was urged once (催签) to the bureau.
+    expect(arrived.filter((s) => !s?.startsWith('【催签】'))).toHaveLength(6);
+    expect(arrived.filter((s) => s?.startsWith('【催签】'))).toHaveLength(4);
     expect(failed[0].reason).toContain('nobody@ts.example.gov.cn');
     // The delivery log of each notice: queued → sent → accepted with the server's reply, or
     // queued → sent → failed with the reason (the warning letter was refused for its addressee).
@@ -248,7 +250,21 @@ describe('content of each step, as received over SMTP', () => {
         number: '测试大气办〔2031〕4号',
       },
     ];
-    expect(raw).toHaveLength(expected.length);
+    // Each letter carries its PDF in 公文 form, named by its 文号 and title; a reminder none.
+    for (const e of expected) {
+      const files = step(e.entry).mail.attachments;
+      expect(files.map((a) => [a.contentType, a.filename])).toEqual(
+        e.number
+          ? [['application/pdf', expect.stringMatching(new RegExp(`^${e.number} 关于.*石家庄市.+\\.pdf$`))]]
+          : [],
+      );
+    }
+    expect(step('escalation:2-warning-letter').mail.attachments[0].filename).toBe(
+      '测试大气办〔2031〕2号 关于石家庄市淘汰35蒸吨_小时以下燃煤锅炉逾期的预警通知函.pdf',
+    );
+    // Besides these, one 催签 for each letter nobody acknowledged.
+    expect(raw.filter((r) => !r.key.includes('#acknowledgement:'))).toHaveLength(expected.length);
+    expect(raw.filter((r) => r.key.includes('#acknowledgement:'))).toHaveLength(4);
     for (const e of expected) {
       const r = step(e.entry);
       expect((r.mail.to as { text: string }).text).toBe(e.to);

@@ -5,11 +5,19 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import path from 'node:path';
 import { obligationWorkflow } from '../workflows/obligation';
-import { extendDeadline, recordQuery, reviewEvidence, submitEvidence, waiveObligation } from '../workflows/api';
+import {
+  correctDueDate,
+  extendDeadline,
+  recordQuery,
+  reviewEvidence,
+  submitEvidence,
+  waiveObligation,
+} from '../workflows/api';
 import { resolveCampaign } from '../planner/resolve';
 import { LIMITS, utf8Bytes } from '../domain/limits';
 import type { Actor } from '../domain/obligation';
 import type { LantianWorker } from '../worker/registry';
+import { recordHistory } from './support/histories';
 import { devServerEnv, fixturePolicies, tempDir, testCalendar, testDeps, testWorker } from './support/temporal';
 
 const calendar = testCalendar(2026, 2032, ['2031-01-01']);
@@ -116,4 +124,44 @@ test('an assignee filling its obligation to every bound leaves a record the offi
   const closed = await h.query(recordQuery);
   expect(closed.status).toBe('waived');
   expect(Buffer.byteLength(JSON.stringify(closed))).toBeLessThan(1.5 * 2 ** 20);
+});
+
+test('a typo in a date can be undone: past the next season needs confirming, and the office corrects a date either way', async () => {
+  const h = await start();
+  const horizon = `${Number(row.input.periodEnd.slice(0, 4)) + 1}${row.input.periodEnd.slice(4)}`;
+  const extend = (dueDate: string, confirmed?: boolean) =>
+    refusal(h.executeUpdate(extendDeadline, { args: [{ actor: office, dueDate, reason: '设备采购延迟', confirmed }] }));
+  expect(await extend('2032-06-30')).toMatch(new RegExp(`after ${horizon}, the end of the campaign's next season`));
+  expect(await extend('2032-06-30', true)).toBe('accepted');
+  // The typo is corrected back, earlier than the date it replaced.
+  const corrected = await h.executeUpdate(correctDueDate, {
+    args: [{ actor: office, dueDate: '2031-02-28', reason: '年份录入错误，应为2031年' }],
+  });
+  expect(corrected).toEqual({ dueDate: '2031-02-28' });
+  expect(
+    await refusal(
+      h.executeUpdate(correctDueDate, { args: [{ actor: office, dueDate: '2031-02-28', reason: '重复' }] }),
+    ),
+  ).toMatch(/the due date is 2031-02-28 already/);
+  expect(
+    await refusal(
+      h.executeUpdate(correctDueDate, {
+        args: [{ actor: { role: 'assignee', id: 'sjz', org: '130100' }, dueDate: '2031-03-31', reason: '想晚点' }],
+      }),
+    ),
+  ).toMatch(/only an office may correct a due date/);
+  const rec = await h.query(recordQuery);
+  expect(rec.dueDate).toBe('2031-02-28');
+  expect(rec.timeline.slice(-2)).toMatchObject([
+    { type: 'extended', dueDate: '2032-06-30' },
+    {
+      type: 'due-date-corrected',
+      dueDate: '2031-02-28',
+      previousDueDate: '2032-06-30',
+      reason: '年份录入错误，应为2031年',
+      actor: office,
+    },
+  ]);
+  expect(rec.schedule.find((e) => e.kind === 'deadline')?.atLocal.slice(0, 10)).toBe('2031-02-28');
+  recordHistory('due-date-extended-past-the-horizon-then-corrected', await h.fetchHistory());
 });

@@ -48,6 +48,7 @@ beforeAll(async () => {
   const activities = createActivities(deps);
   worker = await Worker.create({
     connection: env.nativeConnection,
+    namespace: env.namespace,
     taskQueue: TQ,
     workflowBundle: workflowBundle(),
     activities: {

@@ -136,7 +136,8 @@ test('city ignores its deadline → urging, warning letter, public interview, ac
   );
 
   // Escalation letters are numbered in sequence for the office and year; reminders are not.
-  expect(rec.notices.map((n) => n.documentNumber)).toEqual([
+  // (Each letter nobody acknowledged was also urged once: test/acknowledgement.test.ts.)
+  expect(rec.notices.filter((n) => n.kind !== 'acknowledgement-urging').map((n) => n.documentNumber)).toEqual([
     undefined,
     undefined,
     '测试大气办〔2031〕1号',
@@ -145,7 +146,18 @@ test('city ignores its deadline → urging, warning letter, public interview, ac
     '测试大气办〔2031〕4号',
   ]);
   const kinds = rec.notices.map((n) => n.kind);
-  expect(kinds).toEqual(['reminder', 'reminder', 'urging', 'warning-letter', 'public-interview', 'accountability']);
+  expect(kinds).toEqual([
+    'reminder',
+    'reminder',
+    'urging',
+    'acknowledgement-urging',
+    'warning-letter',
+    'acknowledgement-urging',
+    'public-interview',
+    'acknowledgement-urging',
+    'accountability',
+    'acknowledgement-urging',
+  ]);
   // The warning letter goes to the city government, copied to the leading-group office.
   const letter = rec.notices.find((n) => n.kind === 'warning-letter')!;
   expect(letter.to).toEqual(['zfb@sjz.example.gov.cn']);
@@ -211,16 +223,19 @@ test('office extends the deadline after the urging → every later reminder and 
 test('office extends into a year the calendar has no holiday notice for → refused with that reason, the old schedule stands', async () => {
   const h = await start(row('coal-boilers', '130100'));
   await skipTo('2031-01-03T10:00:00+08:00');
-  // Due 2032-12-20: the ladder runs into 2033, which the test calendar (2026–2032) does not cover.
+  // Due 2032-12-20 (past the next season, so confirmed): the ladder runs into 2033, which the
+  // test calendar (2026–2032) does not cover.
   const e = await h
-    .executeUpdate(extendDeadline, { args: [{ actor: office, dueDate: '2032-12-20', reason: '延期' }] })
+    .executeUpdate(extendDeadline, {
+      args: [{ actor: office, dueDate: '2032-12-20', reason: '延期', confirmed: true }],
+    })
     .then(
       () => undefined,
       (err: unknown) => err,
     );
   expect(e).toBeInstanceOf(WorkflowUpdateFailedError);
   expect(((e as WorkflowUpdateFailedError).cause as Error).message).toMatch(
-    /cannot extend to 2032-12-20: .*does not cover 2033/,
+    /cannot move the due date to 2032-12-20: .*does not cover 2033/,
   );
   const before = await h.query(recordQuery);
   expect(before.dueDate).toBe('2030-12-31');

@@ -6,7 +6,15 @@ import type { Client } from '@temporalio/client';
 import { WorkflowNotFoundError, WorkflowUpdateFailedError, QueryNotRegisteredError } from '@temporalio/client';
 import type { FastifyRequest } from 'fastify';
 import type { Actor, ObligationRecord, Receipt } from '../domain/obligation';
-import { obligationRecord, review, extend, waive, type ObligationSummary } from '../client/obligations';
+import {
+  obligationRecord,
+  review,
+  extend,
+  correctDueDate,
+  acknowledge,
+  waive,
+  type ObligationSummary,
+} from '../client/obligations';
 import { submitEvidence } from '../workflows/api';
 import { blobPath, storeEvidence, EvidenceRefused } from '../storage/evidence-store';
 import type { dataPaths } from '../config/env';
@@ -16,6 +24,8 @@ import type { User, UserStore } from '../auth/users';
 import type { ObligationIndex } from './read-model';
 import { UploadGuard, sanitiseFileName } from './upload';
 import { explainChange } from '../client/explain';
+import { cleanText, parseQuantity } from '../client/input';
+import type { SeasonWindow } from '../client/seasons';
 
 export interface WebDeps {
   client: Client;
@@ -27,6 +37,10 @@ export interface WebDeps {
   taskQueue: string;
   maxUploadBytes: number;
   sessionHours: number;
+  /** Seasons that may be launched around the one under way (LANTIAN_SEASON_WINDOW). */
+  seasonWindow: SeasonWindow;
+  /** Session cookies always Secure (LANTIAN_COOKIE_SECURE); otherwise Secure when the request came over HTTPS. */
+  cookieSecure: boolean;
 }
 
 export class HttpError extends Error {
@@ -51,7 +65,7 @@ export function scopeFilter<T extends { assignee?: string }>(u: User, f: T): T {
   return u.role === 'assignee' ? { ...f, assignee: u.org } : f;
 }
 
-/** The obligation's record if the user may see it; 404 otherwise, whatever the reason. */
+/** The obligation's record if the user may see it (without server paths); 404 otherwise, whatever the reason. */
 export async function readScoped(d: WebDeps, u: User, workflowId: string): Promise<ObligationRecord> {
   let rec: ObligationRecord;
   try {
@@ -68,7 +82,28 @@ export async function readScoped(d: WebDeps, u: User, workflowId: string): Promi
   }
   if (u.role === 'assignee' && rec.input.assignee.code !== u.org)
     throw new HttpError(404, `no obligation ${workflowId}`);
-  return rec;
+  return publicRecord(rec);
+}
+
+/**
+ * A record as the API and pages show it: a notice's `location` (the server's path to its .eml
+ * file) is the server's business, not its reader's.
+ */
+export function publicNotice<T extends { location?: string }>(n: T): Omit<T, 'location'> {
+  const { location: _location, ...rest } = n;
+  return rest;
+}
+
+export function publicRecord(rec: ObligationRecord): ObligationRecord {
+  const strip = <T extends { location?: string }>(n: T): Omit<T, 'location'> => {
+    const { location: _location, ...rest } = n;
+    return rest;
+  };
+  return {
+    ...rec,
+    notices: rec.notices.map(strip),
+    timeline: rec.timeline.map((e) => (e.notice ? { ...e, notice: strip(e.notice) } : e)),
+  };
 }
 
 async function afterChange(d: WebDeps, workflowId: string): Promise<void> {
@@ -107,10 +142,24 @@ export async function reviewAs(
   return update(d, id, () => review(d.client, id, actorOf(u), evidenceId, decision, reason));
 }
 
-export async function extendAs(d: WebDeps, u: User, id: string, dueDate: string, reason: string) {
+export async function extendAs(d: WebDeps, u: User, id: string, dueDate: string, reason: string, confirmed?: boolean) {
   await readScoped(d, u, id);
   requireRole(u, ['office'], 'extend a deadline');
-  return update(d, id, () => extend(d.client, id, actorOf(u), dueDate, reason));
+  return update(d, id, () => extend(d.client, id, actorOf(u), dueDate, reason, confirmed));
+}
+
+/** A due date entered wrong, corrected earlier or later. */
+export async function correctAs(d: WebDeps, u: User, id: string, dueDate: string, reason: string, confirmed?: boolean) {
+  await readScoped(d, u, id);
+  requireRole(u, ['office'], 'correct a due date');
+  return update(d, id, () => correctDueDate(d.client, id, actorOf(u), dueDate, reason, confirmed));
+}
+
+/** 签收 of a letter by a user of the addressed organisation (the workflow checks the organisation again). */
+export async function acknowledgeAs(d: WebDeps, u: User, id: string, notice: string) {
+  await readScoped(d, u, id);
+  requireRole(u, ['assignee'], 'acknowledge a letter');
+  return publicNotice(await update(d, id, () => acknowledge(d.client, id, actorOf(u), notice)));
 }
 
 export async function waiveAs(d: WebDeps, u: User, id: string, reason: string) {
@@ -134,8 +183,6 @@ export interface UploadResult {
   receipt: Receipt;
   fileName: string;
   mediaType: string;
-  /** The store already held this exact content (from this or another obligation). */
-  alreadyStored: boolean;
 }
 
 /**
@@ -161,45 +208,60 @@ export async function uploadAs(
   let stored: { sha256: string; size: number; existed: boolean; fileName: string; mediaType: string } | undefined;
   let csrfOk = csrf(undefined);
   let refusal: HttpError | undefined;
-  // One byte over the limit is enough to refuse; busboy discards the rest of an oversized file.
-  for await (const part of req.parts({
-    preservePath: true,
-    throwFileSizeLimit: false,
-    limits: { fileSize: d.maxUploadBytes + 1, files: 1, fields: 10 },
-  } as Parameters<FastifyRequest['parts']>[0])) {
-    if (part.type === 'field') {
-      fields[part.fieldname] = String(part.value);
-      if (part.fieldname === '_csrf') csrfOk = csrf(String(part.value));
-      continue;
-    }
-    // Whatever happens to it, a file part is read to its end so the client gets an answer.
-    if (refusal || stored || part.fieldname !== 'file') {
-      part.file.resume();
-      continue;
-    }
-    if (!csrfOk) {
-      part.file.resume();
-      refusal = new HttpError(403, 'CSRF token missing or invalid');
-      continue;
-    }
-    const name = sanitiseFileName(part.filename);
-    if ('refused' in name) {
-      part.file.resume();
-      refusal = new HttpError(422, `evidence refused: ${name.refused}`);
-      continue;
-    }
-    const guard = new UploadGuard(name.name, d.maxUploadBytes);
-    try {
-      const s = await storeEvidence(d.paths.evidence, part.file.pipe(guard), d.maxUploadBytes);
-      stored = { ...s, fileName: name.name, mediaType: guard.sniffed!.mediaType };
-    } catch (e) {
-      if (!(e instanceof EvidenceRefused)) throw e;
-      refusal = new HttpError(/larger than/.test(e.reason) ? 413 : 422, e.message);
-    }
-  }
   // A refused upload keeps nothing: the file is removed unless the store already held it.
   const discard = () =>
     stored && !stored.existed && fs.rmSync(blobPath(d.paths.evidence, stored.sha256), { force: true });
+  try {
+    // One byte over the limit is enough to refuse; busboy discards the rest of an oversized file.
+    for await (const part of req.parts({
+      preservePath: true,
+      throwFileSizeLimit: false,
+      limits: { fileSize: d.maxUploadBytes + 1, files: 1, fields: 10 },
+    } as Parameters<FastifyRequest['parts']>[0])) {
+      if (part.type === 'field') {
+        if (!uploadFields.includes(part.fieldname))
+          refusal ??= new HttpError(
+            400,
+            `evidence refused: unknown field ${JSON.stringify(part.fieldname)}; the fields are note, quantity and file`,
+          );
+        fields[part.fieldname] = String(part.value);
+        if (part.fieldname === '_csrf') csrfOk = csrf(String(part.value));
+        continue;
+      }
+      // Whatever happens to it, a file part is read to its end so the client gets an answer.
+      if (refusal || stored || part.fieldname !== 'file') {
+        if (part.fieldname !== 'file')
+          refusal ??= new HttpError(
+            400,
+            `evidence refused: a file in the field ${JSON.stringify(part.fieldname)}, not "file"`,
+          );
+        part.file.resume();
+        continue;
+      }
+      if (!csrfOk) {
+        part.file.resume();
+        refusal = new HttpError(403, 'CSRF token missing or invalid');
+        continue;
+      }
+      const name = sanitiseFileName(part.filename);
+      if ('refused' in name) {
+        part.file.resume();
+        refusal = new HttpError(422, `evidence refused: ${name.refused}`);
+        continue;
+      }
+      const guard = new UploadGuard(name.name, d.maxUploadBytes);
+      try {
+        const s = await storeEvidence(d.paths.evidence, part.file.pipe(guard), d.maxUploadBytes);
+        stored = { ...s, fileName: name.name, mediaType: guard.sniffed!.mediaType };
+      } catch (e) {
+        if (!(e instanceof EvidenceRefused)) throw e;
+        refusal = new HttpError(/larger than/.test(e.reason) ? 413 : 422, e.message);
+      }
+    }
+  } catch (e) {
+    discard();
+    throw malformedUpload(e);
+  }
   try {
     if (refusal) throw refusal;
     if (!csrfOk) throw new HttpError(403, 'CSRF token missing or invalid');
@@ -211,6 +273,19 @@ export async function uploadAs(
   }
 }
 
+/** The fields an upload may carry beside its file (`_csrf`: a browser form's token). */
+const uploadFields = ['note', 'quantity', '_csrf'];
+
+/** A multipart body that is not one (no boundary, cut short) or carries too much: a bad request. */
+function malformedUpload(e: unknown): unknown {
+  const x = e as { code?: string; message?: string };
+  if (['FST_FILES_LIMIT', 'FST_FIELDS_LIMIT', 'FST_PARTS_LIMIT'].includes(x.code ?? ''))
+    return new HttpError(400, 'evidence refused: one file, and at most the fields note and quantity');
+  if (x.code === 'FST_PROTO_VIOLATION' || /^(Multipart|Malformed|Unexpected end of)/i.test(x.message ?? ''))
+    return new HttpError(400, `evidence refused: the multipart body is malformed (${x.message})`);
+  return e;
+}
+
 async function submitStored(
   d: WebDeps,
   u: User,
@@ -220,9 +295,12 @@ async function submitStored(
   rec: ObligationRecord | undefined,
   known: ReturnType<WebDeps['index']['known']>,
 ): Promise<UploadResult> {
-  const quantity = fields.quantity?.trim() ? Number(fields.quantity) : undefined;
-  if (quantity !== undefined && !(Number.isFinite(quantity) && quantity >= 0))
-    throw new HttpError(422, `evidence refused: quantity ${JSON.stringify(fields.quantity)} is not a number ≥ 0`);
+  // A plain decimal within bounds: 0x10, 1e300 and Infinity are typos, not quantities.
+  const parsed = fields.quantity?.trim() ? parseQuantity(fields.quantity) : undefined;
+  if (parsed && 'refused' in parsed) throw new HttpError(422, `evidence refused: ${parsed.refused}`);
+  const quantity = parsed?.value;
+  // Bidirectional controls out of the note before it is stored and shown.
+  if (fields.note !== undefined) fields.note = cleanText(fields.note);
   const counts = rec ? rec.input.quantity : known && countedByPolicy(d, known);
   if (counts && quantity === undefined)
     throw new HttpError(422, `evidence refused: this obligation counts ${counts.unit}; state the quantity achieved`);
@@ -242,5 +320,6 @@ async function submitStored(
       ],
     }),
   );
-  return { receipt, fileName: s.fileName, mediaType: s.mediaType, alreadyStored: s.existed };
+  // Whether the store already held these bytes (perhaps from another organisation) is not said.
+  return { receipt, fileName: s.fileName, mediaType: s.mediaType };
 }

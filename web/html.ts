@@ -52,6 +52,7 @@ export const eventLabel: Record<string, string> = {
   'evidence-accepted': '材料审核通过',
   'evidence-rejected': '材料被退回',
   extended: '延期',
+  'due-date-corrected': '更正截止日期',
   waived: '豁免',
   met: '完成',
   'closed-unmet': '关闭（未完成）',
@@ -91,6 +92,7 @@ const systemReasons: [RegExp, (...m: string[]) => string][] = [
       `行动方案 ${c}，${y}–${Number(y) + 1} 秋冬季：截止 ${d}${prov ? `；按暂定日历规划，${prov} 年暂按周一至周五计算，待节假日安排补入` : ''}`,
   ],
   [/^its time had passed when the obligation was launched$/, () => '任务下达时提醒时间已过'],
+  [/^(.+) not acknowledged by (\S+) (\S+)$/, (n, d, t) => `${n}未在${d} ${t}前签收，已催签`],
   [/^its time had passed when the deadline moved$/, () => '截止日期调整时提醒时间已过'],
   [/^obligation is (\S+)$/, (st) => `任务已${statusLabel[st] ?? st}`],
   [
@@ -149,23 +151,6 @@ export function shanghai(iso: string | undefined): string {
   return d.toISOString().slice(0, 16).replace('T', ' ');
 }
 
-const css = `
-*{box-sizing:border-box}body{font-family:"Noto Sans CJK SC","Source Han Sans SC","Microsoft YaHei",sans-serif;margin:0;color:#1b2733;background:#f4f6f8}
-header{background:#0b4f8a;color:#fff;padding:.6rem 1.2rem;display:flex;gap:1.2rem;align-items:center;flex-wrap:wrap}
-header a{color:#fff;text-decoration:none}header .brand{font-weight:bold;font-size:1.15rem}header .me{margin-left:auto;font-size:.9rem}
-header form{display:inline}header button{background:none;border:1px solid #fff;color:#fff;border-radius:3px;cursor:pointer}
-main{padding:1rem 1.2rem;max-width:1200px;margin:auto}h1{font-size:1.35rem}h2{font-size:1.1rem;margin-top:1.6rem}
-table{border-collapse:collapse;width:100%;background:#fff}th,td{border:1px solid #d5dde5;padding:.35rem .5rem;text-align:left;font-size:.9rem;vertical-align:top}
-th{background:#e8eef4}tr.overdue td{background:#fff1f0}tr.submitted td{background:#fffbe6}tr.met td{background:#f0fff4}
-.tag{display:inline-block;padding:0 .4rem;border-radius:3px;font-size:.85rem;background:#e8eef4}.tag.overdue,.tag.unmet{background:#ffccc7}.tag.met{background:#b7eb8f}.tag.met-late{background:#ffe58f}.tag.submitted{background:#fff1b8}
-.lvl{font-weight:bold;color:#a8071a}.pace{font-weight:bold;padding:0 .3rem}.pace-green{color:#237804;background:#f6ffed}.pace-yellow{color:#ad6800;background:#fffbe6}.pace-red{color:#a8071a;background:#fff1f0}.muted{color:#667}.ok{background:#f0fff4;border:1px solid #b7eb8f;padding:.6rem}.err{background:#fff1f0;border:1px solid #ffa39e;padding:.6rem}
-form.inline{display:inline-flex;gap:.3rem;align-items:center;flex-wrap:wrap}input,select,textarea,button{font:inherit}
-.card{background:#fff;border:1px solid #d5dde5;padding:.8rem;margin:.6rem 0}.filters{display:flex;gap:.6rem;flex-wrap:wrap;align-items:end}
-.filters label{display:flex;flex-direction:column;font-size:.85rem}code{font-size:.85rem;word-break:break-all}
-ol.timeline{list-style:none;padding-left:0;border-left:3px solid #0b4f8a;margin-left:.4rem}ol.timeline li{padding:.3rem .8rem;position:relative}
-ol.timeline li:before{content:"";position:absolute;left:-.5rem;top:.7rem;width:.7rem;height:.7rem;border-radius:50%;background:#0b4f8a}
-`;
-
 export function layout(title: string, user: User | undefined, body: Html, csrf?: string): string {
   const nav =
     user?.role === 'assignee'
@@ -175,7 +160,7 @@ export function layout(title: string, user: User | undefined, body: Html, csrf?:
         : user?.role === 'supervisor'
           ? html`<a href="/scoreboard">记分板</a><a href="/obligations">任务列表</a>`
           : '';
-  return `<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>${esc(title)} · 蓝天</title><style>${css}</style></head><body>
+  return `<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>${esc(title)} · 蓝天</title><link rel="stylesheet" href="/static/lantian.css"><script src="/static/lantian.js" defer></script></head><body>
 <header><span class="brand">蓝天 · 秋冬季攻坚督办</span>${part(nav)}${
     user
       ? part(

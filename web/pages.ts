@@ -7,11 +7,24 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { readLetter } from '../notices/letters';
 import type { DeliveryEvent, NoticeRecord, ObligationRecord, TimelineEvent } from '../domain/obligation';
 import type { User } from '../auth/users';
-import { loginDelayMs } from '../auth/users';
+import { MAX_NAME_LENGTH } from '../auth/users';
 import { randomSecret, safeEqual } from '../auth/secrets';
-import { HttpError, readScoped, requireRole, reviewAs, extendAs, waiveAs, uploadAs, type WebDeps } from './actions';
+import { cleanText, stripBidi } from '../client/input';
+import {
+  HttpError,
+  readScoped,
+  requireRole,
+  reviewAs,
+  extendAs,
+  correctAs,
+  acknowledgeAs,
+  waiveAs,
+  uploadAs,
+  type WebDeps,
+} from './actions';
 import { listFor, listQuery, orgName, reloadPolicies, launch, toCsv, type ListQuery } from './api';
 import { seasonChoices, type LaunchWords } from '../client/seasons';
+import { reasonFrom } from './api';
 import { DateTime } from 'luxon';
 import { currentSeason } from '../domain/season';
 
@@ -21,6 +34,8 @@ const formWords: LaunchWords = {
   allowPast: 'tick 允许下达已结束的秋冬季',
   provisional: 'tick 按暂定日历规划',
   and: ', ',
+  outside: (n, w) =>
+    `秋冬季 ${n}–${n + 1} 不在可下达的范围内：可下达 ${w.from}–${w.to} 年的秋冬季（当前秋冬季 ${w.current} 之前 ${w.back} 个至之后 ${w.ahead} 个，见 LANTIAN_SEASON_WINDOW）。请检查年份是否输入有误。`,
 };
 import { scoreboard } from './read-model';
 import { PolicyError } from '../planner/load';
@@ -37,16 +52,20 @@ import {
   Html,
   systemReasonCn,
 } from './html';
-import { SESSION_COOKIE } from './server';
+import { SESSION_COOKIE, refuse } from './server';
 import { megabytes } from './upload';
 
 const LOGIN_CSRF = 'lantian_login_csrf';
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function page(reply: FastifyReply, req: FastifyRequest, d: WebDeps, title: string, body: Html) {
-  const csrf = req.sessionId ? d.users.csrfToken(req.sessionId) : undefined;
-  return reply.type('text/html; charset=utf-8').send(layout(title, req.user, body, csrf));
+  return reply.type('text/html; charset=utf-8').send(layout(title, req.user, body, req.csrfToken));
 }
+
+/** A form's fields; a POST without a body (or of a type no parser reads) has none. */
+const form = <T>(req: FastifyRequest): Partial<T> => (req.body && typeof req.body === 'object' ? req.body : {}) as T;
+
+/** Secure when configured so, or when the request came over HTTPS (directly or through a trusted proxy). */
+const secure = (d: WebDeps, req: FastifyRequest) => d.cookieSecure || req.protocol === 'https';
 
 const tag = (s: string | undefined) => html`<span class="tag ${s ?? ''}">${statusLabel[s ?? ''] ?? s ?? ''}</span>`;
 const days = (n: number | undefined, s: string | undefined) =>
@@ -177,7 +196,8 @@ function obligationPage(d: WebDeps, req: FastifyRequest, rec: ObligationRecord, 
   const officeForms =
     u.role === 'office' && !closed
       ? html`<h2>延期或豁免</h2><div class="card">
-        <form class="inline" method="post" action="${link(rec.workflowId)}/extend">${csrfField(csrf)}<label>新截止日期 <input type="date" name="dueDate" required></label><label>理由 <input name="reason" required></label><button>延期</button></form>
+        <form class="inline" method="post" action="${link(rec.workflowId)}/extend">${csrfField(csrf)}<label>新截止日期 <input type="date" name="dueDate" required></label><label>理由 <input name="reason" required></label><label><input type="checkbox" name="confirmed" value="true"> 确认超出下一秋冬季</label><button>延期</button></form>
+        <hr><form class="inline" method="post" action="${link(rec.workflowId)}/correct">${csrfField(csrf)}<label>更正截止日期 <input type="date" name="dueDate" required></label><label>理由 <input name="reason" required placeholder="如：年份录入错误"></label><label><input type="checkbox" name="confirmed" value="true"> 确认超出下一秋冬季</label><button>更正</button></form>
         <hr><form class="inline" method="post" action="${link(rec.workflowId)}/waive">${csrfField(csrf)}<label>理由 <input name="reason" required></label><button>豁免</button></form></div>`
       : '';
   return html`${flash ?? ''}<div class="card">
@@ -189,8 +209,22 @@ function obligationPage(d: WebDeps, req: FastifyRequest, rec: ObligationRecord, 
     ${i.evidenceDescription ? html`<p class="muted">材料要求：${i.evidenceDescription}</p>` : ''}
     <p class="muted"><code>${rec.workflowId}</code></p></div>
     <h2>佐证材料与审核</h2>${evidence}${upload}${officeForms}
-    <h2>收到的通知</h2>${rec.notices.length || rec.queuedNotices?.length ? html`<ul>${rec.notices.map((n) => html`<li><a href="/letters/${encodeURIComponent(n.key)}">${n.documentNumber ? `${n.documentNumber} ` : ''}${n.subject}</a> <span class="muted">${shanghai(n.sentAt)}</span>${deliveryLog(n)}</li>`)}${(rec.queuedNotices ?? []).map((q) => html`<li class="muted">${noticeLabel(q.kind)}：${shanghai(q.queuedAt)} 起排队待投递（邮件服务器未接收，正在重试）</li>`)}</ul>` : html`<p class="muted">暂无。</p>`}
+    <h2>收到的通知</h2>${rec.notices.length || rec.queuedNotices?.length ? html`<ul>${rec.notices.map((n) => html`<li><a href="/letters/${encodeURIComponent(n.key)}">${n.documentNumber ? `${n.documentNumber} ` : ''}${n.subject}</a> <span class="muted">${shanghai(n.sentAt)}</span>${receipt(n, u.role === 'assignee' && !closed ? { id: rec.workflowId, csrf } : undefined)}${deliveryLog(n)}</li>`)}${(rec.queuedNotices ?? []).map((q) => html`<li class="muted">${noticeLabel(q.kind)}：${shanghai(q.queuedAt)} 起排队待投递（邮件服务器未接收，正在重试）</li>`)}</ul>` : html`<p class="muted">暂无。</p>`}
     <h2>时间线</h2>${timeline(rec)}`;
+}
+
+/** A letter's 签收: who acknowledged it when, or by when it must be (red once that has passed); the addressee's button. */
+function receipt(n: ObligationRecord['notices'][number], form?: { id: string; csrf: string }): Html {
+  if (!n.documentNumber) return html``;
+  if (n.acknowledged)
+    return html` <span class="ok">已签收（${n.acknowledged.by.id}，${shanghai(n.acknowledged.at)}）</span>`;
+  const late = n.acknowledgeBy !== undefined && Date.parse(n.acknowledgeBy) < Date.now();
+  const due = n.acknowledgeBy ? `应于 ${shanghai(n.acknowledgeBy)} 前签收` : '待签收';
+  return html` <span class="${late ? 'err' : 'muted'}">${late ? `逾期未签收（${due}）` : due}</span>${
+    form
+      ? html` <form class="inline" method="post" action="${link(form.id)}/acknowledge">${csrfField(form.csrf)}<input type="hidden" name="notice" value="${n.key}"><button>签收</button></form>`
+      : ''
+  }`;
 }
 
 function reviewForms(id: string, evidenceId: string, csrf: string): Html {
@@ -201,7 +235,7 @@ function reviewForms(id: string, evidenceId: string, csrf: string): Html {
 const done = (reply: FastifyReply, id: string, message: string) =>
   reply.redirect(`${link(id)}?done=${encodeURIComponent(message)}`, 303);
 
-export function registerPages(app: FastifyInstance, d: WebDeps) {
+export function registerPages(app: FastifyInstance, d: WebDeps, opts: { loginRatePerMinute: number }) {
   const hide = { schema: { hide: true } };
 
   app.get('/login', hide, async (req, reply) => {
@@ -214,7 +248,7 @@ export function registerPages(app: FastifyInstance, d: WebDeps) {
       path: '/login',
       httpOnly: true,
       sameSite: 'strict',
-      secure: req.protocol === 'https',
+      secure: secure(d, req),
     });
     const reason = (req.query as { reason?: string }).reason;
     return reply.type('text/html; charset=utf-8').send(
@@ -228,27 +262,52 @@ export function registerPages(app: FastifyInstance, d: WebDeps) {
     );
   });
 
-  app.post('/login', hide, async (req, reply) => {
-    const b = (req.body ?? {}) as { name?: string; password?: string; _csrf?: string };
-    const cookieToken = req.cookies[LOGIN_CSRF];
-    if (!cookieToken || typeof b._csrf !== 'string' || !safeEqual(cookieToken, b._csrf))
-      return reply.redirect('/login?reason=' + encodeURIComponent('登录表单已失效（CSRF），请重试'), 303);
-    const name = String(b.name ?? '');
-    // Each failure for this name makes the next attempt wait longer.
-    await sleep(loginDelayMs(d.users.failures(name)));
-    const u = d.users.checkPassword(name, String(b.password ?? ''));
-    if (!u) return reply.redirect('/login?reason=' + encodeURIComponent('用户名或密码错误'), 303);
-    const s = d.users.createSession(u.id, d.sessionHours * 3600_000);
-    reply.clearCookie(LOGIN_CSRF, { path: '/login' });
-    reply.setCookie(SESSION_COOKIE, s.cookie, {
-      path: '/',
-      httpOnly: true,
-      sameSite: 'strict',
-      secure: req.protocol === 'https',
-      expires: new Date(s.expiresAt),
-    });
-    return reply.redirect(home(u), 303);
-  });
+  // A login form is small; an address may try it a limited number of times a minute; a name
+  // with too many failures is locked for a while (auth/users.ts), answered 429 with Retry-After.
+  app.post(
+    '/login',
+    {
+      ...hide,
+      bodyLimit: 16 * 1024,
+      config: { rateLimit: { max: opts.loginRatePerMinute, timeWindow: 60_000 } },
+    },
+    async (req, reply) => {
+      const b = form<{ name: string; password: string; _csrf: string }>(req);
+      const cookieToken = req.cookies[LOGIN_CSRF];
+      if (!cookieToken || typeof b._csrf !== 'string' || !safeEqual(cookieToken, b._csrf))
+        return reply.redirect('/login?reason=' + encodeURIComponent('登录表单已失效（CSRF），请重试'), 303);
+      const name = stripBidi(String(b.name ?? '')).trim();
+      // Refused before anything is looked up or counted: no user has such a name.
+      if (name.length > MAX_NAME_LENGTH)
+        return reply.redirect(
+          '/login?reason=' + encodeURIComponent(`用户名或密码错误（用户名不超过 ${MAX_NAME_LENGTH} 个字符）`),
+          303,
+        );
+      const r = d.users.login(name, String(b.password ?? ''));
+      if ('refused' in r) {
+        if (r.refused === 'invalid')
+          return reply.redirect('/login?reason=' + encodeURIComponent('用户名或密码错误'), 303);
+        reply.header('retry-after', String(r.retryAfterSeconds));
+        return refuse(
+          req,
+          reply,
+          429,
+          `该用户名登录失败次数过多，已暂时锁定，请 ${Math.ceil(r.retryAfterSeconds / 60)} 分钟后再试。`,
+        );
+      }
+      const u = r.user;
+      const s = d.users.createSession(u.id, d.sessionHours * 3600_000);
+      reply.clearCookie(LOGIN_CSRF, { path: '/login' });
+      reply.setCookie(SESSION_COOKIE, s.cookie, {
+        path: '/',
+        httpOnly: true,
+        sameSite: 'strict',
+        secure: secure(d, req),
+        expires: new Date(s.expiresAt),
+      });
+      return reply.redirect(home(u), 303);
+    },
+  );
 
   app.post('/logout', hide, async (req, reply) => {
     if (req.sessionId) d.users.endSession(req.sessionId);
@@ -306,39 +365,38 @@ export function registerPages(app: FastifyInstance, d: WebDeps) {
     );
   });
 
-  app.post('/obligations/:id/evidence', hide, async (req, reply) => {
-    const id = (req.params as { id: string }).id;
-    const r = await uploadAs(d, req.user!, id, req, (t) => !!req.sessionId && d.users.checkCsrf(req.sessionId, t));
-    const rec = await readScoped(d, req.user!, id);
-    const receipt = html`<div class="ok" id="receipt"><b>已收到材料 ${r.receipt.evidenceId}</b>：${r.fileName}（${r.mediaType}）<br>sha256 <code>${r.receipt.sha256}</code><br>大小 ${r.receipt.size.toLocaleString('zh-CN')} 字节 · 接收时间 ${r.receipt.receivedAtLocal.slice(0, 19).replace('T', ' ')}（北京时间） · ${r.receipt.state === 'pending' ? '待审核' : '已通过'}${r.alreadyStored ? ' · 该文件此前已存档' : ''}</div>`;
-    return page(
-      reply,
-      req,
-      d,
-      title(d, rec.input.campaignId, rec.input.obligationId),
-      obligationPage(d, req, rec, receipt),
-    );
-  });
-
   app.post('/obligations/:id/review', hide, async (req, reply) => {
     const id = (req.params as { id: string }).id;
-    const b = req.body as { evidenceId?: string; decision?: string; reason?: string };
+    const b = form<{ evidenceId: string; decision: string; reason: string }>(req);
     if (b.decision !== 'accept' && b.decision !== 'reject')
       throw new HttpError(400, 'decision must be accept or reject');
-    await reviewAs(d, req.user!, id, String(b.evidenceId ?? ''), b.decision, b.reason?.trim() || undefined);
+    await reviewAs(d, req.user!, id, String(b.evidenceId ?? ''), b.decision, cleanText(b.reason) || undefined);
     return done(reply, id, `材料 ${b.evidenceId} 已${b.decision === 'accept' ? '通过' : '退回'}`);
   });
 
   app.post('/obligations/:id/extend', hide, async (req, reply) => {
     const id = (req.params as { id: string }).id;
-    const b = req.body as { dueDate?: string; reason?: string };
-    await extendAs(d, req.user!, id, String(b.dueDate ?? ''), String(b.reason ?? '').trim());
+    const b = form<{ dueDate: string; reason: string; confirmed?: string }>(req);
+    await extendAs(d, req.user!, id, String(b.dueDate ?? ''), reasonFrom(b.reason)!, b.confirmed === 'true');
     return done(reply, id, `截止日期已延至 ${b.dueDate}`);
+  });
+
+  app.post('/obligations/:id/correct', hide, async (req, reply) => {
+    const id = (req.params as { id: string }).id;
+    const b = form<{ dueDate: string; reason: string; confirmed?: string }>(req);
+    await correctAs(d, req.user!, id, String(b.dueDate ?? ''), reasonFrom(b.reason)!, b.confirmed === 'true');
+    return done(reply, id, `截止日期已更正为 ${b.dueDate}`);
+  });
+
+  app.post('/obligations/:id/acknowledge', hide, async (req, reply) => {
+    const id = (req.params as { id: string }).id;
+    const letter = await acknowledgeAs(d, req.user!, id, String(form<{ notice: string }>(req).notice ?? ''));
+    return done(reply, id, `已签收 ${letter.documentNumber ?? ''}`);
   });
 
   app.post('/obligations/:id/waive', hide, async (req, reply) => {
     const id = (req.params as { id: string }).id;
-    await waiveAs(d, req.user!, id, String((req.body as { reason?: string }).reason ?? '').trim());
+    await waiveAs(d, req.user!, id, reasonFrom(form<{ reason: string }>(req).reason)!);
     return done(reply, id, '已豁免');
   });
 
@@ -402,7 +460,7 @@ export function registerPages(app: FastifyInstance, d: WebDeps) {
       ].map((c) => {
         // The seasons around the one under way (selected) and the campaign's own; one that has ended needs the first box
         // ticked, one the holiday calendar cannot plan yet the second (a provisional calendar).
-        const choices = seasonChoices(set, d.calendar, c.id);
+        const choices = seasonChoices(set, d.calendar, c.id, undefined, d.seasonWindow);
         const current = currentSeason(DateTime.now().setZone(c.timezone));
         const missing = choices.filter((x) => x.unplannable);
         return html`<tr><td><b>${c.title}</b><br><span class="muted">${c.id} · ${c.period.start} — ${c.period.end}</span></td><td><code>${c.file}</code></td>
@@ -421,7 +479,9 @@ export function registerPages(app: FastifyInstance, d: WebDeps) {
   });
 
   app.post('/campaigns/launch', hide, async (req, reply) => {
-    const b = req.body as { campaignId?: string; season?: string; allowPast?: string; provisionalCalendar?: string };
+    const b = form<{ campaignId: string; season: string; allowPast: string; provisionalCalendar: string }>(req);
+    if (b.season && !/^\d{4}$/.test(String(b.season)))
+      throw new HttpError(422, `秋冬季应为四位年份，如 2026，而不是 ${JSON.stringify(b.season)}`);
     const r = await launch(
       d,
       req.user!,
@@ -452,9 +512,26 @@ export function registerPages(app: FastifyInstance, d: WebDeps) {
     if (!letter) throw new HttpError(404, `no letter ${key}`);
     return reply.type('text/html; charset=utf-8')
       .send(`<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><title>${esc(letter.subject)}</title>
-<style>body{font-family:"Noto Serif CJK SC","Songti SC",serif;max-width:800px;margin:2rem auto;line-height:1.8;color:#000}
-.bar{font-family:sans-serif;background:#eef;padding:.5rem;margin-bottom:1rem}@media print{.bar{display:none}body{margin:0;max-width:none}@page{size:A4;margin:2.5cm 2cm}}</style></head>
-<body><div class="bar"><a href="${esc(link(workflowId))}">← 返回任务</a> · <button onclick="window.print()">打印</button> · ${esc(letter.documentNumber ?? '')} · 存档于 ${esc(shanghai(letter.storedAt))}</div>
+<link rel="stylesheet" href="/static/letter.css"><script src="/static/lantian.js" defer></script></head>
+<body><div class="bar"><a href="${esc(link(workflowId))}">← 返回任务</a> · <button type="button" data-action="print">打印</button> · ${esc(letter.documentNumber ?? '')} · 存档于 ${esc(shanghai(letter.storedAt))}</div>
 <article class="letter">${letter.html}</article></body></html>`);
+  });
+}
+
+/** The upload form's target: registered where multipart bodies are parsed (web/server.ts). */
+export function registerPageUploads(app: FastifyInstance, d: WebDeps) {
+  const hide = { schema: { hide: true } };
+  app.post('/obligations/:id/evidence', { ...hide, config: { csrfInBody: true } }, async (req, reply) => {
+    const id = (req.params as { id: string }).id;
+    const r = await uploadAs(d, req.user!, id, req, (t) => !!req.sessionId && d.users.checkCsrf(req.sessionId, t));
+    const rec = await readScoped(d, req.user!, id);
+    const receipt = html`<div class="ok" id="receipt"><b>已收到材料 ${r.receipt.evidenceId}</b>：${r.fileName}（${r.mediaType}）<br>sha256 <code>${r.receipt.sha256}</code><br>大小 ${r.receipt.size.toLocaleString('zh-CN')} 字节 · 接收时间 ${r.receipt.receivedAtLocal.slice(0, 19).replace('T', ' ')}（北京时间） · ${r.receipt.state === 'pending' ? '待审核' : '已通过'}</div>`;
+    return page(
+      reply,
+      req,
+      d,
+      title(d, rec.input.campaignId, rec.input.obligationId),
+      obligationPage(d, req, rec, receipt),
+    );
   });
 }

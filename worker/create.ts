@@ -6,6 +6,7 @@ import { createActivities, type ActivityDeps } from '../activities';
 import { loadPolicies, type PolicySet } from '../planner/load';
 import { liveCalendar } from '../domain/calendar';
 import { outboxMailer, smtpMailer } from '../notices/mailer';
+import { channelDelivery } from '../notices/channels';
 import { dataPaths, readEnv, type Env } from '../config/env';
 import { Client, Connection } from '@temporalio/client';
 import { documentNumberAllocator } from '../client/document-numbers';
@@ -37,6 +38,7 @@ export function activityDeps(
     lettersDir: data.letters,
     mailer: env.SMTP_URL ? smtpMailer(env.SMTP_URL, data.ledger) : outboxMailer(data.outbox),
     mailFrom: env.LANTIAN_MAIL_FROM,
+    channels: channelDelivery({ directory: policies.channels, ledgerDir: path.join(data.ledger, 'channels') }),
     policies,
     airQualityDir: airQualityDir(data.root),
     temporalClient: connect,

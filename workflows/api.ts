@@ -5,6 +5,9 @@ import type {
   EvidenceReview,
   EvidenceSubmission,
   Extension,
+  Acknowledgement,
+  NoticeRecord,
+  DueDateCorrection,
   ObligationRecord,
   Receipt,
   Waiver,
@@ -14,6 +17,8 @@ import type {
 export const submitEvidence = defineUpdate<Receipt, [EvidenceSubmission]>('submitEvidence');
 export const reviewEvidence = defineUpdate<Evidence, [EvidenceReview]>('reviewEvidence');
 export const extendDeadline = defineUpdate<{ dueDate: string }, [Extension]>('extendDeadline');
+export const correctDueDate = defineUpdate<{ dueDate: string }, [DueDateCorrection]>('correctDueDate');
+export const acknowledgeNotice = defineUpdate<NoticeRecord, [Acknowledgement]>('acknowledgeNotice');
 export const waiveObligation = defineUpdate<{ status: string }, [Waiver]>('waiveObligation');
 export const recordQuery = defineQuery<ObligationRecord>('record');
 

@@ -3,50 +3,56 @@
 // ObligationState (state.ts); this function is the loop over the schedule that applies them.
 import * as wf from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import type { NoticeRecord, ObligationInput, ScheduleEntry, Status } from '../domain/obligation';
+import type { DueDateCorrection, Extension, NoticeRecord, ObligationInput, ScheduleEntry } from '../domain/obligation';
 import type { Pace } from '../domain/pace';
-import { LantianCampaign, LantianDeadline, LantianLevel, LantianStatus } from '../domain/search-attributes';
-import { extendDeadline, recordQuery, reviewEvidence, submitEvidence, waiveObligation } from './api';
+import {
+  acknowledgeNotice,
+  correctDueDate,
+  extendDeadline,
+  recordQuery,
+  reviewEvidence,
+  submitEvidence,
+  waiveObligation,
+} from './api';
 import { noticeDelivered } from './digest';
 import { ARCHIVE, EXTENSION_PLANNING, failureOf, NOTICE, PLANNING } from './options';
-import { ObligationState } from './state';
+import { searchAttributesOf } from './search-attributes';
+import { ObligationState, type DueDateMove, type ObligationOutcome } from './state';
 
-const { planObligation } = wf.proxyLocalActivities<Activities>(PLANNING);
+export type { ObligationOutcome };
+
+const { planObligation, planAcknowledgement } = wf.proxyLocalActivities<Activities>(PLANNING);
 const { planObligation: planExtension } = wf.proxyLocalActivities<Activities>(EXTENSION_PLANNING);
 const { sendNotice } = wf.proxyLocalActivities<Activities>(NOTICE);
 const { archiveObligation } = wf.proxyLocalActivities<Activities>(ARCHIVE);
 
-export interface ObligationOutcome {
-  status: Status;
-  level: number;
-  dueDate: string;
-  closedAt?: string;
-}
-
 export async function obligationWorkflow(input: ObligationInput): Promise<ObligationOutcome> {
   const now = () => Date.now();
   const o = new ObligationState(input, wf.workflowInfo().workflowId, now());
-  const publish = searchAttributes(o);
+  const publish = searchAttributesOf(o);
   const changed = <T>(result: T): T => (publish(), result);
 
   wf.setHandler(recordQuery, () => o.snapshot());
   wf.setHandler(noticeDelivered, (d) => o.digestDelivered(d));
   wf.setHandler(submitEvidence, (s) => changed(o.submit(s, now())), { validator: (s) => void o.checkSubmit(s) });
   wf.setHandler(reviewEvidence, (r) => changed(o.review(r, now())), { validator: (r) => void o.checkReview(r) });
+  wf.setHandler(acknowledgeNotice, (a) => changed(o.acknowledge(a, now())), {
+    validator: (a) => void o.checkAcknowledge(a),
+  });
   wf.setHandler(waiveObligation, (w) => changed((o.waive(w, now()), { status: o.status })), {
     validator: (w) => void o.checkWaive(w),
   });
-  wf.setHandler(
-    extendDeadline,
-    async (e) => {
-      // The new date is planned before it is applied: a date the calendar cannot plan is refused.
-      await planExtension(o.planRequest(e.dueDate)).catch((err) => o.refuseExtension(e, failureOf(err).message));
-      // A waiver, accepted evidence or another extension may have landed meanwhile.
-      o.recheckExtend(e, now());
-      return changed((o.extend(e, now()), { dueDate: o.dueDate }));
-    },
-    { validator: (e) => void o.checkExtend(e, now()) },
-  );
+  // A new date is planned before it is applied: a date the calendar cannot plan is refused. A
+  // waiver, accepted evidence or another move may land meanwhile: the move is checked again.
+  const moveDueDate = (kind: DueDateMove) => async (m: Extension | DueDateCorrection) => {
+    await planExtension(o.planRequest(m.dueDate)).catch((err) => o.refuseDueDate(m, failureOf(err).message));
+    o.recheck(kind, m, now());
+    return changed((o.moveDueDate(kind, m, now()), { dueDate: o.dueDate }));
+  };
+  wf.setHandler(extendDeadline, moveDueDate('extended'), { validator: (e) => void o.checkExtend(e, now()) });
+  wf.setHandler(correctDueDate, moveDueDate('due-date-corrected'), {
+    validator: (c) => void o.checkCorrection(c, now()),
+  });
 
   o.setSchedule(await planObligation(o.planRequest()), now(), true);
   publish();
@@ -93,20 +99,33 @@ export async function obligationWorkflow(input: ObligationInput): Promise<Obliga
         return o.closeUnmet(now());
       case 'reminder':
         return o.status === 'open' ? o.reminded(entry, await notify(entry), now()) : o.reminderSkipped(entry, now());
-      case 'escalation':
-        return o.escalated(entry, await notify(entry), now());
+      case 'escalation': {
+        const letter = await notify(entry);
+        o.escalated(entry, letter, now());
+        // A letter waits for its 签收; it neither stops nor delays the ladder.
+        if (letter?.documentNumber && letter.messageId)
+          o.awaitAcknowledgement(await planAcknowledgement(o.acknowledgementRequest(entry, letter, now())), letter);
+        return;
+      }
+      case 'acknowledgement': {
+        const letter = o.unacknowledged(entry);
+        return letter && o.acknowledgementUrged(entry, letter, await notify(entry, { letter }), now());
+      }
       case 'pace': {
         const pace = o.paceChecked(entry, now());
-        return pace && o.paceWarned(entry, await notify(entry, pace), now());
+        return pace && o.paceWarned(entry, await notify(entry, { pace }), now());
       }
     }
   }
 
   /** The entry's notice, or undefined when it was refused for good (recorded on the timeline). */
-  async function notify(entry: ScheduleEntry, pace?: Pace): Promise<NoticeRecord | undefined> {
+  async function notify(
+    entry: ScheduleEntry,
+    about?: { pace?: Pace; letter?: NoticeRecord },
+  ): Promise<NoticeRecord | undefined> {
     o.noticeQueued(entry, now());
     try {
-      return await sendNotice(o.noticeRequest(entry, now(), pace));
+      return await sendNotice(o.noticeRequest(entry, now(), about));
     } catch (err) {
       const failure = failureOf(err);
       o.noticeFailed(entry, failure.message, now(), failure.details?.[0] as NoticeRecord | undefined);
@@ -115,24 +134,4 @@ export async function obligationWorkflow(input: ObligationInput): Promise<Obliga
       o.noticeSettled(entry);
     }
   }
-}
-
-/**
- * Keeps the status, level and deadline that supervisors filter by up to date, only for workflows
- * launched with Lantian's search attributes: a server without them (the time-skipping test
- * server) would fail every workflow task on an upsert.
- */
-function searchAttributes(o: ObligationState): () => void {
-  const indexed = wf.workflowInfo().typedSearchAttributes.get(LantianCampaign) !== undefined;
-  let published = { status: '', level: -1, deadline: '' };
-  return () => {
-    if (!indexed) return;
-    if (published.status === o.status && published.level === o.level && published.deadline === o.deadline) return;
-    wf.upsertSearchAttributes([
-      { key: LantianStatus, value: o.status },
-      { key: LantianLevel, value: o.level },
-      { key: LantianDeadline, value: new Date(o.deadline) },
-    ]);
-    published = { status: o.status, level: o.level, deadline: o.deadline };
-  };
 }

@@ -4,6 +4,7 @@
 import { ApplicationFailure } from '@temporalio/workflow';
 import type { z } from 'zod';
 import type * as UpdateSchemas from '../domain/updates';
+import type * as ActorProofs from '../domain/actor-proof';
 import { closedStatuses } from '../domain/statuses';
 import { LIMITS } from '../domain/limits';
 import { submissionProblem } from '../domain/submission';
@@ -13,6 +14,8 @@ import type {
   EvidenceReview,
   EvidenceSubmission,
   Extension,
+  Acknowledgement,
+  DueDateCorrection,
   NoticeRecord,
   DeliveryEvent,
   ObligationInput,
@@ -36,6 +39,21 @@ import { REFUSED } from './api';
 let schemas: typeof UpdateSchemas | undefined;
 // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on the first Update, not with every workflow (above)
 const updateSchemas = (): typeof UpdateSchemas => (schemas ??= require('../domain/updates') as typeof UpdateSchemas);
+// The signature check (and its curve arithmetic) loads with the first Update too.
+let proofs: typeof ActorProofs | undefined;
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on the first Update, like zod
+const actorProofs = (): typeof ActorProofs => (proofs ??= require('../domain/actor-proof') as typeof ActorProofs);
+
+/** How an office moves a due date: an extension (later), or a correction (either way). */
+export type DueDateMove = 'extended' | 'due-date-corrected';
+
+/** What an obligation's workflow returns when it closes. */
+export interface ObligationOutcome {
+  status: Status;
+  level: number;
+  dueDate: string;
+  closedAt?: string;
+}
 
 export const SYSTEM: Actor = { role: 'system', id: 'lantian' };
 
@@ -86,7 +104,7 @@ export class ObligationState {
   // ------------------------------------------------------------------ schedule
 
   setSchedule(s: ObligationPlan, now: number, atLaunch: boolean): void {
-    this.schedule = s.entries;
+    this.schedule = withPending(s.entries, this.schedule, this.done);
     this.pace = s.pace;
     this.deadline = s.deadline;
     this.deadlineLocal = s.deadlineLocal;
@@ -135,7 +153,7 @@ export class ObligationState {
   replan(s: Schedule, now: number, entry: ScheduleEntry): boolean {
     const before = this.assumedYears;
     const was = new Map(this.schedule.map((e) => [e.key, e.at]));
-    this.schedule = s.entries;
+    this.schedule = withPending(s.entries, this.schedule, this.done);
     this.assumedYears = s.assumedYears ?? [];
     const added = before.filter((y) => !this.assumedYears.includes(y));
     const moved = s.entries.filter((e) => e.kind !== 'pace' && !this.done.has(e.key) && was.get(e.key) !== e.at);
@@ -221,7 +239,16 @@ export class ObligationState {
     if (a.role !== 'office') this.refuse(`only an office may ${action} (actor ${a.role} ${a.id})`);
   }
 
+  /** An Update's actor is the one Lantian's web app or CLI signed for, or the Update is refused. */
+  private checkProof(update: string, arg: unknown): void {
+    if (
+      !actorProofs().proofHolds(this.workflowId, update, (arg ?? {}) as { proof?: never }, this.input.actorKeys ?? [])
+    )
+      this.refuse('the change is not signed by Lantian: make it in the web app, the API or the CLI');
+  }
+
   checkSubmit(arg: unknown): EvidenceSubmission {
+    this.checkProof('submitEvidence', arg);
     const s = this.parse(updateSchemas().evidenceSubmission, arg);
     const problem = submissionProblem(this, s);
     if (problem) this.refuse(problem);
@@ -230,6 +257,7 @@ export class ObligationState {
   }
 
   checkReview(arg: unknown): EvidenceReview {
+    this.checkProof('reviewEvidence', arg);
     const r = this.parse(updateSchemas().evidenceReview, arg);
     this.checkOffice(r.actor, 'review evidence');
     this.checkOpen('review evidence');
@@ -241,32 +269,88 @@ export class ObligationState {
   }
 
   checkExtend(arg: unknown, now: number): Extension {
+    this.checkProof('extendDeadline', arg);
     const e = this.parse(updateSchemas().extension, arg);
+    this.extensionRules(e, now);
+    return e;
+  }
+
+  private extensionRules(e: Extension, now: number): void {
     this.checkOffice(e.actor, 'extend a deadline');
     this.checkOpen('extend the deadline', true);
     if (e.dueDate <= this.dueDate)
       this.refuse(`new due date ${e.dueDate} is not after the current one ${this.dueDate}`);
-    if (e.dueDate < this.localTime(now).slice(0, 10)) this.refuse(`new due date ${e.dueDate} is already past`);
-    return e;
+    this.checkNewDueDate(e, now);
   }
 
-  /** The new date could not be planned (planSchedule's reason): nothing changes but the count of Updates, which it used. */
-  refuseExtension(e: Extension, reason: string): never {
+  /** A due date entered wrong (a typo, a misread notice) is corrected, earlier or later, with a reason. */
+  checkCorrection(arg: unknown, now: number): DueDateCorrection {
+    this.checkProof('correctDueDate', arg);
+    const c = this.parse(updateSchemas().dueDateCorrection, arg);
+    this.correctionRules(c, now);
+    return c;
+  }
+
+  private correctionRules(c: DueDateCorrection, now: number): void {
+    this.checkOffice(c.actor, 'correct a due date');
+    this.checkOpen('correct the due date', true);
+    if (c.dueDate === this.dueDate) this.refuse(`the due date is ${c.dueDate} already`);
+    this.checkNewDueDate(c, now);
+  }
+
+  /**
+   * Not in the past, and not beyond the end of the campaign's next season unless the office
+   * confirms it: a year typed wrong (2100) would otherwise silence an obligation for good.
+   */
+  private checkNewDueDate(m: Extension | DueDateCorrection, now: number): void {
+    if (m.dueDate < this.localTime(now).slice(0, 10)) this.refuse(`new due date ${m.dueDate} is already past`);
+    const horizon = `${Number(this.input.periodEnd.slice(0, 4)) + 1}${this.input.periodEnd.slice(4)}`;
+    if (m.dueDate > horizon && !m.confirmed)
+      this.refuse(
+        `new due date ${m.dueDate} is after ${horizon}, the end of the campaign's next season: confirm it to move the date that far`,
+      );
+  }
+
+  /** The new date could not be planned (the planner's reason): nothing changes but the count of Updates, which it used. */
+  refuseDueDate(m: Extension | DueDateCorrection, reason: string): never {
     this.updates++;
-    this.refuse(`cannot extend to ${e.dueDate}: ${reason}`);
+    this.refuse(`cannot move the due date to ${m.dueDate}: ${reason}`);
   }
 
-  /** After the new date was planned: the obligation may have closed, or moved again, meanwhile. Such a refusal used an Update too. */
-  recheckExtend(e: Extension, now: number): void {
+  /**
+   * After the new date was planned: the obligation may have closed, or moved again, meanwhile.
+   * Such a refusal used an Update too. (The signature was checked when the Update was accepted.)
+   */
+  recheck(kind: DueDateMove, m: Extension | DueDateCorrection, now: number): void {
     try {
-      this.checkExtend(e, now);
+      if (kind === 'extended') this.extensionRules(m, now);
+      else this.correctionRules(m, now);
     } catch (err) {
       this.updates++;
       throw err;
     }
   }
 
+  /** 签收: only the addressed organisation acknowledges its own letters, each once. */
+  checkAcknowledge(arg: unknown): Acknowledgement {
+    this.checkProof('acknowledgeNotice', arg);
+    const a = this.parse(updateSchemas().acknowledgement, arg);
+    const to = this.input.assignee;
+    if (a.actor.role !== 'assignee' || a.actor.org !== to.code)
+      this.refuse(
+        `only ${to.name} may acknowledge the letters addressed to it (actor ${a.actor.role} ${a.actor.org ?? a.actor.id})`,
+      );
+    if (this.updates >= LIMITS.updates)
+      this.refuse(`cannot acknowledge: this obligation has reached ${LIMITS.updates} changes`);
+    const letter = this.notices.find((n) => n.key === a.notice && n.documentNumber);
+    if (!letter) this.refuse(`no letter ${a.notice} on this obligation`);
+    if (letter.acknowledged)
+      this.refuse(`letter ${letter.documentNumber} was acknowledged on ${letter.acknowledged.at}`);
+    return a;
+  }
+
   checkWaive(arg: unknown): Waiver {
+    this.checkProof('waiveObligation', arg);
     const w = this.parse(updateSchemas().waiver, arg);
     this.checkOffice(w.actor, 'waive an obligation');
     this.checkOpen('waive');
@@ -354,15 +438,70 @@ export class ObligationState {
     return this.accepted >= q.value;
   }
 
-  extend(e: Extension, now: number): void {
+  moveDueDate(kind: DueDateMove, m: Extension | DueDateCorrection, now: number): void {
     this.updates++;
     const from = this.dueDate;
-    this.dueDate = e.dueDate;
+    this.dueDate = m.dueDate;
     this.overdue = false;
     this.dueDateChanged = true;
     this.version++;
-    this.record('extended', now, e.actor, { reason: e.reason, dueDate: e.dueDate, previousDueDate: from });
+    this.record(kind, now, m.actor, { reason: m.reason, dueDate: m.dueDate, previousDueDate: from });
     this.refreshStatus();
+  }
+
+  acknowledge(a: Acknowledgement, now: number): NoticeRecord {
+    this.updates++;
+    const letter = this.notices.find((n) => n.key === a.notice)!;
+    letter.acknowledged = { by: a.actor, at: new Date(now).toISOString() };
+    this.record('notice-acknowledged', now, a.actor, {
+      entry: letter.key.split('#').pop(),
+      reason: `签收 ${letter.documentNumber}`,
+    });
+    return letter;
+  }
+
+  /** A letter went out: its 签收 is checked at `check.at` (planned on the calendar). */
+  awaitAcknowledgement(check: ScheduleEntry, letter: NoticeRecord): void {
+    letter.acknowledgeBy = check.at;
+    this.schedule = [...this.schedule, check].sort((a, b) => a.at.localeCompare(b.at));
+  }
+
+  /** The letter an acknowledgement check is about, while it is still not acknowledged. */
+  unacknowledged(check: ScheduleEntry): NoticeRecord | undefined {
+    const letter = this.notices.find((n) => n.key === check.notice);
+    return letter && !letter.acknowledged ? letter : undefined;
+  }
+
+  acknowledgementUrged(
+    check: ScheduleEntry,
+    letter: NoticeRecord,
+    notice: NoticeRecord | undefined,
+    now: number,
+  ): void {
+    if (notice) this.notices.push(notice);
+    const by = letter.acknowledgeBy
+      ? this.localTime(Date.parse(letter.acknowledgeBy)).slice(0, 16).replace('T', ' ')
+      : '';
+    this.record('acknowledgement-urged', now, SYSTEM, {
+      entry: check.key,
+      notice,
+      reason: `${letter.documentNumber} not acknowledged by ${by}`,
+    });
+  }
+
+  /** What the planner needs to date a letter's acknowledgement check. */
+  acknowledgementRequest(entry: ScheduleEntry, letter: NoticeRecord, now: number) {
+    const { timezone, sending, provisionalCalendar, acknowledgeWithin } = this.input;
+    // Counted from when the workflow issued it (the mail server's clock is not the workflow's).
+    return {
+      entry: entry.key,
+      notice: letter.key,
+      sentAt: now,
+      workingDays: acknowledgeWithin ?? 2,
+      timezone,
+      sending,
+      provisionalCalendar,
+    };
   }
 
   waive(w: Waiver, now: number): void {
@@ -474,7 +613,8 @@ export class ObligationState {
   }
 
   /** What the notice of a schedule entry is sent with. */
-  noticeRequest(entry: ScheduleEntry, now: number, pace?: Pace): NoticeRequest {
+  noticeRequest(entry: ScheduleEntry, now: number, about: { pace?: Pace; letter?: NoticeRecord } = {}): NoticeRequest {
+    const { pace, letter } = about;
     return {
       key: noticeKey(this.workflowId, entry.key),
       workflowId: this.workflowId,
@@ -488,6 +628,9 @@ export class ObligationState {
       evidence: this.evidence.length,
       ...(pace
         ? { pace: { colour: pace.colour, reported: pace.reported, expected: pace.expected, target: pace.target } }
+        : {}),
+      ...(letter
+        ? { letter: { documentNumber: letter.documentNumber ?? '', subject: letter.subject, sentAt: letter.sentAt } }
         : {}),
     };
   }
@@ -509,7 +652,13 @@ export class ObligationState {
   /** A notice goes to delivery: it shows as queued until sendNotice returns (retries wait meanwhile). */
   private queued = new Map<string, { key: string; kind: string; level?: number; queuedAt: string }>();
   noticeQueued(entry: ScheduleEntry, now: number): void {
-    const kind = entry.step?.kind ?? (entry.kind === 'pace' ? 'pace-warning' : 'reminder');
+    const kind =
+      entry.step?.kind ??
+      (entry.kind === 'pace'
+        ? 'pace-warning'
+        : entry.kind === 'acknowledgement'
+          ? 'acknowledgement-urging'
+          : 'reminder');
     this.queued.set(entry.key, {
       key: noticeKey(this.workflowId, entry.key),
       kind,
@@ -541,6 +690,12 @@ export class ObligationState {
       closedAt: this.closedAt,
     };
   }
+}
+
+/** A new plan, with the acknowledgement checks still pending from the old one (they are not planned, but added as letters go out). */
+function withPending(planned: ScheduleEntry[], old: ScheduleEntry[], done: Set<string>): ScheduleEntry[] {
+  const pending = old.filter((e) => e.kind === 'acknowledgement' && !done.has(e.key));
+  return [...planned, ...pending].sort((a, b) => a.at.localeCompare(b.at));
 }
 
 function offsetOf(localIso: string): number {

@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import { parseQuantity as parsePlainQuantity } from '../../client/input';
 import { isLocalDate } from '../../domain/local-date';
 import { DateTime } from 'luxon';
 import { InvalidArgumentError, Option, type Command } from 'commander';
@@ -7,7 +8,16 @@ import { action, explain, explainChange, print, Refusal, type Ctx } from '../con
 import { PolicyError, type PolicySet } from '../../planner/load';
 import { parseSeason } from './policy';
 import { dataPaths } from '../../config/env';
-import { listObligations, obligationRecord, extend, waive, submitEvidenceFile, review } from '../../client/obligations';
+import {
+  listObligations,
+  obligationRecord,
+  extend,
+  correctDueDate,
+  acknowledge,
+  waive,
+  submitEvidenceFile,
+  review,
+} from '../../client/obligations';
 import { submissionProblem } from '../../domain/submission';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import crypto from 'node:crypto';
@@ -27,11 +37,11 @@ function parseDate(v: string): string {
   if (!isLocalDate(v)) throw new InvalidArgumentError(`expected a date YYYY-MM-DD that exists, not ${v}`);
   return v;
 }
+/** A plain decimal within bounds, as the web app takes it (client/input.ts): not 0x10, 1e300 or Infinity. */
 function parseQuantity(v: string): number {
-  const n = Number(v);
-  if (v.trim() === '' || !Number.isFinite(n) || n < 0)
-    throw new InvalidArgumentError(`expected a non-negative number, not ${v}`);
-  return n;
+  const q = parsePlainQuantity(v);
+  if ('refused' in q) throw new InvalidArgumentError(q.refused);
+  return q.value;
 }
 
 const localInstant = (iso: string, zone: string) => DateTime.fromISO(iso, { zone }).toFormat('yyyy-MM-dd HH:mm:ss');
@@ -207,14 +217,63 @@ export function registerObligation(program: Command) {
     .argument('<workflowId>')
     .requiredOption('--to <date>', 'new due date (YYYY-MM-DD, local)', parseDate)
     .requiredOption('--reason <text>', 'why')
+    .option('--confirm', "the date is past the end of the campaign's next season, and meant")
     .option('--json', 'machine-readable output')
     .action(
-      action(async (ctx, id: string, opts: { to: string; reason: string; json?: boolean }) => {
+      action(async (ctx, id: string, opts: { to: string; reason: string; confirm?: boolean; json?: boolean }) => {
         const client = await ctx.client();
-        const r = await extend(client, id, office(), opts.to, opts.reason).catch(async (e) => {
+        const r = await extend(client, id, office(), opts.to, opts.reason, opts.confirm).catch(async (e) => {
           throw await explainChange(client, e, id);
         });
         print(opts.json ?? false, { workflowId: id, ...r }, () => `${id}: due ${r.dueDate}`);
+      }),
+    );
+
+  obligation
+    .command('correct')
+    .description('correct a due date entered wrong (earlier or later); every step moves with it')
+    .argument('<workflowId>')
+    .requiredOption('--to <date>', 'the right due date (YYYY-MM-DD, local)', parseDate)
+    .requiredOption('--reason <text>', 'why')
+    .option('--confirm', "the date is past the end of the campaign's next season, and meant")
+    .option('--json', 'machine-readable output')
+    .action(
+      action(async (ctx, id: string, opts: { to: string; reason: string; confirm?: boolean; json?: boolean }) => {
+        const client = await ctx.client();
+        const r = await correctDueDate(client, id, office(), opts.to, opts.reason, opts.confirm).catch(async (e) => {
+          throw await explainChange(client, e, id);
+        });
+        print(opts.json ?? false, { workflowId: id, ...r }, () => `${id}: due ${r.dueDate}`);
+      }),
+    );
+
+  obligation
+    .command('acknowledge')
+    .description('签收: the addressee acknowledges receipt of a letter, by its 文号')
+    .argument('<workflowId>')
+    .argument('<documentNumber>', "the letter's 文号, e.g. 京津冀大气办〔2026〕5号")
+    .requiredOption('--as <assigneeCode>', 'the addressed organisation')
+    .option('--json', 'machine-readable output')
+    .action(
+      action(async (ctx, id: string, documentNumber: string, opts: { as: string; json?: boolean }) => {
+        const client = await ctx.client();
+        const rec = await obligationRecord(client, dataPaths(ctx.env.LANTIAN_DATA_DIR).archive, id).catch(async (e) => {
+          throw await explainChange(client, e, id);
+        });
+        const letter = rec.notices.find((n) => n.documentNumber === documentNumber);
+        if (!letter)
+          throw new Refusal(
+            `${id}: no letter ${documentNumber} (letters: ${rec.notices.flatMap((n) => n.documentNumber ?? []).join(', ') || 'none'})`,
+          );
+        const actor: Actor = { role: 'assignee', id: process.env.LANTIAN_USER ?? opts.as, org: opts.as };
+        const r = await acknowledge(client, id, actor, letter.key).catch(async (e) => {
+          throw await explainChange(client, e, id);
+        });
+        print(
+          opts.json ?? false,
+          { workflowId: id, ...r },
+          () => `${id}: ${documentNumber} acknowledged at ${r.acknowledged?.at ?? ''}`,
+        );
       }),
     );
 
