@@ -7,6 +7,7 @@ import { registerNamespace } from './commands/namespace';
 import { registerNotice } from './commands/notice';
 import { registerData, registerAssessment, registerPace } from './commands/assessment';
 import { registerUser } from './commands/user';
+import { registerProblem } from './commands/problem';
 
 // `… --json | head`: the reader left; that is the end of the output, not a failure to report.
 process.stdout.on('error', (e: NodeJS.ErrnoException) => {
@@ -27,6 +28,7 @@ registerData(program);
 registerAssessment(program);
 registerPace(program);
 registerUser(program);
+registerProblem(program);
 
 program.parseAsync(process.argv).catch((e) => {
   process.stderr.write(`lantian: ${(e as Error).message}\n`);

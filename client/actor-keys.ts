@@ -5,7 +5,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { ClientInterceptors, WorkflowClientInterceptor } from '@temporalio/client';
-import { PROVEN_UPDATES, proofMessage, type ActorProof } from '../domain/actor-proof';
+import { PROVEN_UPDATES, TRUSTING_WORKFLOWS, proofMessage, type ActorProof } from '../domain/actor-proof';
 import type { Env } from '../config/env';
 
 export interface ActorKeyConfig {
@@ -54,7 +54,7 @@ export function trustedActorKeys(c: ActorKeyConfig): string[] {
 }
 
 /**
- * Signs the Updates a client sends to obligations, and tells each obligation it launches which
+ * Signs the Updates a client sends to obligations and problems, and tells each one it launches which
  * keys to trust (its input's `actorKeys`, in history for anyone to read: they are public).
  */
 export function actorProofInterceptors(c: ActorKeyConfig): ClientInterceptors {
@@ -62,7 +62,7 @@ export function actorProofInterceptors(c: ActorKeyConfig): ClientInterceptors {
   let trusted: string[] | undefined;
   const trust: WorkflowClientInterceptor['start'] = async (input, next) => {
     const [arg, ...rest] = input.options.args;
-    if (input.workflowType !== 'obligationWorkflow' || !arg || typeof arg !== 'object' || 'actorKeys' in arg)
+    if (!TRUSTING_WORKFLOWS.includes(input.workflowType) || !arg || typeof arg !== 'object' || 'actorKeys' in arg)
       return next(input);
     return next({
       ...input,

@@ -9,7 +9,7 @@ export interface ActorProof {
   signatures: { key: string; sig: string }[];
 }
 
-/** The Updates whose actor must be proven: every change a person makes to an obligation. */
+/** The Updates whose actor must be proven: every change a person makes to an obligation or a problem. */
 export const PROVEN_UPDATES = [
   'submitEvidence',
   'reviewEvidence',
@@ -17,7 +17,14 @@ export const PROVEN_UPDATES = [
   'correctDueDate',
   'waiveObligation',
   'acknowledgeNotice',
+  'assignProblem',
+  'submitProblemPlan',
+  'submitProblemEvidence',
+  'verifyProblem',
 ];
+
+/** The workflows a client tells which actor keys to trust when it starts them (their input's `actorKeys`). */
+export const TRUSTING_WORKFLOWS = ['obligationWorkflow', 'problemWorkflow'];
 
 /** What is signed: the workflow, the Update and its argument exactly as sent (without the proof). */
 export function proofMessage(workflowId: string, update: string, issuedAt: string, arg: unknown): Uint8Array {
