@@ -30,6 +30,15 @@ export interface User {
   createdAt: string;
 }
 
+/** One download of an evidence file (web/actions.ts records them; the obligation page lists them). */
+export interface EvidenceDownload {
+  evidenceId: string;
+  user: string;
+  role: Role;
+  org?: string;
+  at: string;
+}
+
 export interface NewUser {
   user: User;
   password: string;
@@ -169,7 +178,57 @@ export class UserStore {
         since INTEGER NOT NULL,
         locked_until INTEGER NOT NULL
       );
+      CREATE TABLE IF NOT EXISTS evidence_downloads (
+        id INTEGER PRIMARY KEY,
+        workflow_id TEXT NOT NULL,
+        evidence_id TEXT NOT NULL,
+        user_name TEXT NOT NULL,
+        role TEXT NOT NULL,
+        org TEXT,
+        at TEXT NOT NULL
+      );
+      CREATE INDEX IF NOT EXISTS evidence_downloads_by_workflow ON evidence_downloads (workflow_id, id);
     `);
+  }
+
+  /**
+   * Who opened which evidence file when: kept here, not in the workflow (reading a file changes
+   * nothing about the obligation, so it is no Update and adds nothing to its history).
+   */
+  recordDownload(
+    workflowId: string,
+    evidenceId: string,
+    u: Pick<User, 'name' | 'role' | 'org'>,
+    at = new Date(),
+  ): void {
+    this.db
+      .prepare(
+        'INSERT INTO evidence_downloads (workflow_id, evidence_id, user_name, role, org, at) VALUES (?, ?, ?, ?, ?, ?)',
+      )
+      .run(workflowId, evidenceId, u.name, u.role, u.org ?? null, at.toISOString());
+  }
+
+  /** An obligation's evidence downloads, the most recent first (at most `limit`). */
+  downloads(workflowId: string, limit = 200): EvidenceDownload[] {
+    return (
+      this.db
+        .prepare(
+          'SELECT evidence_id, user_name, role, org, at FROM evidence_downloads WHERE workflow_id = ? ORDER BY id DESC LIMIT ?',
+        )
+        .all(workflowId, limit) as {
+        evidence_id: string;
+        user_name: string;
+        role: Role;
+        org: string | null;
+        at: string;
+      }[]
+    ).map((r) => ({
+      evidenceId: r.evidence_id,
+      user: r.user_name,
+      role: r.role,
+      ...(r.org ? { org: r.org } : {}),
+      at: r.at,
+    }));
   }
 
   /**

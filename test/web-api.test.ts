@@ -386,8 +386,8 @@ test('sessions: the login form, CSRF on every change, forged and expired cookies
   expect(inbox.text).toContain('审核队列');
   // Lists name each obligation's season, and filter by it.
   const list = await call(`${w.url}/obligations?season=2030`, { headers: { cookie: s.cookie } });
-  expect(list.text).toContain('drill · 2030–2031 秋冬季');
-  expect(list.text).toMatch(/<option value="2030" selected>2030–2031<\/option>/);
+  expect(list.text).toContain('演练秋冬季攻坚行动方案 · 2030–2031年秋冬季');
+  expect(list.text).toMatch(/<option value="2030" selected>2030–2031年秋冬季<\/option>/);
   expect((await call(`${w.url}/obligations?season=2029`, { headers: { cookie: s.cookie } })).text).toContain(
     '没有符合条件的任务',
   );
@@ -417,7 +417,8 @@ test('sessions: the login form, CSRF on every change, forged and expired cookies
   const to = Math.max(current + 1, 2030);
   expect(options.map((m) => Number(m[1]))).toEqual(Array.from({ length: to - (current - 2) + 1 }, (_, i) => to - i));
   expect(options.filter((m) => m[2]).map((m) => Number(m[1]))).toEqual([current]);
-  for (const m of options) expect(m[3]).toMatch(/^\d{4}–\d{4}(（已结束）)?(（暂定日历）)?$/);
+  for (const m of options) expect(m[3]).toMatch(/^\d{4}–\d{4}(（已下达）)?(（已结束）)?(（暂定日历）)?$/);
+  expect(options.find((m) => m[1] === '2030')?.[3]).toMatch(/（已下达）/);
   expect(campaigns.text).toMatch(/name="allowPast"/);
   const launchForm = (body: Record<string, string>) =>
     call(`${w.url}/campaigns/launch`, form({ campaignId: 'drill', _csrf: s.csrf, ...body }));

@@ -56,14 +56,33 @@ test('a city uploads, the office accepts, the supervisor sees the timeline and t
   await city.click('button:has-text("提交")');
   await city.waitForSelector('#receipt');
   expect(await city.textContent('#receipt')).toMatch(/已收到材料 E1[\s\S]*sha256 [0-9a-f]{64}/);
+  // Post/Redirect/Get: the receipt is on the obligation page; a reload sends nothing again.
+  expect(city.url()).toBe(`${w.url}/obligations/${enc(id)}?received=E1`);
+  expect(await city.textContent('header .me')).toMatch(/^石家庄市 · 责任单位/);
+  expect(await city.textContent('#plan-ahead')).toContain('截止');
   await shot(city, '2-assignee-receipt');
 
   const office = await signIn('office1');
   expect(office.url()).toMatch(/\/review$/);
+  // The office sees the file before judging it: a preview from the app's own inline route.
+  const refusedFrames: string[] = [];
+  office.on('console', (m) => /Refused to (frame|load)/.test(m.text()) && refusedFrames.push(m.text()));
+  await office.reload();
+  await office.waitForLoadState('networkidle');
+  const preview = office.locator('iframe.preview');
+  expect(await preview.getAttribute('src')).toBe(`/obligations/${enc(id)}/evidence/E1`);
+  expect(refusedFrames).toEqual([]);
+  const opened = await office.request.get(`${w.url}/obligations/${enc(id)}/evidence/E1`);
+  expect(opened.headers()['content-type']).toBe('application/pdf');
+  expect(opened.headers()['content-disposition']).toMatch(
+    /^inline; .*filename\*=UTF-8''%E5%B0%81%E5%A0%B5%E6%B8%85%E5%8D%95\.pdf$/,
+  );
+  expect((await opened.body()).toString()).toContain('VOC bypass sealing list');
   await shot(office, '3-office-review-queue');
   await office.click('button:has-text("通过")');
   await office.waitForSelector('p.ok');
   expect(await office.textContent('p.ok')).toContain('材料 E1 已通过');
+  expect(await office.textContent('#downloads')).toContain('office1');
 
   const supervisor = await signIn('super1');
   await supervisor.goto(`${w.url}/scoreboard?campaign=drill`);

@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import type { Client } from '@temporalio/client';
 import { WorkflowNotFoundError, WorkflowUpdateFailedError, QueryNotRegisteredError } from '@temporalio/client';
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Actor, ObligationRecord, Receipt } from '../domain/obligation';
 import {
   obligationRecord,
@@ -104,6 +104,65 @@ export function publicRecord(rec: ObligationRecord): ObligationRecord {
     notices: rec.notices.map(strip),
     timeline: rec.timeline.map((e) => (e.notice ? { ...e, notice: strip(e.notice) } : e)),
   };
+}
+
+/** Media types a browser shows in place (preview); every other file is downloaded under its own name. */
+export const INLINE_TYPES = new Set(['application/pdf', 'image/png', 'image/jpeg', 'image/gif', 'image/webp']);
+
+/** `Content-Disposition` with the original name: an ASCII fallback and RFC 5987 `filename*` in UTF-8. */
+export function contentDisposition(kind: 'inline' | 'attachment', fileName: string): string {
+  const ascii = fileName.replace(/[^\x20-\x7e]/g, '_').replace(/["\\%;]/g, '_') || 'evidence';
+  const utf8 = encodeURIComponent(fileName).replace(/['()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+  return `${kind}; filename="${ascii}"; filename*=UTF-8''${utf8}`;
+}
+
+export interface EvidenceFile {
+  path: string;
+  fileName: string;
+  mediaType: string;
+  size: number;
+  inline: boolean;
+}
+
+/**
+ * An evidence file the user may open (an assignee: its own organisation's; another's is 404 like
+ * the record), read from the content-addressed store. Each opening is recorded in the users
+ * database (who, when), not in the workflow: reading changes nothing about the obligation.
+ */
+export async function evidenceFileAs(
+  d: WebDeps,
+  u: User,
+  id: string,
+  evidenceId: string,
+  /** false for HEAD: nothing is downloaded. */
+  record = true,
+): Promise<EvidenceFile> {
+  const rec = await readScoped(d, u, id);
+  const e = rec.evidence.find((x) => x.id === evidenceId);
+  if (!e) throw new HttpError(404, `no evidence ${evidenceId} on obligation ${id}`);
+  const file = blobPath(d.paths.evidence, e.sha256);
+  if (!/^[0-9a-f]{64}$/.test(e.sha256) || !fs.existsSync(file))
+    throw new HttpError(404, `evidence ${evidenceId} is not in the store`);
+  if (record) d.users.recordDownload(id, evidenceId, u);
+  return {
+    path: file,
+    fileName: e.fileName,
+    mediaType: e.mediaType,
+    size: fs.statSync(file).size,
+    inline: INLINE_TYPES.has(e.mediaType),
+  };
+}
+
+/** The file as the answer: its type, its name, not sniffed, sandboxed, frameable by the app's own pages only. */
+export function sendEvidence(reply: FastifyReply, f: EvidenceFile) {
+  return reply
+    .type(f.mediaType)
+    .header('content-disposition', contentDisposition(f.inline ? 'inline' : 'attachment', f.fileName))
+    .header('x-content-type-options', 'nosniff')
+    .header('content-security-policy', "default-src 'none'; sandbox; frame-ancestors 'self'")
+    .header('x-frame-options', 'SAMEORIGIN')
+    .header('content-length', String(f.size))
+    .send(fs.createReadStream(f.path));
 }
 
 async function afterChange(d: WebDeps, workflowId: string): Promise<void> {

@@ -24,6 +24,8 @@ import {
   waiveAs,
   uploadAs,
   scopeFilter,
+  evidenceFileAs,
+  sendEvidence,
   type WebDeps,
 } from './actions';
 import type { SwaggerTransform } from '@fastify/swagger';
@@ -451,6 +453,49 @@ export function registerApi(app: FastifyInstance, d: WebDeps) {
       })),
     },
     async (req) => readScoped(d, req.user!, (req.params as { id: string }).id),
+  );
+
+  app.get(
+    '/api/obligations/:id/evidence/:evidenceId',
+    {
+      schema: {
+        tags,
+        summary:
+          'an evidence file as submitted (PDF and images inline, others as an attachment under the original name); each download is recorded',
+        operationId: 'getEvidenceFile',
+        params: json(idParams.extend({ evidenceId: z.string().min(1) })),
+      },
+      // The file is sent as stored; refusals are JSON like everywhere else.
+      config: documented(() => ({
+        response: {
+          200: {
+            description:
+              'the file, with its Content-Type, Content-Disposition (filename* in UTF-8), X-Content-Type-Options: nosniff and a sandboxing Content-Security-Policy',
+            headers: {
+              'content-disposition': {
+                type: 'string',
+                description: 'inline (PDF, images) or attachment, with filename and filename* (RFC 5987)',
+              },
+              'x-content-type-options': { type: 'string', enum: ['nosniff'] },
+            },
+            content: { 'application/octet-stream': { schema: { type: 'string', format: 'binary' } } },
+          },
+          ...Object.fromEntries(
+            Object.entries(refusals(400, 401, 404, 503)).map(([code, r]) => {
+              const { description, headers, ...schema } = r as { description: string; headers?: unknown };
+              return [
+                code,
+                { description, ...(headers ? { headers } : {}), content: { 'application/json': { schema } } },
+              ];
+            }),
+          ),
+        },
+      })),
+    },
+    async (req, reply) => {
+      const p = req.params as { id: string; evidenceId: string };
+      return sendEvidence(reply, await evidenceFileAs(d, req.user!, p.id, p.evidenceId, req.method !== 'HEAD'));
+    },
   );
 
   app.post(

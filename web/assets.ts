@@ -6,7 +6,7 @@ export const appCss = `
 *{box-sizing:border-box}body{font-family:"Noto Sans CJK SC","Source Han Sans SC","Microsoft YaHei",sans-serif;margin:0;color:#1b2733;background:#f4f6f8}
 header{background:#0b4f8a;color:#fff;padding:.6rem 1.2rem;display:flex;gap:1.2rem;align-items:center;flex-wrap:wrap}
 header a{color:#fff;text-decoration:none}header .brand{font-weight:bold;font-size:1.15rem}header .me{margin-left:auto;font-size:.9rem}
-header form{display:inline}header button{background:none;border:1px solid #fff;color:#fff;border-radius:3px;cursor:pointer}
+header .me .who{opacity:.75;font-size:.85rem}header form{display:inline}header button{background:none;border:1px solid #fff;color:#fff;border-radius:3px;cursor:pointer}
 main{padding:1rem 1.2rem;max-width:1200px;margin:auto}h1{font-size:1.35rem}h2{font-size:1.1rem;margin-top:1.6rem}
 table{border-collapse:collapse;width:100%;background:#fff}th,td{border:1px solid #d5dde5;padding:.35rem .5rem;text-align:left;font-size:.9rem;vertical-align:top}
 th{background:#e8eef4}tr.overdue td{background:#fff1f0}tr.submitted td{background:#fffbe6}tr.met td{background:#f0fff4}
@@ -16,6 +16,7 @@ form.inline{display:inline-flex;gap:.3rem;align-items:center;flex-wrap:wrap}inpu
 .card{background:#fff;border:1px solid #d5dde5;padding:.8rem;margin:.6rem 0}.filters{display:flex;gap:.6rem;flex-wrap:wrap;align-items:end}
 .filters label{display:flex;flex-direction:column;font-size:.85rem}code{font-size:.85rem;word-break:break-all}
 ol.timeline{list-style:none;padding-left:0;border-left:3px solid #0b4f8a;margin-left:.4rem}ol.timeline li{padding:.3rem .8rem;position:relative}
+.preview{display:block;max-width:100%;margin-top:.4rem;border:1px solid #d5dde5;background:#fff}iframe.preview{width:100%;height:360px}img.preview{max-height:360px}
 ol.timeline li:before{content:"";position:absolute;left:-.5rem;top:.7rem;width:.7rem;height:.7rem;border-radius:50%;background:#0b4f8a}
 `;
 

@@ -145,13 +145,21 @@ export const roleLabel: Record<string, string> = {
 };
 
 /** YYYY-MM-DD HH:mm in Shanghai time from an ISO instant. */
+/** A season as people say it: 2026–2027年秋冬季. */
+export const seasonLabel = (season: number) => `${season}–${season + 1}年秋冬季`;
+
 export function shanghai(iso: string | undefined): string {
   if (!iso) return '';
   const d = new Date(Date.parse(iso) + 8 * 3600_000);
   return d.toISOString().slice(0, 16).replace('T', ' ');
 }
 
-export function layout(title: string, user: User | undefined, body: Html, csrf?: string): string {
+export function layout(
+  title: string,
+  user: (User & { orgName?: string }) | undefined,
+  body: Html,
+  csrf?: string,
+): string {
   const nav =
     user?.role === 'assignee'
       ? html`<a href="/inbox">待办</a>`
@@ -164,7 +172,7 @@ export function layout(title: string, user: User | undefined, body: Html, csrf?:
 <header><span class="brand">蓝天 · 秋冬季攻坚督办</span>${part(nav)}${
     user
       ? part(
-          html`<span class="me">${user.name}（${roleLabel[user.role]}${user.org ? ` ${user.org}` : ''}）</span><form method="post" action="/logout"><input type="hidden" name="_csrf" value="${csrf}"><button>退出</button></form>`,
+          html`<span class="me">${user.org ? `${user.orgName ?? user.org} · ` : ''}${roleLabel[user.role]} <span class="who">${user.name}</span></span><form method="post" action="/logout"><input type="hidden" name="_csrf" value="${csrf}"><button>退出</button></form>`,
         )
       : ''
   }</header>

@@ -20,6 +20,9 @@ import {
   acknowledgeAs,
   waiveAs,
   uploadAs,
+  evidenceFileAs,
+  sendEvidence,
+  INLINE_TYPES,
   type WebDeps,
 } from './actions';
 import { listFor, listQuery, orgName, reloadPolicies, launch, toCsv, type ListQuery } from './api';
@@ -37,7 +40,7 @@ const formWords: LaunchWords = {
   outside: (n, w) =>
     `秋冬季 ${n}–${n + 1} 不在可下达的范围内：可下达 ${w.from}–${w.to} 年的秋冬季（当前秋冬季 ${w.current} 之前 ${w.back} 个至之后 ${w.ahead} 个，见 LANTIAN_SEASON_WINDOW）。请检查年份是否输入有误。`,
 };
-import { scoreboard } from './read-model';
+import { scoreboard, type LaunchedSeason } from './read-model';
 import { PolicyError } from '../planner/load';
 import {
   html,
@@ -48,6 +51,7 @@ import {
   eventLabel,
   levelLabel,
   roleLabel,
+  seasonLabel,
   shanghai,
   Html,
   systemReasonCn,
@@ -80,19 +84,22 @@ function home(u: User): string {
   return u.role === 'assignee' ? '/inbox' : u.role === 'office' ? '/review' : '/scoreboard';
 }
 
-function filters(q: ListQuery, action: string, u: User, d: WebDeps, extra?: Html): Html {
+/** The seasons the user's obligations were launched for: the only ones a filter offers. */
+async function launchedSeasons(d: WebDeps, u: User): Promise<number[]> {
+  const rows = await d.index.list(u.role === 'assignee' ? { assignee: u.org } : {});
+  return [...new Set(rows.flatMap((r) => (r.season === undefined ? [] : [r.season])))];
+}
+
+function filters(q: ListQuery, action: string, u: User, d: WebDeps, launched: number[], extra?: Html): Html {
   const campaigns = [...d.policies.campaigns.values()];
   const provinces = [...d.policies.organisations.values()].filter((o) => o.kind === 'province');
   const opt = (v: string, label: string, cur: unknown) =>
     html`<option value="${v}" ${String(cur ?? '') === v ? new Html('selected') : ''}>${label}</option>`;
   // Two seasons of a campaign may run at once (one closing, one starting): the season tells them apart.
-  const now = currentSeason();
-  const seasons = [...new Set([now + 1, now, now - 1, now - 2, ...(q.season !== undefined ? [q.season] : [])])].sort(
-    (a, b) => b - a,
-  );
+  const seasons = [...new Set([...launched, ...(q.season !== undefined ? [q.season] : [])])].sort((a, b) => b - a);
   return html`<form class="filters card" method="get" action="${action}">
     <label>行动方案<select name="campaign"><option value="">全部</option>${campaigns.map((c) => opt(c.id, c.title, q.campaign))}</select></label>
-    <label>秋冬季<select name="season"><option value="">全部</option>${seasons.map((y) => opt(String(y), `${y}–${y + 1}`, q.season))}</select></label>
+    <label>秋冬季<select name="season"><option value="">全部</option>${seasons.map((y) => opt(String(y), seasonLabel(y), q.season))}</select></label>
     ${u.role === 'assignee' ? '' : html`<label>省份<select name="province"><option value="">全部</option>${provinces.map((p) => opt(p.code, p.name, q.province))}</select></label>`}
     <label>状态<select name="status"><option value="">全部</option>${Object.entries(statusLabel).map(([k, v]) => opt(k, v, q.status))}</select></label>
     <label>督办级别（不低于）<select name="level"><option value="">全部</option>${[1, 2, 3, 4].map((n) => opt(String(n), `${n} ${levelLabel(n)}`, q.level))}</select></label>
@@ -123,12 +130,17 @@ function obligationTable(rows: Awaited<ReturnType<typeof listFor>>, d: WebDeps, 
     .slice(0, 500)
     .map(
       (r) =>
-        html`<tr class="${r.status}"><td>${shanghai(r.deadline).slice(0, 10)}</td><td><a href="${link(r.workflowId)}">${title(d, r.campaign, r.obligation)}</a>${r.period ? ` (${r.period})` : ''}<br><span class="muted">${r.campaign}${r.season !== undefined ? ` · ${r.season}–${r.season + 1} 秋冬季` : ''}</span></td>${
-          withAssignee
-            ? html`<td>${name(r.assignee ?? '') ?? r.assignee} <span class="muted">${r.assignee}</span></td>`
-            : ''
+        html`<tr class="${r.status}"><td>${shanghai(r.deadline).slice(0, 10)}</td><td><a href="${link(r.workflowId)}">${title(d, r.campaign, r.obligation)}</a>${r.period ? ` (${r.period})` : ''}<br><span class="muted">${campaignLabel(d, r.campaign, r.season)}</span></td>${
+          withAssignee ? html`<td>${name(r.assignee ?? '') ?? r.assignee}</td>` : ''
         }<td>${tag(r.status)}</td><td>${days(r.daysLeft, r.status)}</td><td>${r.level ? html`<span class="lvl">${r.level} ${levelLabel(r.level)}</span>` : '—'}</td></tr>`,
     )}</tbody></table>${rows.length > 500 ? html`<p class="muted">共 ${rows.length} 项，仅显示前 500 项；请筛选或导出 CSV。</p>` : ''}`;
+}
+
+/** A campaign as people name it: its Chinese title without the source plan's years, and the season as 2026–2027年秋冬季. */
+export function campaignLabel(d: WebDeps, campaign?: string, season?: number): string {
+  const t = d.policies.campaigns.get(campaign ?? '')?.title;
+  const short = t ? t.replace(/\d{4}\s*[-–—]\s*\d{4}\s*年(秋冬季)?/, '') : (campaign ?? '');
+  return season === undefined ? short : `${short} · ${seasonLabel(season)}`;
 }
 
 function title(d: WebDeps, campaign?: string, obligation?: string): string {
@@ -149,6 +161,44 @@ const noticeLabel = (kind: string) => stepLabels[kind] ?? kind;
 function deliveryLog(n: NoticeRecord): Html {
   if (!n.delivery?.length) return html``;
   return html`<ul class="delivery muted">${n.delivery.map((d) => html`<li>${shanghai(d.at)} ${deliveryStates[d.state]}${d.attempt && d.attempt > 1 ? `（第 ${d.attempt} 次尝试）` : ''}${d.response ? `：${d.response}` : ''}${d.reason ? `：${d.reason}` : ''}</li>`)}</ul>`;
+}
+
+/** 后续安排: what the schedule has still to do, in order, in Beijing time. */
+function planAhead(rec: ObligationRecord): Html {
+  const closed = ['met', 'met-late', 'waived', 'unmet'].includes(rec.status) || !!rec.closedAt;
+  const ahead = closed ? [] : rec.schedule.filter((e) => !e.done).sort((a, b) => a.at.localeCompare(b.at));
+  if (!ahead.length)
+    return html`<h2>后续安排</h2><p class="muted">${closed ? '任务已关闭，无后续安排。' : '暂无后续安排。'}</p>`;
+  const what = (e: ObligationRecord['schedule'][number]): Html | string => {
+    switch (e.kind) {
+      case 'reminder':
+        return `到期提醒${e.offset ? `（${offsetCn(e.offset)}）` : ''}`;
+      case 'deadline':
+        return html`<b>截止</b>（${rec.dueDate}）`;
+      case 'escalation':
+        return html`<span class="lvl">${e.step ? `${stepLabels[e.step.kind] ?? e.step.kind}（督办级别 ${e.step.level} ${levelLabel(e.step.level)}）` : '督办'}</span>`;
+      case 'acknowledgement': {
+        const n = rec.notices.find((x) => x.key === e.notice);
+        return `签收检查：如未签收则发出催签通知${n?.documentNumber ? `（${n.documentNumber}）` : ''}`;
+      }
+      case 'pace':
+        return '序时进度检查';
+      case 'close':
+        return '关闭：到期未完成则记为未完成';
+      default:
+        return e.kind;
+    }
+  };
+  return html`<h2>后续安排</h2><table id="plan-ahead"><thead><tr><th>时间（北京时间）</th><th>事项</th></tr></thead><tbody>${ahead.map(
+    (e) => html`<tr class="plan-${e.kind}"><td>${shanghai(e.at)}</td><td>${what(e)}</td></tr>`,
+  )}</tbody></table>`;
+}
+
+/** A reminder's ISO 8601 duration before the due date as people say it: P7D → 截止前 7 天. */
+function offsetCn(offset: string): string {
+  const m = /^P(?:(\d+)W)?(?:(\d+)D)?(?:T(?:(\d+)H)?)?$/.exec(offset);
+  const parts = m ? [m[1] && `${m[1]} 周`, m[2] && `${m[2]} 天`, m[3] && `${m[3]} 小时`].filter(Boolean).join(' ') : '';
+  return parts ? `截止前 ${parts}` : offset;
 }
 
 function timeline(rec: ObligationRecord): Html {
@@ -180,7 +230,7 @@ function obligationPage(d: WebDeps, req: FastifyRequest, rec: ObligationRecord, 
     ? html`<table><thead><tr><th>编号</th><th>文件</th><th>回执 sha256</th><th>大小</th><th>提交时间</th><th>数量</th><th>审核结果</th></tr></thead><tbody>${rec.evidence.map(
         (
           e,
-        ) => html`<tr><td>${e.id}</td><td>${e.fileName}<br><span class="muted">${e.mediaType}</span></td><td><code>${e.sha256}</code></td><td>${e.size.toLocaleString('zh-CN')} 字节</td><td>${shanghai(e.submittedAt)}<br><span class="muted">${e.submittedBy.id}</span></td><td>${e.quantity ?? ''}</td>
+        ) => html`<tr><td>${e.id}</td><td>${evidenceLink(rec.workflowId, e)}<br><span class="muted">${e.mediaType}</span>${preview(rec.workflowId, e)}</td><td><code>${e.sha256}</code></td><td>${e.size.toLocaleString('zh-CN')} 字节</td><td>${shanghai(e.submittedAt)}<br><span class="muted">${e.submittedBy.id}</span></td><td>${e.quantity ?? ''}</td>
           <td>${e.state === 'pending' ? '待审核' : e.state === 'accepted' ? '通过' : '退回'}${e.reviewReason ? html`：${e.reviewReason}` : ''}${e.reviewedBy ? html`<br><span class="muted">${e.reviewedBy.id} ${shanghai(e.reviewedAt)}</span>` : ''}
           ${u.role === 'office' && e.state === 'pending' && !closed ? reviewForms(rec.workflowId, e.id, csrf) : ''}</td></tr>`,
       )}</tbody></table>`
@@ -201,16 +251,63 @@ function obligationPage(d: WebDeps, req: FastifyRequest, rec: ObligationRecord, 
         <hr><form class="inline" method="post" action="${link(rec.workflowId)}/waive">${csrfField(csrf)}<label>理由 <input name="reason" required></label><button>豁免</button></form></div>`
       : '';
   return html`${flash ?? ''}<div class="card">
-    <p><b>${i.title}</b> ${i.period ? `（${i.period}）` : ''} ${tag(rec.status)} ${rec.level ? html`<span class="lvl">督办级别 ${rec.level} ${levelLabel(rec.level)}</span>` : ''}</p>
-    <p>责任单位：${i.assignee.name}（${i.assignee.code}） · 行动方案：${i.campaignId} ${i.season} · 条款：${i.clause.section}${i.clause.item ?? ''}</p>
+    <p>${i.period ? `${i.period} ` : ''}${tag(rec.status)} ${rec.level ? html`<span class="lvl">督办级别 ${rec.level} ${levelLabel(rec.level)}</span>` : ''}</p>
+    <p>责任单位：${i.assignee.name} · 行动方案：${campaignLabel(d, i.campaignId, i.season)} · 条款：${i.clause.section}${i.clause.item ?? ''}</p>
     <p>截止：${rec.dueDate}（${rec.deadlineLocal.slice(0, 16).replace('T', ' ')} 北京时间）${i.quantity ? ` · 目标 ${i.quantity.value} ${i.quantity.unit}，已认定 ${rec.accepted}` : ''}</p>
     ${rec.assumedYears?.length ? html`<p class="muted">按暂定日历规划：${rec.assumedYears.join('、')} 年尚无节假日安排，暂按周一至周五计算；节假日安排补入日历后，各步骤在到期前按其重新规划。</p>` : ''}
     ${paceLine(d, rec)}
     ${i.evidenceDescription ? html`<p class="muted">材料要求：${i.evidenceDescription}</p>` : ''}
-    <p class="muted"><code>${rec.workflowId}</code></p></div>
-    <h2>佐证材料与审核</h2>${evidence}${upload}${officeForms}
+    <details class="muted ids"><summary>详细信息</summary>任务编号（可复制）：<code>${rec.workflowId}</code> · 行动方案 <code>${i.campaignId}</code> · 责任单位代码 <code>${i.assignee.code}</code></details></div>
+    <h2>佐证材料与审核</h2>${evidence}${u.role === 'assignee' ? '' : downloadLog(d, rec)}${upload}${officeForms}
     <h2>收到的通知</h2>${rec.notices.length || rec.queuedNotices?.length ? html`<ul>${rec.notices.map((n) => html`<li><a href="/letters/${encodeURIComponent(n.key)}">${n.documentNumber ? `${n.documentNumber} ` : ''}${n.subject}</a> <span class="muted">${shanghai(n.sentAt)}</span>${receipt(n, u.role === 'assignee' && !closed ? { id: rec.workflowId, csrf } : undefined)}${deliveryLog(n)}</li>`)}${(rec.queuedNotices ?? []).map((q) => html`<li class="muted">${noticeLabel(q.kind)}：${shanghai(q.queuedAt)} 起排队待投递（邮件服务器未接收，正在重试）</li>`)}</ul>` : html`<p class="muted">暂无。</p>`}
+    ${planAhead(rec)}
     <h2>时间线</h2>${timeline(rec)}`;
+}
+
+const fileUrl = (id: string, evidenceId: string) => `${link(id)}/evidence/${encodeURIComponent(evidenceId)}`;
+
+/** The file's name, linked: opened in place (PDF, images) or downloaded under its own name. */
+function evidenceLink(id: string, e: ObligationRecord['evidence'][number]): Html {
+  return INLINE_TYPES.has(e.mediaType)
+    ? html`<a class="evidence-file" href="${fileUrl(id, e.id)}" target="_blank" rel="noopener">${e.fileName}</a>`
+    : html`<a class="evidence-file" href="${fileUrl(id, e.id)}" download="${e.fileName}">${e.fileName}</a>（下载）`;
+}
+
+/** A preview beside the decision: an image as such, a PDF in a frame; nothing for other types. */
+function preview(id: string, e: ObligationRecord['evidence'][number]): Html | string {
+  if (e.mediaType === 'application/pdf')
+    return html`<iframe class="preview" src="${fileUrl(id, e.id)}" title="预览 ${e.fileName}"></iframe>`;
+  if (e.mediaType.startsWith('image/') && INLINE_TYPES.has(e.mediaType))
+    return html`<img class="preview" src="${fileUrl(id, e.id)}" alt="预览 ${e.fileName}">`;
+  return '';
+}
+
+/** 下载记录: who opened which file when (the users database; office and supervisor see it). */
+function downloadLog(d: WebDeps, rec: ObligationRecord): Html {
+  const rows = d.users.downloads(rec.workflowId);
+  const name = (id: string) => rec.evidence.find((e) => e.id === id)?.fileName ?? '';
+  return html`<h3>下载记录</h3>${
+    rows.length
+      ? html`<table id="downloads"><thead><tr><th>时间（北京时间）</th><th>材料</th><th>用户</th><th>身份</th></tr></thead><tbody>${rows.map(
+          (r) =>
+            html`<tr><td>${shanghai(r.at)}</td><td>${r.evidenceId} ${name(r.evidenceId)}</td><td>${r.user}</td><td>${roleLabel[r.role] ?? r.role}${r.org ? `（${orgLabel(d, r.org)}）` : ''}</td></tr>`,
+        )}</tbody></table>`
+      : html`<p class="muted">尚无下载记录。</p>`
+  }`;
+}
+
+const orgLabel = (d: WebDeps, code: string) => d.policies.organisations.get(code)?.name ?? code;
+
+/** 已下达: each campaign's launched seasons with their obligations by state, linked to the lists. */
+function launchedTable(d: WebDeps, launched: LaunchedSeason[]): Html {
+  if (!launched.length) return html`<h2>已下达的秋冬季</h2><p class="muted">尚未下达任何秋冬季。</p>`;
+  const list = (l: LaunchedSeason, status?: string) =>
+    `/obligations?${qs({ campaign: l.campaign, season: l.season, ...(status ? { status: status as ListQuery['status'] } : {}) })}`;
+  const n = (l: LaunchedSeason, v: number, status?: string) => (v ? html`<a href="${list(l, status)}">${v}</a>` : '0');
+  return html`<h2>已下达的秋冬季</h2><table id="launched"><thead><tr><th>行动方案</th><th>秋冬季</th><th>状态</th><th>任务数</th><th>进行中</th><th>已逾期</th><th>已完成</th><th>未完成关闭</th><th>豁免</th></tr></thead><tbody>${launched.map(
+    (l) =>
+      html`<tr data-campaign="${l.campaign}" data-season="${l.season}"><td>${campaignLabel(d, l.campaign)}</td><td>${seasonLabel(l.season)}</td><td><span class="tag met">已下达</span></td><td>${n(l, l.total)}</td><td>${l.open}</td><td>${n(l, l.overdue, 'overdue')}</td><td>${l.met}</td><td>${n(l, l.unmet, 'unmet')}</td><td>${n(l, l.waived, 'waived')}</td></tr>`,
+  )}</tbody></table>`;
 }
 
 /** A letter's 签收: who acknowledged it when, or by when it must be (red once that has passed); the addressee's button. */
@@ -321,13 +418,20 @@ export function registerPages(app: FastifyInstance, d: WebDeps, opts: { loginRat
     const u = req.user!;
     if (u.role !== 'assignee') return reply.redirect(home(u), 303);
     const q = query(req);
-    const rows = await listFor(d, u, q);
+    // What is due soonest first (overdue at the top); closed obligations after the open ones.
+    const isClosed = (s?: string) => ['met', 'met-late', 'waived', 'unmet'].includes(s ?? '');
+    const rows = (await listFor(d, u, q)).sort(
+      (a, b) =>
+        Number(isClosed(a.status)) - Number(isClosed(b.status)) ||
+        (a.deadline ?? '').localeCompare(b.deadline ?? '') ||
+        a.workflowId.localeCompare(b.workflowId),
+    );
     return page(
       reply,
       req,
       d,
       `待办任务 · ${d.policies.organisations.get(u.org!)?.name ?? u.org}`,
-      html`${filters(q, '/inbox', u, d)}${obligationTable(rows, d, false)}`,
+      html`${filters(q, '/inbox', u, d, await launchedSeasons(d, u))}${obligationTable(rows, d, false)}`,
     );
   });
 
@@ -341,7 +445,7 @@ export function registerPages(app: FastifyInstance, d: WebDeps, opts: { loginRat
       req,
       d,
       `任务列表（${rows.length}）`,
-      html`${filters(q, '/obligations', u, d, html` <a href="/obligations.csv?${qs(q)}">导出 CSV</a>`)}${obligationTable(rows, d, true)}`,
+      html`${filters(q, '/obligations', u, d, await launchedSeasons(d, u), html` <a href="/obligations.csv?${qs(q)}">导出 CSV</a>`)}${obligationTable(rows, d, true)}`,
     );
   });
 
@@ -355,14 +459,25 @@ export function registerPages(app: FastifyInstance, d: WebDeps, opts: { loginRat
 
   app.get('/obligations/:id', hide, async (req, reply) => {
     const rec = await readScoped(d, req.user!, (req.params as { id: string }).id);
-    const doneMsg = (req.query as { done?: string }).done;
+    const { done: doneMsg, received } = req.query as { done?: string; received?: string };
+    const got = received ? rec.evidence.find((e) => e.id === received) : undefined;
+    const flash = got
+      ? html`<div class="ok" id="receipt"><b>已收到材料 ${got.id}</b>：${got.fileName}（${got.mediaType}）<br>sha256 <code>${got.sha256}</code><br>大小 ${got.size.toLocaleString('zh-CN')} 字节 · 接收时间 ${shanghai(got.submittedAt)}（北京时间） · ${got.state === 'pending' ? '待审核' : got.state === 'accepted' ? '已通过' : '已退回'}</div>`
+      : doneMsg
+        ? html`<p class="ok">${doneMsg}</p>`
+        : undefined;
     return page(
       reply,
       req,
       d,
       title(d, rec.input.campaignId, rec.input.obligationId) || rec.workflowId,
-      obligationPage(d, req, rec, doneMsg ? html`<p class="ok">${doneMsg}</p>` : undefined),
+      obligationPage(d, req, rec, flash),
     );
+  });
+
+  app.get('/obligations/:id/evidence/:evidenceId', hide, async (req, reply) => {
+    const p = req.params as { id: string; evidenceId: string };
+    return sendEvidence(reply, await evidenceFileAs(d, req.user!, p.id, p.evidenceId, req.method !== 'HEAD'));
   });
 
   app.post('/obligations/:id/review', hide, async (req, reply) => {
@@ -420,7 +535,7 @@ export function registerPages(app: FastifyInstance, d: WebDeps, opts: { loginRat
               rec,
               e,
             }) => html`<tr><td>${shanghai(e.submittedAt)}</td><td><a href="${link(rec.workflowId)}">${rec.input.title}</a>${rec.input.period ? ` (${rec.input.period})` : ''}<br><span class="muted">截止 ${rec.dueDate}</span></td><td>${rec.input.assignee.name}</td>
-            <td>${e.id} ${e.fileName}<br><code>${e.sha256.slice(0, 16)}…</code> ${e.size.toLocaleString('zh-CN')} 字节${e.quantity !== undefined ? ` · 数量 ${e.quantity}` : ''}${e.note ? html`<br>${e.note}` : ''}</td><td>${reviewForms(rec.workflowId, e.id, csrf)}</td></tr>`,
+            <td>${e.id} ${evidenceLink(rec.workflowId, e)}${preview(rec.workflowId, e)}<br><code>${e.sha256.slice(0, 16)}…</code> ${e.size.toLocaleString('zh-CN')} 字节${e.quantity !== undefined ? ` · 数量 ${e.quantity}` : ''}${e.note ? html`<br>${e.note}` : ''}</td><td>${reviewForms(rec.workflowId, e.id, csrf)}</td></tr>`,
           )}</tbody></table>`
         : html`<p class="muted">没有待审核的材料。</p>`,
     );
@@ -438,7 +553,7 @@ export function registerPages(app: FastifyInstance, d: WebDeps, opts: { loginRat
       req,
       d,
       titleText,
-      html`${filters(q, action, u, d, html` <a href="/obligations.csv?${qs(q)}">导出 CSV</a>`)}<table id="scoreboard"><thead><tr><th>责任单位</th><th>任务数</th><th>按期完成</th><th>逾期完成</th><th>进行中</th><th>已逾期</th><th>未完成关闭</th><th>豁免</th><th>最高督办级别</th></tr></thead><tbody>${rows.map(
+      html`${filters(q, action, u, d, await launchedSeasons(d, u), html` <a href="/obligations.csv?${qs(q)}">导出 CSV</a>`)}<table id="scoreboard"><thead><tr><th>责任单位</th><th>任务数</th><th>按期完成</th><th>逾期完成</th><th>进行中</th><th>已逾期</th><th>未完成关闭</th><th>豁免</th><th>最高督办级别</th></tr></thead><tbody>${rows.map(
         (r) =>
           html`<tr class="${r.overdue + r.unmet ? 'overdue' : ''}" data-org="${r.org}"><td><a href="${list(r.org)}">${r.name}</a> <span class="muted">${r.org}</span></td><td>${r.total}</td><td class="met">${r.metOnTime}</td><td>${r.metLate}</td><td>${r.open}</td><td>${r.overdue ? html`<a href="${list(r.org, { status: 'overdue' })}">${r.overdue}</a>` : 0}</td><td>${r.unmet}</td><td>${r.waived}</td><td>${r.highestLevel ? html`<span class="lvl">${r.highestLevel} ${levelLabel(r.highestLevel)}</span>` : '—'}</td></tr>`,
       )}</tbody></table>`,
@@ -452,9 +567,12 @@ export function registerPages(app: FastifyInstance, d: WebDeps, opts: { loginRat
     requireRole(u, ['office'], 'launch campaigns');
     const csrf = d.users.csrfToken(req.sessionId ?? '');
     let body: Html;
+    const launched = await d.index.launched();
     try {
       const set = reloadPolicies(d);
       body = html`<p class="ok">政策文件校验通过：${set.campaigns.size} 个行动方案，${set.organisations.size} 个单位（${set.dir}）。</p>
+      ${launchedTable(d, launched)}
+      <h2>可下达的秋冬季</h2>
       <table><thead><tr><th>行动方案</th><th>文件</th><th>下达</th></tr></thead><tbody>${[
         ...set.campaigns.values(),
       ].map((c) => {
@@ -463,10 +581,11 @@ export function registerPages(app: FastifyInstance, d: WebDeps, opts: { loginRat
         const choices = seasonChoices(set, d.calendar, c.id, undefined, d.seasonWindow);
         const current = currentSeason(DateTime.now().setZone(c.timezone));
         const missing = choices.filter((x) => x.unplannable);
-        return html`<tr><td><b>${c.title}</b><br><span class="muted">${c.id} · ${c.period.start} — ${c.period.end}</span></td><td><code>${c.file}</code></td>
+        const running = new Set(launched.filter((l) => l.campaign === c.id).map((l) => l.season));
+        return html`<tr><td><b>${campaignLabel(d, c.id)}</b>${running.size ? html` <span class="tag met">已下达 ${[...running].sort().map(seasonLabel).join('、')}</span>` : ''}<br><span class="muted">${c.title}<br>${c.id} · ${c.period.start} — ${c.period.end}</span></td><td><code>${c.file}</code></td>
         <td><form class="inline" method="post" action="/campaigns/launch">${csrfField(csrf)}<input type="hidden" name="campaignId" value="${c.id}"><label>秋冬季 <select name="season">${choices.map(
           (x) =>
-            html`<option value="${x.season}"${x.season === current ? new Html(' selected') : ''}>${x.season}–${x.season + 1}${x.ended ? '（已结束）' : ''}${x.unplannable ? '（暂定日历）' : ''}</option>`,
+            html`<option value="${x.season}"${x.season === current ? new Html(' selected') : ''}>${x.season}–${x.season + 1}${running.has(x.season) ? '（已下达）' : ''}${x.ended ? '（已结束）' : ''}${x.unplannable ? '（暂定日历）' : ''}</option>`,
         )}</select></label> <label><input type="checkbox" name="allowPast" value="true"> 允许下达已结束的秋冬季（其任务将立即逾期并发出相应函件）</label>
         <label><input type="checkbox" name="provisionalCalendar" value="true"${choices.find((x) => x.season === current)?.unplannable ? new Html(' checked') : ''}> 按暂定日历规划（尚无节假日安排的年份按周一至周五计算，补入通知后各任务在每一步前重新规划）</label> <button>下达</button></form>
         ${missing.length ? html`<p class="muted">节假日安排尚未收录：${missing.map((x) => `${x.season}–${x.season + 1}（${x.unplannable!.file} 尚无 ${x.unplannable!.years.join('、')} 年）`).join('；')}</p>` : ''}</td></tr>`;
@@ -495,7 +614,7 @@ export function registerPages(app: FastifyInstance, d: WebDeps, opts: { loginRat
       req,
       d,
       '下达结果',
-      html`<p class="ok">${r.campaignId}（${r.season}–${r.season + 1}）：共 ${r.total} 项，新下达 ${r.started.length} 项，已在运行 ${r.existing.length} 项${r.changed.length ? `，政策已变更 ${r.changed.length} 项` : ''}${r.failed.length ? `，失败 ${r.failed.length} 项` : ''}。</p>
+      html`<p class="ok">${campaignLabel(d, r.campaignId, r.season)}：共 ${r.total} 项，新下达 ${r.started.length} 项，已在运行 ${r.existing.length} 项${r.changed.length ? `，政策已变更 ${r.changed.length} 项` : ''}${r.failed.length ? `，失败 ${r.failed.length} 项` : ''}。</p>
       ${r.assumedYears.length ? html`<p class="muted">按暂定日历规划：${r.assumedYears.join('、')} 年尚无节假日安排，暂按周一至周五计算；节假日安排补入日历后，各任务在每一步前按其重新规划。</p>` : ''}
       ${r.failed.length ? html`<ul class="err">${r.failed.map((f) => html`<li>${f.workflowId}: ${f.error}</li>`)}</ul>` : ''}<p><a href="/obligations?campaign=${encodeURIComponent(r.campaignId)}">查看任务</a></p>`,
     );
@@ -524,14 +643,8 @@ export function registerPageUploads(app: FastifyInstance, d: WebDeps) {
   app.post('/obligations/:id/evidence', { ...hide, config: { csrfInBody: true } }, async (req, reply) => {
     const id = (req.params as { id: string }).id;
     const r = await uploadAs(d, req.user!, id, req, (t) => !!req.sessionId && d.users.checkCsrf(req.sessionId, t));
-    const rec = await readScoped(d, req.user!, id);
-    const receipt = html`<div class="ok" id="receipt"><b>已收到材料 ${r.receipt.evidenceId}</b>：${r.fileName}（${r.mediaType}）<br>sha256 <code>${r.receipt.sha256}</code><br>大小 ${r.receipt.size.toLocaleString('zh-CN')} 字节 · 接收时间 ${r.receipt.receivedAtLocal.slice(0, 19).replace('T', ' ')}（北京时间） · ${r.receipt.state === 'pending' ? '待审核' : '已通过'}</div>`;
-    return page(
-      reply,
-      req,
-      d,
-      title(d, rec.input.campaignId, rec.input.obligationId),
-      obligationPage(d, req, rec, receipt),
-    );
+    // Post/Redirect/Get: the receipt is shown by the obligation page (from the record), and a
+    // reload does not send the file again.
+    return reply.redirect(`${link(id)}?received=${encodeURIComponent(r.receipt.evidenceId)}`, 303);
   });
 }

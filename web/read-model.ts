@@ -22,6 +22,18 @@ export interface ScoreRow {
   highestLevel: number;
 }
 
+/** A launched season of a campaign: its obligations by state (met: on time or late; open: not yet due or submitted). */
+export interface LaunchedSeason {
+  campaign: string;
+  season: number;
+  total: number;
+  open: number;
+  overdue: number;
+  met: number;
+  unmet: number;
+  waived: number;
+}
+
 export class ObligationIndex {
   private rows: ObligationSummary[] = [];
   private byId = new Map<string, ObligationSummary>();
@@ -85,6 +97,28 @@ export class ObligationIndex {
     };
     this.byId.set(record.workflowId, next);
     this.rows = this.rows.map((r) => (r.workflowId === record.workflowId ? next : r));
+  }
+
+  /** Each launched season of each campaign (one that has obligations), with its counts; newest season first. */
+  async launched(): Promise<LaunchedSeason[]> {
+    const by = new Map<string, LaunchedSeason>();
+    for (const r of await this.all()) {
+      if (!r.campaign || r.season === undefined) continue;
+      const key = `${r.campaign}\u0000${r.season}`;
+      let s = by.get(key);
+      if (!s)
+        by.set(
+          key,
+          (s = { campaign: r.campaign, season: r.season, total: 0, open: 0, overdue: 0, met: 0, unmet: 0, waived: 0 }),
+        );
+      s.total++;
+      if (r.status === 'met' || r.status === 'met-late') s.met++;
+      else if (r.status === 'overdue') s.overdue++;
+      else if (r.status === 'waived') s.waived++;
+      else if (r.status === 'unmet') s.unmet++;
+      else s.open++;
+    }
+    return [...by.values()].sort((a, b) => b.season - a.season || a.campaign.localeCompare(b.campaign));
   }
 
   async list(f: ObligationFilter): Promise<ObligationSummary[]> {

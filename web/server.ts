@@ -26,7 +26,8 @@ export const SESSION_COOKIE = 'lantian_session';
 
 declare module 'fastify' {
   interface FastifyRequest {
-    user?: User;
+    /** The signed-in user, with its organisation's name (for the header). */
+    user?: User & { orgName?: string };
     sessionId?: string;
     /** Why there is no user (shown on the login page, returned by the API). */
     authRefusal?: string;
@@ -107,6 +108,8 @@ export async function buildServer(d: WebDeps, opts: ServerOptions = {}): Promise
         scriptSrc: ["'self'"],
         styleSrc: ["'self'"],
         imgSrc: ["'self'", 'data:'],
+        // Evidence previews: the app's own file route, in a frame (PDF) or an image.
+        frameSrc: ["'self'"],
         fontSrc: ["'self'"],
         connectSrc: ["'self'"],
         objectSrc: ["'none'"],
@@ -183,18 +186,22 @@ export async function buildServer(d: WebDeps, opts: ServerOptions = {}): Promise
   app.decorateRequest('viaToken', undefined);
   app.decorateRequest('csrfToken', undefined);
 
+  const named = (u: User): User & { orgName?: string } => {
+    const orgName = u.org ? d.policies.organisations.get(u.org)?.name : undefined;
+    return orgName ? { ...u, orgName } : u;
+  };
   app.addHook('onRequest', async (req, reply) => {
     const auth = req.headers.authorization;
     if (auth?.startsWith('Bearer ')) {
       const u = d.users.byToken(auth.slice(7).trim());
       if (u) {
-        req.user = u;
+        req.user = named(u);
         req.viaToken = true;
       } else req.authRefusal = 'API token invalid or user disabled';
     } else {
       const s = d.users.session(req.cookies[SESSION_COOKIE]);
       if ('user' in s) {
-        req.user = s.user;
+        req.user = named(s.user);
         req.sessionId = s.sessionId;
         req.csrfToken = d.users.csrfToken(s.sessionId);
       } else if (req.cookies[SESSION_COOKIE]) req.authRefusal = s.refused;
@@ -261,6 +268,17 @@ export async function buildServer(d: WebDeps, opts: ServerOptions = {}): Promise
     );
   });
 
+  // An unknown address: a page (HTML) for a browser, JSON under /api/.
+  app.setNotFoundHandler((req, reply) =>
+    refuse(
+      req,
+      reply,
+      404,
+      req.url.startsWith('/api/')
+        ? `no route ${req.method} ${req.url.split('?')[0]}`
+        : '页面不存在：请检查地址，或从首页进入。',
+    ),
+  );
   app.get('/healthz', { schema: { hide: true } }, async () => ({ ok: true }));
   app.get('/static/:file', { schema: { hide: true } }, async (req, reply) => {
     const a = assets[(req.params as { file: string }).file];

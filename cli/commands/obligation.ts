@@ -1,5 +1,7 @@
 import fs from 'node:fs';
-import { parseQuantity as parsePlainQuantity } from '../../client/input';
+import path from 'node:path';
+import { blobPath } from '../../storage/evidence-store';
+import { cleanText, parseQuantity as parsePlainQuantity } from '../../client/input';
 import { isLocalDate } from '../../domain/local-date';
 import { DateTime } from 'luxon';
 import { InvalidArgumentError, Option, type Command } from 'commander';
@@ -216,7 +218,7 @@ export function registerObligation(program: Command) {
     .description('move the deadline; every later reminder and escalation step moves with it')
     .argument('<workflowId>')
     .requiredOption('--to <date>', 'new due date (YYYY-MM-DD, local)', parseDate)
-    .requiredOption('--reason <text>', 'why')
+    .requiredOption('--reason <text>', 'why', cleanText)
     .option('--confirm', "the date is past the end of the campaign's next season, and meant")
     .option('--json', 'machine-readable output')
     .action(
@@ -234,7 +236,7 @@ export function registerObligation(program: Command) {
     .description('correct a due date entered wrong (earlier or later); every step moves with it')
     .argument('<workflowId>')
     .requiredOption('--to <date>', 'the right due date (YYYY-MM-DD, local)', parseDate)
-    .requiredOption('--reason <text>', 'why')
+    .requiredOption('--reason <text>', 'why', cleanText)
     .option('--confirm', "the date is past the end of the campaign's next season, and meant")
     .option('--json', 'machine-readable output')
     .action(
@@ -281,7 +283,7 @@ export function registerObligation(program: Command) {
     .command('waive')
     .description('waive an obligation; escalation stops')
     .argument('<workflowId>')
-    .requiredOption('--reason <text>', 'why')
+    .requiredOption('--reason <text>', 'why', cleanText)
     .option('--json', 'machine-readable output')
     .action(
       action(async (ctx, id: string, opts: { reason: string; json?: boolean }) => {
@@ -303,7 +305,7 @@ export function registerEvidence(program: Command) {
     .argument('<workflowId>')
     .argument('<file>')
     .requiredOption('--as <assigneeCode>', 'the assignee submitting')
-    .option('--note <text>')
+    .option('--note <text>', 'a note for the office', cleanText)
     .option('--quantity <n>', 'quantity achieved to date', parseQuantity)
     .option('--json', 'machine-readable output')
     .action(
@@ -382,13 +384,65 @@ export function registerEvidence(program: Command) {
     );
 
   evidence
+    .command('get')
+    .description(
+      'copy an evidence file out of the store (checked against its sha256); by default under its original name in this folder',
+    )
+    .argument('<workflowId>')
+    .argument('<evidenceId>')
+    .option('--out <file>', 'where to write it (- for standard output)')
+    .option('--force', 'overwrite --out if it exists')
+    .option('--json', 'machine-readable output')
+    .action(
+      action(async (ctx, id: string, evidenceId: string, opts: { out?: string; force?: boolean; json?: boolean }) => {
+        const client = await ctx.client();
+        const paths = dataPaths(ctx.env.LANTIAN_DATA_DIR);
+        const rec = await obligationRecord(client, paths.archive, id).catch(async (e) => {
+          if (e instanceof WorkflowNotFoundError) throw await explainChange(client, e, id);
+          throw e;
+        });
+        const ev = rec.evidence.find((e) => e.id === evidenceId);
+        if (!ev)
+          throw new Refusal(
+            `${id} has no evidence ${evidenceId}${rec.evidence.length ? ` (it has ${rec.evidence.map((e) => e.id).join(', ')})` : ''}`,
+          );
+        const src = blobPath(paths.evidence, ev.sha256);
+        if (!fs.existsSync(src))
+          throw new Refusal(`${id} ${evidenceId}: ${ev.sha256} is not in the store ${paths.evidence}`);
+        const bytes = fs.readFileSync(src);
+        if (crypto.createHash('sha256').update(bytes).digest('hex') !== ev.sha256)
+          throw new Refusal(`${id} ${evidenceId}: the stored file does not match its sha256 ${ev.sha256}`);
+        if (opts.out === '-') {
+          process.stdout.write(bytes);
+          return;
+        }
+        const out = opts.out ?? path.basename(ev.fileName.replace(/\\/g, '/'));
+        if (fs.existsSync(out) && !opts.force) throw new Refusal(`${out} exists; choose another --out or add --force`);
+        fs.writeFileSync(out, bytes);
+        print(
+          opts.json ?? false,
+          {
+            workflowId: id,
+            evidenceId,
+            fileName: ev.fileName,
+            mediaType: ev.mediaType,
+            sha256: ev.sha256,
+            size: bytes.length,
+            out,
+          },
+          () => `${id} ${evidenceId}: ${ev.fileName} (${ev.mediaType}, ${bytes.length} bytes) written to ${out}`,
+        );
+      }),
+    );
+
+  evidence
     .command('review')
     .description('accept or reject submitted evidence')
     .argument('<workflowId>')
     .argument('<evidenceId>')
     .option('--accept')
     .option('--reject')
-    .option('--reason <text>', 'required for a rejection')
+    .option('--reason <text>', 'required for a rejection', cleanText)
     .option('--json', 'machine-readable output')
     .action(
       action(
