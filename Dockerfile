@@ -9,4 +9,6 @@ COPY package.json package-lock.json ./
 COPY scripts ./scripts
 RUN npm ci --omit=dev --no-audit --no-fund
 COPY . .
+# The workflow bundle is built into the image: a restarted worker polls again in seconds.
+RUN npx tsx worker/bundle.ts
 CMD ["npm", "run", "worker"]

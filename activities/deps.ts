@@ -9,6 +9,8 @@ import type { Mailer } from '../notices/mailer';
 import type { ChannelDelivery } from '../notices/channels';
 import type { ReminderDelivery } from '../notices/directory';
 import type { PolicySet } from '../planner/load';
+import type { LetterStore } from '../storage/letters';
+import type { ArchiveStore } from '../storage/archive';
 
 /** The next 文号 of an office for a year; the same key always gets the same number. */
 export type DocumentNumberAllocator = (office: string, year: number, key: string) => Promise<number>;
@@ -21,6 +23,16 @@ export interface ActivityDeps {
   templatesDir: string;
   archiveDir: string;
   lettersDir: string;
+  /**
+   * Letters and closed obligations' records in PostgreSQL and the object store when production
+   * storage is configured (storage/stores.ts); the two folders above otherwise.
+   */
+  letters?: LetterStore;
+  archive?: ArchiveStore;
+  /** Checked before the worker starts: production storage reachable, its database not behind. */
+  storageReady?: () => Promise<void>;
+  /** Ends production storage's connections (the worker's shutdown). */
+  storageClose?: () => Promise<void>;
   mailer: Mailer;
   /** Recipients' WeCom, DingTalk and webhook channels besides e-mail; none without it. */
   channels?: ChannelDelivery;

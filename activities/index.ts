@@ -25,7 +25,9 @@ export function createActivities(deps: ActivityDeps) {
     ...createAssessmentActivities(deps),
     ...createProblemActivities(deps),
     async archiveObligation(record: ObligationRecord): Promise<string> {
-      return writeArchive(deps.archiveDir, record);
+      if (!deps.archive) return writeArchive(deps.archiveDir, record);
+      await deps.archive.write(record);
+      return `archive:${record.workflowId}`;
     },
   };
 }

@@ -8,11 +8,11 @@ import type { DeliveryEvent, NoticeRecord } from '../domain/obligation';
 import type { DigestInput, DigestItem } from '../domain/digest';
 import { documentNumberText } from '../domain/ids';
 import { renderNotice, TemplateError } from '../notices/render';
-import { digestContext, noticeContext, addressing, type NoticeRequest } from '../notices/context';
+import { digestContext, noticeContext, addressing, supervisionNumber, type NoticeRequest } from '../notices/context';
 import { paceContext } from '../notices/assessment-letters';
 import { addresseesFor, MissingContactError, REMINDER_ROLE } from '../notices/directory';
-import { PermanentDeliveryError, messageIdFor, type Delivery } from '../notices/mailer';
-import { writeLetter } from '../notices/letters';
+import { PermanentDeliveryError, messageIdFor, officeSender, type Delivery } from '../notices/mailer';
+import { letterStoreOf } from '../storage/letters';
 import { copiedOrganisations, issueLetterPdf, LetterPdfChangedError } from '../notices/pdf';
 import { LetterStructureError } from '../notices/official-letter';
 import { assessmentTemplatesDir } from '../planner/load-targets';
@@ -30,7 +30,7 @@ export interface NoticeSpec {
   roles: readonly ContactRole[];
   /** Letters copy the office (and the supervisor); reminders and warnings do not. */
   letter: boolean;
-  office: { abbreviation: string; email: string };
+  office: { abbreviation: string; email: string; name?: string };
   template: { dir: string; name: string };
   context: (documentNumber: string | undefined) => object;
   /** The year whose 文号 sequence numbers this letter; unnumbered without it. */
@@ -102,7 +102,7 @@ export function noticePipeline(deps: ActivityDeps) {
       const stored = { key: spec.key, subject: rendered.subject, text: rendered.text, html: rendered.html };
       // A letter's PDF in 公文 form, made once: a retry attaches the PDF the letter was issued with.
       const pdf = spec.letter
-        ? await issueLetterPdf(deps.lettersDir, {
+        ? await issueLetterPdf(deps.letters ?? deps.lettersDir, {
             key: spec.key,
             issuedAt: spec.issuedAt,
             rendered,
@@ -110,7 +110,7 @@ export function noticePipeline(deps: ActivityDeps) {
             copies: copiedOrganisations(org, cc, spec.office, (code) => deps.organisations.get(code)?.name),
           })
         : undefined;
-      await writeLetter(deps.lettersDir, {
+      await letterStoreOf(deps.letters ?? deps.lettersDir).write({
         ...stored,
         ...(number ? { documentNumber: number } : {}),
         ...(pdf ? { pdf: pdf.stored } : {}),
@@ -118,7 +118,7 @@ export function noticePipeline(deps: ActivityDeps) {
       });
       const d = await deps.mailer.deliver({
         key: spec.key,
-        from: deps.mailFrom,
+        from: officeSender(spec.office, deps.mailFrom),
         to,
         cc,
         subject: rendered.subject,
@@ -169,7 +169,11 @@ export function noticePipeline(deps: ActivityDeps) {
   };
 }
 
-/** What the mail server did with one message: sent, accepted (its reply), refused recipients. */
+/**
+ * What the mail server did with one message: sent, accepted (its reply), refused recipients. A
+ * retry answered from the sent ledger keeps the first sending's steps and says, as its own step,
+ * that nothing was sent again.
+ */
 function deliverySteps(d: Delivery, attempt: number): DeliveryEvent[] {
   return [
     { state: 'sent', at: d.sentAt ?? d.deliveredAt, attempt },
@@ -179,8 +183,14 @@ function deliverySteps(d: Delivery, attempt: number): DeliveryEvent[] {
       at: d.deliveredAt,
       reason: `${r.address}: ${r.reason}`,
     })),
+    ...(d.duplicate
+      ? [{ state: 'replayed', at: new Date().toISOString(), attempt, response: REPLAYED } satisfies DeliveryEvent]
+      : []),
   ];
 }
+
+/** The delivery log's words for a retry the sent ledger answered. */
+export const REPLAYED = '已按发送记录确认，未重复发送';
 
 function inActivity(): boolean {
   try {
@@ -214,7 +224,7 @@ export function createNoticeActivities(deps: ActivityDeps) {
           letter: true,
           numberedIn: DateTime.fromMillis(req.issuedAt, { zone: o.timezone }).year,
           template: { dir: deps.templatesDir, name: step.template },
-          context: (documentNumber) => noticeContext({ ...req, documentNumber }, deps.calendar),
+          context: (documentNumber) => noticeContext({ ...req, documentNumber }, deps.calendar, deps.policies),
         });
       }
       if (req.entry.kind === 'pace' && req.pace && o.quantity) {
@@ -228,6 +238,7 @@ export function createNoticeActivities(deps: ActivityDeps) {
           context: () =>
             paceContext({
               key: req.key,
+              reference: supervisionNumber(o, deps.policies?.campaigns.get(o.campaignId)),
               assignee: { code: o.assignee.code, name: o.assignee.name },
               addressing: addressing(o.assignee, REMINDER_ROLE),
               obligation: {
@@ -249,7 +260,7 @@ export function createNoticeActivities(deps: ActivityDeps) {
           roles: [REMINDER_ROLE],
           letter: false,
           template: { dir: deps.templatesDir, name: 'acknowledgement-urging' },
-          context: () => noticeContext(req, deps.calendar),
+          context: () => noticeContext(req, deps.calendar, deps.policies),
         });
       }
       const digested = deps.reminderDelivery?.get(o.assignee.code) === 'daily-digest';
@@ -259,7 +270,7 @@ export function createNoticeActivities(deps: ActivityDeps) {
         roles: [REMINDER_ROLE],
         letter: false,
         template: { dir: deps.templatesDir, name: 'reminder' },
-        context: () => noticeContext(req, deps.calendar),
+        context: () => noticeContext(req, deps.calendar, deps.policies),
         ...(digested
           ? { digest: (subject: string, queuedAt: string) => listInDigest(deps, req, subject, queuedAt) }
           : {}),
@@ -281,7 +292,7 @@ export function createNoticeActivities(deps: ActivityDeps) {
         assignee: req.input.recipient,
         roles: [REMINDER_ROLE],
         letter: false,
-        office: { abbreviation: '', email: req.input.office.email },
+        office: { abbreviation: '', email: req.input.office.email, name: req.input.office.name },
         template: { dir: deps.templatesDir, name: 'digest' },
         context: () =>
           digestContext({

@@ -5,7 +5,7 @@ import { DateTime } from 'luxon';
 import type { NoticeRecord } from '../domain/obligation';
 import type { ProblemInput, ProblemPlan } from '../domain/problem';
 import type { ContactRole } from '../domain/policy-schema';
-import { chineseDate } from '../notices/render';
+import { problemNoticeContext } from '../notices/context';
 import { noticeKey } from '../domain/ids';
 import type { ActivityDeps } from './deps';
 import { noticePipeline } from './notices';
@@ -65,12 +65,7 @@ export function createProblemActivities(deps: ActivityDeps) {
     async sendProblemNotice(req: ProblemNoticeRequest): Promise<NoticeRecord> {
       const p = req.problem;
       const issued = DateTime.fromMillis(req.issuedAt, { zone: p.timezone });
-      const issuedDate = issued.toISODate()!;
       const org = deps.organisations.get(p.assignee.code);
-      const daysOverdue = Math.max(
-        0,
-        Math.floor(issued.startOf('day').diff(DateTime.fromISO(req.dueDate, { zone: p.timezone }), 'days').days),
-      );
       return issue({
         key: noticeKey(req.workflowId, req.entry),
         label: `${req.workflowId} ${req.entry}`,
@@ -83,26 +78,8 @@ export function createProblemActivities(deps: ActivityDeps) {
         template: { dir: problemTemplatesDir(deps.templatesDir), name: req.template },
         numberedIn: issued.year,
         issuedAt: req.issuedAt,
-        context: (documentNumber) => ({
-          documentNumber: documentNumber ?? '',
-          addressee: org?.name ?? p.assignee.name,
-          workflowId: req.workflowId,
-          problem: {
-            number: p.number,
-            site: p.site.name,
-            creditCode: p.site.creditCode ?? '',
-            category: p.category,
-            description: p.description,
-            team: p.team,
-            clause: p.clause ?? '',
-          },
-          rule: p.rule.type,
-          foundDateCn: chineseDate(p.foundDate),
-          dueDateCn: chineseDate(req.dueDate),
-          issuedDateCn: chineseDate(issuedDate),
-          daysOverdue,
-          office: p.office,
-        }),
+        context: (documentNumber) =>
+          problemNoticeContext(req, documentNumber, org?.name ?? p.assignee.name, deps.calendar),
       });
     },
   };

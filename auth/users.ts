@@ -73,6 +73,41 @@ const toUser = (r: Row): User => ({
   createdAt: r.created_at,
 });
 
+type Awaitable<T> = T | Promise<T>;
+
+/**
+ * What the web app and the CLI ask of the user store: the SQLite file (UserStore, synchronous) or
+ * PostgreSQL (PgUserStore, auth/users-pg.ts) when LANTIAN_DATABASE_URL is set. Callers await
+ * every answer but the two HMACs, which need no database.
+ */
+export interface Users {
+  recordDownload(
+    workflowId: string,
+    evidenceId: string,
+    u: Pick<User, 'name' | 'role' | 'org'>,
+    at?: Date,
+  ): Awaitable<void>;
+  downloads(workflowId: string, limit?: number): Awaitable<EvidenceDownload[]>;
+  add(name: string, r: Role, org?: string): Awaitable<NewUser>;
+  list(): Awaitable<User[]>;
+  byId(id: number): Awaitable<User | undefined>;
+  disable(name: string): Awaitable<User>;
+  enable(name: string): Awaitable<User>;
+  reset(name: string): Awaitable<NewUser>;
+  login(name: string, password: string, now?: number): Awaitable<LoginResult>;
+  failures(name: string, now?: number): Awaitable<number>;
+  createSession(userId: number, ttlMs: number): Awaitable<{ cookie: string; expiresAt: number }>;
+  session(cookie: string | undefined): Awaitable<{ user: User; sessionId: string } | { refused: string }>;
+  endSession(sessionId: string): Awaitable<void>;
+  expireSession(sessionId: string): Awaitable<void>;
+  csrfToken(sessionId: string): string;
+  checkCsrf(sessionId: string, token: unknown): boolean;
+  byToken(token: string): Awaitable<User | undefined>;
+  /** Where the users are kept, for messages (a file, or the database without its password). */
+  readonly location: string;
+  close(): Awaitable<void>;
+}
+
 /** Login names longer than this are refused before anything is looked up or stored. */
 export const MAX_NAME_LENGTH = 64;
 
@@ -125,7 +160,7 @@ export function keyFromFile(file: string): Buffer {
   return key;
 }
 
-export class UserStore {
+export class UserStore implements Users {
   readonly db: Database.Database;
   private keyBytes?: Buffer;
   private readonly keySource: Buffer | { file: string };
@@ -257,6 +292,10 @@ export class UserStore {
     } catch (e) {
       if ((e as { code?: string }).code !== 'SQLITE_BUSY') throw e;
     }
+  }
+
+  get location(): string {
+    return this.file;
   }
 
   private get key(): Buffer {

@@ -8,8 +8,15 @@
 //   3. memory: the worker's resident set with 5,000 open obligation workflows
 //   4. assessment: a season's air-quality CSV validated, imported and assessed (bench/assessment.ts)
 //   5. storm: 2,000 reminders due at one instant vs nodemailer direct, and the floor: as many
-//      bare workflows, each a timer and a local activity that sends (bench/storm.ts)
-//   6. web: scoreboard, list page and 1 MB uploads with 5,000 open obligations (bench/web.ts)
+//      bare workflows, each a timer and a local activity that sends, and as many urgings with
+//      their PDF letters against the same floor (bench/storm.ts)
+//   6. web: scoreboard, list page, 1 MB uploads and evidence downloads with 5,000 open obligations (bench/web.ts)
+//   7. restart: a worker process's spawn to its first workflow task, bundle prebuilt vs bundled
+//      at start (bench/restart.ts)
+// `npm run bench -- cluster`: launch and web on Temporal with PostgreSQL beside the embedded
+// default, in one run (bench/cluster.ts).
+//   8. problems: importing N problems vs bare no-op starts, and the ledger page p95 with OPEN open
+//      problems beside OPEN open obligations (bench/problems.ts)
 // Diagnostics: LANTIAN_BENCH_SIM_ROWS limits the simulation to its first rows;
 // LANTIAN_BENCH_SIM_SHARDS spreads it over several time-skipping servers;
 // LANTIAN_BENCH_DOCNUM=memory numbers letters from a counter instead of the registry workflow,
@@ -39,6 +46,9 @@ import { documentNumberAllocator } from '../client/document-numbers';
 import { assessmentBench } from './assessment';
 import { stormBench } from './storm';
 import { webBench } from './web';
+import { restartBench } from './restart';
+import { clusterBench } from './cluster';
+import { problemsBench } from './problems';
 import { createWorker } from '../worker/create';
 
 const N = Number(process.env.LANTIAN_BENCH_N ?? 2000);
@@ -257,6 +267,7 @@ async function main() {
     process.env.LANTIAN_BENCH_ONLY ?? (process.argv.length > 2 ? process.argv.slice(2).join(',') : undefined)
   )?.split(',');
   const want = (part: string) => !only || only.includes(part);
+  if (only?.includes('cluster')) return clusterBench();
   console.log(
     `machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${f(os.totalmem() / 2 ** 30, 0)} GiB, node ${process.version}`,
   );
@@ -288,7 +299,7 @@ async function main() {
   if (want('storm')) {
     const d = await stormBench(calendar, N, RUNS);
     console.log(
-      `5. deadline storm: ${N} reminders due at one instant, immediate delivery over pooled SMTP to smtp-server in a second process: ${f(d.storm, 2)} s until all accepted vs ${f(d.direct, 2)} s sending ${N} directly with nodemailer (same pool, same server), ratio ${f(d.ratio, 2)}× (target ≤ 1.5×); floor: ${N} bare workflows, each a timer and a local activity sending the same message, ${f(d.floor, 2)} s = ${f(d.floor / d.direct, 2)}× direct (worker CPU ${f(d.floorCpuS)} s), Lantian ${f(d.storm / d.floor, 2)}× the floor; first reminder accepted after ${f(d.firstS, 2)} s, half after ${f(d.halfS, 2)} s; CPU during the storm: worker process ${f(d.workerCpuS)} s, time-skipping server ${f(d.serverCpuS)} s, SMTP sink ${f(d.sinkCpuS)} s (direct: ${f(d.directCpuS)} s sender + sink)${d.other ? `; ${d.other} other messages` : ''}  runs ${JSON.stringify(d.runs, (_k, v) => (typeof v === 'number' ? Math.round(v * 100) / 100 : v))}`,
+      `5. deadline storm: ${N} reminders due at one instant, immediate delivery over pooled SMTP to smtp-server in a second process: ${f(d.storm, 2)} s until all accepted vs ${f(d.direct, 2)} s sending ${N} directly with nodemailer (same pool, same server), ratio ${f(d.ratio, 2)}× (target ≤ 1.5×); floor: ${N} bare workflows, each a timer and a local activity sending the same message, ${f(d.floor, 2)} s = ${f(d.floor / d.direct, 2)}× direct (worker CPU ${f(d.floorCpuS)} s), Lantian ${f(d.storm / d.floor, 2)}× the floor; with PDF letters (${N} urgings due at one instant, each numbered, its PDF made, stored and attached): ${f(d.pdf, 2)} s = ${f(d.pdfToFloor, 2)}× the same floor (worker CPU ${f(d.pdfWorkerCpuS)} s); first reminder accepted after ${f(d.firstS, 2)} s, half after ${f(d.halfS, 2)} s; CPU during the storm: worker process ${f(d.workerCpuS)} s, time-skipping server ${f(d.serverCpuS)} s, SMTP sink ${f(d.sinkCpuS)} s (direct: ${f(d.directCpuS)} s sender + sink)${d.other ? `; ${d.other} other messages` : ''}${d.duplicates ? `; ${d.duplicates} notices received twice` : ''}  runs ${JSON.stringify(d.runs, (_k, v) => (typeof v === 'number' ? Math.round(v * 100) / 100 : v))}`,
     );
   }
   if (want('web')) {
@@ -309,6 +320,28 @@ async function main() {
     );
     console.log(
       `   evidence upload of ${w.fileBytes / 2 ** 20} MiB, HTTP request to Update accepted, ${w.uploads.n} uploads: ${ms(w.uploads, 'p99')} (target p99 < 500 ms); the same Update from a Temporal client without HTTP or file ${ms(w.directUpdates, 'p99')}`,
+    );
+    console.log(
+      `   evidence download of ${w.fileBytes / 2 ** 20} MiB by the supervisor (page route, whole file read), ${w.downloads.n} downloads: ${ms(w.downloads, 'p99')} (target p99 < 100 ms)`,
+    );
+  }
+  if (want('problems')) {
+    const p = await problemsBench(set, campaignId, dir, calendar, {
+      n: Number(process.env.LANTIAN_BENCH_PROBLEMS ?? 5000),
+      open: OPEN,
+      runs: RUNS,
+      requests: Number(process.env.LANTIAN_BENCH_WEB_REQUESTS ?? 200),
+      concurrency: Number(process.env.LANTIAN_BENCH_WEB_CLIENTS ?? 4),
+    });
+    console.log(
+      `8. problems: importing ${p.n} problems ${f(p.importRate)} workflows/s vs bare client no-op ${f(p.bareRate)} workflows/s, ratio ${f(p.ratio, 2)}; ledger page with ${p.open} open problems beside ${p.open} open obligations: p50 ${f(p.ledger.p50)} ms, p95 ${f(p.ledger.p95)} ms [runs ${p.ledger.p95Runs.map((x) => f(x)).join(', ')}] (target p95 < 200 ms; first request ${f(p.ledger.coldMs)} ms, ${f(p.ledger.bytes / 1024, 0)} KiB)  runs ${JSON.stringify(p.runs, (_k, v) => (typeof v === 'number' ? Math.round(v) : v))}`,
+    );
+  }
+  if (want('restart')) {
+    const r = await restartBench(set, campaignId, dir, calendar, RUNS);
+    const runs = (xs: number[]) => xs.map((x) => f(x, 2)).join(', ');
+    console.log(
+      `7. worker restart, spawn to the first workflow task of a waiting obligation: bundle prebuilt ${f(r.prebuilt, 2)} s (target < 5 s), bundling at start ${f(r.bundling, 2)} s, ratio ${f(r.prebuilt / r.bundling, 2)}  runs prebuilt ${runs(r.runs.prebuilt)}; bundling ${runs(r.runs.bundling)}`,
     );
   }
   if (want('memory')) {

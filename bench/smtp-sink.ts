@@ -1,17 +1,23 @@
 // A mail server for the deadline-storm benchmark, in its own process as a real relay would be,
 // so its parsing does not share the worker's event loop. It accepts everything and counts the
-// messages whose X-Lantian-Key names a reminder; the parent process asks over IPC.
-//   → { reset: true }            ← { reset: true }
+// messages whose X-Lantian-Key names a reminder (or, after a reset with `count: 'escalation'`,
+// an escalation letter: the storm with PDF letters); the parent process asks over IPC.
+//   → { reset: true, count? }    ← { reset: true }
 //   → { until: n }               ← { reached: n, stamps: ms since reset of the 0/10/50/90/100 % message }
-//   → { counts: true }           ← { reminders, other, cpuS: CPU seconds this process used since reset }
+//   → { counts: true }           ← { reminders, other, duplicates, cpuS: CPU seconds this process used since reset }
+// `reminders` counts distinct keys; `duplicates` the counted messages whose key had already arrived
+// since the reset (a notice delivered twice), which do not count towards `until`.
 import { SMTPServer } from 'smtp-server';
 
 let reminders = 0;
 let other = 0;
+let duplicates = 0;
+const keys = new Set<string>();
 let t0 = performance.now();
 let cpu0 = process.cpuUsage();
 const stamps: number[] = [];
 let target = Infinity;
+let counted = /^X-Lantian-Key: \S*#reminder:/im;
 
 const send = (m: unknown) => process.send!(m);
 
@@ -39,9 +45,14 @@ const server = new SMTPServer({
     stream.on('end', () => {
       // Long header values are folded over several lines: unfold before matching.
       const headers = head.split(/\r?\n\r?\n/)[0].replace(/\r?\n[ \t]+/g, ' ');
-      if (/^X-Lantian-Key: \S*#reminder:/im.test(headers)) {
-        reminders++;
-        stamps.push(performance.now() - t0);
+      if (counted.test(headers)) {
+        const key = /^X-Lantian-Key: (\S+)/im.exec(headers)![1];
+        if (keys.has(key)) duplicates++;
+        else {
+          keys.add(key);
+          reminders++;
+          stamps.push(performance.now() - t0);
+        }
       } else other++;
       cb();
       check();
@@ -49,10 +60,13 @@ const server = new SMTPServer({
   },
 });
 
-process.on('message', (m: { reset?: true; until?: number; counts?: true }) => {
+process.on('message', (m: { reset?: true; count?: 'reminder' | 'escalation'; until?: number; counts?: true }) => {
   if (m.reset) {
+    counted = new RegExp(`^X-Lantian-Key: \\S*#${m.count ?? 'reminder'}:`, 'im');
     reminders = 0;
     other = 0;
+    duplicates = 0;
+    keys.clear();
     stamps.length = 0;
     target = Infinity;
     t0 = performance.now();
@@ -63,7 +77,7 @@ process.on('message', (m: { reset?: true; until?: number; counts?: true }) => {
     check();
   } else if (m.counts) {
     const c = process.cpuUsage(cpu0);
-    send({ reminders, other, cpuS: (c.user + c.system) / 1e6 });
+    send({ reminders, other, duplicates, cpuS: (c.user + c.system) / 1e6 });
   }
 });
 process.on('disconnect', () => server.close(() => process.exit(0)));

@@ -6,6 +6,9 @@
 // nodemailer over the same pooled transport settings to the same server. Floor in the same run:
 // N bare workflows (bench/floor-workflow.ts) that each sleep until the instant and send the same
 // message from a local activity: what Temporal itself costs before any of Lantian's work.
+// Storm with PDF letters, against the same floor in the same run: N obligations whose urging
+// (督办通知) falls due at one instant, each a letter with its 文号, its PDF in 公文 form made and
+// stored, attached and sent, then its 签收 planned.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -22,7 +25,7 @@ import { smtpMailer } from '../notices/mailer';
 import { obligationWorkflow } from '../workflows/obligation';
 import { documentNumberAllocator } from '../client/document-numbers';
 import { readEnv } from '../config/env';
-import type { StoredLetter } from '../notices/letters';
+import type { StoredLetter } from '../storage/letters';
 import { median, testServerCpuSeconds, waitForTimers } from './support';
 import { createWorker, sandboxPath } from '../worker/create';
 
@@ -65,8 +68,13 @@ async function countingServer() {
   };
   return {
     url: `smtp://127.0.0.1:${port}`,
-    reset: () => ask({ reset: true }, (m) => 'reset' in m),
-    counts: () => ask<{ reminders: number; other: number; cpuS: number }>({ counts: true }, (m) => 'reminders' in m),
+    /** Counting from now the messages of reminders, or of escalation letters. */
+    reset: (count: 'reminder' | 'escalation' = 'reminder') => ask({ reset: true, count }, (m) => 'reset' in m),
+    counts: () =>
+      ask<{ reminders: number; other: number; duplicates: number; cpuS: number }>(
+        { counts: true },
+        (m) => 'reminders' in m,
+      ),
     /** Resolves once `target` reminder messages have been accepted since the last reset. */
     until: (target: number, what: string, timeoutMs = 300_000) =>
       ask<{ reached: number; stamps: number[] }>(
@@ -82,14 +90,28 @@ async function countingServer() {
   };
 }
 
-/** n rows of one obligation whose first reminder is the same instant, distinct by workflow-ID tag. */
-function stormRows(calendar: WorkingCalendar, n: number, season: number): { rows: PlanRow[]; instant: number } {
+/**
+ * n rows of one obligation whose first reminder (or, for `letters`, its urging) is the same
+ * instant, distinct by workflow-ID tag. The letters' rows have no reminders: only the letter falls.
+ */
+function stormRows(
+  calendar: WorkingCalendar,
+  n: number,
+  season: number,
+  letters = false,
+): { rows: PlanRow[]; instant: number } {
   const set = loadPolicies(fixturePoliciesDir, undefined, templatesDir);
-  const firstReminder = (r: PlanRow) =>
-    Date.parse(computeSchedule(r.input, calendar).entries.find((e) => e.kind === 'reminder')!.at);
-  const base = resolveCampaign(set, 'drill', calendar, season).filter((r) => r.obligationId === 'coal-boilers');
-  const instant = Math.min(...base.map(firstReminder));
-  const same = base.filter((r) => firstReminder(r) === instant);
+  const first = (r: PlanRow) =>
+    Date.parse(
+      computeSchedule(r.input, calendar).entries.find((e) =>
+        letters ? e.kind === 'escalation' && e.step?.kind === 'urging' : e.kind === 'reminder',
+      )!.at,
+    );
+  const base = resolveCampaign(set, 'drill', calendar, season)
+    .filter((r) => r.obligationId === 'coal-boilers')
+    .map((r) => (letters ? { ...r, input: { ...r.input, reminders: [] } } : r));
+  const instant = Math.min(...base.map(first));
+  const same = base.filter((r) => first(r) === instant);
   const rows: PlanRow[] = [];
   for (let t = 0; rows.length < n; t++) {
     for (const r of same) if (rows.length < n) rows.push({ ...r, workflowId: `${r.workflowId}:storm${t}` });
@@ -102,12 +124,13 @@ async function stormOnce(
   n: number,
   url: string,
   smtp: Awaited<ReturnType<typeof countingServer>>,
+  letters = false,
 ) {
   const env = await timeSkippingEnv();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lantian-storm-'));
   const set = loadPolicies(fixturePoliciesDir, undefined, templatesDir);
   const mailer = smtpMailer(url, path.join(dir, 'ledger'));
-  const { rows, instant } = stormRows(calendar, n, new Date().getFullYear() + 1);
+  const { rows, instant } = stormRows(calendar, n, new Date().getFullYear() + 1, letters);
   const worker = await createWorker({
     connection: env.nativeConnection,
     namespace: 'default',
@@ -145,9 +168,10 @@ async function stormOnce(
       await env.sleep(instant - 1000 - (await env.currentTimeMs()));
       const server0 = testServerCpuSeconds();
       const cpu0 = process.cpuUsage();
-      await smtp.reset();
+      await smtp.reset(letters ? 'escalation' : 'reminder');
       const t0 = performance.now();
-      const all = smtp.until(n, 'storm');
+      // A PDF costs about a tenth of a second of CPU: the letters' storm is given longer.
+      const all = letters ? smtp.until(n, 'storm with PDF letters', 3_600_000) : smtp.until(n, 'storm');
       await env.sleep(1000);
       stamps = (await all).stamps;
       seconds = (performance.now() - t0) / 1000;
@@ -158,11 +182,12 @@ async function stormOnce(
         sink: (await smtp.counts()).cpuS,
       };
     });
-    const { reminders, other } = await smtp.counts();
-    if (reminders !== n) throw new Error(`storm: server accepted ${reminders} reminders, expected ${n}`);
-    const letters = fs.readdirSync(path.join(dir, 'letters'));
-    const sample = JSON.parse(fs.readFileSync(path.join(dir, 'letters', letters[0]), 'utf8')) as StoredLetter;
-    return { seconds, other, sample, stamps, cpu };
+    const { reminders, other, duplicates } = await smtp.counts();
+    if (reminders !== n) throw new Error(`storm: server accepted ${reminders} distinct notices, expected ${n}`);
+    const stored = fs.readdirSync(path.join(dir, 'letters')).filter((f) => f.endsWith('.json'));
+    const sample = JSON.parse(fs.readFileSync(path.join(dir, 'letters', stored[0]), 'utf8')) as StoredLetter;
+    if (letters && !sample.pdf) throw new Error('storm with PDF letters: the letter has no PDF');
+    return { seconds, other, duplicates, sample, stamps, cpu };
   } finally {
     mailer.close();
     await env.teardown();
@@ -264,6 +289,8 @@ async function directOnce(
 export async function stormBench(calendar: WorkingCalendar, n: number, runs: number) {
   const smtp = await countingServer();
   const storm: number[] = [];
+  const pdf: number[] = [];
+  const pdfWorkerCpu: number[] = [];
   const direct: number[] = [];
   const floor: number[] = [];
   const floorCpu: number[] = [];
@@ -274,17 +301,25 @@ export async function stormBench(calendar: WorkingCalendar, n: number, runs: num
   const sinkCpu: number[] = [];
   const directCpu: number[] = [];
   let other = 0;
+  /** Notices the server received a second time (same key): exactly-once broken, reported, not hidden. */
+  let duplicates = 0;
   try {
     let sample: StoredLetter | undefined;
     for (let run = 0; run < runs; run++) {
-      // The first storm provides the letter the others send; then the order turns each run.
+      // The first storm provides the message the others send; then the order turns each run.
       const order = !sample
-        ? ['storm', 'direct', 'floor']
+        ? ['storm', 'direct', 'floor', 'pdf']
         : run % 3 === 1
-          ? ['direct', 'floor', 'storm']
-          : ['floor', 'storm', 'direct'];
+          ? ['direct', 'floor', 'pdf', 'storm']
+          : ['floor', 'pdf', 'storm', 'direct'];
       for (const which of order) {
-        if (which === 'storm') {
+        if (which === 'pdf') {
+          const s = await stormOnce(calendar, n, smtp.url, smtp, true);
+          pdf.push(s.seconds);
+          pdfWorkerCpu.push(s.cpu.worker);
+          other += s.other;
+          duplicates += s.duplicates;
+        } else if (which === 'storm') {
           const s = await stormOnce(calendar, n, smtp.url, smtp);
           storm.push(s.seconds);
           first.push(s.stamps[0] / 1000);
@@ -293,6 +328,7 @@ export async function stormBench(calendar: WorkingCalendar, n: number, runs: num
           serverCpu.push(s.cpu.server);
           sinkCpu.push(s.cpu.sink);
           other += s.other;
+          duplicates += s.duplicates;
           sample = s.sample;
         } else if (which === 'floor') {
           const b = await floorOnce(n, smtp.url, smtp, sample!);
@@ -314,13 +350,18 @@ export async function stormBench(calendar: WorkingCalendar, n: number, runs: num
     ratio: median(storm) / median(direct),
     floor: median(floor),
     floorCpuS: median(floorCpu),
+    /** The storm with PDF letters, and its ratio to the same run's floor. */
+    pdf: median(pdf),
+    pdfToFloor: median(pdf) / median(floor),
+    pdfWorkerCpuS: median(pdfWorkerCpu),
     firstS: median(first),
     halfS: median(half),
     workerCpuS: median(workerCpu),
     serverCpuS: median(serverCpu),
     sinkCpuS: median(sinkCpu),
     directCpuS: median(directCpu),
-    runs: { storm, direct, floor },
+    runs: { storm, pdf, direct, floor },
     other,
+    duplicates,
   };
 }

@@ -14,11 +14,15 @@ export interface LoadPlan {
   /** Uploads, each to its own workflow, as that workflow's assignee (Bearer token). */
   uploads: { workflowId: string; token: string; quantity?: number }[];
   fileBytes: number;
+  /** A stored evidence file the supervisor opens, `requests` times: its page route and size in bytes. */
+  download?: { path: string; bytes: number };
 }
 
 export interface LoadResult {
   pages: Record<string, { coldMs: number; ms: number[]; bytes: number }>;
   uploads: number[];
+  /** Evidence downloads (the whole file read by the client), as many as page requests. */
+  downloads: number[];
   /** An authenticated request that does no work: the floor of every figure above. */
   floor: number[];
 }
@@ -79,7 +83,15 @@ async function run(plan: LoadPlan): Promise<LoadResult> {
     );
     return r.ms;
   });
-  return { pages, uploads, floor };
+  const d = plan.download;
+  const downloads = d
+    ? await clients(plan.requests, plan.concurrency, async () => {
+        const r = await timed(plan.url + d.path, { headers }, 200);
+        if (r.bytes !== d.bytes) throw new Error(`GET ${d.path}: ${r.bytes} bytes, not ${d.bytes}`);
+        return r.ms;
+      })
+    : [];
+  return { pages, uploads, downloads, floor };
 }
 
 if (require.main === module) {

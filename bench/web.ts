@@ -2,6 +2,8 @@
 // with OPEN open obligation workflows on a dev server. The worker runs in a process of its own
 // and the load generator (bench/web-load.ts) in another, as in production where the worker,
 // the web app and the browsers are apart; the web app runs here, with its default settings.
+// The supervisor also opens one stored 1 MB evidence file as many times as each page.
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -18,6 +20,12 @@ import { visibilityQuery } from '../client/obligations';
 import { submitEvidence } from '../workflows/api';
 import { rowsFor, waitForTimers, workerProcess, stopProcess, median, percentile } from './support';
 import type { LoadPlan, LoadResult } from './web-load';
+
+/** A PDF-looking file of `bytes` bytes (random, so the store keeps it as it is). */
+function benchPdf(bytes: number): Buffer {
+  const head = Buffer.from('%PDF-1.4\n%lantian-bench\n', 'latin1');
+  return Buffer.concat([head, crypto.randomBytes(bytes - head.length)]);
+}
 
 export interface WebBenchOptions {
   open: number;
@@ -75,6 +83,24 @@ export async function webBench(
       if (step < 1)
         throw new Error(`${2 * o.uploads * o.runs} uploads need as many open obligations; there are ${rows.length}`);
       const picked = [...Array(2 * o.uploads * o.runs).keys()].map((i) => rows[i * step]);
+      // One file the supervisor opens again and again: uploaded once, outside the timed runs.
+      const taken = new Set(picked.map((r) => r.workflowId));
+      const shelf = rows.find((r) => !taken.has(r.workflowId))!;
+      const stored = new FormData();
+      if (shelf.input.quantity) stored.append('quantity', '1');
+      stored.append('file', new Blob([benchPdf(o.fileBytes)], { type: 'application/pdf' }), 'evidence.pdf');
+      const receipt = await fetch(`${web.url}/api/obligations/${encodeURIComponent(shelf.workflowId)}/evidence`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${tokenOf(shelf.input.assignee.code)}` },
+        body: stored,
+      });
+      if (receipt.status !== 200)
+        throw new Error(`evidence for the download: ${receipt.status} ${await receipt.text()}`);
+      const evidenceId = ((await receipt.json()) as { receipt: { evidenceId: string } }).receipt.evidenceId;
+      const download = {
+        path: `/obligations/${encodeURIComponent(shelf.workflowId)}/evidence/${encodeURIComponent(evidenceId)}`,
+        bytes: o.fileBytes,
+      };
       const runs: { load: LoadResult; updates: number[] }[] = [];
       for (let run = 0; run < o.runs; run++) {
         const mine = picked.slice(run * 2 * o.uploads, (run + 1) * 2 * o.uploads);
@@ -95,6 +121,7 @@ export async function webBench(
             ...(r.input.quantity ? { quantity: 1 } : {}),
           })),
           fileBytes: o.fileBytes,
+          download,
         };
         const planFile = path.join(dir, `load-plan-${run}.json`);
         fs.writeFileSync(planFile, JSON.stringify(plan));
@@ -149,6 +176,7 @@ export async function webBench(
         pages: { scoreboard: page('scoreboard'), list: page('list') },
         floor: stats((r) => r.load.floor),
         uploads: stats((r) => r.load.uploads),
+        downloads: stats((r) => r.load.downloads),
         directUpdates: stats((r) => r.updates),
         fileBytes: o.fileBytes,
       };

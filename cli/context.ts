@@ -6,6 +6,11 @@ import { readEnv, type Env } from '../config/env';
 import { explain, Refusal } from '../client/explain';
 import { loadPolicies, type PolicySet } from '../planner/load';
 import { loadCalendar, type WorkingCalendar } from '../domain/calendar';
+import type { Pool } from 'pg';
+import { dataPaths } from '../config/env';
+import { openPool } from '../db/pool';
+import { fileArchiveStore, pgArchiveStore, type ArchiveStore } from '../storage/archive';
+import { fileObjectStore, s3FromUrl, s3ObjectStore, type ObjectStore } from '../storage/object-store';
 
 export { explain, explainChange, Refusal } from '../client/explain';
 
@@ -14,6 +19,10 @@ export interface Ctx {
   policies(): PolicySet;
   calendar(): WorkingCalendar;
   client(): Promise<Client>;
+  /** Closed obligations' records: the archive folder, or PostgreSQL (LANTIAN_DATABASE_URL). */
+  archive(): ArchiveStore;
+  /** Evidence files: the data folder, or the object store (LANTIAN_OBJECT_STORE_URL). */
+  evidence(): ObjectStore;
   close(): Promise<void>;
 }
 
@@ -22,6 +31,9 @@ export function makeContext(): Ctx {
   let policies: PolicySet | undefined;
   let connection: Connection | undefined;
   let client: Client | undefined;
+  let pool: Pool | undefined;
+  let s3: ReturnType<typeof s3FromUrl> | undefined;
+  const data = dataPaths(env.LANTIAN_DATA_DIR);
   return {
     env,
     policies: () => (policies ??= loadPolicies(env.LANTIAN_POLICIES_DIR)),
@@ -42,8 +54,18 @@ export function makeContext(): Ctx {
       });
       return client;
     },
+    archive: () =>
+      env.LANTIAN_DATABASE_URL
+        ? pgArchiveStore((pool ??= openPool(env.LANTIAN_DATABASE_URL, 2)))
+        : fileArchiveStore(data.archive),
+    evidence: () =>
+      env.LANTIAN_OBJECT_STORE_URL
+        ? s3ObjectStore({ ...(s3 ??= s3FromUrl(env.LANTIAN_OBJECT_STORE_URL)), prefix: 'evidence/' }, 'evidence')
+        : fileObjectStore(data.evidence, 'evidence'),
     async close() {
       await connection?.close();
+      await pool?.end();
+      s3?.client.destroy();
     },
   };
 }

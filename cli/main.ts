@@ -8,6 +8,7 @@ import { registerNotice } from './commands/notice';
 import { registerData, registerAssessment, registerPace } from './commands/assessment';
 import { registerUser } from './commands/user';
 import { registerProblem } from './commands/problem';
+import { registerDb } from './commands/db';
 
 // `… --json | head`: the reader left; that is the end of the output, not a failure to report.
 process.stdout.on('error', (e: NodeJS.ErrnoException) => {
@@ -29,6 +30,7 @@ registerAssessment(program);
 registerPace(program);
 registerUser(program);
 registerProblem(program);
+registerDb(program);
 
 program.parseAsync(process.argv).catch((e) => {
   process.stderr.write(`lantian: ${(e as Error).message}\n`);

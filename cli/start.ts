@@ -11,11 +11,13 @@ import { currentSeason } from '../domain/season';
 import { readEnv, dataPaths } from '../config/env';
 import { loadPolicies, PolicyError } from '../planner/load';
 import { liveCalendar } from '../domain/calendar';
-import { seasonStatus } from '../client/seasons';
+import { seasonRange, seasonStatus } from '../client/seasons';
+import { campaignListing, launchedSeasons } from './start-listing';
 import { resolveCampaign } from '../planner/resolve';
 import { startDevServer, type DevServer } from '../client/dev-server';
 import { registerSearchAttributes, setRetention } from '../client/namespace-setup';
 import { activityDeps, createWorker } from '../worker/create';
+import { loadOrBuildBundle } from '../worker/bundle';
 import { LantianLogger } from '../worker/registry';
 import { registryTaskQueue } from '../domain/ids';
 import { Client } from '@temporalio/client';
@@ -104,10 +106,14 @@ async function main() {
     opened.push(() => connection.close());
     const deps = activityDeps(env, policies, address);
     opened.push(() => deps.mailer.close());
+    opened.push(() => deps.storageClose?.());
     if (stopRequested) return;
-    // Bundling the workflows takes some seconds: the likeliest moment for an impatient Ctrl-C.
+    // Bundling the workflows (first start after a change) takes some seconds: the likeliest moment
+    // for an impatient Ctrl-C.
+    const { bundle: workflowBundle } = await loadOrBuildBundle();
     const worker = await createWorker({
       connection,
+      workflowBundle,
       namespace: env.TEMPORAL_NAMESPACE,
       taskQueue: env.LANTIAN_TASK_QUEUE,
       deps,
@@ -156,8 +162,22 @@ async function main() {
             ]
           : []),
       ];
-      return `  ${c.id.padEnd(24)} season ${season}–${season + 1}: ${n} obligations${notes.length ? ` ${notes.join('; ')}` : ''}  (${c.title})`;
+      return {
+        id: c.id,
+        title: c.title,
+        detail: `season ${season}–${season + 1}: ${n} obligations${notes.length ? ` ${notes.join('; ')}` : ''}`,
+      };
     });
+    // A season already launched is running, not ready: the seasons that may be launched and the one shown.
+    const window = seasonRange(env.LANTIAN_SEASON_WINDOW);
+    const listingConnection = await Connection.connect({ address });
+    const listing = await launchedSeasons(
+      new Client({ connection: listingConnection, namespace: env.TEMPORAL_NAMESPACE }),
+      campaigns.map((c) => c.id),
+      [season, ...Array.from({ length: window.to - window.from + 1 }, (_, i) => window.from + i)],
+    )
+      .then((launched) => campaignListing(campaigns, launched, season))
+      .finally(() => listingConnection.close());
     console.log(
       [
         '',
@@ -175,10 +195,13 @@ async function main() {
         `  data folder       ${data.root}`,
         `  notices           ${env.SMTP_URL ? `SMTP ${env.SMTP_URL.replace(/\/\/[^@]*@/, '//***@')}` : `.eml files in ${data.outbox}`}`,
         '',
-        'Campaigns ready to launch:',
-        ...campaigns,
+        ...listing.lines,
         '',
-        `Launch one:   npm run lantian -- campaign launch <campaignId> --season ${season}${[...flags].map((f) => ` ${f}`).join('')}`,
+        ...(listing.ready.length
+          ? [
+              `Launch one:   npm run lantian -- campaign launch <campaignId> --season ${season}${[...flags].map((f) => ` ${f}`).join('')}`,
+            ]
+          : []),
         'List:         npm run lantian -- obligation list --status overdue',
         'Press Ctrl-C to stop.',
         '',

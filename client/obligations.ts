@@ -14,8 +14,8 @@ import {
   recordQuery,
 } from '../workflows/api';
 import type { Actor, Evidence, ObligationRecord, Receipt } from '../domain/obligation';
-import { blobPath, storeEvidence } from '../storage/evidence-store';
-import { readArchive } from '../storage/archive';
+import { fileObjectStore, type ObjectStore } from '../storage/object-store';
+import { archiveStoreOf, type ArchiveStore } from '../storage/archive';
 import * as sa from '../domain/search-attributes';
 
 export interface ObligationFilter {
@@ -90,14 +90,14 @@ export async function listObligations(
 
 export async function obligationRecord(
   client: Client,
-  archiveDir: string,
+  archive: string | ArchiveStore,
   workflowId: string,
 ): Promise<ObligationRecord> {
   try {
     return await client.workflow.getHandle(workflowId).query(recordQuery);
   } catch (e) {
     // Past Temporal's retention the archive still has the closed obligation's record.
-    const archived = readArchive(archiveDir, workflowId);
+    const archived = await archiveStoreOf(archive).read(workflowId);
     if (archived) return archived;
     throw e;
   }
@@ -117,16 +117,17 @@ const mediaTypes: Record<string, string> = {
 
 export async function submitEvidenceFile(
   client: Client,
-  evidenceDir: string,
+  evidence: string | ObjectStore,
   workflowId: string,
   file: string,
   actor: Actor,
   extra: { note?: string; quantity?: number },
 ): Promise<Receipt> {
-  const stored = await storeEvidence(evidenceDir, fs.createReadStream(file));
+  const store = typeof evidence === 'string' ? fileObjectStore(evidence, 'evidence') : evidence;
+  const stored = await store.putStream(fs.createReadStream(file), 25 * 1024 * 1024);
   // A refused submission keeps nothing: the file goes unless the store already held it.
-  const discard = (e: unknown) => {
-    if (!stored.existed) fs.rmSync(blobPath(evidenceDir, stored.sha256), { force: true });
+  const discard = async (e: unknown) => {
+    if (!stored.existed) await store.remove(stored.sha256);
     throw e;
   };
   return client.workflow

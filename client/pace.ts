@@ -1,5 +1,6 @@
 // Pace across obligations for the CLI (and later the web pages): each quantitative obligation's
 // colour from its record, and the supervisor's ranking of organisations by pace.
+import type { ArchiveStore } from '../storage/archive';
 import type { Client } from '@temporalio/client';
 import type { PolicySet } from '../planner/load';
 import { listObligations, obligationRecord, type ObligationFilter } from './obligations';
@@ -25,7 +26,7 @@ export interface PaceRow {
 export async function paceOfObligations(
   client: Client,
   policies: PolicySet,
-  archiveDir: string,
+  archiveDir: string | ArchiveStore,
   filter: ObligationFilter,
   now: number,
 ) {
@@ -42,7 +43,7 @@ export async function paceOfObligations(
 export async function paceRanking(
   client: Client,
   policies: PolicySet,
-  archiveDir: string,
+  archiveDir: string | ArchiveStore,
   campaign: string,
   season: number | undefined,
   now: number,

@@ -12,6 +12,23 @@ const bool = (fallback: 'true' | 'false') =>
     .default(fallback)
     .transform((v) => v === 'true');
 
+/** An absolute URL of one of the given protocols; empty counts as unset. */
+function storageUrl(protocols: string[], example: string) {
+  return z
+    .string()
+    .optional()
+    .transform((v) => (v?.trim() ? v.trim() : undefined))
+    .refine((v) => {
+      if (v === undefined) return true;
+      try {
+        const u = new URL(v);
+        return protocols.includes(u.protocol) && !!u.hostname && u.pathname.length > 1;
+      } catch {
+        return false;
+      }
+    }, `write it as ${example}`);
+}
+
 export const envSchema = z.object({
   LANTIAN_DATA_DIR: z.string().default(path.join(repoRoot, '.data')),
   LANTIAN_POLICIES_DIR: z.string().default(path.join(repoRoot, 'policies')),
@@ -123,6 +140,13 @@ export const envSchema = z.object({
       const [back, ahead] = v.split(',').map(Number);
       return { back, ahead };
     }),
+  /**
+   * Production storage, both or neither: PostgreSQL (postgres://user:pass@host:port/db) for users,
+   * sessions, the sent ledger, the letter index and the archive, and an S3-compatible bucket
+   * (http(s)://key:secret@host:port/bucket) for evidence files and letters' PDFs. Unset: the data folder.
+   */
+  LANTIAN_DATABASE_URL: storageUrl(['postgres:', 'postgresql:'], 'postgres://user:password@host:5432/database'),
+  LANTIAN_OBJECT_STORE_URL: storageUrl(['http:', 'https:'], 'https://key:secret@host:port/bucket'),
   LANTIAN_TEMPORAL_BIN: z.string().optional(),
   LANTIAN_TEMPORAL_TEST_SERVER_BIN: z.string().optional(),
 });
@@ -133,6 +157,17 @@ export function readEnv(source: NodeJS.ProcessEnv = process.env): Env {
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
     throw new Error(`lantian: invalid environment:\n${lines.join('\n')}`);
+  }
+  // Half of production storage would split the state: users in PostgreSQL with evidence on one
+  // host's disk, or the reverse. Refused before anything starts.
+  const { LANTIAN_DATABASE_URL: db, LANTIAN_OBJECT_STORE_URL: objects } = parsed.data;
+  if (!!db !== !!objects) {
+    const [set, missing] = db
+      ? ['LANTIAN_DATABASE_URL', 'LANTIAN_OBJECT_STORE_URL']
+      : ['LANTIAN_OBJECT_STORE_URL', 'LANTIAN_DATABASE_URL'];
+    throw new Error(
+      `lantian: invalid environment:\n  ${missing}: not set while ${set} is; set both (PostgreSQL and the object store) or neither (the data folder)`,
+    );
   }
   return parsed.data;
 }

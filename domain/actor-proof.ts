@@ -21,6 +21,7 @@ export const PROVEN_UPDATES = [
   'submitProblemPlan',
   'submitProblemEvidence',
   'verifyProblem',
+  'reportSimilarProblems',
 ];
 
 /** The workflows a client tells which actor keys to trust when it starts them (their input's `actorKeys`). */

@@ -154,7 +154,8 @@ export interface NoticeRecord {
 }
 
 export interface DeliveryEvent {
-  state: 'queued' | 'sent' | 'accepted' | 'failed';
+  /** replayed: a retry found the notice in the sent ledger and sent nothing again. */
+  state: 'queued' | 'sent' | 'accepted' | 'replayed' | 'failed';
   /** UTC instant. */
   at: string;
   /** The server's reply on acceptance, e.g. "250 OK: message queued". */

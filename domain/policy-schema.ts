@@ -185,6 +185,11 @@ export const campaign = z.strictObject({
   id: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'expected a lower-case id with dashes'),
   title: z.string().min(1),
   titleEn: z.string().optional(),
+  /** Short letters that begin each 督办事项编号 of the campaign (JJJ2019-07-130100); from its ID without it. */
+  code: z
+    .string()
+    .regex(/^[A-Z]{2,8}$/, 'expected 2 to 8 capital letters')
+    .optional(),
   source: z.strictObject({ document: z.string().min(1), file: z.string().optional() }),
   issuingBodies: z.array(z.string().min(1)).min(1),
   /** Issuing office of notices (the leading-group office), used for document numbers. */

@@ -52,6 +52,21 @@ export const problemPolicy = z
     sending: z.object({ at: z.string().regex(/^\d{2}:\d{2}$/) }).default({ at: '09:00' }),
     ladder: z.array(ladderStep).min(1),
     categories: z.array(problemCategory).min(1),
+    /** 反弹: a problem found again at the same site within this many days of its 销号 reopens as a rebound. */
+    rebound: z.object({ windowDays: z.number().int().positive() }).default({ windowDays: 365 }),
+    /**
+     * Inspection teams: the users (by name) who record and verify problems, and the cities (or
+     * provinces, with their cities) they work in. A team's users see and act on those cities' problems only.
+     */
+    teams: z
+      .array(
+        z.object({
+          name: z.string().min(1),
+          users: z.array(z.string().min(1)).min(1),
+          orgs: z.array(z.string().min(1)).min(1),
+        }),
+      )
+      .default([]),
   })
   .superRefine((p, ctx) => {
     const seen = new Set<string>();
@@ -94,6 +109,24 @@ export interface ProblemInput extends ProblemFound {
   sending: { at: string };
   /** Public keys (hex) whose signatures the workflow accepts on Updates (domain/actor-proof.ts). */
   actorKeys?: string[];
+  /** 反弹: the closed problem at the same site this one finds again. */
+  reboundOf?: ReboundLink;
+  /** Photos the team took when it found the problem (in the evidence store, by sha256). */
+  photos?: ProblemPhoto[];
+}
+
+export interface ProblemPhoto {
+  sha256: string;
+  size: number;
+  fileName: string;
+  mediaType: string;
+}
+
+/** The first problem a rebound finds again: its workflow, number and when it was closed. */
+export interface ReboundLink {
+  workflowId: string;
+  number: string;
+  closedAt: string;
 }
 
 export type Actor = z.infer<typeof actor>;
@@ -132,6 +165,23 @@ export const verification = z
   });
 export type Verification = z.infer<typeof verification>;
 
+/** 举一反三: similar problems the city found and fixed on its own, reported beside this one. */
+export const similarReport = z.object({
+  actor,
+  items: z
+    .array(
+      z.object({
+        site: z.string().min(1).pipe(bytes(500)),
+        description: z.string().min(1).pipe(bytes(LIMITS.noteBytes)),
+        fixedOn: localDate,
+      }),
+    )
+    .min(1)
+    .max(50),
+});
+export type SimilarReport = z.infer<typeof similarReport>;
+export type SimilarProblem = SimilarReport['items'][number] & { at: string; actor: Actor };
+
 // ------------------------------------------------------------------ record
 
 export const problemStates = ['排查', '交办', '整改中', '待核查', '已销号'] as const;
@@ -148,7 +198,8 @@ export interface ProblemEvent {
     | 'deadline-passed'
     | 'escalated'
     | 'escalation-held'
-    | 'notice-failed';
+    | 'notice-failed'
+    | 'similar-reported';
   at: string;
   actor: Actor;
   reason?: string;
@@ -206,6 +257,10 @@ export interface ProblemRecord {
   notices: ProblemNoticeSummary[];
   timeline: ProblemEvent[];
   closedAt?: string;
+  reboundOf?: ReboundLink;
+  photos?: ProblemPhoto[];
+  /** 举一反三 reports, counted on the city's ledger. */
+  similar?: SimilarProblem[];
 }
 
 /** `lantian-problem:<campaign>:<season>:<number>`: a number imported twice finds the workflow already there. */

@@ -96,6 +96,8 @@ export function sampleActContext(kind: string) {
 
 export interface PaceContextInput {
   key: string;
+  /** The obligation's 督办事项编号 (notices/context.ts supervisionNumber). */
+  reference: string;
   assignee: { code: string; name: string };
   addressing: Addressing;
   obligation: { title: string; clause: string; unit: string };
@@ -123,6 +125,7 @@ export function paceContext(i: PaceContextInput) {
 export function samplePaceContext() {
   return paceContext({
     key: 'sample',
+    reference: 'JJJ2030-07-130100',
     assignee: { code: '130100', name: '石家庄市' },
     addressing: { addressee: '石家庄市生态环境局', you: '你市' },
     obligation: { title: '淘汰燃煤锅炉', clause: '二、（三）', unit: '台' },

@@ -4,9 +4,10 @@
 import { DateTime } from 'luxon';
 import type { ObligationInput, ScheduleEntry } from '../domain/obligation';
 import { chineseDate } from './render';
-import { applyDelay } from '../domain/schedule';
+import { applyDelay, computeSchedule } from '../domain/schedule';
 import { CalendarCoverageError, type WorkingCalendar } from '../domain/calendar';
-import type { Delay } from '../domain/policy-schema';
+import { builtInLadder, type Delay } from '../domain/policy-schema';
+import type { ProblemInput } from '../domain/problem';
 
 export interface NoticeRequest {
   key: string;
@@ -35,6 +36,94 @@ export const stepLabels: Record<string, string> = {
   'public-interview': '公开约谈通知',
   accountability: '问责及区域环评限批通知',
 };
+
+/** What a letter says the next step will do, after "逾期仍未完成的，将于……按程序". */
+const stepActions: Record<string, string> = {
+  urging: '发出督办通知',
+  'warning-letter': '发出预警通知函',
+  'public-interview': '公开约谈主要负责同志',
+  accountability: '移交问责并实施区域环评限批',
+};
+
+/**
+ * The step a letter may announce: the next one on this assignee's own ladder, with the date it
+ * would be issued (Beijing time), or null when the ladder holds none, so a letter never threatens
+ * a step the obligation will not take. The date is empty where the calendar cannot date it.
+ */
+export interface NextStep {
+  kind: string;
+  name: string;
+  action: string;
+  date: string;
+  dateCn: string;
+}
+
+/**
+ * The 督办事项编号 a person quotes on the phone: the campaign's `code`, the season, the
+ * obligation's position in the campaign file and the assignee's code, then the period of a
+ * recurring obligation (JJJ2019-07-130100, JFW2020-12-110000-202011). Without the campaign's
+ * policy the obligation's ID stands in for its position.
+ */
+export function supervisionNumber(
+  o: Pick<ObligationInput, 'campaignId' | 'season' | 'obligationId' | 'period'> & { assignee: { code: string } },
+  campaign?: { code?: string; obligations: { id: string }[] },
+): string {
+  const code =
+    campaign?.code ??
+    o.campaignId
+      .split('-')
+      .filter((part) => /^[a-z]+$/.test(part))
+      .join('')
+      .toUpperCase();
+  const at = campaign ? campaign.obligations.findIndex((x) => x.id === o.obligationId) : -1;
+  const position = at >= 0 ? String(at + 1).padStart(2, '0') : o.obligationId;
+  return [`${code}${o.season}`, position, o.assignee.code, ...(o.period ? [o.period.replace(/-/g, '')] : [])].join('-');
+}
+
+/** Campaigns by ID, as the loaded policies give them (PolicySet.campaigns). */
+export interface CampaignLookup {
+  campaigns: Map<string, { code?: string; obligations: { id: string }[] }>;
+}
+
+/**
+ * The step after this notice's on the ladder (after a reminder, the first), dated as the plan
+ * dates it (domain/schedule.ts on the worker's calendar, for the due date in force).
+ */
+function nextStepOf(req: NoticeRequest, calendar?: WorkingCalendar): NextStep | null {
+  const o = req.obligation;
+  const kind = req.entry.kind;
+  if (kind !== 'reminder' && kind !== 'escalation') return null;
+  const ladder = o.ladder;
+  const at =
+    kind === 'reminder'
+      ? -1
+      : ladder.findIndex((s) => s.level === req.entry.step?.level && s.kind === req.entry.step?.kind);
+  if (kind === 'escalation' && at < 0) return null;
+  const step = ladder[at + 1];
+  if (!step) return null;
+  let date = '';
+  if (calendar)
+    try {
+      // Only the ladder is dated: reminders and the close may fall in years the calendar lacks.
+      const plan = computeSchedule(
+        { ...o, dueDate: req.dueDate, reminders: [], periodEnd: req.dueDate, closeAfter: 'P1D' },
+        calendar,
+      );
+      const entry = plan.entries.find(
+        (e) => e.kind === 'escalation' && e.step?.level === step.level && e.step.kind === step.kind,
+      );
+      date = entry ? entry.atLocal.slice(0, 10) : '';
+    } catch (e) {
+      if (!(e instanceof CalendarCoverageError)) throw e;
+    }
+  return {
+    kind: step.kind,
+    name: stepLabels[step.kind] ?? step.kind,
+    action: stepActions[step.kind] ?? `发出${stepLabels[step.kind] ?? step.kind}`,
+    date,
+    dateCn: date ? chineseDate(date) : '',
+  };
+}
 
 export interface Addressing {
   addressee: string;
@@ -101,8 +190,11 @@ function replyDeadline(kind: string, step: NoticeRequest['entry']['step'], issue
   return { replyBy, replyWithinCn: `${delayCn(within)}内` };
 }
 
-/** The calendar, when given, dates a step's reply deadline (counted from the letter's date). */
-export function noticeContext(req: NoticeRequest, calendar?: WorkingCalendar) {
+/**
+ * The calendar, when given, dates a step's reply deadline (counted from the letter's date) and
+ * the next step; the policies, when given, number the 督办事项 by the obligation's position.
+ */
+export function noticeContext(req: NoticeRequest, calendar?: WorkingCalendar, policies?: CampaignLookup) {
   const o = req.obligation;
   const kind =
     req.entry.kind === 'acknowledgement'
@@ -115,8 +207,9 @@ export function noticeContext(req: NoticeRequest, calendar?: WorkingCalendar) {
   const { replyBy, replyWithinCn } = replyDeadline(kind, req.entry.step, issued, calendar);
   return {
     ...addressing(o.assignee, req.entry.step?.recipients[0] ?? 'environment-bureau'),
-    workflowId: req.workflowId,
+    reference: supervisionNumber(o, policies?.campaigns.get(o.campaignId)),
     documentNumber: req.documentNumber ?? '',
+    nextStep: nextStepOf(req, calendar),
     kind,
     kindLabel: stepLabels[kind] ?? kind,
     level: req.entry.step?.level ?? 0,
@@ -163,7 +256,7 @@ export function sampleNoticeContext(kind: 'reminder' | 'escalation') {
     evidenceDescription: '佐证材料',
     review: true,
     reminders: ['P7D'],
-    ladder: [],
+    ladder: builtInLadder,
     roll: 'stay',
     timezone: 'Asia/Shanghai',
     sending: { at: '09:00', workingDaysOnly: true },
@@ -249,4 +342,67 @@ export function sampleDigestContext() {
       { title: '示例任务二', period: '2019-11', clause: '三（二）', dueDate: '2019-12-31' },
     ],
   });
+}
+
+const problemStepNames: Record<string, string> = {
+  催办: '催办通知',
+  预警: '预警通知',
+  约谈: '约谈通知',
+  专项督察: '专项督察通知',
+};
+
+/** What a problem's 交办 notice or ladder letter can use (policies/templates/problems/). */
+export function problemNoticeContext(
+  req: { entry: string; problem: ProblemInput; dueDate: string; issuedAt: number },
+  documentNumber: string | undefined,
+  addressee: string,
+  calendar?: WorkingCalendar,
+) {
+  const p = req.problem;
+  const issued = DateTime.fromMillis(req.issuedAt, { zone: p.timezone });
+  const issuedDate = issued.toISODate()!;
+  const daysOverdue = Math.max(
+    0,
+    Math.floor(issued.startOf('day').diff(DateTime.fromISO(req.dueDate, { zone: p.timezone }), 'days').days),
+  );
+  // The 交办 notice announces the first step; step n (key step:n@…) the step after it.
+  const current = req.entry === 'assignment' ? 0 : Number(/^step:(\d+)@/.exec(req.entry)?.[1] ?? NaN);
+  const step = Number.isInteger(current) ? p.ladder[current] : undefined;
+  let date = '';
+  if (step && calendar)
+    try {
+      date = calendar.addWorkingDays(req.dueDate, step.workingDays);
+    } catch (e) {
+      if (!(e instanceof CalendarCoverageError)) throw e;
+    }
+  const nextStep: NextStep | null = step
+    ? {
+        kind: step.kind,
+        name: problemStepNames[step.kind] ?? step.kind,
+        action: `发出${problemStepNames[step.kind] ?? step.kind}`,
+        date,
+        dateCn: date ? chineseDate(date) : '',
+      }
+    : null;
+  return {
+    documentNumber: documentNumber ?? '',
+    addressee,
+    reference: p.number,
+    nextStep,
+    problem: {
+      number: p.number,
+      site: p.site.name,
+      creditCode: p.site.creditCode ?? '',
+      category: p.category,
+      description: p.description,
+      team: p.team,
+      clause: p.clause ?? '',
+    },
+    rule: p.rule.type,
+    foundDateCn: chineseDate(p.foundDate),
+    dueDateCn: chineseDate(req.dueDate),
+    issuedDateCn: chineseDate(issuedDate),
+    daysOverdue,
+    office: p.office,
+  };
 }

@@ -8,6 +8,7 @@ import nodemailer from 'nodemailer';
 import MailComposer from 'nodemailer/lib/mail-composer';
 import type Mail from 'nodemailer/lib/mailer';
 import { writeFileAtomically } from '../storage/atomic-file';
+import { fileSentLedger, type SentLedger } from '../storage/sent-ledger';
 
 export interface OutgoingMail {
   key: string;
@@ -122,8 +123,14 @@ export function outboxMailer(outboxDir: string): Mailer {
   };
 }
 
-/** SMTP (pooled) with a sent ledger keyed like the outbox. */
-export function smtpMailer(url: string, ledgerDir: string): Mailer {
+/**
+ * SMTP (pooled) with a sent ledger keyed like the outbox: a folder, or the shared ledger in
+ * PostgreSQL (storage/sent-ledger.ts) so that a second worker finds what the first one sent.
+ */
+export function smtpMailer(url: string, ledgerDirOrStore: string | SentLedger): Mailer {
+  const ledger = (
+    typeof ledgerDirOrStore === 'string' ? fileSentLedger(ledgerDirOrStore) : ledgerDirOrStore
+  ) as SentLedger<Delivery>;
   const transport = nodemailer.createTransport(
     url.includes('pool=') ? url : `${url}${url.includes('?') ? '&' : '?'}pool=true`,
   );
@@ -131,11 +138,8 @@ export function smtpMailer(url: string, ledgerDir: string): Mailer {
     transport: 'smtp',
     async deliver(m) {
       const messageId = messageIdFor(m.key);
-      const ledger = path.join(ledgerDir, `${fileNameFor(m.key)}.json`);
-      if (fs.existsSync(ledger)) {
-        const entry = JSON.parse(fs.readFileSync(ledger, 'utf8')) as Delivery;
-        return { ...entry, duplicate: true };
-      }
+      const entry = await ledger.get(m.key);
+      if (entry) return { ...entry, duplicate: true };
       const sentAt = new Date().toISOString();
       let info: {
         response?: string;
@@ -165,11 +169,23 @@ export function smtpMailer(url: string, ledgerDir: string): Mailer {
         duplicate: false,
         ...(rejected.length ? { rejected } : {}),
       };
-      await writeFileAtomically(ledger, JSON.stringify(delivery));
+      // Insert-if-absent: had another worker recorded this key meanwhile, its record stands.
+      await ledger.record(m.key, delivery);
       return delivery;
     },
     close() {
       transport.close();
     },
   };
+}
+
+/**
+ * Who a notice is from: the issuing office by name at the campaign's office address, so each
+ * office's letters come from its own mailbox; the configured sender (LANTIAN_MAIL_FROM) when the
+ * notice has no office address. The Message-ID does not depend on it.
+ */
+export function officeSender(office: { name?: string; email?: string }, fallback: string): string {
+  if (!office.email) return fallback;
+  const name = office.name?.replace(/["\\\r\n]/g, '').trim();
+  return name ? `"${name}" <${office.email}>` : office.email;
 }

@@ -20,7 +20,7 @@ import path from 'node:path';
 import * as fontkit from 'fontkit';
 import PDFDocument from 'pdfkit';
 import { copiedOrganisations, officialLetter, type OfficialLetter } from './official-letter';
-import { readLetter, readStoredPdf, writeLetterPdf, sha256Hex, type StoredPdf } from './letters';
+import { letterStoreOf, sha256Hex, type LetterStore, type StoredPdf } from '../storage/letters';
 import type { MailAttachment } from './mailer';
 import type { RenderedNotice } from './render';
 
@@ -541,7 +541,7 @@ const attachment = (pdf: StoredPdf, content: Buffer): MailAttachment => ({
  * when it is intact, else the same bytes rendered again, or a refusal when they would differ.
  */
 export async function issueLetterPdf(
-  lettersDir: string,
+  letters: string | LetterStore,
   input: {
     key: string;
     issuedAt: number;
@@ -550,8 +550,9 @@ export async function issueLetterPdf(
     copies: string[];
   },
 ): Promise<IssuedPdf> {
-  const previous = readLetter(lettersDir, input.key)?.pdf;
-  const kept = previous && readStoredPdf(lettersDir, previous);
+  const store = letterStoreOf(letters);
+  const previous = (await store.read(input.key))?.pdf;
+  const kept = previous && (await store.readPdf(previous));
   if (previous && kept) return { stored: previous, attachment: attachment(previous, kept) };
   const letter = officialLetter(input.rendered, { documentNumber: input.documentNumber, copies: input.copies });
   const data = await renderLetterPdf(letter, {
@@ -561,7 +562,7 @@ export async function issueLetterPdf(
   });
   if (previous && sha256Hex(data) !== previous.sha256)
     throw new LetterPdfChangedError(input.key, previous.sha256, sha256Hex(data));
-  const stored = await writeLetterPdf(lettersDir, data, letterPdfName(letter));
+  const stored = await store.writePdf(data, letterPdfName(letter));
   return { stored, attachment: attachment(stored, data) };
 }
 

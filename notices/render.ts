@@ -208,6 +208,22 @@ const escapeHtml = (s: string) =>
  * body paragraphs, issuing office and date at the right). One source, two parts.
  */
 export function letterHtml(subject: string, text: string): string {
+  return `<!doctype html>
+<html lang="zh-CN"><head><meta charset="utf-8"><title>${escapeHtml(subject)}</title>
+<style>body{font-family:"FangSong","STFangsong","Songti SC",serif;max-width:42em;margin:3em auto;line-height:1.9;font-size:16pt}
+h1{font-family:"SimHei","Heiti SC",sans-serif;font-size:20pt;text-align:center;font-weight:normal}
+p{text-indent:2em;margin:.4em 0}.addressee,.reference{text-indent:0}.docno{text-align:center;text-indent:0}.signature{text-align:right;text-indent:0;margin-top:2em}
+.reference{font-size:10pt;color:#555;margin-top:3em}@media print{body{margin:0}}</style></head>
+<body>${letterBodyHtml(subject, text)}
+</body></html>
+`;
+}
+
+/**
+ * The letter's content without a document around it (heading and paragraphs), for a page that
+ * has its own <html>, <head> and <body>: the web app's print page.
+ */
+export function letterBodyHtml(subject: string, text: string): string {
   const blocks = text
     .trim()
     .split(/\n\s*\n/)
@@ -221,14 +237,6 @@ export function letterHtml(subject: string, text: string): string {
     if (i > signatureAt && signatureAt > 0) return `<p class="reference">${inner}</p>`;
     return `<p>${inner}</p>`;
   });
-  return `<!doctype html>
-<html lang="zh-CN"><head><meta charset="utf-8"><title>${escapeHtml(subject)}</title>
-<style>body{font-family:"FangSong","STFangsong","Songti SC",serif;max-width:42em;margin:3em auto;line-height:1.9;font-size:16pt}
-h1{font-family:"SimHei","Heiti SC",sans-serif;font-size:20pt;text-align:center;font-weight:normal}
-p{text-indent:2em;margin:.4em 0}.addressee,.reference{text-indent:0}.docno{text-align:center;text-indent:0}.signature{text-align:right;text-indent:0;margin-top:2em}
-.reference{font-size:10pt;color:#555;margin-top:3em}@media print{body{margin:0}}</style></head>
-<body><h1>${escapeHtml(subject)}</h1>
-${html.join('\n')}
-</body></html>
-`;
+  return `<h1>${escapeHtml(subject)}</h1>
+${html.join('\n')}`;
 }

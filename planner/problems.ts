@@ -155,8 +155,16 @@ export interface ProblemImportContext {
 
 /** The file's problems as workflow inputs, or a ProblemFileError naming every bad row and column. */
 export function readProblemCsv(file: string, text: string, ctx: ProblemImportContext): ProblemInput[] {
+  return readProblemRows(file, parseCsv(text), ctx);
+}
+
+/** Rows of any spreadsheet (CSV or a workbook's first sheet), each cell as text, with the line it came from. */
+export function readProblemRows(
+  file: string,
+  rows: { line: number; cells: string[] }[],
+  ctx: ProblemImportContext,
+): ProblemInput[] {
   const name = file;
-  const rows = parseCsv(text);
   const issues: string[] = [];
   if (!rows.length) throw new ProblemFileError([`${name}: the file is empty`]);
   const header = rows[0].cells.map((h) => COLUMNS[cleanText(h).toLowerCase()] ?? COLUMNS[cleanText(h)]);

@@ -536,5 +536,19 @@ test)
   run_tests "$@"
   ;;
 list-tests) dev_server_test_files ;;
-*) die "usage: scripts/cluster.sh [up|build|status|stop|wipe|test [jest args]|list-tests]" ;;
+kill)
+  # For fault tests: SIGKILL one part, as a crash would; `up` starts it again.
+  case "${2:-}" in
+  temporal) pid="$(temporal_pid || true)" ;;
+  postgresql) pid="$(postgres_pid || true)" ;;
+  s3) pid="$(versitygw_pid || true)" ;;
+  *) die "usage: scripts/cluster.sh kill temporal|postgresql|s3" ;;
+  esac
+  [[ -n "$pid" ]] || die "$2 is not running"
+  # PostgreSQL's crash is SIGQUIT (immediate shutdown): a SIGKILLed postmaster leaves its backends.
+  if [[ "$2" == postgresql ]]; then kill -QUIT "$pid"; else kill -KILL "$pid"; fi
+  while alive "$pid"; do sleep 0.05; done
+  log "killed $2 (pid $pid)"
+  ;;
+*) die "usage: scripts/cluster.sh [up|build|status|stop|wipe|test [jest args]|list-tests|kill temporal|postgresql|s3]" ;;
 esac

@@ -21,7 +21,7 @@ import { campaignTargets, importCsv } from '../planner/assessment';
 import { planAssessments } from '../planner/assessment-plan';
 import { datesBetween } from '../domain/assessment';
 import { readTimeline } from '../storage/assessment-timeline';
-import { readLetter } from '../notices/letters';
+import { readLetter } from '../storage/letters';
 import { recordHistory } from './support/histories';
 import { repo, testCalendar, testDeps, testWorker, timeSkippingEnv, tempDir, type TestDeps } from './support/temporal';
 

@@ -1,5 +1,6 @@
 // No Docker engine runs here, so the production topology is checked by reading it: the services
-// it must have, and that every variable it gives a Lantian service is one the code reads.
+// it must have, that every variable it gives a Lantian service is one the code reads, and that
+// it gives them what the cluster test target (scripts/cluster.sh) gives the tests.
 import fs from 'node:fs';
 import { builtinModules } from 'node:module';
 import path from 'node:path';
@@ -13,16 +14,32 @@ interface Service {
   command?: string[];
   environment?: Record<string, string>;
   depends_on?: unknown;
+  volumes?: string[];
+  deploy?: { replicas?: number };
 }
-const compose = parse(fs.readFileSync(path.join(repo, 'docker-compose.yml'), 'utf8')) as {
+// As Compose reads it: YAML merge keys, and each ${VAR:-default} at its default.
+const composeText = fs.readFileSync(path.join(repo, 'docker-compose.yml'), 'utf8').replace(/\$\{\w+:-([^}]*)\}/g, '$1');
+const compose = parse(composeText, { merge: true }) as {
   services: Record<string, Service>;
 };
+const clusterScript = fs.readFileSync(path.join(repo, 'scripts', 'cluster.sh'), 'utf8');
 const lantian = Object.entries(compose.services).filter(([name]) => name.startsWith('lantian-'));
 
-test('the topology has Temporal on PostgreSQL, its UI, an SMTP relay and the Lantian worker', () => {
+test('the topology has Temporal on PostgreSQL, its UI, an object store, an SMTP relay, two workers and the web app', () => {
   expect(Object.keys(compose.services).sort()).toEqual(
-    expect.arrayContaining(['postgresql', 'temporal', 'temporal-ui', 'smtp-relay', 'lantian-worker', 'lantian-setup']),
+    expect.arrayContaining([
+      'postgresql',
+      'temporal',
+      'temporal-ui',
+      'object-store',
+      'smtp-relay',
+      'lantian-migrate',
+      'lantian-setup',
+      'lantian-worker',
+      'lantian-web',
+    ]),
   );
+  expect(compose.services['lantian-worker'].deploy?.replicas).toBe(2);
   expect(compose.services.temporal.environment).toMatchObject({ DB: 'postgres12', POSTGRES_SEEDS: 'postgresql' });
   expect(compose.services['temporal-ui'].environment?.TEMPORAL_ADDRESS).toBe('temporal:7233');
 });
@@ -53,7 +70,34 @@ test('Temporal is not a public door: its frontend is published on no host port, 
   expect(published('postgresql')).toEqual([]);
   for (const p of published('temporal-ui')) expect(p).toMatch(/^127\.0\.0\.1:/);
   // The web app (and its API) is the only way in for people.
-  expect(published('lantian-api')).toEqual(['8300:8300']);
+  expect(published('lantian-web')).toEqual(['8300:8300']);
+});
+
+test("no Lantian service keeps state on its own disk: records in this file's PostgreSQL, files in its object store", () => {
+  for (const name of ['lantian-worker', 'lantian-web', 'lantian-migrate']) {
+    const svc = compose.services[name];
+    expect({ name, volumes: svc.volumes ?? [] }).toEqual({ name, volumes: [] });
+    const env = svc.environment!;
+    expect(compose.services[new URL(env.LANTIAN_DATABASE_URL).hostname].image).toMatch(/^postgres:/);
+    const store = new URL(env.LANTIAN_OBJECT_STORE_URL);
+    expect(compose.services[store.hostname].image).toMatch(/versitygw/);
+  }
+  expect(compose.services['lantian-migrate'].command).toEqual(['npm', 'run', 'lantian', '--', 'db', 'migrate']);
+});
+
+test('Lantian services get the variables the cluster target gives its tests, and the same object store', () => {
+  const written = clusterScript.split('write_env() {')[1].split('\nEOF')[0];
+  const names = [...written.matchAll(/^([A-Z_]+)=/gm)].map((m) => m[1]);
+  expect(names).toEqual(expect.arrayContaining(['LANTIAN_DATABASE_URL', 'LANTIAN_OBJECT_STORE_URL']));
+  for (const name of ['lantian-worker', 'lantian-web']) {
+    const env = compose.services[name].environment!;
+    const missing = names.filter(
+      (v) => !(v in env) && v !== 'LANTIAN_EMBEDDED_TEMPORAL' && v !== 'LANTIAN_RETENTION_DAYS',
+    );
+    expect({ name, missing }).toEqual({ name, missing: [] });
+  }
+  const version = /^VERSITYGW_VERSION=(v[\d.]+)$/m.exec(clusterScript)![1];
+  expect(compose.services['object-store'].image).toBe(`ghcr.io/versity/versitygw:${version}`);
 });
 
 test('the image installs the committed lock without devDependencies, so the product imports only runtime dependencies', () => {

@@ -15,7 +15,7 @@ import { loadPolicies } from '../planner/load';
 import { resolveCampaign } from '../planner/resolve';
 import { actTemplates, sampleActContext } from '../notices/assessment-letters';
 import { sampleNoticeContext, type NoticeRequest } from '../notices/context';
-import { readLetter, sha256Hex, type StoredLetter } from '../notices/letters';
+import { readLetter, sha256Hex, type StoredLetter } from '../storage/letters';
 import { messageIdFor, smtpMailer } from '../notices/mailer';
 import { officialLetter, renderLetterPdf, LAYOUT } from '../notices/pdf';
 import { checkTemplate, renderNotice } from '../notices/render';

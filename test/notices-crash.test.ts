@@ -156,6 +156,10 @@ async function scenario(
     expect(late).toBeLessThan(60_000);
     // The local activity ran afresh in a new workflow task: its first attempt there.
     expect(sent[0].notice!.delivery!.find((d) => d.state === 'sent')!.attempt).toBe(1);
+    // A retry the sent ledger answered says so after the first sending's steps; a resend does not.
+    expect(sent[0].notice!.delivery!.filter((d) => !d.channel).map((d) => d.state)).toEqual(
+      crash === 'after-ledger' ? ['queued', 'sent', 'accepted', 'replayed'] : ['queued', 'sent', 'accepted'],
+    );
     return { got: got.filter((g) => g.key === key), messageId: messageIdFor(key) };
   } finally {
     second?.kill('SIGTERM');

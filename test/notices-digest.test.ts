@@ -1,7 +1,7 @@
 // Daily digests over real SMTP (in-process smtp-server) on the time-skipping server: 30
 // reminders due for one city on one day arrive as ONE message listing all 30, an escalation
 // letter the same day arrives on its own, and every obligation's delivery log shows the digest.
-import { readLetter } from '../notices/letters';
+import { readLetter } from '../storage/letters';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { ParsedMail } from 'mailparser';

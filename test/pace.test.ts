@@ -14,7 +14,7 @@ import type { Actor } from '../domain/obligation';
 import { systemReasonCn } from '../web/html';
 import { recordHistory } from './support/histories';
 import { noticeKey } from '../domain/ids';
-import { readLetter } from '../notices/letters';
+import { readLetter } from '../storage/letters';
 import {
   fixturePolicies,
   testCalendar,

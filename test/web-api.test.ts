@@ -37,7 +37,10 @@ afterAll(async () => {
 
 test('without a user nothing answers but the login page and the API document', async () => {
   expect((await call(api('/obligations'))).status).toBe(401);
-  expect((await call(api('/obligations'), { token: 'lt_AAAAAAAA_forged' })).body.message).toMatch(/token invalid/);
+  expect((await call(api('/obligations'), { token: 'lt_AAAAAAAA_forged' })).body).toMatchObject({
+    error: 'token_invalid',
+    message: 'API 令牌无效，或该用户已停用。',
+  });
   const page = await call(`${w.url}/inbox`);
   expect(page.status).toBe(303);
   expect(page.headers.get('location')).toBe('/login');
@@ -78,7 +81,9 @@ test('reads: an assignee sees only its own organisation; another organisation’
       status: 200,
     });
   const other = await call(api(`/obligations/${enc(sjzBoilers)}`), { token: as('tangshan') });
-  expect(other).toMatchObject({ status: 404, body: { message: `no obligation ${sjzBoilers}` } });
+  expect(other).toMatchObject({ status: 404, body: { error: 'obligation_not_found' } });
+  // The workflow ID is no part of what a person reads.
+  expect(other.body.message).not.toContain(sjzBoilers);
   // …the same answer as for an id that does not exist, so ids are not confirmed.
   expect(
     (await call(api(`/obligations/${enc('lantian:drill:2030:nothing:130200')}`), { token: as('tangshan') })).status,
@@ -100,15 +105,25 @@ test('reads: an assignee sees only its own organisation; another organisation’
       campaigns: (await call(api('/campaigns'), { token: as(who) })).status,
     }).toEqual({ who, scoreboard: status, campaigns: status });
   }
-  expect((await call(api('/scoreboard?campaign=drill'), { token: as('sjz') })).body.message).toBe(
-    'an assignee may not read the scoreboard',
-  );
+  expect((await call(api('/scoreboard?campaign=drill'), { token: as('sjz') })).body).toEqual({
+    error: 'forbidden_role',
+    message: '责任单位用户无权查看记分板。',
+  });
   const csv = await call(api('/obligations.csv?campaign=drill'), { token: as('super1') });
   expect(csv.headers.get('content-type')).toMatch(/text\/csv/);
-  expect(csv.text.trim().split('\r\n')).toHaveLength(16);
-  expect(csv.text).toContain('"石家庄市"');
-  // Deadlines in Shanghai time: the end of the due date.
-  expect(csv.text).toMatch(/"\d{4}-\d{2}-\d{2}T23:59:59\.999\+08:00"/);
+  const lines = csv.text.trim().split('\r\n');
+  expect(lines).toHaveLength(16);
+  // Chinese headers; the organisation's name beside its code, the obligation's title beside its id.
+  // (fetch's text() drops the byte-order mark the file starts with.)
+  expect(lines[0]).toBe(
+    '"任务编号","行动方案代码","行动方案","秋冬季","任务代码","任务","责任单位代码","责任单位","省份代码","时段","状态","督办级别","截止时间（北京时间）","剩余天数"',
+  );
+  expect(csv.text).toContain('"130100","石家庄市"');
+  expect(csv.text).toContain('"2030–2031年秋冬季"');
+  expect(csv.text).toMatch(/"(进行中|待审核|已逾期|按期完成|逾期完成|已豁免|未完成（已关闭）)"/);
+  expect(csv.text).not.toMatch(/"(open|overdue|submitted|met|waived)"/);
+  // Deadlines in Beijing time: the end of the due date.
+  expect(csv.text).toMatch(/"\d{4}-\d{2}-\d{2} 23:59"/);
   expect(csv.text).not.toMatch(/Z"/);
 });
 
@@ -123,7 +138,7 @@ test('writes: a supervisor changes nothing, an assignee acts only on its own, th
   // Evidence: only the obligation's own assignee.
   expect(await evidence('super1', sjzBoilers)).toMatchObject({
     status: 403,
-    body: { message: 'a supervisor may not submit evidence' },
+    body: { error: 'forbidden_role', message: '监督用户无权提交佐证材料。' },
   });
   expect((await evidence('office1', sjzBoilers)).status).toBe(403);
   // Refused before the file is read: whose it is comes from the app's copy of visibility, and an
@@ -143,7 +158,7 @@ test('writes: a supervisor changes nothing, an assignee acts only on its own, th
   });
   expect(noQuantity).toMatchObject({
     status: 422,
-    body: { message: 'evidence refused: this obligation counts 台; state the quantity achieved' },
+    body: { error: 'evidence_quantity_required', message: '材料未接收：该任务按台计数，请填写已完成数量。' },
   });
   const ok = await evidence('sjz', sjzBoilers);
   expect(ok.status).toBe(200);
@@ -168,7 +183,7 @@ test('writes: a supervisor changes nothing, an assignee acts only on its own, th
   const noReason = await review('office1', 'reject');
   expect(noReason).toMatchObject({
     status: 409,
-    body: { message: expect.stringMatching(/a rejection needs a reason/) },
+    body: { error: 'rejection_needs_reason', message: '退回材料须填写理由。' },
   });
   expect((await review('office1', 'accept', '核实无误')).body).toMatchObject({
     state: 'accepted',
@@ -194,7 +209,7 @@ test('writes: a supervisor changes nothing, an assignee acts only on its own, th
       token: as('office1'),
       json: { dueDate: '2031-02-30', reason: 'x' },
     }),
-  ).toMatchObject({ status: 400, body: { message: expect.stringMatching(/dueDate/) } });
+  ).toMatchObject({ status: 400, body: { error: 'invalid_field', message: expect.stringMatching(/dueDate/) } });
   expect(await extend('office1', tsBoilers)).toMatchObject({ status: 200, body: { dueDate: '2031-02-28' } });
   // A date entered wrong is corrected, earlier too; past the next season it needs confirming.
   const correct = (who: string, dueDate: string, confirmed?: boolean) =>
@@ -206,7 +221,7 @@ test('writes: a supervisor changes nothing, an assignee acts only on its own, th
   expect((await correct('tangshan', '2031-01-20')).status).toBe(403);
   expect(await correct('office1', '2032-06-30')).toMatchObject({
     status: 409,
-    body: { message: expect.stringMatching(/end of the campaign's next season: confirm it/) },
+    body: { error: 'due_date_beyond_horizon', message: expect.stringMatching(/确认超出下一秋冬季/) },
   });
   expect(await correct('office1', '2031-01-20')).toMatchObject({ status: 200, body: { dueDate: '2031-01-20' } });
   // 签收 is the addressed organisation's: another's is not found, the office may not, an unknown letter is refused.
@@ -216,7 +231,7 @@ test('writes: a supervisor changes nothing, an assignee acts only on its own, th
   expect((await acknowledge('office1', `${tsBoilers}#escalation:1-urging`)).status).toBe(403);
   expect(await acknowledge('tangshan', `${tsBoilers}#escalation:1-urging`)).toMatchObject({
     status: 409,
-    body: { message: expect.stringMatching(/no letter/) },
+    body: { error: 'letter_not_found' },
   });
   expect((await waive('super1', sjzVoc)).status).toBe(403);
   expect((await waive('sjz', sjzVoc)).status).toBe(403);
@@ -226,7 +241,13 @@ test('writes: a supervisor changes nothing, an assignee acts only on its own, th
   ).toBe(400);
   expect(await waive('office1', sjzVoc)).toMatchObject({ status: 200, body: { status: 'waived' } });
   const again = await waive('office1', sjzVoc);
-  expect(again).toMatchObject({ status: 409, body: { message: expect.stringMatching(/closed/) } });
+  expect(again).toMatchObject({
+    status: 409,
+    body: {
+      error: expect.stringMatching(/^obligation_closed/),
+      message: expect.stringMatching(/任务已关闭（已豁免）/),
+    },
+  });
   expect(again.body.message).not.toMatch(/obligation show/);
 
   // Launch: office only.
@@ -247,9 +268,8 @@ test('writes: a supervisor changes nothing, an assignee acts only on its own, th
   expect(past).toMatchObject({
     status: 409,
     body: {
-      message: expect.stringMatching(
-        /^season 2025 of drill ended on 2026-03-31; .*or set "allowPast": true to launch season 2025 anyway$/,
-      ),
+      error: 'season_ended',
+      message: expect.stringMatching(/^2025–2026年秋冬季已于 2026-03-31 结束；.*allowPast/),
     },
   });
   // Said so, it is planned, and here refused for the calendar (this test's covers 2026–2032).
@@ -261,9 +281,9 @@ test('writes: a supervisor changes nothing, an assignee acts only on its own, th
   expect(allowed).toMatchObject({
     status: 409,
     body: {
-      message: expect.stringMatching(
-        /does not cover 2025: .*; or launch season 2025 on a provisional calendar \("provisionalCalendar": true\)/,
-      ),
+      error: 'season_calendar',
+      message: expect.stringMatching(/节假日安排尚未收录.*provisionalCalendar/),
+      details: [expect.stringMatching(/does not cover 2025/)],
     },
   });
 
@@ -329,29 +349,29 @@ test('uploads refused: too large, wrong type, a path in the name, empty, no file
   const big = Buffer.concat([pdf('big'), Buffer.alloc(64 * 1024)]);
   expect(await send({ name: 'big.pdf', content: big })).toMatchObject({
     status: 413,
-    body: { message: 'evidence refused: file is larger than the limit of 0.1 MB (65536 bytes)' },
+    body: { error: 'evidence_too_large', message: '材料未接收：文件超过大小限制 0.1 MB（65536 字节）。' },
   });
   expect(
     await send({ name: 'setup.pdf', content: Buffer.concat([Buffer.from('MZ\x90\x00'), Buffer.alloc(100)]) }),
   ).toMatchObject({
     status: 422,
-    body: { message: expect.stringMatching(/file type not accepted: a Windows executable/) },
+    body: { error: 'evidence_file_type', message: expect.stringMatching(/Windows 可执行程序/) },
   });
   expect(await send({ name: 'notes.txt', content: 'just some words' })).toMatchObject({
     status: 422,
-    body: { message: expect.stringMatching(/text is accepted only as a \.csv file/) },
+    body: { error: 'evidence_file_type', message: expect.stringMatching(/文本仅接受 \.csv 文件/) },
   });
   expect(await send({ name: '../../etc/passwd.pdf', content: pdf('traversal') })).toMatchObject({
     status: 422,
-    body: { message: expect.stringMatching(/contains a path/) },
+    body: { error: 'evidence_path_in_name', message: expect.stringMatching(/含有路径/) },
   });
   expect(await send({ name: '..\\..\\boot.pdf', content: pdf('traversal2') })).toMatchObject({
     status: 422,
-    body: { message: expect.stringMatching(/contains a path/) },
+    body: { error: 'evidence_path_in_name', message: expect.stringMatching(/含有路径/) },
   });
   expect(await send({ name: 'empty.pdf', content: '' })).toMatchObject({
     status: 422,
-    body: { message: 'evidence refused: file is empty' },
+    body: { error: 'evidence_empty', message: '材料未接收：文件为空。' },
   });
   expect(
     await call(api(`/obligations/${enc(id)}/evidence`), {
@@ -359,7 +379,7 @@ test('uploads refused: too large, wrong type, a path in the name, empty, no file
       token: as('tangshan'),
       body: upload({ quantity: '3' }),
     }),
-  ).toMatchObject({ status: 422, body: { message: expect.stringMatching(/no file/) } });
+  ).toMatchObject({ status: 422, body: { error: 'evidence_no_file' } });
   expect(blobs()).toBe(before);
   expect(fs.readdirSync(path.join(store, 'tmp'))).toEqual([]);
 
@@ -369,7 +389,10 @@ test('uploads refused: too large, wrong type, a path in the name, empty, no file
   const again = await send({ name: 'copy.csv', content: '序号,锅炉编号,拆除日期\n1,TS-001,2030-11-02\n' });
   expect(again).toMatchObject({
     status: 409,
-    body: { message: expect.stringMatching(/same file .* was already submitted/) },
+    body: {
+      error: 'evidence_same_file',
+      message: expect.stringMatching(/^同一文件（sha256 [0-9a-f]{12}…）已提交过。$/),
+    },
   });
   const png = await send({
     name: 'photo.png',
@@ -423,7 +446,12 @@ test('sessions: the login form, CSRF on every change, forged and expired cookies
   const launchForm = (body: Record<string, string>) =>
     call(`${w.url}/campaigns/launch`, form({ campaignId: 'drill', _csrf: s.csrf, ...body }));
   expect(await launchForm({ season: '2025' })).toMatchObject({ status: 409 });
-  expect((await launchForm({ season: '2030' })).text).toMatch(/新下达 0 项/);
+  // Post/Redirect/Get: the report is on the page the redirect opens.
+  const relaunched = await launchForm({ season: '2030' });
+  expect(relaunched.status).toBe(303);
+  expect((await call(`${w.url}${relaunched.headers.get('location')}`, { headers: { cookie: s.cookie } })).text).toMatch(
+    /新下达 0 项/,
+  );
   expect(okExtend.status).toBe(303);
   expect(decodeURIComponent(okExtend.headers.get('location')!)).toContain('截止日期已延至 2031-01-20');
   // The JSON API with a cookie needs the token as a header.
@@ -439,13 +467,13 @@ test('sessions: the login form, CSRF on every change, forged and expired cookies
     body: upload({ quantity: '1' }, { name: 'a.pdf', content: pdf('no csrf') }),
   });
   expect(noCsrf.status).toBe(403);
-  expect(noCsrf.text).toContain('CSRF token missing or invalid');
+  expect(noCsrf.text).toContain('表单已失效（CSRF 令牌缺失或无效）');
 
   // Forged: a valid-looking cookie with another signature.
   const [name, value] = s.cookie.split('=');
   const forged = `${name}=${decodeURIComponent(value).split('.')[0]}.${'A'.repeat(43)}`;
   expect((await call(`${w.url}/api/me`, { headers: { cookie: forged } })).body).toMatchObject({
-    message: 'session cookie signature is invalid',
+    error: 'session_invalid',
   });
   expect((await call(`${w.url}/review`, { headers: { cookie: forged } })).headers.get('location')).toMatch(
     /^\/login\?reason=/,
@@ -453,7 +481,7 @@ test('sessions: the login form, CSRF on every change, forged and expired cookies
   // Expired.
   w.web.deps.users.expireSession(s.sessionId);
   expect((await call(`${w.url}/api/me`, { headers: { cookie: s.cookie } })).body).toMatchObject({
-    message: 'session expired',
+    error: 'session_expired',
   });
   // Disabled user: session and token stop working at once.
   const t = await login(w.url, 'super1', w.passwords.super1);
@@ -537,9 +565,9 @@ test('the CSV neutralises a cell that would start a spreadsheet formula, but lea
         daysLeft: -83,
       },
     ],
-    () => '石家庄市',
+    { org: () => '石家庄市', campaign: () => undefined, obligation: () => undefined },
   );
   const row = csv.trim().split('\r\n')[1];
   expect(row).toContain(`"'=HYPERLINK(""x"")"`);
-  expect(row).toContain('"2026-09-01T23:59:59.999+08:00","-83"');
+  expect(row).toContain('"已逾期","1","2026-09-01 23:59","-83"');
 });

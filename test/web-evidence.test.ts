@@ -75,7 +75,7 @@ test('the API returns the file: PDF inline, CSV as an attachment, nosniff and a 
 
   // Another organisation's evidence is not found, as its record is not; so is evidence that does not exist.
   const other = await call(api(`/obligations/${enc(sjzBoilers)}/evidence/E1`), { token: as('tangshan') });
-  expect(other).toMatchObject({ status: 404, body: { error: 'not found' } });
+  expect(other).toMatchObject({ status: 404, body: { error: 'obligation_not_found' } });
   expect((await call(api(`/obligations/${enc(sjzBoilers)}/evidence/E9`), { token: as('office1') })).status).toBe(404);
   expect((await call(api(`/obligations/${enc(sjzBoilers)}/evidence/E1`))).status).toBe(401);
 

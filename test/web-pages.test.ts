@@ -77,7 +77,7 @@ test('an unknown address is an HTML page for a browser and JSON under /api/', as
   expect(page.headers.get('content-type')).toMatch(/^text\/html/);
   expect(page.text).toContain('页面不存在');
   const apiMiss = await call(api('/no-such-route'), { token: w.tokens.office1 });
-  expect(apiMiss).toMatchObject({ status: 404, body: { error: 'not found' } });
+  expect(apiMiss).toMatchObject({ status: 404, body: { error: 'route_not_found' } });
   const missing = await call(`${w.url}/obligations/${enc('lantian:drill:2030:nothing:130100')}`, {
     headers: { cookie: office.cookie },
   });

@@ -1,9 +1,15 @@
 // What a signed-in user may read and change, shared by the JSON API and the pages. Scoping is
 // decided here (an assignee's reach is its own organisation; another's obligation is "not
 // found", so ids are not confirmed); the workflow's Update validators check the same actor again.
-import fs from 'node:fs';
+import type { Readable } from 'node:stream';
 import type { Client } from '@temporalio/client';
-import { WorkflowNotFoundError, WorkflowUpdateFailedError, QueryNotRegisteredError } from '@temporalio/client';
+import {
+  ApplicationFailure,
+  WorkflowNotFoundError,
+  WorkflowUpdateFailedError,
+  QueryNotRegisteredError,
+} from '@temporalio/client';
+import { REFUSED } from '../workflows/api';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Actor, ObligationRecord, Receipt } from '../domain/obligation';
 import {
@@ -16,20 +22,26 @@ import {
   type ObligationSummary,
 } from '../client/obligations';
 import { submitEvidence } from '../workflows/api';
-import { blobPath, storeEvidence, EvidenceRefused } from '../storage/evidence-store';
+import { EvidenceRefused } from '../storage/evidence-store';
+import { ObjectStoreUnavailable } from '../storage/object-store';
 import type { dataPaths } from '../config/env';
 import type { PolicySet } from '../planner/load';
 import type { WorkingCalendar } from '../domain/calendar';
-import type { User, UserStore } from '../auth/users';
+import type { User, Users } from '../auth/users';
+import type { Stores } from '../storage/stores';
 import type { ObligationIndex } from './read-model';
-import { UploadGuard, sanitiseFileName } from './upload';
+import { UploadGuard, sanitiseFileName, megabytes } from './upload';
 import { explainChange } from '../client/explain';
-import { cleanText, parseQuantity } from '../client/input';
+import { cleanText, parseQuantity, QUANTITY_MAX, QUANTITY_DECIMALS } from '../client/input';
+import { message, refusalOf, type MessageCode, type MessageParams } from '../i18n/messages';
+import { refusalMessage } from '../i18n/refusals';
 import type { SeasonWindow } from '../client/seasons';
 
 export interface WebDeps {
   client: Client;
-  users: UserStore;
+  users: Users;
+  /** Evidence files, letters and the archive: the data folder, or PostgreSQL and the object store. */
+  stores: Pick<Stores, 'evidence' | 'letters' | 'archive'>;
   index: ObligationIndex;
   policies: PolicySet;
   calendar: WorkingCalendar;
@@ -43,21 +55,61 @@ export interface WebDeps {
   cookieSecure: boolean;
 }
 
+/**
+ * A refusal: the status, a stable English `code` (snake_case, for programs) and the `message` a
+ * person reads (Chinese, from i18n/messages.ts). Built with `httpRefusal`; a bare message gets
+ * the status's generic code.
+ */
 export class HttpError extends Error {
+  readonly code: string;
   constructor(
     readonly status: number,
     message: string,
+    code?: string,
+    /** Lines a reader may need beside the message (a policy file's errors). */
+    readonly details?: string[],
   ) {
     super(message);
     this.name = 'HttpError';
+    this.code = code ?? genericCode(status);
   }
+}
+
+/** The catalogue's message `code` as a refusal with `status`. */
+export function httpRefusal<C extends MessageCode>(
+  status: number,
+  code: C,
+  params: MessageParams<C>,
+  details?: string[],
+): HttpError {
+  return new HttpError(status, message(code, params), code, details);
+}
+
+/** The code of a refusal that has none of its own. */
+export function genericCode(status: number): string {
+  return (
+    {
+      400: 'bad_request',
+      401: 'unauthorized',
+      403: 'forbidden',
+      404: 'not_found',
+      405: 'method_not_allowed',
+      409: 'conflict',
+      413: 'too_large',
+      415: 'unsupported_media_type',
+      422: 'unprocessable',
+      429: 'too_many_requests',
+      500: 'internal_error',
+      503: 'unavailable',
+    }[status] ?? 'error'
+  );
 }
 
 export const actorOf = (u: User): Actor => ({ role: u.role, id: u.name, ...(u.org ? { org: u.org } : {}) });
 
+/** `action`: what the user tried, in the English words i18n/messages.ts `actionWords` translates. */
 export function requireRole(u: User, roles: User['role'][], action: string): void {
-  if (!roles.includes(u.role))
-    throw new HttpError(403, `${/^[aeiou]/.test(u.role) ? 'an' : 'a'} ${u.role} may not ${action}`);
+  if (!roles.includes(u.role)) throw httpRefusal(403, 'forbidden_role', { role: u.role, action });
 }
 
 /** Visibility filter narrowed to what the user may see. */
@@ -69,19 +121,19 @@ export function scopeFilter<T extends { assignee?: string }>(u: User, f: T): T {
 export async function readScoped(d: WebDeps, u: User, workflowId: string): Promise<ObligationRecord> {
   let rec: ObligationRecord;
   try {
-    rec = await obligationRecord(d.client, d.paths.archive, workflowId);
+    rec = await obligationRecord(d.client, d.stores.archive, workflowId);
   } catch (e) {
     if (
       e instanceof WorkflowNotFoundError ||
       e instanceof QueryNotRegisteredError ||
       /workflow not found|unknown queryType/i.test((e as Error).message)
     ) {
-      throw new HttpError(404, `no obligation ${workflowId}`);
+      throw httpRefusal(404, 'obligation_not_found', { id: workflowId });
     }
     throw e;
   }
   if (u.role === 'assignee' && rec.input.assignee.code !== u.org)
-    throw new HttpError(404, `no obligation ${workflowId}`);
+    throw httpRefusal(404, 'obligation_not_found', { id: workflowId });
   return publicRecord(rec);
 }
 
@@ -117,7 +169,8 @@ export function contentDisposition(kind: 'inline' | 'attachment', fileName: stri
 }
 
 export interface EvidenceFile {
-  path: string;
+  /** The bytes, from the data folder or the object store. */
+  open(): Promise<Readable>;
   fileName: string;
   mediaType: string;
   size: number;
@@ -139,22 +192,39 @@ export async function evidenceFileAs(
 ): Promise<EvidenceFile> {
   const rec = await readScoped(d, u, id);
   const e = rec.evidence.find((x) => x.id === evidenceId);
-  if (!e) throw new HttpError(404, `no evidence ${evidenceId} on obligation ${id}`);
-  const file = blobPath(d.paths.evidence, e.sha256);
-  if (!/^[0-9a-f]{64}$/.test(e.sha256) || !fs.existsSync(file))
-    throw new HttpError(404, `evidence ${evidenceId} is not in the store`);
-  if (record) d.users.recordDownload(id, evidenceId, u);
+  if (!e) throw httpRefusal(404, 'evidence_not_found', { evidence: evidenceId });
+  const stored = await storeCall(() => d.stores.evidence.head(e.sha256));
+  if (!stored) throw httpRefusal(404, 'evidence_not_stored', { evidence: evidenceId });
+  if (record) await d.users.recordDownload(id, evidenceId, u);
   return {
-    path: file,
+    open: async () => {
+      const s = await storeCall(() => d.stores.evidence.stream(e.sha256));
+      if (!s) throw httpRefusal(404, 'evidence_not_stored', { evidence: evidenceId });
+      return s;
+    },
     fileName: e.fileName,
     mediaType: e.mediaType,
-    size: fs.statSync(file).size,
+    size: stored.size,
     inline: INLINE_TYPES.has(e.mediaType),
   };
 }
 
+/**
+ * A call to the object store: an outage is "not now" (503, in Chinese), never a half-stored
+ * upload or a 500.
+ */
+async function storeCall<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    if (e instanceof ObjectStoreUnavailable) throw httpRefusal(503, 'unavailable_storage', {});
+    throw e;
+  }
+}
+
 /** The file as the answer: its type, its name, not sniffed, sandboxed, frameable by the app's own pages only. */
-export function sendEvidence(reply: FastifyReply, f: EvidenceFile) {
+export async function sendEvidence(reply: FastifyReply, f: EvidenceFile) {
+  const body = await f.open();
   return reply
     .type(f.mediaType)
     .header('content-disposition', contentDisposition(f.inline ? 'inline' : 'attachment', f.fileName))
@@ -162,11 +232,11 @@ export function sendEvidence(reply: FastifyReply, f: EvidenceFile) {
     .header('content-security-policy', "default-src 'none'; sandbox; frame-ancestors 'self'")
     .header('x-frame-options', 'SAMEORIGIN')
     .header('content-length', String(f.size))
-    .send(fs.createReadStream(f.path));
+    .send(body);
 }
 
 async function afterChange(d: WebDeps, workflowId: string): Promise<void> {
-  const rec = await obligationRecord(d.client, d.paths.archive, workflowId).catch(() => undefined);
+  const rec = await obligationRecord(d.client, d.stores.archive, workflowId).catch(() => undefined);
   if (rec) d.index.patch(rec);
 }
 
@@ -177,15 +247,29 @@ async function update<T>(d: WebDeps, workflowId: string, fn: () => Promise<T>): 
     await afterChange(d, workflowId);
     return r;
   } catch (e) {
-    if (e instanceof WorkflowUpdateFailedError || e instanceof WorkflowNotFoundError) {
-      // The CLI's pointer to `obligation show` means nothing here: the page is the record.
-      throw new HttpError(
-        409,
-        (await explainChange(d.client, e, workflowId)).message.replace(/ \(see `obligation show [^`]*`\)/, ''),
-      );
-    }
+    if (e instanceof WorkflowUpdateFailedError || e instanceof WorkflowNotFoundError)
+      throw await changeRefused(d, e, workflowId);
     throw e;
   }
+}
+
+/**
+ * A workflow's refusal as the web answers it: the code its validator sent in the failure's
+ * details, in Chinese; a closed obligation (Temporal says "not found") by its status.
+ */
+export async function changeRefused(d: WebDeps, e: unknown, workflowId: string): Promise<HttpError> {
+  const cause = (e as { cause?: unknown }).cause;
+  if (cause instanceof ApplicationFailure && cause.type === REFUSED) {
+    const detail = cause.details?.[0] as { code?: string; params?: unknown } | undefined;
+    const said = refusalMessage(detail);
+    if (said !== undefined && detail?.code) return new HttpError(409, said, detail.code);
+  }
+  const explained = (await explainChange(d.client, e, workflowId)).message;
+  const closed = / is closed \(([^)]+)\)/.exec(explained);
+  if (closed) return httpRefusal(409, 'obligation_closed_final', { id: workflowId, status: closed[1] });
+  if (e instanceof WorkflowNotFoundError) return httpRefusal(404, 'obligation_not_found', { id: workflowId });
+  // A refusal without a code (a worker older than the catalogue): its own words, said to be a refusal.
+  return new HttpError(409, explained.replace(/ \(see `obligation show [^`]*`\)/, ''), 'refused');
 }
 
 export async function reviewAs(
@@ -260,16 +344,17 @@ export async function uploadAs(
   // the workflow's own validator remains the judge of everything else.
   const known = d.index.known(id);
   const rec = known ? undefined : await readScoped(d, u, id);
-  if (known && u.role === 'assignee' && known.assignee !== u.org) throw new HttpError(404, `no obligation ${id}`);
+  if (known && u.role === 'assignee' && known.assignee !== u.org)
+    throw httpRefusal(404, 'obligation_not_found', { id });
   requireRole(u, ['assignee'], 'submit evidence');
-  if (!req.isMultipart()) throw new HttpError(415, 'evidence is sent as multipart/form-data with a field "file"');
+  if (!req.isMultipart()) throw httpRefusal(415, 'evidence_not_multipart', {});
   const fields: Record<string, string> = {};
   let stored: { sha256: string; size: number; existed: boolean; fileName: string; mediaType: string } | undefined;
   let csrfOk = csrf(undefined);
   let refusal: HttpError | undefined;
   // A refused upload keeps nothing: the file is removed unless the store already held it.
   const discard = () =>
-    stored && !stored.existed && fs.rmSync(blobPath(d.paths.evidence, stored.sha256), { force: true });
+    stored && !stored.existed ? d.stores.evidence.remove(stored.sha256).catch(() => undefined) : undefined;
   try {
     // One byte over the limit is enough to refuse; busboy discards the rest of an oversized file.
     for await (const part of req.parts({
@@ -279,55 +364,54 @@ export async function uploadAs(
     } as Parameters<FastifyRequest['parts']>[0])) {
       if (part.type === 'field') {
         if (!uploadFields.includes(part.fieldname))
-          refusal ??= new HttpError(
-            400,
-            `evidence refused: unknown field ${JSON.stringify(part.fieldname)}; the fields are note, quantity and file`,
-          );
+          refusal ??= httpRefusal(400, 'evidence_unknown_field', { field: part.fieldname });
         fields[part.fieldname] = String(part.value);
         if (part.fieldname === '_csrf') csrfOk = csrf(String(part.value));
         continue;
       }
       // Whatever happens to it, a file part is read to its end so the client gets an answer.
       if (refusal || stored || part.fieldname !== 'file') {
-        if (part.fieldname !== 'file')
-          refusal ??= new HttpError(
-            400,
-            `evidence refused: a file in the field ${JSON.stringify(part.fieldname)}, not "file"`,
-          );
+        if (part.fieldname !== 'file') refusal ??= httpRefusal(400, 'evidence_file_field', { field: part.fieldname });
         part.file.resume();
         continue;
       }
       if (!csrfOk) {
         part.file.resume();
-        refusal = new HttpError(403, 'CSRF token missing or invalid');
+        refusal = httpRefusal(403, 'csrf_invalid', {});
         continue;
       }
       const name = sanitiseFileName(part.filename);
       if ('refused' in name) {
         part.file.resume();
-        refusal = new HttpError(422, `evidence refused: ${name.refused}`);
+        refusal = httpRefusal(422, name.refused.code, name.refused.params as never);
         continue;
       }
       const guard = new UploadGuard(name.name, d.maxUploadBytes);
       try {
-        const s = await storeEvidence(d.paths.evidence, part.file.pipe(guard), d.maxUploadBytes);
+        const s = await storeCall(() => d.stores.evidence.putStream(part.file.pipe(guard), d.maxUploadBytes));
         stored = { ...s, fileName: name.name, mediaType: guard.sniffed!.mediaType };
       } catch (e) {
         if (!(e instanceof EvidenceRefused)) throw e;
-        refusal = new HttpError(/larger than/.test(e.reason) ? 413 : 422, e.message);
+        // The guard says why in the catalogue's words; the store's own refusals are size and emptiness.
+        const why =
+          guard.refusal ??
+          (/larger than/.test(e.reason)
+            ? refusalOf('evidence_too_large', { limit: megabytes(d.maxUploadBytes), bytes: d.maxUploadBytes })
+            : refusalOf('evidence_empty', {}));
+        refusal = httpRefusal(why.code === 'evidence_too_large' ? 413 : 422, why.code, why.params as never);
       }
     }
   } catch (e) {
-    discard();
+    await discard();
     throw malformedUpload(e);
   }
   try {
     if (refusal) throw refusal;
-    if (!csrfOk) throw new HttpError(403, 'CSRF token missing or invalid');
-    if (!stored) throw new HttpError(422, 'evidence refused: no file in the field "file"');
+    if (!csrfOk) throw httpRefusal(403, 'csrf_invalid', {});
+    if (!stored) throw httpRefusal(422, 'evidence_no_file', {});
     return await submitStored(d, u, id, stored, fields, rec, known);
   } catch (e) {
-    discard();
+    await discard();
     throw e;
   }
 }
@@ -339,9 +423,9 @@ const uploadFields = ['note', 'quantity', '_csrf'];
 function malformedUpload(e: unknown): unknown {
   const x = e as { code?: string; message?: string };
   if (['FST_FILES_LIMIT', 'FST_FIELDS_LIMIT', 'FST_PARTS_LIMIT'].includes(x.code ?? ''))
-    return new HttpError(400, 'evidence refused: one file, and at most the fields note and quantity');
+    return httpRefusal(400, 'evidence_too_many_parts', {});
   if (x.code === 'FST_PROTO_VIOLATION' || /^(Multipart|Malformed|Unexpected end of)/i.test(x.message ?? ''))
-    return new HttpError(400, `evidence refused: the multipart body is malformed (${x.message})`);
+    return httpRefusal(400, 'evidence_malformed', {});
   return e;
 }
 
@@ -356,13 +440,17 @@ async function submitStored(
 ): Promise<UploadResult> {
   // A plain decimal within bounds: 0x10, 1e300 and Infinity are typos, not quantities.
   const parsed = fields.quantity?.trim() ? parseQuantity(fields.quantity) : undefined;
-  if (parsed && 'refused' in parsed) throw new HttpError(422, `evidence refused: ${parsed.refused}`);
+  if (parsed && 'refused' in parsed)
+    throw httpRefusal(422, 'quantity_invalid', {
+      value: fields.quantity,
+      max: QUANTITY_MAX.toLocaleString('zh-CN'),
+      decimals: QUANTITY_DECIMALS,
+    });
   const quantity = parsed?.value;
   // Bidirectional controls out of the note before it is stored and shown.
   if (fields.note !== undefined) fields.note = cleanText(fields.note);
   const counts = rec ? rec.input.quantity : known && countedByPolicy(d, known);
-  if (counts && quantity === undefined)
-    throw new HttpError(422, `evidence refused: this obligation counts ${counts.unit}; state the quantity achieved`);
+  if (counts && quantity === undefined) throw httpRefusal(422, 'evidence_quantity_required', { unit: counts.unit });
   const s = stored;
   const receipt = await update(d, id, () =>
     d.client.workflow.getHandle(id).executeUpdate(submitEvidence, {

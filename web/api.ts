@@ -5,7 +5,6 @@
 // that is not blank, the seasons that may be launched) as the handlers check them.
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { DateTime } from 'luxon';
 import { evidenceReview, extension, dueDateCorrection, acknowledgement, waiver, status } from '../domain/updates';
 import { loadPolicies, PolicyError, type PolicySet } from '../planner/load';
 import { getCampaign, UnknownCampaignError } from '../planner/resolve';
@@ -14,7 +13,7 @@ import { launchableRows, seasonRange, SeasonRefusal, type LaunchWords, type Seas
 import { cleanText, QUANTITY_PATTERN } from '../client/input';
 import { LIMITS } from '../domain/limits';
 import {
-  HttpError,
+  httpRefusal,
   readScoped,
   requireRole,
   reviewAs,
@@ -30,6 +29,9 @@ import {
 } from './actions';
 import type { SwaggerTransform } from '@fastify/swagger';
 import { scoreboard, daysLeft } from './read-model';
+import { obligationSheet, sheetNames, type SheetNames } from './sheet';
+import { boardRows, boardSort, sortBoard, sortKeys } from './scoreboard';
+import { obligationsXlsx, scoreboardXlsx, sendXlsx, XLSX_TYPE } from './export';
 import type { User } from '../auth/users';
 import type { ObligationSummary } from '../client/obligations';
 
@@ -66,7 +68,17 @@ const launchBody = z.object({
   provisionalCalendar: z.boolean().optional(),
 });
 const idParams = z.object({ id: z.string().min(1) });
-const error = z.object({ error: z.string(), message: z.string(), requestId: z.string().optional() });
+const error = z.object({
+  error: z
+    .string()
+    .regex(/^[a-z][a-z0-9_]*$/)
+    .describe(
+      'a stable English code in snake_case (evidence_file_type, forbidden_role, obligation_not_found …) for programs to act on',
+    ),
+  message: z.string().describe('what happened and what to do, in Chinese, for a person to read'),
+  details: z.array(z.string()).optional().describe('lines to read beside the message (a policy file’s errors)'),
+  requestId: z.string().optional().describe('on a 500 or 503: the request id the log names'),
+});
 
 /**
  * A reason as the handlers take it: UTF-8 bytes are what the workflow counts, which JSON Schema
@@ -274,8 +286,7 @@ export async function launch(
   try {
     set = reloadPolicies(d);
   } catch (e) {
-    if (e instanceof PolicyError)
-      throw new HttpError(422, `the policies do not validate; nothing was launched.\n${e.message}`);
+    if (e instanceof PolicyError) throw httpRefusal(422, 'policies_invalid', {}, e.message.split('\n'));
     throw e;
   }
   let planned;
@@ -289,11 +300,11 @@ export async function launch(
       words,
     );
   } catch (e) {
-    if (e instanceof UnknownCampaignError) throw new HttpError(404, e.message);
+    if (e instanceof UnknownCampaignError) throw httpRefusal(404, 'campaign_not_found', { campaign: campaignId });
     // A season no one means is implausible input (422); one that has ended or that the calendar
     // cannot plan yet conflicts with the state of things until the office says so (409).
-    if (e instanceof SeasonRefusal) throw new HttpError(e.kind === 'outside' ? 422 : 409, e.message);
-    throw new HttpError(422, (e as Error).message);
+    if (e instanceof SeasonRefusal) throw seasonRefused(d, e);
+    throw httpRefusal(422, 'launch_refused', {}, [(e as Error).message]);
   }
   const report = await launchCampaign(d.client, planned.rows, { taskQueue: d.taskQueue });
   await d.index.refresh();
@@ -305,43 +316,33 @@ export async function launch(
   };
 }
 
-export function toCsv(
-  rows: (ObligationSummary & { daysLeft?: number })[],
-  name: (code: string) => string | undefined,
-): string {
-  const cols = [
-    'workflowId',
-    'campaign',
-    'season',
-    'obligation',
-    'assignee',
-    'assigneeName',
-    'province',
-    'period',
-    'status',
-    'level',
-    'deadline',
-    'daysLeft',
-  ] as const;
+/** A season refused for a launch, in the catalogue's words (the form's and the API's alike). */
+function seasonRefused(d: WebDeps, e: SeasonRefusal) {
+  if (e.kind === 'outside') {
+    const { from, to } = seasonRange(d.seasonWindow);
+    return httpRefusal(422, 'season_outside', { season: e.season, from, to });
+  }
+  if (e.kind === 'ended')
+    return httpRefusal(409, 'season_ended', { season: e.season, end: /ended on (\S+?);/.exec(e.message)?.[1] ?? '' });
+  return httpRefusal(409, 'season_calendar', { season: e.season }, [e.message]);
+}
+
+/** The list as CSV: UTF-8 with a byte-order mark (for spreadsheet programs), the catalogue's headers. */
+export function toCsv(rows: (ObligationSummary & { daysLeft?: number })[], names: SheetNames): string {
+  const sheet = obligationSheet(rows, names);
   const cell = (v: unknown) => {
     const s = v === undefined || v === null ? '' : String(v);
     // Quote always; neutralise spreadsheet formulas, but leave a negative number a number.
     return `"${(/^[=+\-@]/.test(s) && !/^-\d+(\.\d+)?$/.test(s) ? `'${s}` : s).replace(/"/g, '""')}"`;
   };
-  // Deadlines in official (Shanghai) time, as every page shows them, not UTC.
-  const local = (iso?: string) => (iso ? DateTime.fromISO(iso, { zone: 'Asia/Shanghai' }).toISO() : undefined);
-  const lines = rows.map((r) =>
-    cols
-      .map((c) => cell(c === 'assigneeName' ? name(r.assignee ?? '') : c === 'deadline' ? local(r.deadline) : r[c]))
-      .join(','),
-  );
-  return '\uFEFF' + [cols.join(','), ...lines].join('\r\n') + '\r\n';
+  const lines = [sheet.headers, ...sheet.rows].map((r) => r.map(cell).join(','));
+  return '\uFEFF' + lines.join('\r\n') + '\r\n';
 }
 
 /** A reason from a body: bidirectional controls out, trimmed; blank is refused (422) before any Update. */
 export function reasonFrom(raw: unknown, required = true): string | undefined {
   const r = cleanText(raw);
-  if (!r && required) throw new HttpError(422, '理由不能为空（a reason is required; it may not be blank）');
+  if (!r && required) throw httpRefusal(422, 'reason_required', {});
   return r || undefined;
 }
 
@@ -349,6 +350,36 @@ export function reasonFrom(raw: unknown, required = true): string | undefined {
 const documented = (doc: () => Record<string, unknown>): { swaggerTransform: SwaggerTransform } => ({
   swaggerTransform: ({ schema, url }) => ({ schema: { ...schema, ...doc() }, url }),
 });
+
+/** A download's answers: the workbook, or a refusal in JSON like everywhere else. */
+function xlsxResponses(...codes: number[]) {
+  return {
+    200: {
+      description:
+        'an Excel workbook (.xlsx): a title row with the filters and the time of export, then Chinese headings',
+      headers: {
+        'content-disposition': { type: 'string', description: 'attachment, with filename and filename* (RFC 5987)' },
+      },
+      content: { [XLSX_TYPE]: { schema: { type: 'string', format: 'binary' } } },
+    },
+    ...Object.fromEntries(
+      Object.entries(refusals(...codes)).map(([code, r]) => {
+        const { description, headers, ...schema } = r as { description: string; headers?: unknown };
+        return [code, { description, ...(headers ? { headers } : {}), content: { 'application/json': { schema } } }];
+      }),
+    ),
+  };
+}
+
+/** The scoreboard's sort, as the page's column headings set it. */
+const boardSortDoc = {
+  sort: {
+    type: 'string',
+    enum: [...sortKeys],
+    description: 'the column to sort by; default pace (who is behind first)',
+  },
+  dir: { type: 'string', enum: ['asc', 'desc'], description: 'the direction; default desc (asc for name)' },
+};
 
 export function registerApi(app: FastifyInstance, d: WebDeps) {
   const tags = ['obligations'];
@@ -433,7 +464,25 @@ export function registerApi(app: FastifyInstance, d: WebDeps) {
       return reply
         .type('text/csv; charset=utf-8')
         .header('content-disposition', 'attachment; filename="obligations.csv"')
-        .send(toCsv(rows, orgName(d)));
+        .send(toCsv(rows, sheetNames(d.policies)));
+    },
+  );
+
+  app.get(
+    '/api/obligations.xlsx',
+    {
+      schema: {
+        tags,
+        summary: 'the same list as an Excel workbook: a title, Chinese headings, names, Beijing time',
+        operationId: 'listObligationsXlsx',
+        querystring: listQueryJson,
+      },
+      config: documented(() => ({ querystring: listQueryDoc, response: xlsxResponses(400, 401, 503) })),
+    },
+    async (req, reply) => {
+      const q = listQuery.parse(req.query);
+      const rows = await listFor(d, req.user!, q);
+      return sendXlsx(reply, await obligationsXlsx(d.policies, rows, q), 'obligations.xlsx', '任务清单.xlsx');
     },
   );
 
@@ -639,6 +688,30 @@ export function registerApi(app: FastifyInstance, d: WebDeps) {
     async (req) => {
       requireRole(req.user!, ['office', 'supervisor'], 'read the scoreboard');
       return { rows: scoreboard(await d.index.list(listQuery.parse(req.query)), orgName(d)) };
+    },
+  );
+
+  const boardQueryJson = withProps(listQueryJson, boardSortDoc);
+  app.get(
+    '/api/scoreboard.xlsx',
+    {
+      schema: {
+        tags: ['supervision'],
+        summary: 'the scoreboard as an Excel workbook, in the page’s order, with its totals row and pace colours',
+        operationId: 'scoreboardXlsx',
+        querystring: boardQueryJson,
+      },
+      config: documented(() => ({
+        querystring: withProps(listQueryDoc, boardSortDoc),
+        response: xlsxResponses(400, 401, 403, 503),
+      })),
+    },
+    async (req, reply) => {
+      requireRole(req.user!, ['office', 'supervisor'], 'read the scoreboard');
+      const { sort, dir, ...rest } = req.query as Record<string, unknown>;
+      const q = listQuery.parse(rest);
+      const rows = sortBoard(boardRows(await d.index.list(q), orgName(d)), boardSort.parse({ sort, dir }));
+      return sendXlsx(reply, await scoreboardXlsx(d.policies, rows, q), 'scoreboard.xlsx', '记分板.xlsx');
     },
   );
 

@@ -1,6 +1,8 @@
 // Server-rendered pages in Chinese: one layout, escaping by default (`html` tagged template),
 // and the labels of statuses, timeline events and levels in one place.
 import type { User } from '../auth/users';
+import { systemReason } from '../i18n/reasons';
+import { statusWords } from '../i18n/messages';
 
 export class Html {
   constructor(readonly value: string) {}
@@ -30,15 +32,10 @@ export function html(strings: TemplateStringsArray, ...values: unknown[]): Html 
   return new Html(out);
 }
 
-export const statusLabel: Record<string, string> = {
-  open: '进行中',
-  submitted: '待审核',
-  overdue: '已逾期',
-  met: '按期完成',
-  'met-late': '逾期完成',
-  waived: '已豁免',
-  unmet: '未完成（已关闭）',
-};
+/** Obligation statuses in Chinese, from the catalogue (i18n/messages.ts). */
+export const statusLabel: Record<string, string> = Object.fromEntries(
+  Object.entries(statusWords).map(([k, w]) => [k, w.zh]),
+);
 
 export const eventLabel: Record<string, string> = {
   launched: '任务下达',
@@ -62,77 +59,12 @@ export const eventLabel: Record<string, string> = {
   replanned: '按节假日安排重新规划',
 };
 
-/** A delay as the letters write it: P15D → 15日, P1M → 1个月, 10 working days → 10个工作日. */
-function delayCn(d: string): string {
-  const wd = /^(\d+) working days$/.exec(d);
-  if (wd) return `${wd[1]}个工作日`;
-  const m = /^P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?$/.exec(d);
-  if (!m) return d;
-  return [m[1] && `${m[1]}年`, m[2] && `${m[2]}个月`, m[3] && `${m[3]}周`, m[4] && `${m[4]}日`]
-    .filter(Boolean)
-    .join('');
-}
-
-const stepCn: Record<string, string> = {
-  urging: '督促',
-  'warning-letter': '预警通知函',
-  'public-interview': '公开约谈',
-  accountability: '问责/区域环评限批',
-};
-const colourCn: Record<string, string> = { green: '绿色（正常）', yellow: '黄色（滞后）', red: '红色（严重滞后）' };
-
 /**
  * The system's own timeline reasons (written in English by the workflow, and kept so in its
- * record and the API) as the zh-CN pages show them; a reason no rule knows is shown as it is.
+ * record and the API) as the zh-CN pages show them, through the catalogue (i18n/reasons.ts); a
+ * reason no rule knows is shown as it is.
  */
-const systemReasons: [RegExp, (...m: string[]) => string][] = [
-  [
-    /^campaign (\S+), season (\d+): due (\S+?)(?:; planned on a provisional calendar: (.+) counted Monday to Friday until its holiday notice is in the calendar)?$/,
-    (c, y, d, prov) =>
-      `行动方案 ${c}，${y}–${Number(y) + 1} 秋冬季：截止 ${d}${prov ? `；按暂定日历规划，${prov} 年暂按周一至周五计算，待节假日安排补入` : ''}`,
-  ],
-  [/^its time had passed when the obligation was launched$/, () => '任务下达时提醒时间已过'],
-  [/^(.+) not acknowledged by (\S+) (\S+)$/, (n, d, t) => `${n}未在${d} ${t}前签收，已催签`],
-  [/^its time had passed when the deadline moved$/, () => '截止日期调整时提醒时间已过'],
-  [/^obligation is (\S+)$/, (st) => `任务已${statusLabel[st] ?? st}`],
-  [
-    /^planned again for (\S+), a working day already past, instead of a day off$/,
-    (d) => `按节假日安排应于 ${d} 发送（已过），不在节假日补发`,
-  ],
-  [/^launched after it fell due; a later step supersedes it$/, () => '下达时该步骤已到期，由后续步骤取代'],
-  [
-    /^the holiday notice for (.+) is in the calendar now: the dates were planned again(?:; moved: (.+))?$/,
-    (y, moved) =>
-      `${y} 年节假日安排已补入日历，日期已重新规划${moved ? `；调整：${moved.replace(/ to /g, ' 改为 ')}` : ''}`,
-  ],
-  [/^the due date (\S+) ended without accepted evidence$/, (d) => `截止日期 ${d} 已过，尚无通过审核的材料`],
-  [
-    /^still unmet (.+) after the due date (\S+): (\S+)$/,
-    (delay, d, kind) => `截止日期 ${d} 后 ${delayCn(delay)} 仍未完成：${stepCn[kind] ?? kind}`,
-  ],
-  [/^(P\w+) before the due date (\S+)$/, (off, d) => `截止日期 ${d} 前 ${delayCn(off)}`],
-  [/^evidence awaits review$/, () => '材料待审核'],
-  [/^evidence accepted$/, () => '材料审核通过'],
-  [/^met after the deadline (\S+)$/, (d) => `截止日期 ${d} 后完成`],
-  [/^not met by the close of the campaign \(due (\S+)\)$/, (d) => `至行动结束仍未完成（截止 ${d}）`],
-  [
-    /^(green|yellow|red): ([\d.]+) of ([\d.]+) (.+) expected by now \(target ([\d.]+)\)$/,
-    (c, got, exp, unit, target) =>
-      `${colourCn[c]}：已完成 ${got}${unit}，按序时进度应完成 ${exp}${unit}（目标 ${target}${unit}）`,
-  ],
-  [
-    /^(?:(\S+@\S+): )?SMTP refused the notice \((\S+)\): (.*)$/,
-    (addr, code, said) => `${addr ? `${addr}：` : ''}邮件服务器拒收（${code}）：${said}`,
-  ],
-];
-
-export function systemReasonCn(reason: string): string {
-  for (const [re, say] of systemReasons) {
-    const m = re.exec(reason);
-    if (m) return say(...m.slice(1));
-  }
-  return reason;
-}
+export const systemReasonCn = (reason: string): string => systemReason(reason);
 
 export const levelLabel = (n: number | undefined): string =>
   ['无', '督促', '预警通知函', '公开约谈', '问责/区域环评限批'][n ?? 0] ?? `第${n}级`;
@@ -154,29 +86,78 @@ export function shanghai(iso: string | undefined): string {
   return d.toISOString().slice(0, 16).replace('T', ' ');
 }
 
+/** Each role's pages in the header, in the order of its work. */
+const navFor: Record<string, [href: string, label: string][]> = {
+  assignee: [
+    ['/inbox', '待办'],
+    ['/problems', '问题台账'],
+  ],
+  office: [
+    ['/campaigns', '行动方案'],
+    ['/review', '审核队列'],
+    ['/overview', '责任单位概览'],
+    ['/obligations', '任务列表'],
+    ['/letters', '待签收函件'],
+    ['/problems', '问题台账'],
+  ],
+  supervisor: [
+    ['/scoreboard', '记分板'],
+    ['/problems', '问题台账'],
+    ['/obligations', '任务列表'],
+    ['/letters', '待签收函件'],
+  ],
+};
+
+/** The nav entry a path belongs to: its own page or one under it; an assignee's obligations are its 待办. */
+function currentNav(role: string, path: string): string | undefined {
+  const p = path.split('?')[0];
+  const hit = navFor[role]?.find(([href]) => p === href || p.startsWith(`${href}/`) || p.startsWith(`${href}.`));
+  if (hit) return hit[0];
+  return role === 'assignee' && p.startsWith('/obligations/') ? '/inbox' : undefined;
+}
+
+/**
+ * Every table gets a box of its own that scrolls when the table is wider than the window, so the
+ * page itself never scrolls sideways. Done here, on markup the app generated, so that every page
+ * gets it the same way (number columns are aligned by the page script, web/assets.ts).
+ */
+function finish(body: string): string {
+  return body.replace(/<table\b/g, '<div class="table-wrap"><table').replace(/<\/table>/g, '</table></div>');
+}
+
+export interface LayoutOptions {
+  /** The request's path, to mark the current page in the nav. */
+  path?: string;
+  /** The page writes its own heading and main layout (the login page). */
+  own?: 'login';
+}
+
 export function layout(
   title: string,
   user: (User & { orgName?: string }) | undefined,
   body: Html,
   csrf?: string,
+  opts: LayoutOptions = {},
 ): string {
-  const nav =
-    user?.role === 'assignee'
-      ? html`<a href="/inbox">待办</a>`
-      : user?.role === 'office'
-        ? html`<a href="/campaigns">行动方案</a><a href="/review">审核队列</a><a href="/overview">责任单位概览</a><a href="/obligations">任务列表</a>`
-        : user?.role === 'supervisor'
-          ? html`<a href="/scoreboard">记分板</a><a href="/obligations">任务列表</a>`
-          : '';
+  const current = user ? currentNav(user.role, opts.path ?? '') : undefined;
+  const links = user ? (navFor[user.role] ?? []) : [];
+  const nav = links.length
+    ? html`<nav aria-label="主导航">${links.map(
+        ([href, label]) =>
+          html`<a href="${href}"${href === current ? new Html(' aria-current="page"') : ''}>${label}</a>`,
+      )}</nav>`
+    : '';
+  const me = user
+    ? html`<span class="me">${user.org ? `${user.orgName ?? user.org} · ` : ''}${roleLabel[user.role]} <span class="who">${user.name}</span></span><form method="post" action="/logout"><input type="hidden" name="_csrf" value="${csrf}"><button type="submit">退出</button></form>`
+    : '';
+  const brand = html`<a class="brand" href="/"><b>蓝天</b><small>秋冬季攻坚督办系统</small></a>`;
+  // The skip link lands on the page's heading; a page with its own layout (login) has no nav to skip.
+  const heading = opts.own ? '' : `<h1 id="content" tabindex="-1">${esc(title)}</h1>`;
+  const skip = opts.own ? '' : '<a class="skip" href="#content">跳到正文</a>';
   return `<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>${esc(title)} · 蓝天</title><link rel="stylesheet" href="/static/lantian.css"><script src="/static/lantian.js" defer></script></head><body>
-<header><span class="brand">蓝天 · 秋冬季攻坚督办</span>${part(nav)}${
-    user
-      ? part(
-          html`<span class="me">${user.org ? `${user.orgName ?? user.org} · ` : ''}${roleLabel[user.role]} <span class="who">${user.name}</span></span><form method="post" action="/logout"><input type="hidden" name="_csrf" value="${csrf}"><button>退出</button></form>`,
-        )
-      : ''
-  }</header>
-<main><h1>${esc(title)}</h1>${body.value}</main></body></html>`;
+${skip}
+<header class="top">${brand.value}${part(nav)}${part(me)}</header>
+<main${opts.own ? ` class="${opts.own}"` : ''}>${heading}${finish(body.value)}</main></body></html>`;
 }
 
 export function csrfField(token: string): Html {

@@ -4,14 +4,14 @@
 import { stepLabels } from '../notices/context';
 import { paceForRecord } from '../client/pace';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { readLetter } from '../notices/letters';
-import type { DeliveryEvent, NoticeRecord, ObligationRecord, TimelineEvent } from '../domain/obligation';
+import { letterBodyHtml } from '../notices/render';
+import type { NoticeRecord, ObligationRecord, TimelineEvent } from '../domain/obligation';
 import type { User } from '../auth/users';
 import { MAX_NAME_LENGTH } from '../auth/users';
 import { randomSecret, safeEqual } from '../auth/secrets';
 import { cleanText, stripBidi } from '../client/input';
 import {
-  HttpError,
+  httpRefusal,
   readScoped,
   requireRole,
   reviewAs,
@@ -40,7 +40,19 @@ const formWords: LaunchWords = {
   outside: (n, w) =>
     `秋冬季 ${n}–${n + 1} 不在可下达的范围内：可下达 ${w.from}–${w.to} 年的秋冬季（当前秋冬季 ${w.current} 之前 ${w.back} 个至之后 ${w.ahead} 个，见 LANTIAN_SEASON_WINDOW）。请检查年份是否输入有误。`,
 };
-import { scoreboard, type LaunchedSeason } from './read-model';
+import { type LaunchedSeason } from './read-model';
+import {
+  boardRows,
+  boardSort,
+  boardTable,
+  lettersAhead,
+  lettersCard,
+  overdueChart,
+  sortBoard,
+  type BoardSort,
+} from './scoreboard';
+import { obligationsXlsx, scoreboardXlsx, sendXlsx } from './export';
+import { confirmPage, facets, horizonOf, LaunchReports, type DateChange, type Facets } from './forms';
 import { PolicyError } from '../planner/load';
 import {
   html,
@@ -54,15 +66,17 @@ import {
   seasonLabel,
   shanghai,
   Html,
-  systemReasonCn,
 } from './html';
 import { SESSION_COOKIE, refuse } from './server';
 import { megabytes } from './upload';
+import { sheetNames } from './sheet';
+import { deliveryText, timelineReason } from '../i18n/reasons';
+import { deliveryStateWords, evidenceStateWords, message } from '../i18n/messages';
 
 const LOGIN_CSRF = 'lantian_login_csrf';
 
 function page(reply: FastifyReply, req: FastifyRequest, d: WebDeps, title: string, body: Html) {
-  return reply.type('text/html; charset=utf-8').send(layout(title, req.user, body, req.csrfToken));
+  return reply.type('text/html; charset=utf-8').send(layout(title, req.user, body, req.csrfToken, { path: req.url }));
 }
 
 /** A form's fields; a POST without a body (or of a type no parser reads) has none. */
@@ -84,25 +98,33 @@ function home(u: User): string {
   return u.role === 'assignee' ? '/inbox' : u.role === 'office' ? '/review' : '/scoreboard';
 }
 
-/** The seasons the user's obligations were launched for: the only ones a filter offers. */
-async function launchedSeasons(d: WebDeps, u: User): Promise<number[]> {
-  const rows = await d.index.list(u.role === 'assignee' ? { assignee: u.org } : {});
-  return [...new Set(rows.flatMap((r) => (r.season === undefined ? [] : [r.season])))];
+/** What the user's obligations have: the only values a filter menu offers. */
+async function offered(d: WebDeps, u: User): Promise<Facets> {
+  return facets(await d.index.list(u.role === 'assignee' ? { assignee: u.org } : {}));
 }
 
-function filters(q: ListQuery, action: string, u: User, d: WebDeps, launched: number[], extra?: Html): Html {
-  const campaigns = [...d.policies.campaigns.values()];
-  const provinces = [...d.policies.organisations.values()].filter((o) => o.kind === 'province');
+function filters(q: ListQuery, action: string, u: User, d: WebDeps, launched: Facets, extra?: Html): Html {
+  // The value chosen stays offered even when nothing has it (any longer).
+  const campaigns = [...d.policies.campaigns.values()].filter(
+    (c) => launched.campaigns.has(c.id) || q.campaign === c.id,
+  );
+  const provinces = [...d.policies.organisations.values()].filter(
+    (o) => o.kind === 'province' && (launched.provinces.has(o.code) || q.province === o.code),
+  );
+  const statuses = Object.entries(statusLabel).filter(([k]) => launched.statuses.has(k) || q.status === k);
+  const levels = [...Array(Math.max(launched.maxLevel, q.level ?? 0)).keys()].map((i) => i + 1);
   const opt = (v: string, label: string, cur: unknown) =>
     html`<option value="${v}" ${String(cur ?? '') === v ? new Html('selected') : ''}>${label}</option>`;
   // Two seasons of a campaign may run at once (one closing, one starting): the season tells them apart.
-  const seasons = [...new Set([...launched, ...(q.season !== undefined ? [q.season] : [])])].sort((a, b) => b - a);
+  const seasons = [...new Set([...launched.seasons, ...(q.season !== undefined ? [q.season] : [])])].sort(
+    (a, b) => b - a,
+  );
   return html`<form class="filters card" method="get" action="${action}">
     <label>行动方案<select name="campaign"><option value="">全部</option>${campaigns.map((c) => opt(c.id, c.title, q.campaign))}</select></label>
     <label>秋冬季<select name="season"><option value="">全部</option>${seasons.map((y) => opt(String(y), seasonLabel(y), q.season))}</select></label>
     ${u.role === 'assignee' ? '' : html`<label>省份<select name="province"><option value="">全部</option>${provinces.map((p) => opt(p.code, p.name, q.province))}</select></label>`}
-    <label>状态<select name="status"><option value="">全部</option>${Object.entries(statusLabel).map(([k, v]) => opt(k, v, q.status))}</select></label>
-    <label>督办级别（不低于）<select name="level"><option value="">全部</option>${[1, 2, 3, 4].map((n) => opt(String(n), `${n} ${levelLabel(n)}`, q.level))}</select></label>
+    <label>状态<select name="status"><option value="">全部</option>${statuses.map(([k, v]) => opt(k, v, q.status))}</select></label>
+    <label>督办级别（不低于）<select name="level"><option value="">全部</option>${levels.map((n) => opt(String(n), `${n} ${levelLabel(n)}`, q.level))}</select></label>
     <button>筛选</button>${extra ?? ''}</form>`;
 }
 
@@ -110,7 +132,23 @@ function filters(q: ListQuery, action: string, u: User, d: WebDeps, launched: nu
 function query(req: FastifyRequest): ListQuery {
   const raw = Object.fromEntries(Object.entries(req.query as Record<string, string>).filter(([, v]) => v !== ''));
   const r = listQuery.safeParse(raw);
-  if (!r.success) throw new HttpError(400, r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
+  if (!r.success)
+    throw httpRefusal(400, 'invalid_field', {
+      field: r.error.issues[0]?.path.join('.') ?? 'query',
+      detail: r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '),
+    });
+  return r.data;
+}
+
+/** The scoreboard's column and direction (web/scoreboard.ts); a value that is none is a bad request. */
+function sortOf(req: FastifyRequest): BoardSort {
+  const { sort, dir } = req.query as Record<string, string>;
+  const r = boardSort.safeParse({ sort: sort || undefined, dir: dir || undefined });
+  if (!r.success)
+    throw httpRefusal(400, 'invalid_field', {
+      field: r.error.issues[0]?.path.join('.') ?? 'sort',
+      detail: r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '),
+    });
   return r.data;
 }
 
@@ -149,18 +187,25 @@ function title(d: WebDeps, campaign?: string, obligation?: string): string {
   );
 }
 
-const deliveryStates: Record<DeliveryEvent['state'], string> = {
-  queued: '排队',
-  sent: '已发送',
-  accepted: '服务器已接收',
-  failed: '失败',
-};
 const noticeLabel = (kind: string) => stepLabels[kind] ?? kind;
 
-/** A notice's delivery log, one step a line: queued, sent, accepted (the server's reply), failed (why). */
+/**
+ * A notice's delivery log, one step a line: queued, sent, accepted (the server's reply), failed
+ * (why). The app's own words in Chinese (i18n/reasons.ts); a mail server's reply is its own
+ * words, shown as such.
+ */
 function deliveryLog(n: NoticeRecord): Html {
   if (!n.delivery?.length) return html``;
-  return html`<ul class="delivery muted">${n.delivery.map((d) => html`<li>${shanghai(d.at)} ${deliveryStates[d.state]}${d.attempt && d.attempt > 1 ? `（第 ${d.attempt} 次尝试）` : ''}${d.response ? `：${d.response}` : ''}${d.reason ? `：${d.reason}` : ''}</li>`)}</ul>`;
+  const said = (text: string | undefined) => (text ? html`：${deliveryWords(text)}` : '');
+  return html`<ul class="delivery muted">${n.delivery.map((d) => html`<li>${shanghai(d.at)} ${deliveryStateWords[d.state]?.zh ?? d.state}${d.attempt && d.attempt > 1 ? `（${message('delivery_attempt', { n: d.attempt })}）` : ''}${said(d.response)}${said(d.reason)}</li>`)}</ul>`;
+}
+
+/** A delivery's response or failure: the app's words in Chinese, a server's own words as code. */
+function deliveryWords(text: string): Html | string {
+  const t = deliveryText(text);
+  return t.said !== undefined
+    ? t.said
+    : html`${message('delivery_server_reply', { reply: '' })} <code>${t.verbatim}</code>`;
 }
 
 /** 后续安排: what the schedule has still to do, in order, in Beijing time. */
@@ -207,7 +252,7 @@ function timeline(rec: ObligationRecord): Html {
   ) => html`<li><b>${eventLabel[e.type] ?? e.type}</b> <span class="muted">${e.atLocal.slice(0, 16).replace('T', ' ')}</span>
     · ${roleLabel[e.actor.role] ?? e.actor.role} ${e.actor.id}${e.actor.org ? `（${e.actor.org}）` : ''}
     ${e.level ? html` · <span class="lvl">级别 ${e.level} ${levelLabel(e.level)}</span>` : ''}${e.evidenceId ? ` · 材料 ${e.evidenceId}` : ''}${e.dueDate ? ` · 截止 ${e.dueDate}` : ''}
-    ${e.reason ? html`<br>理由：${e.actor.role === 'system' ? systemReasonCn(e.reason) : e.reason}` : ''}
+    ${e.reason ? html`<br>理由：${e.type === 'notice-failed' ? deliveryWords(e.reason) : timelineReason(e)}` : ''}
     ${e.notice ? html`<br>通知：<a href="/letters/${encodeURIComponent(e.notice.key)}">${e.notice.documentNumber ? `${e.notice.documentNumber} ` : ''}${e.notice.subject}</a>` : ''}</li>`;
   return html`<ol class="timeline">${rec.timeline.map(ev)}</ol>`;
 }
@@ -221,8 +266,9 @@ function paceLine(d: WebDeps, rec: ObligationRecord): Html | string {
   return html`<p>序时进度：<span class="pace pace-${p.colour}">${paceLabels[p.colour]}</span> 已报 ${p.reported}，按序时应达 ${Math.round(p.expected * 100) / 100}（目标 ${p.target}）</p>`;
 }
 
-function obligationPage(d: WebDeps, req: FastifyRequest, rec: ObligationRecord, flash?: Html): Html {
+async function obligationPage(d: WebDeps, req: FastifyRequest, rec: ObligationRecord, flash?: Html): Promise<Html> {
   const u = req.user!;
+  const downloads = u.role === 'assignee' ? '' : await downloadLog(d, rec);
   const csrf = d.users.csrfToken(req.sessionId ?? '');
   const i = rec.input;
   const closed = ['met', 'met-late', 'waived', 'unmet'].includes(rec.status);
@@ -231,7 +277,7 @@ function obligationPage(d: WebDeps, req: FastifyRequest, rec: ObligationRecord, 
         (
           e,
         ) => html`<tr><td>${e.id}</td><td>${evidenceLink(rec.workflowId, e)}<br><span class="muted">${e.mediaType}</span>${preview(rec.workflowId, e)}</td><td><code>${e.sha256}</code></td><td>${e.size.toLocaleString('zh-CN')} 字节</td><td>${shanghai(e.submittedAt)}<br><span class="muted">${e.submittedBy.id}</span></td><td>${e.quantity ?? ''}</td>
-          <td>${e.state === 'pending' ? '待审核' : e.state === 'accepted' ? '通过' : '退回'}${e.reviewReason ? html`：${e.reviewReason}` : ''}${e.reviewedBy ? html`<br><span class="muted">${e.reviewedBy.id} ${shanghai(e.reviewedAt)}</span>` : ''}
+          <td>${evidenceStateWords[e.state]?.zh ?? e.state}${e.reviewReason ? html`：${e.reviewReason}` : ''}${e.reviewedBy ? html`<br><span class="muted">${e.reviewedBy.id} ${shanghai(e.reviewedAt)}</span>` : ''}
           ${u.role === 'office' && e.state === 'pending' && !closed ? reviewForms(rec.workflowId, e.id, csrf) : ''}</td></tr>`,
       )}</tbody></table>`
     : html`<p class="muted">尚未提交材料。</p>`;
@@ -240,7 +286,7 @@ function obligationPage(d: WebDeps, req: FastifyRequest, rec: ObligationRecord, 
       ? html`<h2>提交佐证材料</h2><form class="card" method="post" enctype="multipart/form-data" action="${link(rec.workflowId)}/evidence">${csrfField(csrf)}
         <p><label>说明 <input name="note" size="50"></label></p>
         ${i.quantity ? html`<p><label>完成数量（${i.quantity.unit}，目标 ${i.quantity.value}）<input name="quantity" type="number" min="0" step="any" required></label></p>` : ''}
-        <p><input type="file" name="file" required> <span class="muted">PDF、图片、Office 文档、CSV 或 ZIP，不超过 ${megabytes(d.maxUploadBytes)}</span></p>
+        <p><label>文件 <input type="file" name="file" required aria-describedby="file-types"></label> <span class="muted" id="file-types">PDF、图片、Office 文档、CSV 或 ZIP，不超过 ${megabytes(d.maxUploadBytes)}</span></p>
         <button>提交</button></form>`
       : '';
   const officeForms =
@@ -258,7 +304,7 @@ function obligationPage(d: WebDeps, req: FastifyRequest, rec: ObligationRecord, 
     ${paceLine(d, rec)}
     ${i.evidenceDescription ? html`<p class="muted">材料要求：${i.evidenceDescription}</p>` : ''}
     <details class="muted ids"><summary>详细信息</summary>任务编号（可复制）：<code>${rec.workflowId}</code> · 行动方案 <code>${i.campaignId}</code> · 责任单位代码 <code>${i.assignee.code}</code></details></div>
-    <h2>佐证材料与审核</h2>${evidence}${u.role === 'assignee' ? '' : downloadLog(d, rec)}${upload}${officeForms}
+    <h2>佐证材料与审核</h2>${evidence}${downloads}${upload}${officeForms}
     <h2>收到的通知</h2>${rec.notices.length || rec.queuedNotices?.length ? html`<ul>${rec.notices.map((n) => html`<li><a href="/letters/${encodeURIComponent(n.key)}">${n.documentNumber ? `${n.documentNumber} ` : ''}${n.subject}</a> <span class="muted">${shanghai(n.sentAt)}</span>${receipt(n, u.role === 'assignee' && !closed ? { id: rec.workflowId, csrf } : undefined)}${deliveryLog(n)}</li>`)}${(rec.queuedNotices ?? []).map((q) => html`<li class="muted">${noticeLabel(q.kind)}：${shanghai(q.queuedAt)} 起排队待投递（邮件服务器未接收，正在重试）</li>`)}</ul>` : html`<p class="muted">暂无。</p>`}
     ${planAhead(rec)}
     <h2>时间线</h2>${timeline(rec)}`;
@@ -283,8 +329,8 @@ function preview(id: string, e: ObligationRecord['evidence'][number]): Html | st
 }
 
 /** 下载记录: who opened which file when (the users database; office and supervisor see it). */
-function downloadLog(d: WebDeps, rec: ObligationRecord): Html {
-  const rows = d.users.downloads(rec.workflowId);
+async function downloadLog(d: WebDeps, rec: ObligationRecord): Promise<Html> {
+  const rows = await d.users.downloads(rec.workflowId);
   const name = (id: string) => rec.evidence.find((e) => e.id === id)?.fileName ?? '';
   return html`<h3>下载记录</h3>${
     rows.length
@@ -348,13 +394,21 @@ export function registerPages(app: FastifyInstance, d: WebDeps, opts: { loginRat
       secure: secure(d, req),
     });
     const reason = (req.query as { reason?: string }).reason;
+    // Who the system is for, beside the form: the first page anyone sees says what it is.
     return reply.type('text/html; charset=utf-8').send(
       layout(
         '登录',
         undefined,
-        html`${reason ? html`<p class="err">${reason}</p>` : ''}<form class="card" method="post" action="/login">${csrfField(token)}
-        <p><label>用户名 <input name="name" autocomplete="username" required></label></p>
-        <p><label>密码 <input name="password" type="password" autocomplete="current-password" required></label></p><button>登录</button></form>`,
+        html`<div class="login-panel"><section class="about" aria-labelledby="about-title">
+        <h1 id="about-title">蓝天</h1><p class="system">秋冬季大气污染综合治理攻坚行动 督办系统</p>
+        <p>把攻坚行动方案中的每项限期任务落实到责任单位，按期提醒、逾期逐级督办。</p>
+        <ul><li>领导小组办公室：下达行动方案，审核佐证材料，延期或豁免任务</li><li>责任单位：查看待办任务，提交佐证材料，签收函件</li><li>督查：查看各单位完成情况和督办记录</li></ul></section>
+        <form class="card" method="post" action="/login" aria-labelledby="login-title">${csrfField(token)}<h2 id="login-title">登录</h2>
+        ${reason ? html`<p class="err" role="alert" id="login-error">${reason}</p>` : ''}
+        <label for="login-name">用户名<input id="login-name" name="name" autocomplete="username" required${reason ? new Html(' aria-describedby="login-error"') : ''}></label>
+        <label for="login-password">密码<input id="login-password" name="password" type="password" autocomplete="current-password" required></label><button type="submit">登录</button></form></div>`,
+        undefined,
+        { own: 'login', path: '/login' },
       ),
     );
   });
@@ -380,20 +434,16 @@ export function registerPages(app: FastifyInstance, d: WebDeps, opts: { loginRat
           '/login?reason=' + encodeURIComponent(`用户名或密码错误（用户名不超过 ${MAX_NAME_LENGTH} 个字符）`),
           303,
         );
-      const r = d.users.login(name, String(b.password ?? ''));
+      const r = await d.users.login(name, String(b.password ?? ''));
       if ('refused' in r) {
         if (r.refused === 'invalid')
           return reply.redirect('/login?reason=' + encodeURIComponent('用户名或密码错误'), 303);
         reply.header('retry-after', String(r.retryAfterSeconds));
-        return refuse(
-          req,
-          reply,
-          429,
-          `该用户名登录失败次数过多，已暂时锁定，请 ${Math.ceil(r.retryAfterSeconds / 60)} 分钟后再试。`,
-        );
+        const locked = httpRefusal(429, 'login_locked', { minutes: Math.ceil(r.retryAfterSeconds / 60) });
+        return refuse(req, reply, 429, locked.message, locked.code);
       }
       const u = r.user;
-      const s = d.users.createSession(u.id, d.sessionHours * 3600_000);
+      const s = await d.users.createSession(u.id, d.sessionHours * 3600_000);
       reply.clearCookie(LOGIN_CSRF, { path: '/login' });
       reply.setCookie(SESSION_COOKIE, s.cookie, {
         path: '/',
@@ -407,7 +457,7 @@ export function registerPages(app: FastifyInstance, d: WebDeps, opts: { loginRat
   );
 
   app.post('/logout', hide, async (req, reply) => {
-    if (req.sessionId) d.users.endSession(req.sessionId);
+    if (req.sessionId) await d.users.endSession(req.sessionId);
     reply.clearCookie(SESSION_COOKIE, { path: '/' });
     return reply.redirect('/login', 303);
   });
@@ -431,7 +481,7 @@ export function registerPages(app: FastifyInstance, d: WebDeps, opts: { loginRat
       req,
       d,
       `待办任务 · ${d.policies.organisations.get(u.org!)?.name ?? u.org}`,
-      html`${filters(q, '/inbox', u, d, await launchedSeasons(d, u))}${obligationTable(rows, d, false)}`,
+      html`${filters(q, '/inbox', u, d, await offered(d, u))}${obligationTable(rows, d, false)}`,
     );
   });
 
@@ -445,7 +495,7 @@ export function registerPages(app: FastifyInstance, d: WebDeps, opts: { loginRat
       req,
       d,
       `任务列表（${rows.length}）`,
-      html`${filters(q, '/obligations', u, d, await launchedSeasons(d, u), html` <a href="/obligations.csv?${qs(q)}">导出 CSV</a>`)}${obligationTable(rows, d, true)}`,
+      html`${filters(q, '/obligations', u, d, await offered(d, u), html` <a href="/obligations.xlsx?${qs(q)}">导出 Excel</a> <a href="/obligations.csv?${qs(q)}">导出 CSV</a>`)}${obligationTable(rows, d, true)}`,
     );
   });
 
@@ -454,7 +504,21 @@ export function registerPages(app: FastifyInstance, d: WebDeps, opts: { loginRat
     return reply
       .type('text/csv; charset=utf-8')
       .header('content-disposition', 'attachment; filename="obligations.csv"')
-      .send(toCsv(rows, orgName(d)));
+      .send(toCsv(rows, sheetNames(d.policies)));
+  });
+
+  // The same list as .xlsx (web/export.ts), and the scoreboard's own export in the page's order.
+  app.get('/obligations.xlsx', hide, async (req, reply) => {
+    const q = query(req);
+    const rows = await listFor(d, req.user!, q);
+    return sendXlsx(reply, await obligationsXlsx(d.policies, rows, q), 'obligations.xlsx', '任务清单.xlsx');
+  });
+
+  app.get('/scoreboard.xlsx', hide, async (req, reply) => {
+    requireRole(req.user!, ['office', 'supervisor'], 'read the scoreboard');
+    const q = query(req);
+    const rows = sortBoard(boardRows(await d.index.list(q), orgName(d)), sortOf(req));
+    return sendXlsx(reply, await scoreboardXlsx(d.policies, rows, q), 'scoreboard.xlsx', '记分板.xlsx');
   });
 
   app.get('/obligations/:id', hide, async (req, reply) => {
@@ -462,7 +526,7 @@ export function registerPages(app: FastifyInstance, d: WebDeps, opts: { loginRat
     const { done: doneMsg, received } = req.query as { done?: string; received?: string };
     const got = received ? rec.evidence.find((e) => e.id === received) : undefined;
     const flash = got
-      ? html`<div class="ok" id="receipt"><b>已收到材料 ${got.id}</b>：${got.fileName}（${got.mediaType}）<br>sha256 <code>${got.sha256}</code><br>大小 ${got.size.toLocaleString('zh-CN')} 字节 · 接收时间 ${shanghai(got.submittedAt)}（北京时间） · ${got.state === 'pending' ? '待审核' : got.state === 'accepted' ? '已通过' : '已退回'}</div>`
+      ? html`<div class="ok" id="receipt"><b>已收到材料 ${got.id}</b>：${got.fileName}（${got.mediaType}）<br>sha256 <code>${got.sha256}</code><br>大小 ${got.size.toLocaleString('zh-CN')} 字节 · 接收时间 ${shanghai(got.submittedAt)}（北京时间） · ${evidenceStateWords[got.state]?.zh ?? got.state}</div>`
       : doneMsg
         ? html`<p class="ok">${doneMsg}</p>`
         : undefined;
@@ -471,7 +535,7 @@ export function registerPages(app: FastifyInstance, d: WebDeps, opts: { loginRat
       req,
       d,
       title(d, rec.input.campaignId, rec.input.obligationId) || rec.workflowId,
-      obligationPage(d, req, rec, flash),
+      await obligationPage(d, req, rec, flash),
     );
   });
 
@@ -483,24 +547,62 @@ export function registerPages(app: FastifyInstance, d: WebDeps, opts: { loginRat
   app.post('/obligations/:id/review', hide, async (req, reply) => {
     const id = (req.params as { id: string }).id;
     const b = form<{ evidenceId: string; decision: string; reason: string }>(req);
-    if (b.decision !== 'accept' && b.decision !== 'reject')
-      throw new HttpError(400, 'decision must be accept or reject');
+    if (b.decision !== 'accept' && b.decision !== 'reject') throw httpRefusal(400, 'decision_invalid', {});
     await reviewAs(d, req.user!, id, String(b.evidenceId ?? ''), b.decision, cleanText(b.reason) || undefined);
     return done(reply, id, `材料 ${b.evidenceId} 已${b.decision === 'accept' ? '通过' : '退回'}`);
   });
 
-  app.post('/obligations/:id/extend', hide, async (req, reply) => {
+  /**
+   * A new due date past the end of the campaign's next season is asked about first (a year typed
+   * wrong would silence the obligation): the POST redirects to a page that asks, in Chinese, and
+   * posts the same change again, confirmed. The workflow's validator still refuses it unconfirmed.
+   */
+  const askFirst = async (req: FastifyRequest, reply: FastifyReply, kind: DateChange) => {
     const id = (req.params as { id: string }).id;
     const b = form<{ dueDate: string; reason: string; confirmed?: string }>(req);
-    await extendAs(d, req.user!, id, String(b.dueDate ?? ''), reasonFrom(b.reason)!, b.confirmed === 'true');
-    return done(reply, id, `截止日期已延至 ${b.dueDate}`);
+    const dueDate = String(b.dueDate ?? '');
+    const reason = reasonFrom(b.reason)!;
+    if (b.confirmed === 'true' || !/^\d{4}-\d{2}-\d{2}$/.test(dueDate))
+      return { id, dueDate, reason, confirmed: b.confirmed === 'true' };
+    const rec = await readScoped(d, req.user!, id);
+    requireRole(req.user!, ['office'], kind === 'extend' ? 'extend a deadline' : 'correct a due date');
+    if (dueDate <= horizonOf(rec)) return { id, dueDate, reason, confirmed: false };
+    reply.redirect(`${link(id)}/${kind}?${new URLSearchParams({ dueDate, reason })}`, 303);
+    return undefined;
+  };
+  const confirmRoute = (kind: DateChange) =>
+    app.get(`/obligations/:id/${kind}`, hide, async (req, reply) => {
+      const u = req.user!;
+      const id = (req.params as { id: string }).id;
+      const rec = await readScoped(d, u, id);
+      requireRole(u, ['office'], kind === 'extend' ? 'extend a deadline' : 'correct a due date');
+      const { dueDate = '', reason = '' } = req.query as { dueDate?: string; reason?: string };
+      if (!/^\d{4}-\d{2}-\d{2}$/.test(dueDate))
+        throw httpRefusal(400, 'invalid_field', { field: 'dueDate', detail: 'dueDate: expected YYYY-MM-DD' });
+      const why = reasonFrom(reason)!;
+      return page(
+        reply,
+        req,
+        d,
+        kind === 'extend' ? '确认延期' : '确认更正截止日期',
+        confirmPage(rec, kind, dueDate, why, d.users.csrfToken(req.sessionId ?? ''), link(id)),
+      );
+    });
+  confirmRoute('extend');
+  confirmRoute('correct');
+
+  app.post('/obligations/:id/extend', hide, async (req, reply) => {
+    const c = await askFirst(req, reply, 'extend');
+    if (!c) return reply;
+    await extendAs(d, req.user!, c.id, c.dueDate, c.reason, c.confirmed);
+    return done(reply, c.id, `截止日期已延至 ${c.dueDate}`);
   });
 
   app.post('/obligations/:id/correct', hide, async (req, reply) => {
-    const id = (req.params as { id: string }).id;
-    const b = form<{ dueDate: string; reason: string; confirmed?: string }>(req);
-    await correctAs(d, req.user!, id, String(b.dueDate ?? ''), reasonFrom(b.reason)!, b.confirmed === 'true');
-    return done(reply, id, `截止日期已更正为 ${b.dueDate}`);
+    const c = await askFirst(req, reply, 'correct');
+    if (!c) return reply;
+    await correctAs(d, req.user!, c.id, c.dueDate, c.reason, c.confirmed);
+    return done(reply, c.id, `截止日期已更正为 ${c.dueDate}`);
   });
 
   app.post('/obligations/:id/acknowledge', hide, async (req, reply) => {
@@ -541,22 +643,22 @@ export function registerPages(app: FastifyInstance, d: WebDeps, opts: { loginRat
     );
   });
 
+  // The scoreboard (web/scoreboard.ts): its filters, the chart, the table, sorted as asked.
   const board = async (req: FastifyRequest, reply: FastifyReply, titleText: string, action: string) => {
     const u = req.user!;
     requireRole(u, ['office', 'supervisor'], 'read the scoreboard');
     const q = query(req);
-    const rows = scoreboard(await d.index.list(q), orgName(d));
-    const list = (org: string, extra: Partial<ListQuery> = {}) =>
-      `/obligations?${qs({ ...q, assignee: org, ...extra })}`;
+    const s = sortOf(req);
+    const obligations = await d.index.list(q);
+    const rows = sortBoard(boardRows(obligations, orgName(d)), s);
+    const keep = html`${s.sort ? html`<input type="hidden" name="sort" value="${s.sort}">` : ''}${s.dir ? html`<input type="hidden" name="dir" value="${s.dir}">` : ''}`;
+    const exports = html`${keep} <a href="/scoreboard.xlsx?${qs(q)}${s.sort ? `&sort=${s.sort}` : ''}${s.dir ? `&dir=${s.dir}` : ''}">导出记分板 Excel</a> <a href="/obligations.xlsx?${qs(q)}">导出任务清单 Excel</a> <a href="/obligations.csv?${qs(q)}">导出 CSV</a>`;
     return page(
       reply,
       req,
       d,
       titleText,
-      html`${filters(q, action, u, d, await launchedSeasons(d, u), html` <a href="/obligations.csv?${qs(q)}">导出 CSV</a>`)}<table id="scoreboard"><thead><tr><th>责任单位</th><th>任务数</th><th>按期完成</th><th>逾期完成</th><th>进行中</th><th>已逾期</th><th>未完成关闭</th><th>豁免</th><th>最高督办级别</th></tr></thead><tbody>${rows.map(
-        (r) =>
-          html`<tr class="${r.overdue + r.unmet ? 'overdue' : ''}" data-org="${r.org}"><td><a href="${list(r.org)}">${r.name}</a> <span class="muted">${r.org}</span></td><td>${r.total}</td><td class="met">${r.metOnTime}</td><td>${r.metLate}</td><td>${r.open}</td><td>${r.overdue ? html`<a href="${list(r.org, { status: 'overdue' })}">${r.overdue}</a>` : 0}</td><td>${r.unmet}</td><td>${r.waived}</td><td>${r.highestLevel ? html`<span class="lvl">${r.highestLevel} ${levelLabel(r.highestLevel)}</span>` : '—'}</td></tr>`,
-      )}</tbody></table>`,
+      html`${filters(q, action, u, d, await offered(d, u), exports)}${u.role === 'office' ? lettersCard(lettersAhead(d.policies, d.calendar, await d.index.all())) : ''}${overdueChart(rows, q)}${boardTable(rows, q, s, action)}`,
     );
   };
   app.get('/scoreboard', hide, (req, reply) => board(req, reply, '记分板：各责任单位完成情况', '/scoreboard'));
@@ -597,10 +699,13 @@ export function registerPages(app: FastifyInstance, d: WebDeps, opts: { loginRat
     return page(reply, req, d, '行动方案：校验与下达', body);
   });
 
+  // Post/Redirect/Get: the report is kept for the page the redirect opens, so a reload of the
+  // result does not post the launch again.
+  const reports = new LaunchReports();
   app.post('/campaigns/launch', hide, async (req, reply) => {
     const b = form<{ campaignId: string; season: string; allowPast: string; provisionalCalendar: string }>(req);
     if (b.season && !/^\d{4}$/.test(String(b.season)))
-      throw new HttpError(422, `秋冬季应为四位年份，如 2026，而不是 ${JSON.stringify(b.season)}`);
+      throw httpRefusal(422, 'season_format', { value: JSON.stringify(b.season) });
     const r = await launch(
       d,
       req.user!,
@@ -609,14 +714,21 @@ export function registerPages(app: FastifyInstance, d: WebDeps, opts: { loginRat
       { allowPast: b.allowPast === 'true', provisionalCalendar: b.provisionalCalendar === 'true' },
       formWords,
     );
+    return reply.redirect(`/campaigns/launched/${reports.put(req.user!.id, r)}`, 303);
+  });
+
+  app.get('/campaigns/launched/:key', hide, async (req, reply) => {
+    requireRole(req.user!, ['office'], 'launch campaigns');
+    const r = reports.get(req.user!.id, (req.params as { key: string }).key);
+    if (!r) throw httpRefusal(404, 'launch_report_gone', {});
     return page(
       reply,
       req,
       d,
       '下达结果',
-      html`<p class="ok">${campaignLabel(d, r.campaignId, r.season)}：共 ${r.total} 项，新下达 ${r.started.length} 项，已在运行 ${r.existing.length} 项${r.changed.length ? `，政策已变更 ${r.changed.length} 项` : ''}${r.failed.length ? `，失败 ${r.failed.length} 项` : ''}。</p>
+      html`<p class="ok" id="launch-report">${campaignLabel(d, r.campaignId, r.season)}：共 ${r.total} 项，新下达 ${r.started.length} 项，已在运行 ${r.existing.length} 项${r.changed.length ? `，政策已变更 ${r.changed.length} 项` : ''}${r.failed.length ? `，失败 ${r.failed.length} 项` : ''}。</p>
       ${r.assumedYears.length ? html`<p class="muted">按暂定日历规划：${r.assumedYears.join('、')} 年尚无节假日安排，暂按周一至周五计算；节假日安排补入日历后，各任务在每一步前按其重新规划。</p>` : ''}
-      ${r.failed.length ? html`<ul class="err">${r.failed.map((f) => html`<li>${f.workflowId}: ${f.error}</li>`)}</ul>` : ''}<p><a href="/obligations?campaign=${encodeURIComponent(r.campaignId)}">查看任务</a></p>`,
+      ${r.failed.length ? html`<ul class="err">${r.failed.map((f) => html`<li>${f.workflowId}: ${f.error}</li>`)}</ul>` : ''}<p><a href="/obligations?campaign=${encodeURIComponent(r.campaignId)}&amp;season=${r.season}">查看任务</a> · <a href="/campaigns">返回行动方案</a></p>`,
     );
   });
 
@@ -626,14 +738,15 @@ export function registerPages(app: FastifyInstance, d: WebDeps, opts: { loginRat
     const rec = await readScoped(d, req.user!, workflowId);
     // A reminder listed in a daily digest went out inside the digest's letter.
     const letter =
-      readLetter(d.paths.letters, key) ??
-      readLetter(d.paths.letters, rec.notices.find((n) => n.key === key)?.letter ?? key);
-    if (!letter) throw new HttpError(404, `no letter ${key}`);
+      (await d.stores.letters.read(key)) ??
+      (await d.stores.letters.read(rec.notices.find((n) => n.key === key)?.letter ?? key));
+    if (!letter) throw httpRefusal(404, 'letter_not_found', { notice: key });
+    // The stored html is the e-mail's part, a document of its own: the page lays out the same text inside itself.
     return reply.type('text/html; charset=utf-8')
       .send(`<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><title>${esc(letter.subject)}</title>
 <link rel="stylesheet" href="/static/letter.css"><script src="/static/lantian.js" defer></script></head>
 <body><div class="bar"><a href="${esc(link(workflowId))}">← 返回任务</a> · <button type="button" data-action="print">打印</button> · ${esc(letter.documentNumber ?? '')} · 存档于 ${esc(shanghai(letter.storedAt))}</div>
-<article class="letter">${letter.html}</article></body></html>`);
+<article class="letter">${letterBodyHtml(letter.subject, letter.text)}</article></body></html>`);
   });
 }
 

@@ -16,9 +16,14 @@ import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import type { Env } from '../config/env';
 import type { User } from '../auth/users';
-import { HttpError, type WebDeps } from './actions';
+import { HttpError, httpRefusal, genericCode, type WebDeps } from './actions';
+import { message } from '../i18n/messages';
+import { megabytes } from './upload';
 import { registerApi, registerApiUploads } from './api';
+import { registerProblemApi, registerProblemUploads } from './problems-api';
+import { registerProblemPages, registerProblemPageUploads } from './problems-pages';
 import { registerPages, registerPageUploads } from './pages';
+import { registerLetters } from './letters';
 import { esc, layout, html } from './html';
 import { assets } from './assets';
 
@@ -29,8 +34,8 @@ declare module 'fastify' {
     /** The signed-in user, with its organisation's name (for the header). */
     user?: User & { orgName?: string };
     sessionId?: string;
-    /** Why there is no user (shown on the login page, returned by the API). */
-    authRefusal?: string;
+    /** Why there is no user, as a catalogue code (its message is shown on the login page, returned by the API). */
+    authRefusal?: AuthRefusal;
     viaToken?: boolean;
     /** The session's CSRF token, for the forms of whatever page answers (an error page's logout too). */
     csrfToken?: string;
@@ -126,6 +131,8 @@ export async function buildServer(d: WebDeps, opts: ServerOptions = {}): Promise
   });
   // Every method of every path, for 405 (collected before any route is added).
   const routes: { re: RegExp; methods: Set<string> }[] = [];
+  const listed: { url: string; methods: string[] }[] = [];
+  routeLists.set(app, listed);
   app.addHook('onRoute', (r) => {
     const re = new RegExp(
       `^${r.url
@@ -134,6 +141,7 @@ export async function buildServer(d: WebDeps, opts: ServerOptions = {}): Promise
         .join('/')}$`,
     );
     const methods = [r.method].flat();
+    listed.push({ url: r.url, methods });
     const known = routes.find((x) => x.re.source === re.source);
     if (known) methods.forEach((m) => known.methods.add(m));
     else routes.push({ re, methods: new Set(methods) });
@@ -145,12 +153,12 @@ export async function buildServer(d: WebDeps, opts: ServerOptions = {}): Promise
     if (!allowed.size) return;
     if (allowed.has('GET')) allowed.add('HEAD');
     reply.header('allow', [...allowed].sort().join(', '));
-    return refuse(
-      req,
-      reply,
-      405,
-      `${req.method} is not allowed on ${path}; allowed: ${[...allowed].sort().join(', ')}`,
-    );
+    const refusal = httpRefusal(405, 'method_not_allowed', {
+      method: req.method,
+      path,
+      allowed: [...allowed].sort().join(', '),
+    });
+    return refuse(req, reply, 405, refusal.message, refusal.code);
   });
 
   // Private answers are kept by no cache (a shared computer's back button, a proxy).
@@ -160,8 +168,7 @@ export async function buildServer(d: WebDeps, opts: ServerOptions = {}): Promise
   });
   await app.register(rateLimit, {
     global: false,
-    errorResponseBuilder: (_req, ctx) =>
-      new HttpError(429, `登录尝试过于频繁，请 ${Math.ceil(ctx.ttl / 1000)} 秒后再试（too many login attempts）`),
+    errorResponseBuilder: (_req, ctx) => httpRefusal(429, 'too_many_requests', { seconds: Math.ceil(ctx.ttl / 1000) }),
   });
   await app.register(cookie);
   await app.register(formbody);
@@ -172,7 +179,7 @@ export async function buildServer(d: WebDeps, opts: ServerOptions = {}): Promise
         version: '1.1.0',
         description:
           'Obligations of air-pollution campaigns; every change goes through the obligation workflow’s Updates. ' +
-          'Every refusal is JSON `{ "error": <stable English code>, "message": <what to do> }`; a method a path does not list answers 405 with `Allow`.',
+          'Every refusal is JSON `{ "error": <stable snake_case English code>, "message": <what to do, in Chinese> }` (`details` when there is more to read, `requestId` on a 500 or 503); the codes are listed in i18n/messages.ts and docs/web-and-api.md. A method a path does not list answers 405 with `Allow`.',
       },
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
       security: [{ bearer: [] }],
@@ -193,18 +200,18 @@ export async function buildServer(d: WebDeps, opts: ServerOptions = {}): Promise
   app.addHook('onRequest', async (req, reply) => {
     const auth = req.headers.authorization;
     if (auth?.startsWith('Bearer ')) {
-      const u = d.users.byToken(auth.slice(7).trim());
+      const u = await d.users.byToken(auth.slice(7).trim());
       if (u) {
         req.user = named(u);
         req.viaToken = true;
-      } else req.authRefusal = 'API token invalid or user disabled';
+      } else req.authRefusal = 'token_invalid';
     } else {
-      const s = d.users.session(req.cookies[SESSION_COOKIE]);
+      const s = await d.users.session(req.cookies[SESSION_COOKIE]);
       if ('user' in s) {
         req.user = named(s.user);
         req.sessionId = s.sessionId;
         req.csrfToken = d.users.csrfToken(s.sessionId);
-      } else if (req.cookies[SESSION_COOKIE]) req.authRefusal = s.refused;
+      } else if (req.cookies[SESSION_COOKIE]) req.authRefusal = sessionRefusals[s.refused] ?? 'session_unknown';
     }
     const path = req.url.split('?')[0];
     // A body no route but the uploads parses (multipart) carries its CSRF token in the header:
@@ -216,13 +223,14 @@ export async function buildServer(d: WebDeps, opts: ServerOptions = {}): Promise
       /^multipart\//i.test(req.headers['content-type'] ?? '') &&
       !d.users.checkCsrf(req.sessionId, req.headers['x-csrf-token'])
     )
-      return refuse(req, reply, 403, 'CSRF token missing or invalid');
+      return refuse(req, reply, 403, message('csrf_invalid', {}), 'csrf_invalid');
     if (req.user || publicPaths.some((p) => p.test(path))) return;
-    if (path.startsWith('/api/'))
-      return reply
-        .code(401)
-        .send({ error: 'unauthorized', message: req.authRefusal ?? 'log in or send Authorization: Bearer <token>' });
-    return reply.redirect(`/login${req.authRefusal ? `?reason=${encodeURIComponent(req.authRefusal)}` : ''}`, 303);
+    const why = req.authRefusal ?? 'unauthorized';
+    if (path.startsWith('/api/')) return reply.code(401).send({ error: why, message: message(why, {}) });
+    return reply.redirect(
+      `/login${req.authRefusal ? `?reason=${encodeURIComponent(message(req.authRefusal, {}))}` : ''}`,
+      303,
+    );
   });
 
   // A change made with a session cookie must carry the session's CSRF token (form field or
@@ -235,54 +243,34 @@ export async function buildServer(d: WebDeps, opts: ServerOptions = {}): Promise
     const body = req.body;
     const field = body && typeof body === 'object' ? (body as Record<string, unknown>)._csrf : undefined;
     const token = field ?? req.headers['x-csrf-token'];
-    if (!d.users.checkCsrf(req.sessionId, token)) return refuse(req, reply, 403, 'CSRF token missing or invalid');
+    if (!d.users.checkCsrf(req.sessionId, token))
+      return refuse(req, reply, 403, message('csrf_invalid', {}), 'csrf_invalid');
   });
 
   app.setErrorHandler((err, req, reply) => {
-    if (err instanceof HttpError) return refuse(req, reply, err.status, err.message);
-    const e = err as { validation?: unknown; statusCode?: number; message: string; code?: string };
-    if (e.validation) return refuse(req, reply, 400, e.message);
-    // A body that passed the JSON schema but not the zod rules behind it (a date that does not exist).
-    if (err instanceof z.ZodError)
-      return refuse(
-        req,
-        reply,
-        400,
-        `body ${err.issues.map((i) => `${i.path.join('.') || 'value'} ${i.message}`).join('; ')}`,
-      );
-    if (e.code === 'FST_REQ_FILE_TOO_LARGE')
-      return refuse(req, reply, 413, `evidence refused: file is larger than the limit`);
-    if (e.statusCode && e.statusCode < 500) return refuse(req, reply, e.statusCode, e.message);
+    const r = clientError(err, req, d.maxUploadBytes);
+    if (r) return refuse(req, reply, r.status, r.message, r.code, r.details);
     const temporal = temporalTrouble(err);
     if (temporal) {
       req.log.warn({ err }, `answered 503: ${temporal}`);
       reply.header('retry-after', String(RETRY_AFTER_SECONDS));
-      return refuse(req, reply, 503, unavailableMessage[temporal]);
+      return refuse(req, reply, 503, message(unavailableMessage[temporal], {}), 'unavailable');
     }
     req.log.error({ err }, 'request failed');
-    return refuse(
-      req,
-      reply,
-      500,
-      `服务器内部错误（请求编号 ${req.id}）。请稍后重试；如仍出错，请把请求编号告知管理员。`,
-    );
+    return refuse(req, reply, 500, message('internal_error', { requestId: req.id }), 'internal_error');
   });
 
   // An unknown address: a page (HTML) for a browser, JSON under /api/.
-  app.setNotFoundHandler((req, reply) =>
-    refuse(
-      req,
-      reply,
-      404,
-      req.url.startsWith('/api/')
-        ? `no route ${req.method} ${req.url.split('?')[0]}`
-        : '页面不存在：请检查地址，或从首页进入。',
-    ),
-  );
+  app.setNotFoundHandler((req, reply) => {
+    const r = req.url.startsWith('/api/')
+      ? httpRefusal(404, 'route_not_found', { method: req.method, path: req.url.split('?')[0] })
+      : httpRefusal(404, 'page_not_found', {});
+    return refuse(req, reply, 404, r.message, r.code);
+  });
   app.get('/healthz', { schema: { hide: true } }, async () => ({ ok: true }));
   app.get('/static/:file', { schema: { hide: true } }, async (req, reply) => {
     const a = assets[(req.params as { file: string }).file];
-    if (!a) throw new HttpError(404, 'no such file');
+    if (!a) throw httpRefusal(404, 'file_not_found', {});
     return reply.type(a.type).header('cache-control', 'public, max-age=3600').send(a.body);
   });
   // The OpenAPI document, and a readable page of it (no browser bundle to serve).
@@ -291,23 +279,84 @@ export async function buildServer(d: WebDeps, opts: ServerOptions = {}): Promise
     reply.type('text/html; charset=utf-8').send(docsPage(app.swagger() as OpenApi)),
   );
   registerApi(app, d);
+  registerProblemApi(app, d);
+  registerProblemPages(app, d);
   registerPages(app, d, { loginRatePerMinute: opts.loginRatePerMinute ?? 30 });
+  registerLetters(app, d);
   // Multipart bodies are parsed only here: anywhere else they are a type the route does not take.
   await app.register(async (uploads) => {
     await uploads.register(multipart);
     registerApiUploads(uploads, d);
+    registerProblemUploads(uploads, d);
+    registerProblemPageUploads(uploads, d);
     registerPageUploads(uploads, d);
   });
   return app;
 }
 
+const routeLists = new WeakMap<FastifyInstance, { url: string; methods: string[] }[]>();
+
+/** Every route the server registered, with its methods (tests walk every page from it). */
+export const registeredRoutes = (app: FastifyInstance): { url: string; methods: string[] }[] =>
+  routeLists.get(app) ?? [];
+
 /** Seconds a client is asked to wait when Temporal or the worker is busy. */
 export const RETRY_AFTER_SECONDS = 5;
 
-const unavailableMessage = {
-  busy: '系统正忙：任务处理程序暂未响应（例如刚下达的行动方案仍在启动任务）。请稍后重试；如刚提交过更改，请先刷新页面查看是否已生效。',
-  unreachable: '暂时无法连接任务服务（Temporal）。请稍后重试；如持续出现，请告知管理员。',
+const unavailableMessage = { busy: 'unavailable_busy', unreachable: 'unavailable_unreachable' } as const;
+
+/** The session store's reasons for not knowing a cookie, as catalogue codes. */
+const sessionRefusals: Record<string, AuthRefusal> = {
+  'not logged in': 'unauthorized',
+  'session cookie signature is invalid': 'session_invalid',
+  'session unknown or logged out': 'session_unknown',
+  'session expired': 'session_expired',
+  'user disabled': 'user_disabled',
 };
+type AuthRefusal =
+  'unauthorized' | 'token_invalid' | 'session_invalid' | 'session_unknown' | 'session_expired' | 'user_disabled';
+
+/**
+ * A refusal of what the client sent (status below 500), with its code and Chinese message:
+ * ours (HttpError), Fastify's schema validation (naming the field), zod's rules behind the
+ * schema, and Fastify's own (a type not taken, a body too large, JSON that does not parse).
+ */
+export function clientError(err: unknown, req: FastifyRequest, maxUploadBytes: number): HttpError | undefined {
+  if (err instanceof HttpError) return err;
+  const e = err as {
+    validation?: { instancePath?: string; keyword?: string; params?: Record<string, unknown>; message?: string }[];
+    validationContext?: string;
+    statusCode?: number;
+    message: string;
+    code?: string;
+  };
+  if (e.validation) {
+    const v = e.validation[0] ?? {};
+    const at = (v.instancePath ?? '').replace(/^\//, '').replace(/\//g, '.');
+    const within = (name: unknown) => [at, String(name ?? '')].filter(Boolean).join('.');
+    if (v.keyword === 'additionalProperties')
+      return httpRefusal(400, 'unknown_field', { field: within(v.params?.additionalProperty) });
+    if (v.keyword === 'required')
+      return httpRefusal(400, 'missing_field', { field: within(v.params?.missingProperty) });
+    return httpRefusal(400, 'invalid_field', { field: at || e.validationContext || 'body', detail: e.message });
+  }
+  // A body that passed the JSON schema but not the zod rules behind it (a date that does not exist).
+  if (err instanceof z.ZodError) {
+    const i = err.issues[0];
+    return httpRefusal(400, 'invalid_field', {
+      field: i?.path.join('.') || 'body',
+      detail: err.issues.map((x) => `${x.path.join('.') || 'value'} ${x.message}`).join('; '),
+    });
+  }
+  if (e.code === 'FST_REQ_FILE_TOO_LARGE')
+    return httpRefusal(413, 'evidence_too_large', { limit: megabytes(maxUploadBytes), bytes: maxUploadBytes });
+  if (!e.statusCode || e.statusCode >= 500) return undefined;
+  if (e.statusCode === 415)
+    return httpRefusal(415, 'unsupported_media_type', { type: String(req.headers['content-type'] ?? '') });
+  if (e.statusCode === 413) return httpRefusal(413, 'body_too_large', {});
+  if (e.statusCode === 400) return httpRefusal(400, 'bad_request', { detail: e.message });
+  return new HttpError(e.statusCode, message('bad_request', { detail: e.message }));
+}
 
 /**
  * Temporal's failures that say "not now" rather than "no": the worker did not answer in time (a
@@ -329,25 +378,25 @@ export function temporalTrouble(err: unknown): 'busy' | 'unreachable' | undefine
   return undefined;
 }
 
-const errorCodes: Record<number, string> = {
-  400: 'bad request',
-  401: 'unauthorized',
-  403: 'forbidden',
-  404: 'not found',
-  405: 'method not allowed',
-  409: 'refused',
-  413: 'too large',
-  415: 'unsupported media type',
-  422: 'refused',
-  429: 'too_many_requests',
-  500: 'internal_error',
-  503: 'unavailable',
-};
-
-export function refuse(req: FastifyRequest, reply: FastifyReply, status: number, message: string) {
-  const name = errorCodes[status] ?? 'error';
+/**
+ * The refusal as the client reads it: JSON `{ error: code, message }` under /api/, an HTML page
+ * elsewhere. `code` is a stable snake_case name (i18n/messages.ts); without one, the status's.
+ */
+export function refuse(
+  req: FastifyRequest,
+  reply: FastifyReply,
+  status: number,
+  message: string,
+  code: string = genericCode(status),
+  details?: string[],
+) {
   if (req.url.startsWith('/api/'))
-    return reply.code(status).send({ error: name, message, ...(status >= 500 ? { requestId: req.id } : {}) });
+    return reply.code(status).send({
+      error: code,
+      message,
+      ...(details?.length ? { details } : {}),
+      ...(status >= 500 ? { requestId: req.id } : {}),
+    });
   return reply
     .code(status)
     .type('text/html; charset=utf-8')
@@ -355,7 +404,7 @@ export function refuse(req: FastifyRequest, reply: FastifyReply, status: number,
       layout(
         status === 404 ? '未找到' : status === 403 ? '无权操作' : status >= 500 ? '暂时无法完成' : '操作未完成',
         req.user,
-        html`<p class="err">${message}</p><p><a href="/" data-action="back">返回</a></p>`,
+        html`<p class="err">${message}</p>${details?.length ? html`<pre><code>${details.join('\n')}</code></pre>` : ''}<p><a href="/" data-action="back">返回</a></p>`,
         req.csrfToken,
       ),
     );

@@ -1,35 +1,44 @@
-// Serving the web app: wiring of its parts (users database, visibility index, policies) and a
-// listen that turns a port already in use into a sentence naming the variable that moves it.
+// Serving the web app: wiring of its parts (users, evidence, letters and archive from the data
+// folder or from PostgreSQL and the object store; visibility index; policies) and a listen that
+// turns a port already in use into a sentence naming the variable that moves it.
 import type { Client } from '@temporalio/client';
 import type { FastifyInstance } from 'fastify';
 import { dataPaths, type Env } from '../config/env';
-import { openUsers } from '../auth/open';
+import type { UserStore, Users } from '../auth/users';
+import { openWebStores, type OpenedStores } from '../storage/stores';
 import type { PolicySet } from '../planner/load';
 import type { WorkingCalendar } from '../domain/calendar';
 import { ObligationIndex } from './read-model';
 import { buildServer, serverOptions, type ServerOptions } from './server';
 import type { WebDeps } from './actions';
 
-export interface RunningWeb {
+/**
+ * `U` is the user store the caller knows its configuration opens: the SQLite UserStore for the
+ * data folder (the default, and what the web tests use), PgUserStore with LANTIAN_DATABASE_URL.
+ */
+export interface RunningWeb<U extends Users = UserStore> {
   url: string;
   app: FastifyInstance;
-  deps: WebDeps;
+  deps: Omit<WebDeps, 'users'> & { users: U };
   close(): Promise<void>;
 }
 
-export async function startWeb(
+export async function startWeb<U extends Users = UserStore>(
   env: Env,
   client: Client,
   policies: PolicySet,
   calendar: WorkingCalendar,
   port = env.LANTIAN_WEB_PORT,
   /** For tests: where the log goes. */
-  extra: { logStream?: NodeJS.WritableStream } = {},
-): Promise<RunningWeb> {
-  const users = openUsers(env);
-  const deps: WebDeps = {
+  extra: { logStream?: NodeJS.WritableStream; stores?: OpenedStores } = {},
+): Promise<RunningWeb<U>> {
+  // Refused here, before listening: production storage unreachable, or its database behind.
+  const stores = extra.stores ?? (await openWebStores(env));
+  const users = stores.users as U;
+  const deps: Omit<WebDeps, 'users'> & { users: U } = {
     client,
     users,
+    stores,
     index: new ObligationIndex(client, env.LANTIAN_WEB_CACHE_SECONDS * 1000),
     policies,
     calendar,
@@ -46,7 +55,7 @@ export async function startWeb(
   try {
     await app.listen({ host: env.LANTIAN_WEB_HOST, port });
   } catch (e) {
-    users.close();
+    if (!extra.stores) await stores.close();
     if ((e as NodeJS.ErrnoException).code === 'EADDRINUSE') {
       throw new Error(
         `web port ${env.LANTIAN_WEB_HOST}:${port} is already in use; stop what holds it or set LANTIAN_WEB_PORT to another port`,
@@ -62,7 +71,7 @@ export async function startWeb(
     deps,
     async close() {
       await app.close();
-      users.close();
+      if (!extra.stores) await stores.close();
     },
   };
 }

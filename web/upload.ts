@@ -5,6 +5,7 @@
 import { Transform, type TransformCallback } from 'node:stream';
 import { EvidenceRefused } from '../storage/evidence-store';
 import { stripBidi } from '../client/input';
+import { message, refusalOf, type Refusal } from '../i18n/messages';
 
 export interface Sniffed {
   mediaType: string;
@@ -64,19 +65,19 @@ export function describeHead(head: Buffer): string {
 }
 
 /** A bare file name fit to show and store, or the reason it cannot be one. */
-export function sanitiseFileName(raw: string | undefined): { name: string } | { refused: string } {
+export function sanitiseFileName(raw: string | undefined): { name: string } | { refused: Refusal } {
   // Bidirectional controls out: U+202E would show "报告\u202Efdp.exe" as "报告exe.pdf".
   const name = stripBidi((raw ?? '').normalize('NFC'));
-  if (!name.trim()) return { refused: 'file has no name' };
+  if (!name.trim()) return { refused: refusalOf('evidence_no_name', {}) };
   if (/[\\/]/.test(name) || name.split(/[\\/]/).includes('..') || /^\.+$/.test(name.trim())) {
-    return { refused: `file name ${JSON.stringify(name)} contains a path; send the bare file name` };
+    return { refused: refusalOf('evidence_path_in_name', { name }) };
   }
   const clean = name
     // eslint-disable-next-line no-control-regex -- control characters are exactly what this strips
     .replace(/[\u0000-\u001f\u007f<>:"|?*]/g, '_')
     .trim()
     .replace(/^\.+/, '_');
-  if (Buffer.byteLength(clean) > 255) return { refused: 'file name is longer than 255 bytes' };
+  if (Buffer.byteLength(clean) > 255) return { refused: refusalOf('evidence_name_too_long', {}) };
   return { name: clean };
 }
 
@@ -92,7 +93,8 @@ export class UploadGuard extends Transform {
   sniffed?: Sniffed;
   private head: Buffer[] = [];
   private headLength = 0;
-  private refusal?: string;
+  /** Why the file is refused, as a catalogue code (its English words go into EvidenceRefused). */
+  refusal?: Refusal;
 
   constructor(
     private readonly fileName: string,
@@ -104,8 +106,7 @@ export class UploadGuard extends Transform {
   private decide(): void {
     const head = Buffer.concat(this.head);
     this.sniffed = sniff(head, this.fileName);
-    if (!this.sniffed)
-      this.refusal = `file type not accepted: ${describeHead(head)}; accepted are PDF, PNG, JPEG, GIF, WebP, Office documents, CSV and ZIP`;
+    if (!this.sniffed) this.refusal = refusalOf('evidence_file_type', { found: describeHead(head) });
     else this.push(head);
     this.head = [];
   }
@@ -113,7 +114,7 @@ export class UploadGuard extends Transform {
   override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
     this.size += chunk.length;
     if (this.size > this.maxBytes)
-      this.refusal = `file is larger than the limit of ${megabytes(this.maxBytes)} (${this.maxBytes} bytes)`;
+      this.refusal = refusalOf('evidence_too_large', { limit: megabytes(this.maxBytes), bytes: this.maxBytes });
     if (this.refusal) return done();
     if (this.sniffed) return done(null, chunk);
     this.head.push(chunk);
@@ -123,8 +124,14 @@ export class UploadGuard extends Transform {
   }
 
   override _flush(done: TransformCallback): void {
-    if (!this.refusal && this.size === 0) this.refusal = 'file is empty';
+    if (!this.refusal && this.size === 0) this.refusal = refusalOf('evidence_empty', {});
     if (!this.refusal && !this.sniffed) this.decide();
-    done(this.refusal ? new EvidenceRefused(this.refusal) : undefined);
+    done(
+      this.refusal
+        ? new EvidenceRefused(
+            message(this.refusal.code, this.refusal.params as never, 'en').replace(/^evidence refused: /, ''),
+          )
+        : undefined,
+    );
   }
 }

@@ -13,6 +13,10 @@ import { documentNumberAllocator } from '../client/document-numbers';
 import { airQualityDir } from '../storage/air-quality';
 import { digestEnqueuer } from '../client/digests';
 import { createRegistryWorker, LantianWorker } from './registry';
+import { openPool, redactedUrl } from '../db/pool';
+import { requireCurrentSchema, SchemaBehind } from '../db/migrate';
+import { ensureBucket, s3FromUrl } from '../storage/object-store';
+import { productionStores } from '../storage/stores';
 
 export const workflowsPath = path.join(__dirname, '..', 'workflows', 'index.ts');
 /** Preloaded into every workflow thread's context (workflows/sandbox.ts): stack traces off. */
@@ -29,22 +33,63 @@ export function activityDeps(
     (client ??= Connection.connect({ address }).then(
       (connection) => new Client({ connection, namespace: env.TEMPORAL_NAMESPACE }),
     ));
+  const production = productionStorage(env);
   return {
+    ...production.deps,
     documentNumbers: documentNumberAllocator(connect, env.LANTIAN_TASK_QUEUE),
     calendar: liveCalendar(),
     organisations: policies.organisations,
     templatesDir: policies.templatesDir,
     archiveDir: data.archive,
     lettersDir: data.letters,
-    mailer: env.SMTP_URL ? smtpMailer(env.SMTP_URL, data.ledger) : outboxMailer(data.outbox),
+    mailer: env.SMTP_URL ? smtpMailer(env.SMTP_URL, production.ledger ?? data.ledger) : outboxMailer(data.outbox),
     mailFrom: env.LANTIAN_MAIL_FROM,
-    channels: channelDelivery({ directory: policies.channels, ledgerDir: path.join(data.ledger, 'channels') }),
+    channels: channelDelivery({
+      directory: policies.channels,
+      ledgerDir: path.join(data.ledger, 'channels'),
+      ...(production.ledger ? { ledger: production.ledger } : {}),
+    }),
     policies,
     airQualityDir: airQualityDir(data.root),
     temporalClient: connect,
     reminderDelivery: policies.reminderDelivery,
     digests: digestEnqueuer(connect, env.LANTIAN_TASK_QUEUE),
     digestWindowMs: env.LANTIAN_DIGEST_WINDOW_MINUTES * 60_000,
+  };
+}
+
+/**
+ * With LANTIAN_DATABASE_URL and LANTIAN_OBJECT_STORE_URL: the letters, the archive and the sent
+ * ledger every worker shares, checked (schema current, bucket there) by createWorker before it
+ * takes any task. Without them: nothing, and the data folder's paths serve.
+ */
+function productionStorage(env: Env): {
+  deps: Pick<ActivityDeps, 'letters' | 'archive' | 'storageReady' | 'storageClose'>;
+  ledger?: ReturnType<typeof productionStores>['ledger'];
+} {
+  const db = env.LANTIAN_DATABASE_URL;
+  const objects = env.LANTIAN_OBJECT_STORE_URL;
+  if (!db || !objects) return { deps: {} };
+  const pool = openPool(db);
+  const s3 = s3FromUrl(objects);
+  const stores = productionStores(pool, s3, { database: db, objects });
+  return {
+    deps: {
+      letters: stores.letters,
+      archive: stores.archive,
+      storageClose: () => stores.close(),
+      async storageReady() {
+        await requireCurrentSchema(pool).catch((e: Error) => {
+          throw e instanceof SchemaBehind
+            ? e
+            : new Error(`cannot use the database at ${redactedUrl(db)}: ${e.message}`);
+        });
+        await ensureBucket(s3.client, s3.bucket).catch((e) => {
+          throw new Error(`cannot use the object store at ${redactedUrl(objects)}: ${(e as Error).message}`);
+        });
+      },
+    },
+    ledger: stores.ledger,
   };
 }
 
@@ -61,6 +106,8 @@ export interface WorkerOptions {
 
 export async function createWorker(o: WorkerOptions): Promise<LantianWorker> {
   // Bundled here with a quiet logger: webpack's report is noise in `npm start`.
+  // A database behind this version's migrations is refused before any task is taken.
+  await o.deps.storageReady?.();
   const workflowBundle = o.workflowBundle ?? (await bundleWorkflows());
   const main = await Worker.create({
     connection: o.connection,

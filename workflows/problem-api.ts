@@ -7,6 +7,7 @@ import type {
   ProblemStateName,
   RectificationEvidence,
   RectificationPlan,
+  SimilarReport,
   Verification,
 } from '../domain/problem';
 
@@ -18,4 +19,6 @@ export const submitProblemEvidence = defineUpdate<{ evidenceId: string }, [Recti
 export const verifyProblem = defineUpdate<{ state: ProblemStateName; dueDate?: string }, [Verification]>(
   'verifyProblem',
 );
+/** 举一反三: similar problems the city fixed on its own; answers how many the problem now counts. */
+export const reportSimilarProblems = defineUpdate<{ similar: number }, [SimilarReport]>('reportSimilarProblems');
 export const problemRecordQuery = defineQuery<ProblemRecord>('record');

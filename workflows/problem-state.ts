@@ -2,6 +2,7 @@
 // → 待核查 → 已销号, or back to 整改中 with a reason; overdue past its deadline, a ladder step at a
 // time. Plain deterministic code like state.ts, so workflows/problem.ts stays a short loop.
 import { ApplicationFailure } from '@temporalio/workflow';
+import { message, type MessageCode, type MessageParams } from '../i18n/messages';
 import type { z } from 'zod';
 import type * as ProblemSchemas from '../domain/problem';
 import type * as ActorProofs from '../domain/actor-proof';
@@ -16,6 +17,8 @@ import type {
   ProblemStepEntry,
   RectificationEvidence,
   RectificationPlan,
+  SimilarProblem,
+  SimilarReport,
   Verification,
 } from '../domain/problem';
 import type { NoticeRecord } from '../domain/obligation';
@@ -44,6 +47,7 @@ export class ProblemState {
   plan?: ProblemPlan;
   rectification?: ProblemRecord['plan'];
   evidence: ProblemRecord['evidence'] = [];
+  similar: SimilarProblem[] = [];
   notices: ProblemRecord['notices'] = [];
   timeline: ProblemEvent[] = [];
   done = new Set<string>();
@@ -102,13 +106,23 @@ export class ProblemState {
 
   // ------------------------------------------------------------------ refusals (Update validators)
 
-  private refuse(message: string): never {
-    throw ApplicationFailure.create({ type: REFUSED, message: `${this.workflowId}: ${message}`, nonRetryable: true });
+  /** English words for the CLI and logs; the catalogue code in the details, for the web app's Chinese. */
+  private refuse<C extends MessageCode>(code: C, params: MessageParams<C>): never {
+    throw ApplicationFailure.create({
+      type: REFUSED,
+      message: `${this.workflowId}: ${message(code, params, 'en')}`,
+      nonRetryable: true,
+      details: [{ code, params }],
+    });
   }
 
   private parse<T extends z.ZodType>(schema: T, arg: unknown): z.infer<T> {
     const r = schema.safeParse(arg);
-    if (!r.success) this.refuse(r.error.issues.map((i) => `${i.path.join('.') || 'argument'} ${i.message}`).join('; '));
+    if (!r.success)
+      this.refuse('invalid_argument', {
+        fields: [...new Set(r.error.issues.map((i) => i.path.join('.') || 'argument'))].join('、'),
+        detail: r.error.issues.map((i) => `${i.path.join('.') || 'argument'} ${i.message}`).join('; '),
+      });
     return r.data;
   }
 
@@ -116,33 +130,37 @@ export class ProblemState {
     if (
       !actorProofs().proofHolds(this.workflowId, update, (arg ?? {}) as { proof?: never }, this.input.actorKeys ?? [])
     )
-      this.refuse('the change is not signed by Lantian: make it in the web app, the API or the CLI');
-    if (this.closed) this.refuse(`cannot ${action}: the problem is closed (已销号)`);
+      this.refuse('not_signed', {});
+    if (this.closed) this.refuse('problem_closed', { action });
     if (this.timeline.length >= LIMITS.timeline || this.updates >= LIMITS.updates)
-      this.refuse(`cannot ${action}: this problem has reached the most changes one problem keeps`);
+      this.refuse('problem_changes_exhausted', { action });
   }
 
   private checkOffice(a: Actor, action: string): void {
     if (a.role !== 'office' && a.role !== 'supervisor')
-      this.refuse(`only the office or an inspection team may ${action} (actor ${a.role} ${a.id})`);
+      this.refuse('problem_office_only', { action, role: a.role, actor: a.id });
   }
 
   private checkAssignee(a: Actor, action: string): void {
     if (a.role !== 'assignee' || a.org !== this.input.assignee.code)
-      this.refuse(
-        `only ${this.input.assignee.name} (${this.input.assignee.code}) may ${action} (actor ${a.role} ${a.id})`,
-      );
+      this.refuse('problem_assignee_only', {
+        name: this.input.assignee.name,
+        code: this.input.assignee.code,
+        action,
+        role: a.role,
+        actor: a.id,
+      });
   }
 
   checkAssign(arg: unknown): Assignment {
     this.checkCommon('assignProblem', arg, 'assign the problem');
     const a = this.parse(problemSchemas().assignment, arg);
     this.checkOffice(a.actor, 'assign a problem');
-    if (this.state !== '排查') this.refuse(`the problem is already assigned (${this.state})`);
+    if (this.state !== '排查') this.refuse('problem_already_assigned', { state: this.state });
     if (this.input.rule.type === '限期整改' && !this.input.rule.defaultDays && !a.dueDate)
-      this.refuse(`a ${this.input.category} problem is 限期整改: name the date it must be rectified by`);
+      this.refuse('problem_due_date_required', { category: this.input.category });
     if (a.dueDate && a.dueDate < this.input.foundDate)
-      this.refuse(`the due date ${a.dueDate} is before the problem was found (${this.input.foundDate})`);
+      this.refuse('problem_due_before_found', { dueDate: a.dueDate, found: this.input.foundDate });
     return a;
   }
 
@@ -150,10 +168,10 @@ export class ProblemState {
     this.checkCommon('submitProblemPlan', arg, 'accept a 整改方案');
     const p = this.parse(problemSchemas().rectificationPlan, arg);
     this.checkAssignee(p.actor, 'submit its 整改方案');
-    if (this.state === '排查') this.refuse('the problem is not assigned yet');
-    if (this.state === '待核查') this.refuse('the rectification awaits 核查');
+    if (this.state === '排查') this.refuse('problem_not_assigned', {});
+    if (this.state === '待核查') this.refuse('problem_awaits_verification', {});
     if (p.completeBy > this.plan!.dueDate)
-      this.refuse(`the plan finishes ${p.completeBy}, after the deadline ${this.plan!.dueDate}`);
+      this.refuse('problem_plan_too_late', { completeBy: p.completeBy, dueDate: this.plan!.dueDate });
     return p;
   }
 
@@ -161,10 +179,9 @@ export class ProblemState {
     this.checkCommon('submitProblemEvidence', arg, 'accept evidence');
     const e = this.parse(problemSchemas().rectificationEvidence, arg);
     this.checkAssignee(e.actor, 'submit evidence');
-    if (this.state === '排查' || this.state === '交办') this.refuse('submit the 整改方案 first');
-    if (this.state === '待核查') this.refuse('evidence already awaits 核查');
-    if (this.evidence.length >= LIMITS.evidence)
-      this.refuse(`a problem keeps at most ${LIMITS.evidence} pieces of evidence`);
+    if (this.state === '排查' || this.state === '交办') this.refuse('problem_plan_first', {});
+    if (this.state === '待核查') this.refuse('problem_evidence_pending', {});
+    if (this.evidence.length >= LIMITS.evidence) this.refuse('problem_evidence_limit', { limit: LIMITS.evidence });
     return e;
   }
 
@@ -172,16 +189,34 @@ export class ProblemState {
     this.checkCommon('verifyProblem', arg, 'verify');
     const v = this.parse(problemSchemas().verification, arg);
     this.checkOffice(v.actor, 'verify a rectification');
-    if (this.state !== '待核查') this.refuse(`nothing awaits 核查 (${this.state})`);
+    if (this.state !== '待核查') this.refuse('problem_nothing_to_verify', { state: this.state });
     if (v.dueDate && v.dueDate < this.input.foundDate)
-      this.refuse(`the due date ${v.dueDate} is before the problem was found (${this.input.foundDate})`);
+      this.refuse('problem_due_before_found', { dueDate: v.dueDate, found: this.input.foundDate });
     return v;
+  }
+
+  checkSimilar(arg: unknown): SimilarReport {
+    this.checkCommon('reportSimilarProblems', arg, 'accept a 举一反三 report');
+    const r = this.parse(problemSchemas().similarReport, arg);
+    this.checkAssignee(r.actor, 'report 举一反三');
+    if (this.state === '排查') this.refuse('problem_not_assigned', {});
+    if (this.similar.length + r.items.length > LIMITS.evidence)
+      this.refuse('problem_similar_limit', { limit: LIMITS.evidence });
+    return r;
   }
 
   // ------------------------------------------------------------------ changes
 
+  similarReported(r: SimilarReport, now: number): number {
+    this.updates++;
+    const at = new Date(now).toISOString();
+    for (const item of r.items) this.similar.push({ ...item, at, actor: r.actor });
+    this.record('similar-reported', now, r.actor, { reason: r.items.map((i) => i.site).join('、') });
+    return this.similar.length;
+  }
+
   assigned(a: Assignment, plan: ProblemPlan, now: number): void {
-    if (this.state !== '排查') this.refuse(`the problem is already assigned (${this.state})`);
+    if (this.state !== '排查') this.refuse('problem_already_assigned', { state: this.state });
     this.updates++;
     this.setPlan(plan);
     this.state = '交办';
@@ -208,7 +243,7 @@ export class ProblemState {
   }
 
   verified(v: Verification, now: number, moved?: ProblemPlan): ProblemStateName {
-    if (this.state !== '待核查') this.refuse(`nothing awaits 核查 (${this.state})`);
+    if (this.state !== '待核查') this.refuse('problem_nothing_to_verify', { state: this.state });
     this.updates++;
     const pending = this.evidence.filter((e) => e.state === 'pending');
     if (v.decision === 'accept') {
@@ -281,6 +316,9 @@ export class ProblemState {
       notices: this.notices,
       timeline: this.timeline,
       ...(this.closedAt ? { closedAt: this.closedAt } : {}),
+      ...(i.reboundOf ? { reboundOf: i.reboundOf } : {}),
+      ...(i.photos?.length ? { photos: i.photos } : {}),
+      ...(this.similar.length ? { similar: this.similar } : {}),
     };
   }
 }

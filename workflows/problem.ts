@@ -11,6 +11,7 @@ import { EXTENSION_PLANNING, failureOf, NOTICE } from './options';
 import {
   assignProblem,
   problemRecordQuery,
+  reportSimilarProblems,
   submitProblemEvidence,
   submitProblemPlan,
   verifyProblem,
@@ -58,6 +59,10 @@ export async function problemWorkflow(input: ProblemInput): Promise<ProblemOutco
     },
     { validator: (v) => void p.checkVerify(v) },
   );
+  // A new handler only: it issues no command, so histories recorded without it replay unchanged.
+  wf.setHandler(reportSimilarProblems, (r) => ({ similar: p.similarReported(r, now()) }), {
+    validator: (r) => void p.checkSimilar(r),
+  });
 
   // 排查: found, waiting to be assigned. 交办: the city is told, with the deadline.
   await wf.condition(() => p.state !== '排查');

@@ -7,7 +7,8 @@ import type * as UpdateSchemas from '../domain/updates';
 import type * as ActorProofs from '../domain/actor-proof';
 import { closedStatuses } from '../domain/statuses';
 import { LIMITS } from '../domain/limits';
-import { submissionProblem } from '../domain/submission';
+import { submissionRefusal } from '../domain/submission';
+import { message, type MessageCode, type MessageParams } from '../i18n/messages';
 import type {
   Actor,
   Evidence,
@@ -209,34 +210,42 @@ export class ObligationState {
 
   // ------------------------------------------------------------------ refusals (Update validators)
 
-  private refuse(message: string): never {
-    throw ApplicationFailure.create({ type: REFUSED, message: `${this.workflowId}: ${message}`, nonRetryable: true });
+  /**
+   * The message (English, for the CLI and logs) and, in the failure's details, the catalogue code
+   * and parameters the web app answers in Chinese. A validator's refusal is no command: changing
+   * its words changes no history.
+   */
+  private refuse<C extends MessageCode>(code: C, params: MessageParams<C>): never {
+    throw ApplicationFailure.create({
+      type: REFUSED,
+      message: `${this.workflowId}: ${message(code, params, 'en')}`,
+      nonRetryable: true,
+      details: [{ code, params }],
+    });
   }
 
   private parse<T extends z.ZodType>(schema: T, arg: unknown): z.infer<T> {
     const r = schema.safeParse(arg);
     if (!r.success) {
-      this.refuse(r.error.issues.map((i) => `${i.path.join('.') || 'argument'} ${i.message}`).join('; '));
+      this.refuse('invalid_argument', {
+        fields: [...new Set(r.error.issues.map((i) => i.path.join('.') || 'argument'))].join('、'),
+        detail: r.error.issues.map((i) => `${i.path.join('.') || 'argument'} ${i.message}`).join('; '),
+      });
     }
     return r.data;
   }
 
   /** `grows`: the change adds to the record without settling anything (a submission, an extension). */
   private checkOpen(action: string, grows = false): void {
-    if (this.closed) this.refuse(`cannot ${action}: the obligation is closed (${this.status})`);
+    if (this.closed) this.refuse('obligation_closed', { action, status: this.status });
     // Reviews and waivers stay possible at the bound: they settle what is there (at most one event each).
     if (grows && this.timeline.length >= LIMITS.timeline)
-      this.refuse(
-        `cannot ${action}: this obligation's timeline holds ${LIMITS.timeline} events, the most one obligation keeps; ask the office to relaunch it`,
-      );
-    if (this.updates >= LIMITS.updates)
-      this.refuse(
-        `cannot ${action}: this obligation has reached ${LIMITS.updates} changes; ask the office to relaunch it`,
-      );
+      this.refuse('timeline_full', { action, limit: LIMITS.timeline });
+    if (this.updates >= LIMITS.updates) this.refuse('updates_exhausted', { action, limit: LIMITS.updates });
   }
 
   private checkOffice(a: Actor, action: string): void {
-    if (a.role !== 'office') this.refuse(`only an office may ${action} (actor ${a.role} ${a.id})`);
+    if (a.role !== 'office') this.refuse('office_only', { action, role: a.role, actor: a.id });
   }
 
   /** An Update's actor is the one Lantian's web app or CLI signed for, or the Update is refused. */
@@ -244,14 +253,14 @@ export class ObligationState {
     if (
       !actorProofs().proofHolds(this.workflowId, update, (arg ?? {}) as { proof?: never }, this.input.actorKeys ?? [])
     )
-      this.refuse('the change is not signed by Lantian: make it in the web app, the API or the CLI');
+      this.refuse('not_signed', {});
   }
 
   checkSubmit(arg: unknown): EvidenceSubmission {
     this.checkProof('submitEvidence', arg);
     const s = this.parse(updateSchemas().evidenceSubmission, arg);
-    const problem = submissionProblem(this, s);
-    if (problem) this.refuse(problem);
+    const problem = submissionRefusal(this, s);
+    if (problem) this.refuse(problem.code, problem.params as never);
     this.checkOpen('accept evidence', true);
     return s;
   }
@@ -262,9 +271,9 @@ export class ObligationState {
     this.checkOffice(r.actor, 'review evidence');
     this.checkOpen('review evidence');
     const ev = this.evidence.find((e) => e.id === r.evidenceId);
-    if (!ev) this.refuse(`no evidence ${r.evidenceId}`);
-    if (ev.state !== 'pending') this.refuse(`evidence ${r.evidenceId} was already ${ev.state}`);
-    if (r.decision === 'reject' && !r.reason?.trim()) this.refuse('a rejection needs a reason');
+    if (!ev) this.refuse('evidence_not_found', { evidence: r.evidenceId });
+    if (ev.state !== 'pending') this.refuse('evidence_already_reviewed', { evidence: r.evidenceId, state: ev.state });
+    if (r.decision === 'reject' && !r.reason?.trim()) this.refuse('rejection_needs_reason', {});
     return r;
   }
 
@@ -278,8 +287,7 @@ export class ObligationState {
   private extensionRules(e: Extension, now: number): void {
     this.checkOffice(e.actor, 'extend a deadline');
     this.checkOpen('extend the deadline', true);
-    if (e.dueDate <= this.dueDate)
-      this.refuse(`new due date ${e.dueDate} is not after the current one ${this.dueDate}`);
+    if (e.dueDate <= this.dueDate) this.refuse('due_date_not_later', { dueDate: e.dueDate, current: this.dueDate });
     this.checkNewDueDate(e, now);
   }
 
@@ -294,7 +302,7 @@ export class ObligationState {
   private correctionRules(c: DueDateCorrection, now: number): void {
     this.checkOffice(c.actor, 'correct a due date');
     this.checkOpen('correct the due date', true);
-    if (c.dueDate === this.dueDate) this.refuse(`the due date is ${c.dueDate} already`);
+    if (c.dueDate === this.dueDate) this.refuse('due_date_same', { dueDate: c.dueDate });
     this.checkNewDueDate(c, now);
   }
 
@@ -303,18 +311,15 @@ export class ObligationState {
    * confirms it: a year typed wrong (2100) would otherwise silence an obligation for good.
    */
   private checkNewDueDate(m: Extension | DueDateCorrection, now: number): void {
-    if (m.dueDate < this.localTime(now).slice(0, 10)) this.refuse(`new due date ${m.dueDate} is already past`);
+    if (m.dueDate < this.localTime(now).slice(0, 10)) this.refuse('due_date_past', { dueDate: m.dueDate });
     const horizon = `${Number(this.input.periodEnd.slice(0, 4)) + 1}${this.input.periodEnd.slice(4)}`;
-    if (m.dueDate > horizon && !m.confirmed)
-      this.refuse(
-        `new due date ${m.dueDate} is after ${horizon}, the end of the campaign's next season: confirm it to move the date that far`,
-      );
+    if (m.dueDate > horizon && !m.confirmed) this.refuse('due_date_beyond_horizon', { dueDate: m.dueDate, horizon });
   }
 
   /** The new date could not be planned (the planner's reason): nothing changes but the count of Updates, which it used. */
   refuseDueDate(m: Extension | DueDateCorrection, reason: string): never {
     this.updates++;
-    this.refuse(`cannot move the due date to ${m.dueDate}: ${reason}`);
+    this.refuse('due_date_unplannable', { dueDate: m.dueDate, reason });
   }
 
   /**
@@ -337,15 +342,19 @@ export class ObligationState {
     const a = this.parse(updateSchemas().acknowledgement, arg);
     const to = this.input.assignee;
     if (a.actor.role !== 'assignee' || a.actor.org !== to.code)
-      this.refuse(
-        `only ${to.name} may acknowledge the letters addressed to it (actor ${a.actor.role} ${a.actor.org ?? a.actor.id})`,
-      );
-    if (this.updates >= LIMITS.updates)
-      this.refuse(`cannot acknowledge: this obligation has reached ${LIMITS.updates} changes`);
+      this.refuse('acknowledge_not_addressee', {
+        name: to.name,
+        role: a.actor.role,
+        actor: a.actor.org ?? a.actor.id,
+      });
+    if (this.updates >= LIMITS.updates) this.refuse('acknowledge_updates_exhausted', { limit: LIMITS.updates });
     const letter = this.notices.find((n) => n.key === a.notice && n.documentNumber);
-    if (!letter) this.refuse(`no letter ${a.notice} on this obligation`);
+    if (!letter) this.refuse('letter_not_found', { notice: a.notice });
     if (letter.acknowledged)
-      this.refuse(`letter ${letter.documentNumber} was acknowledged on ${letter.acknowledged.at}`);
+      this.refuse('letter_already_acknowledged', {
+        number: letter.documentNumber ?? '',
+        at: letter.acknowledged.at,
+      });
     return a;
   }
 

@@ -380,7 +380,7 @@ export function registerPace(program: Command) {
         const rows = await paceRanking(
           await ctx.client(),
           ctx.policies(),
-          dataPaths(ctx.env.LANTIAN_DATA_DIR).archive,
+          ctx.archive(),
           opts.campaign,
           opts.season,
           Date.now(),

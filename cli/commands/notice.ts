@@ -93,6 +93,7 @@ export function registerNotice(program: Command) {
                 entry.kind === 'escalation' ? `${row.input.office.abbreviation}〔${today.slice(0, 4)}〕×号` : undefined,
             },
             ctx.calendar(),
+            policies,
           );
           const template = entry.step?.template ?? 'reminder';
           const notice = renderNotice(policies.templatesDir, template, context);

@@ -1,6 +1,5 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { blobPath } from '../../storage/evidence-store';
 import { cleanText, parseQuantity as parsePlainQuantity } from '../../client/input';
 import { isLocalDate } from '../../domain/local-date';
 import { DateTime } from 'luxon';
@@ -155,13 +154,7 @@ export function registerObligation(program: Command) {
             }
           });
           if (opts.pace) {
-            const paced = await paceOfObligations(
-              await ctx.client(),
-              ctx.policies(),
-              dataPaths(ctx.env.LANTIAN_DATA_DIR).archive,
-              opts,
-              Date.now(),
-            );
+            const paced = await paceOfObligations(await ctx.client(), ctx.policies(), ctx.archive(), opts, Date.now());
             print(opts.json ?? false, paced, () =>
               paced
                 .map(
@@ -194,11 +187,9 @@ export function registerObligation(program: Command) {
     .option('--json', 'machine-readable output')
     .action(
       action(async (ctx, id: string, opts: { json?: boolean }) => {
-        const r = await obligationRecord(await ctx.client(), dataPaths(ctx.env.LANTIAN_DATA_DIR).archive, id).catch(
-          (e) => {
-            throw explain(e, id);
-          },
-        );
+        const r = await obligationRecord(await ctx.client(), ctx.archive(), id).catch((e) => {
+          throw explain(e, id);
+        });
         // Reading a timeline must not depend on every policy file being valid: pace needs them, the timeline does not.
         const pace = withPolicies(ctx, 'pace not shown', (p) => paceForRecord(p, r, Date.now()));
         print(
@@ -259,7 +250,7 @@ export function registerObligation(program: Command) {
     .action(
       action(async (ctx, id: string, documentNumber: string, opts: { as: string; json?: boolean }) => {
         const client = await ctx.client();
-        const rec = await obligationRecord(client, dataPaths(ctx.env.LANTIAN_DATA_DIR).archive, id).catch(async (e) => {
+        const rec = await obligationRecord(client, ctx.archive(), id).catch(async (e) => {
           throw await explainChange(client, e, id);
         });
         const letter = rec.notices.find((n) => n.documentNumber === documentNumber);
@@ -343,12 +334,10 @@ export function registerEvidence(program: Command) {
           if (!fs.existsSync(file)) throw new Refusal(`cannot read ${file}: no such file`);
           // What the record already refuses is refused before the file is stored. A record that
           // cannot be read now (a busy worker) leaves the judging to the Update, which waits.
-          const rec = await obligationRecord(client, dataPaths(ctx.env.LANTIAN_DATA_DIR).archive, id).catch(
-            async (e) => {
-              if (e instanceof WorkflowNotFoundError) throw await explainChange(client, e, id);
-              return undefined;
-            },
-          );
+          const rec = await obligationRecord(client, ctx.archive(), id).catch(async (e) => {
+            if (e instanceof WorkflowNotFoundError) throw await explainChange(client, e, id);
+            return undefined;
+          });
           const sha256 = crypto.createHash('sha256').update(fs.readFileSync(file)).digest('hex');
           withPolicies(ctx, undefined, (p) => {
             if (!p.organisations.has(opts.as))
@@ -357,17 +346,10 @@ export function registerEvidence(program: Command) {
           const refused = rec && submissionProblem(rec, { actor, quantity: opts.quantity, sha256 });
           if (refused)
             throw new Refusal(`${id}: ${refused}${/quantity achieved$/.test(refused) ? ' (--quantity <n>)' : ''}`);
-          const receipt = await submitEvidenceFile(
-            client,
-            dataPaths(ctx.env.LANTIAN_DATA_DIR).evidence,
-            id,
-            file,
-            actor,
-            {
-              note: opts.note,
-              quantity: opts.quantity,
-            },
-          ).catch(async (e) => {
+          const receipt = await submitEvidenceFile(client, ctx.evidence(), id, file, actor, {
+            note: opts.note,
+            quantity: opts.quantity,
+          }).catch(async (e) => {
             if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new Refusal(`cannot read ${file}: no such file`);
             throw await explainChange(client, e, id);
           });
@@ -396,8 +378,7 @@ export function registerEvidence(program: Command) {
     .action(
       action(async (ctx, id: string, evidenceId: string, opts: { out?: string; force?: boolean; json?: boolean }) => {
         const client = await ctx.client();
-        const paths = dataPaths(ctx.env.LANTIAN_DATA_DIR);
-        const rec = await obligationRecord(client, paths.archive, id).catch(async (e) => {
+        const rec = await obligationRecord(client, ctx.archive(), id).catch(async (e) => {
           if (e instanceof WorkflowNotFoundError) throw await explainChange(client, e, id);
           throw e;
         });
@@ -406,10 +387,8 @@ export function registerEvidence(program: Command) {
           throw new Refusal(
             `${id} has no evidence ${evidenceId}${rec.evidence.length ? ` (it has ${rec.evidence.map((e) => e.id).join(', ')})` : ''}`,
           );
-        const src = blobPath(paths.evidence, ev.sha256);
-        if (!fs.existsSync(src))
-          throw new Refusal(`${id} ${evidenceId}: ${ev.sha256} is not in the store ${paths.evidence}`);
-        const bytes = fs.readFileSync(src);
+        const bytes = await ctx.evidence().get(ev.sha256);
+        if (!bytes) throw new Refusal(`${id} ${evidenceId}: ${ev.sha256} is not in the evidence store`);
         if (crypto.createHash('sha256').update(bytes).digest('hex') !== ev.sha256)
           throw new Refusal(`${id} ${evidenceId}: the stored file does not match its sha256 ${ev.sha256}`);
         if (opts.out === '-') {

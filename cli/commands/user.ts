@@ -1,18 +1,18 @@
 import type { Command } from 'commander';
 import { action, print, Refusal, type Ctx } from '../context';
-import { openUsers, usersDbFile } from '../../auth/open';
-import { role, UserError, type Role, type UserStore } from '../../auth/users';
+import { role, UserError, type Role, type Users } from '../../auth/users';
+import { openUserStore } from '../../storage/stores';
 import { stripBidi } from '../../client/input';
 
-/** The user database for one command: a UserError is a refusal; the file is closed either way. */
-function withUsers<T>(ctx: Ctx, fn: (store: UserStore) => T): T {
-  const store = openUsers(ctx.env);
+/** The user store for one command (SQLite or PostgreSQL): a UserError is a refusal; closed either way. */
+async function withUsers<T>(ctx: Ctx, fn: (store: Users) => Promise<T>): Promise<T> {
+  const store = await openUserStore(ctx.env);
   try {
-    return fn(store);
+    return await fn(store);
   } catch (e) {
     throw e instanceof UserError ? new Refusal(e.message) : e;
   } finally {
-    store.close();
+    await store.close();
   }
 }
 
@@ -32,12 +32,12 @@ export function registerUser(program: Command) {
         if (!r.success) throw new Refusal(`--role must be office, assignee or supervisor, not ${opts.role}`);
         if (opts.org && !ctx.policies().organisations.has(opts.org))
           throw new Refusal(`no organisation ${opts.org} in ${ctx.env.LANTIAN_POLICIES_DIR}/organisations`);
-        withUsers(ctx, (store) => {
+        await withUsers(ctx, async (store) => {
           // Bidirectional controls (U+202E…) would make one name read as another.
-          const created = store.add(stripBidi(name), r.data as Role, opts.org);
+          const created = await store.add(stripBidi(name), r.data as Role, opts.org);
           print(opts.json ?? false, created, () =>
             [
-              `user ${created.user.name} (${created.user.role}${created.user.org ? ` of ${created.user.org}` : ''}) added to ${usersDbFile(ctx.env)}`,
+              `user ${created.user.name} (${created.user.role}${created.user.org ? ` of ${created.user.org}` : ''}) added to ${store.location}`,
               `  password   ${created.password}`,
               `  API token  ${created.token}`,
               'Shown once: only their hashes are stored.',
@@ -53,8 +53,8 @@ export function registerUser(program: Command) {
     .option('--json', 'machine-readable output')
     .action(
       action(async (ctx, opts: { json?: boolean }) => {
-        withUsers(ctx, (store) => {
-          const users = store.list();
+        await withUsers(ctx, async (store) => {
+          const users = await store.list();
           print(opts.json ?? false, users, () =>
             users.length
               ? users
@@ -76,8 +76,8 @@ export function registerUser(program: Command) {
     .option('--json', 'machine-readable output')
     .action(
       action(async (ctx, name: string, opts: { json?: boolean }) => {
-        withUsers(ctx, (store) => {
-          const u = store.disable(name);
+        await withUsers(ctx, async (store) => {
+          const u = await store.disable(name);
           print(opts.json ?? false, u, () => `user ${u.name} disabled`);
         });
       }),
@@ -92,8 +92,8 @@ export function registerUser(program: Command) {
     .option('--json', 'machine-readable output')
     .action(
       action(async (ctx, name: string, opts: { json?: boolean }) => {
-        withUsers(ctx, (store) => {
-          const r = store.reset(name);
+        await withUsers(ctx, async (store) => {
+          const r = await store.reset(name);
           print(opts.json ?? false, r, () =>
             [
               `user ${r.user.name}: new password and token${r.user.disabled ? ' (the user is still disabled: `user enable`)' : ''}`,
@@ -113,8 +113,8 @@ export function registerUser(program: Command) {
     .option('--json', 'machine-readable output')
     .action(
       action(async (ctx, name: string, opts: { json?: boolean }) => {
-        withUsers(ctx, (store) => {
-          const u = store.enable(name);
+        await withUsers(ctx, async (store) => {
+          const u = await store.enable(name);
           print(opts.json ?? false, u, () => `user ${u.name} enabled`);
         });
       }),

@@ -8,6 +8,7 @@
 // fails neither the e-mail nor the other channels. An outage or a rate limit on any channel
 // throws ChannelUnavailableError once the others are done: the activity is retried with backoff,
 // and the retry finds the e-mail and the delivered channels in their ledgers.
+import type { SentLedger } from '../../storage/sent-ledger';
 import fs from 'node:fs';
 import path from 'node:path';
 import crypto from 'node:crypto';
@@ -52,6 +53,8 @@ export interface ChannelDeliveryOptions {
   directory: Map<string, RecipientChannels>;
   /** Where the channel ledger lives (the worker: <data>/ledger/channels). */
   ledgerDir: string;
+  /** The shared sent ledger (PostgreSQL, storage/sent-ledger.ts) instead of the folder, when configured. */
+  ledger?: SentLedger;
   config?: ChannelConfig;
   /** Where the secrets are read, at send time (default process.env). */
   env?: NodeJS.ProcessEnv;
@@ -75,7 +78,14 @@ export function channelDelivery(o: ChannelDeliveryOptions): ChannelDelivery {
 
   async function once(channel: ChannelName, to: RecipientChannels, n: ChannelNotice, attempt: number) {
     const file = ledgerFileFor(o.ledgerDir, n.key, channel);
-    if (fs.existsSync(file)) return JSON.parse(fs.readFileSync(file, 'utf8')) as LedgerEntry;
+    const shared = o.ledger as SentLedger<LedgerEntry> | undefined;
+    const sharedKey = `${n.key} channel:${channel}`;
+    const had = shared
+      ? await shared.get(sharedKey)
+      : fs.existsSync(file)
+        ? (JSON.parse(fs.readFileSync(file, 'utf8')) as LedgerEntry)
+        : undefined;
+    if (had) return had;
     const sentAt = new Date().toISOString();
     const outcome = await send(channel, to, n);
     const entry: LedgerEntry = {
@@ -86,6 +96,7 @@ export function channelDelivery(o: ChannelDeliveryOptions): ChannelDelivery {
       attempt,
       ...('response' in outcome ? { response: outcome.response } : { reason: outcome.refused }),
     };
+    if (shared) return (await shared.record(sharedKey, entry)).entry;
     await writeJsonAtomically(file, entry);
     return entry;
   }

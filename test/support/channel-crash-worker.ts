@@ -8,6 +8,7 @@ import path from 'node:path';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { Client, Connection } from '@temporalio/client';
 import { createWorker } from '../../worker/create';
+import { loadOrBuildBundle } from '../../worker/bundle';
 import { loadPolicies } from '../../planner/load';
 import { outboxMailer } from '../../notices/mailer';
 import { channelDelivery, type ChannelDelivery } from '../../notices/channels';
@@ -34,7 +35,9 @@ async function main() {
   };
   const client = async () => new Client({ connection: await Connection.connect({ address }), namespace });
   const connection = await NativeConnection.connect({ address });
+  const { bundle: workflowBundle } = await loadOrBuildBundle();
   const worker = await createWorker({
+    workflowBundle,
     connection,
     namespace,
     taskQueue,

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { NativeConnection } from '@temporalio/worker';
 import { Client, Connection } from '@temporalio/client';
 import { createWorker } from '../../worker/create';
+import { loadOrBuildBundle } from '../../worker/bundle';
 import { loadPolicies } from '../../planner/load';
 import { smtpMailer, type Mailer } from '../../notices/mailer';
 import { documentNumberAllocator } from '../../client/document-numbers';
@@ -28,7 +29,9 @@ async function main() {
   };
   const client = async () => new Client({ connection: await Connection.connect({ address }), namespace });
   const connection = await NativeConnection.connect({ address });
+  const { bundle: workflowBundle } = await loadOrBuildBundle();
   const worker = await createWorker({
+    workflowBundle,
     connection,
     namespace,
     taskQueue,

@@ -6,6 +6,7 @@ import type { LantianWorker } from '../../worker/registry';
 import { readEnv } from '../../config/env';
 import { startWeb, type RunningWeb } from '../../web/start';
 import { currentSeason } from '../../domain/season';
+import { checkRefusalLanguage } from './language';
 import {
   devServerEnv,
   fixturePolicies,
@@ -110,6 +111,8 @@ export async function call(url: string, init: RequestInit & { token?: string; js
   } catch {
     /* a page */
   }
+  // Every refusal any test provokes is read by a person: Chinese, with a code for programs.
+  checkRefusalLanguage(`${init.method ?? 'GET'} ${url}`, r.status, r.headers.get('content-type') ?? '', text, parsed);
   return { status: r.status, body: parsed, text, headers: r.headers };
 }
 

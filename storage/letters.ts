@@ -6,7 +6,9 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { writeFileAtomically, writeJsonAtomically } from '../storage/atomic-file';
+import type { Pool } from 'pg';
+import { writeFileAtomically, writeJsonAtomically } from './atomic-file';
+import type { ObjectStore } from './object-store';
 
 export const StoredPdf = z.object({
   /** Relative to the letters folder: pdf/<sha256>.pdf. */
@@ -69,3 +71,61 @@ export function readLetterPdf(lettersDir: string, key: string): { pdf: StoredPdf
   const data = pdf && readStoredPdf(lettersDir, pdf);
   return pdf && data ? { pdf, data } : undefined;
 }
+
+/**
+ * Where letters are kept: the letters folder (the embedded default), or the letter index in
+ * PostgreSQL with the PDFs in the object store (LANTIAN_DATABASE_URL, LANTIAN_OBJECT_STORE_URL),
+ * so a letter one worker issued is the one every web instance shows.
+ */
+export interface LetterStore {
+  /** Idempotent: a retry of the same notice rewrites the same letter. */
+  write(letter: StoredLetter): Promise<void>;
+  read(key: string): Promise<StoredLetter | undefined>;
+  /** Content-addressed: the same bytes are the same PDF, stored once. */
+  writePdf(data: Buffer, filename: string): Promise<StoredPdf>;
+  /** The PDF's bytes, or undefined when missing or no longer matching its digest. */
+  readPdf(pdf: StoredPdf): Promise<Buffer | undefined>;
+}
+
+export function fileLetterStore(lettersDir: string): LetterStore {
+  return {
+    async write(letter) {
+      await writeLetter(lettersDir, letter);
+    },
+    async read(key) {
+      return readLetter(lettersDir, key);
+    },
+    writePdf: (data, filename) => writeLetterPdf(lettersDir, data, filename),
+    async readPdf(pdf) {
+      return readStoredPdf(lettersDir, pdf);
+    },
+  };
+}
+
+export function pgLetterStore(pool: Pool, pdfs: ObjectStore): LetterStore {
+  return {
+    async write(letter) {
+      const value = StoredLetter.parse(letter);
+      await pool.query(
+        `INSERT INTO letters (key, letter) VALUES ($1, $2)
+         ON CONFLICT (key) DO UPDATE SET letter = EXCLUDED.letter, stored_at = now()`,
+        [value.key, JSON.stringify(value)],
+      );
+    },
+    async read(key) {
+      const row = (await pool.query<{ letter: unknown }>('SELECT letter FROM letters WHERE key = $1', [key])).rows[0];
+      return row && StoredLetter.parse(row.letter);
+    },
+    async writePdf(data, filename) {
+      const s = await pdfs.put(data);
+      return { file: path.posix.join('pdf', `${s.sha256}.pdf`), sha256: s.sha256, bytes: data.length, filename };
+    },
+    async readPdf(pdf) {
+      const data = await pdfs.get(pdf.sha256);
+      return data && sha256Hex(data) === pdf.sha256 ? data : undefined;
+    },
+  };
+}
+
+/** A folder (the embedded default, and what tests pass) or a store. */
+export const letterStoreOf = (l: string | LetterStore): LetterStore => (typeof l === 'string' ? fileLetterStore(l) : l);

@@ -1,0 +1,123 @@
+// Where Lantian's own state lives, chosen once per process from the configuration: the data
+// folder and SQLite (neither URL set: npm start, unchanged) or PostgreSQL plus an S3-compatible
+// bucket (both set), which every web instance and worker shares. config/env.ts refuses one
+// without the other; a database behind this version's migrations is refused here.
+import type { Pool } from 'pg';
+import { dataPaths, type Env } from '../config/env';
+import { openPool, redactedUrl } from '../db/pool';
+import { requireCurrentSchema, SchemaBehind } from '../db/migrate';
+import { openUsers, sessionKeySource } from '../auth/open';
+import type { Users } from '../auth/users';
+import { PgUserStore } from '../auth/users-pg';
+import { fileLetterStore, pgLetterStore, type LetterStore } from './letters';
+import { fileArchiveStore, pgArchiveStore, type ArchiveStore } from './archive';
+import { fileSentLedger, pgSentLedger, type SentLedger } from './sent-ledger';
+import { ensureBucket, fileObjectStore, s3FromUrl, s3ObjectStore, type ObjectStore } from './object-store';
+
+export interface Stores {
+  kind: 'file' | 'production';
+  evidence: ObjectStore;
+  letters: LetterStore;
+  archive: ArchiveStore;
+  /** The mailer's record of what went out (SMTP), by notice key. */
+  ledger: SentLedger;
+  /** Where it all is, for the log (no passwords). */
+  describe: string;
+  close(): Promise<void>;
+}
+
+export interface OpenedStores extends Stores {
+  users: Users;
+}
+
+/** The stores the worker needs (no users); PostgreSQL's pool when production storage is set. */
+export async function openStores(env: Env): Promise<Stores & { pool?: Pool }> {
+  const data = dataPaths(env.LANTIAN_DATA_DIR);
+  const db = env.LANTIAN_DATABASE_URL;
+  const objects = env.LANTIAN_OBJECT_STORE_URL;
+  if (!db || !objects)
+    return {
+      kind: 'file',
+      evidence: fileObjectStore(data.evidence, 'evidence'),
+      letters: fileLetterStore(data.letters),
+      archive: fileArchiveStore(data.archive),
+      ledger: fileSentLedger(data.ledger),
+      describe: `data folder ${data.root}`,
+      async close() {},
+    };
+  const pool = openPool(db);
+  try {
+    await requireCurrentSchema(pool);
+  } catch (e) {
+    await pool.end();
+    if (e instanceof SchemaBehind) throw e;
+    throw new Error(`cannot use the database at ${redactedUrl(db)}: ${(e as Error).message}`);
+  }
+  const s3 = s3FromUrl(objects);
+  try {
+    await ensureBucket(s3.client, s3.bucket);
+  } catch (e) {
+    await pool.end();
+    s3.client.destroy();
+    throw new Error(`cannot use the object store at ${redactedUrl(objects)}: ${(e as Error).message}`);
+  }
+  return { ...productionStores(pool, s3, { database: db, objects }), pool };
+}
+
+/** Every store, the users included (the web app and the CLI's user commands). */
+export async function openWebStores(env: Env): Promise<OpenedStores> {
+  const s = await openStores(env);
+  const users: Users = s.pool
+    ? new PgUserStore(s.pool, env.LANTIAN_DATABASE_URL ?? '', sessionKeySource(env), {
+        login: { maxFailures: env.LANTIAN_LOGIN_MAX_FAILURES, lockMs: env.LANTIAN_LOGIN_LOCK_MINUTES * 60_000 },
+      })
+    : openUsers(env);
+  return {
+    ...s,
+    users,
+    async close() {
+      await users.close();
+      await s.close();
+    },
+  };
+}
+
+/** PostgreSQL and the bucket, on a pool and client already checked. `close` ends both. */
+export function productionStores(
+  pool: Pool,
+  s3: ReturnType<typeof s3FromUrl>,
+  urls: { database: string; objects: string },
+): Stores {
+  const evidence = s3ObjectStore({ ...s3, prefix: 'evidence/' }, 'evidence');
+  const pdfs = s3ObjectStore({ ...s3, prefix: 'letters/' }, 'letter-pdf');
+  return {
+    kind: 'production',
+    evidence,
+    letters: pgLetterStore(pool, pdfs),
+    archive: pgArchiveStore(pool),
+    ledger: pgSentLedger(pool),
+    describe: `PostgreSQL ${redactedUrl(urls.database)}, objects ${redactedUrl(urls.objects)}`,
+    async close() {
+      await pool.end();
+      s3.client.destroy();
+    },
+  };
+}
+
+/** The users alone (the CLI's user commands): the SQLite file, or PostgreSQL once its schema is current. */
+export async function openUserStore(env: Env): Promise<Users> {
+  const db = env.LANTIAN_DATABASE_URL;
+  if (!db) return openUsers(env);
+  const pool = openPool(db, 2);
+  try {
+    await requireCurrentSchema(pool);
+  } catch (e) {
+    await pool.end();
+    if (e instanceof SchemaBehind) throw e;
+    throw new Error(`cannot use the database at ${redactedUrl(db)}: ${(e as Error).message}`);
+  }
+  return new PgUserStore(pool, db, sessionKeySource(env), {
+    login: { maxFailures: env.LANTIAN_LOGIN_MAX_FAILURES, lockMs: env.LANTIAN_LOGIN_LOCK_MINUTES * 60_000 },
+    ownsPool: true,
+  });
+}
