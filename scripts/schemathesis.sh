@@ -30,7 +30,11 @@ free_port() {
   node -e "const s = require('net').createServer().listen(0, '127.0.0.1', () => { console.log(s.address().port); s.close(); })"
 }
 export LANTIAN_DATA_DIR="$work/data"
-export LANTIAN_POLICIES_DIR="$PWD/test/fixtures/policies"
+# The test policies, with the shipped categories and ladders of problems beside them.
+mkdir -p "$work/policies"
+cp -RL test/fixtures/policies/. "$work/policies/"
+cp policies/problems.yaml "$work/policies/problems.yaml"
+export LANTIAN_POLICIES_DIR="$work/policies"
 LANTIAN_TEMPORAL_PORT=$(free_port)
 LANTIAN_TEMPORAL_UI_PORT=$(free_port)
 LANTIAN_TEMPORAL_HTTP_PORT=$(free_port)

@@ -347,7 +347,7 @@ export function reasonFrom(raw: unknown, required = true): string | undefined {
 }
 
 /** The route's OpenAPI entry differs from what Fastify validates: `doc()` replaces parts of it. */
-const documented = (doc: () => Record<string, unknown>): { swaggerTransform: SwaggerTransform } => ({
+export const documented = (doc: () => Record<string, unknown>): { swaggerTransform: SwaggerTransform } => ({
   swaggerTransform: ({ schema, url }) => ({ schema: { ...schema, ...doc() }, url }),
 });
 

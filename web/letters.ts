@@ -134,7 +134,7 @@ export function registerLetters(app: FastifyInstance, d: WebDeps) {
           type: 'object',
           properties: {
             campaign: { type: 'string', minLength: 1 },
-            season: { type: 'string', pattern: '^\\d{4}$', description: 'the season (the year it starts in)' },
+            season: { type: 'string', pattern: '^(20\\d\\d|2100)$', description: 'the season (the year it starts in)' },
             province: { type: 'string', minLength: 1, description: 'organisation code of a province' },
           },
           additionalProperties: false,

@@ -43,6 +43,7 @@ import {
 } from '../client/problems';
 import { submitProblemEvidence } from '../workflows/problem-api';
 import { refusalMessage } from '../i18n/refusals';
+import { documented } from './api';
 import { message } from '../i18n/messages';
 import { ledgerCsv, ledgerXlsx } from '../client/problem-ledger-export';
 
@@ -306,13 +307,23 @@ export function registerProblemApi(app: FastifyInstance, d: WebDeps) {
       io: 'input',
       unrepresentable: 'any',
     }) as Record<string, unknown>;
-    return { ...rest, additionalProperties: false };
+    // A local date's regex says the shape, not the calendar: the document says date, so a
+    // client (or a fuzzer) knows 2021-02-30 is no date before it is refused for it.
+    // Nested objects take no other keys either, as the top level.
+    const dated = JSON.parse(JSON.stringify(rest), (_k, v) =>
+      v && typeof v === 'object' && v.pattern === '^(\\d{4})-(\\d{2})-(\\d{2})$'
+        ? { ...v, format: 'date' }
+        : v && typeof v === 'object' && v.type === 'object' && v.properties
+          ? { additionalProperties: false, ...v }
+          : v,
+    );
+    return { ...dated, additionalProperties: false };
   };
   const ledgerQuery = z.object({
     campaign: z.string().optional(),
     season: z
       .string()
-      .regex(/^\d{4}$/)
+      .regex(/^(20\d\d|2100)$/)
       .optional(),
     assignee: z.string().optional(),
     state: z.enum(ledgerStates).optional(),
@@ -330,6 +341,21 @@ export function registerProblemApi(app: FastifyInstance, d: WebDeps) {
         querystring: body(ledgerQuery),
         response: { 200: okDoc, ...refusals(400, 401, 503) },
       },
+      // One answer, three forms: the document lists each content type format= chooses.
+      config: documented(() => ({
+        querystring: body(ledgerQuery),
+        response: {
+          200: {
+            description: 'the ledger: JSON, or with format=xlsx an Excel workbook, with format=csv a CSV file',
+            content: {
+              'application/json': { schema: { type: 'object', additionalProperties: true } },
+              [XLSX_TYPE]: { schema: { type: 'string', format: 'binary' } },
+              'text/csv; charset=utf-8': { schema: { type: 'string' } },
+            },
+          },
+          ...refusals(400, 401, 503),
+        },
+      })),
     },
     async (req, reply: FastifyReply) => {
       const q = ledgerQuery.parse(req.query);
