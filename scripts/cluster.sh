@@ -547,7 +547,9 @@ kill)
   [[ -n "$pid" ]] || die "$2 is not running"
   # PostgreSQL's crash is SIGQUIT (immediate shutdown): a SIGKILLed postmaster leaves its backends.
   if [[ "$2" == postgresql ]]; then kill -QUIT "$pid"; else kill -KILL "$pid"; fi
-  while alive "$pid"; do sleep 0.05; done
+  # Dead once gone or a zombie: a part started by `test` is a child of the jest it exec'd, which
+  # does not reap it, so it stays in the process table after it has stopped serving.
+  while alive "$pid" && [[ "$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null)" != Z ]]; do sleep 0.05; done
   log "killed $2 (pid $pid)"
   ;;
 *) die "usage: scripts/cluster.sh [up|build|status|stop|wipe|test [jest args]|list-tests|kill temporal|postgresql|s3]" ;;
