@@ -9,7 +9,8 @@ import { actContext, actLabels } from '../notices/assessment-letters';
 import { addressing } from '../notices/context';
 import { runPoint, campaignTargets, overdueSharesFromVisibility } from '../planner/assessment';
 import { assessmentTemplatesDir } from '../planner/load-targets';
-import { writeTimelineAct, type TimelineAct } from '../storage/assessment-timeline';
+import { fileTimelineStore, type TimelineAct } from '../storage/assessment-timeline';
+import { fileAirQualityStore } from '../storage/air-quality';
 import type { ActivityDeps } from './deps';
 import { noticePipeline } from './notices';
 
@@ -28,18 +29,23 @@ export interface ActRequest extends AssessmentRequest {
 export function createAssessmentActivities(deps: ActivityDeps) {
   const issue = noticePipeline(deps);
   const configured = () => {
-    if (!deps.policies || !deps.airQualityDir) {
+    const dir = deps.airQualityDir;
+    if (!deps.policies || (!dir && !(deps.airQuality && deps.assessmentTimeline))) {
       throw ApplicationFailure.nonRetryable(
-        'this worker has no policies or air-quality data folder configured',
+        'this worker has no policies or air-quality store configured',
         'AssessmentNotConfigured',
       );
     }
-    return { policies: deps.policies, dir: deps.airQualityDir };
+    return {
+      policies: deps.policies,
+      store: deps.airQuality ?? fileAirQualityStore(dir!),
+      timeline: deps.assessmentTimeline ?? fileTimelineStore(dir!),
+    };
   };
 
   return {
     async assessAirQuality(req: AssessmentRequest): Promise<CityAssessment[]> {
-      const { policies, dir } = configured();
+      const { policies, store } = configured();
       const { targets } = campaignTargets(policies, req.campaignId);
       const shares = deps.temporalClient
         ? await overdueSharesFromVisibility(
@@ -49,19 +55,21 @@ export function createAssessmentActivities(deps: ActivityDeps) {
             assessedUnits(targets),
           )
         : undefined;
-      return runPoint({
-        policies,
-        calendar: deps.calendar,
-        dir,
-        campaignId: req.campaignId,
-        season: req.season,
-        pointId: req.pointId,
-        overdueShares: shares,
-      }).results;
+      return (
+        await runPoint({
+          policies,
+          calendar: deps.calendar,
+          store,
+          campaignId: req.campaignId,
+          season: req.season,
+          pointId: req.pointId,
+          overdueShares: shares,
+        })
+      ).results;
     },
 
     async issueAssessmentAct(req: ActRequest): Promise<TimelineAct> {
-      const { policies, dir } = configured();
+      const { policies, timeline } = configured();
       const { campaign, targets } = campaignTargets(policies, req.campaignId);
       const a = req.assessment;
       const act = a.act;
@@ -114,8 +122,8 @@ export function createAssessmentActivities(deps: ActivityDeps) {
         issuedAt: new Date(req.issuedAt).toISOString(),
         issuedAtLocal: issuedLocal.toISO()!,
       };
-      writeTimelineAct(dir, entry);
-      return entry;
+      // A retry finds the act already recorded under its key and returns it unchanged.
+      return (await timeline.record(entry)).act;
     },
   };
 }

@@ -11,6 +11,8 @@ import type { ReminderDelivery } from '../notices/directory';
 import type { PolicySet } from '../planner/load';
 import type { LetterStore } from '../storage/letters';
 import type { ArchiveStore } from '../storage/archive';
+import type { AirQualityStore } from '../storage/air-quality';
+import type { AssessmentTimelineStore } from '../storage/assessment-timeline';
 
 /** The next 文号 of an office for a year; the same key always gets the same number. */
 export type DocumentNumberAllocator = (office: string, year: number, key: string) => Promise<number>;
@@ -38,9 +40,15 @@ export interface ActivityDeps {
   channels?: ChannelDelivery;
   mailFrom: string;
   documentNumbers: DocumentNumberAllocator;
-  /** The policies with their targets (pace, assessment) and the air-quality store. */
+  /** The policies with their targets (pace, assessment) and the air-quality data folder. */
   policies?: PolicySet;
   airQualityDir?: string;
+  /**
+   * The figures and the assessment timelines in PostgreSQL when production storage is configured
+   * (storage/stores.ts); files under airQualityDir otherwise.
+   */
+  airQuality?: AirQualityStore;
+  assessmentTimeline?: AssessmentTimelineStore;
   /** For the share of overdue obligations through visibility; absent where there is none (time-skipping server). */
   temporalClient?: () => Promise<Client>;
   /** Recipients (organisation codes) that take their reminders as one digest a day; others get each at once. */

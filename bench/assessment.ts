@@ -9,6 +9,7 @@ import { performance } from 'node:perf_hooks';
 import { loadPolicies } from '../planner/load';
 import { readRows } from '../storage/air-quality-csv';
 import { importCsv, runPoint, campaignTargets } from '../planner/assessment';
+import { fileAirQualityStore } from '../storage/air-quality';
 import { assessedUnits } from '../domain/targets';
 import { datesBetween } from '../domain/assessment';
 import { loadCalendar } from '../domain/calendar';
@@ -44,13 +45,13 @@ export async function assessmentBench(runs: number) {
     if (rows.length !== codes.length * dates.length) throw new Error('bench CSV has the wrong size');
     readOnly.push(performance.now() - t);
 
-    const dir = fs.mkdtempSync(path.join(work, 'store-'));
+    const store = fileAirQualityStore(fs.mkdtempSync(path.join(work, 'store-')));
     t = performance.now();
-    importCsv({ policies, dir, campaignId: CAMPAIGN, file, by: 'bench' });
+    await importCsv({ policies, store, campaignId: CAMPAIGN, file, by: 'bench' });
     acts = 0;
     const a = performance.now();
     for (const id of points)
-      acts += runPoint({ policies, calendar, dir, campaignId: CAMPAIGN, pointId: id }).results.filter(
+      acts += (await runPoint({ policies, calendar, store, campaignId: CAMPAIGN, pointId: id })).results.filter(
         (x) => x.act,
       ).length;
     assessOnly.push(performance.now() - a);

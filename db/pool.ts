@@ -1,11 +1,51 @@
 // One connection pool per process for LANTIAN_DATABASE_URL. Failing to connect says where to.
 import { Pool } from 'pg';
 
+/** host:port of every database a pool was opened on, to tell its refused connections from others'. */
+const databaseAddresses = new Set<string>();
+
 export function openPool(url: string, max = 10): Pool {
   const pool = new Pool({ connectionString: url, max, connectionTimeoutMillis: 5000 });
   // An idle connection the server dropped (a restart): the pool replaces it; not a crash.
   pool.on('error', () => undefined);
+  // Nor one dropped while checked out between two queries (a transaction): the pool listens only
+  // to idle clients, and an 'error' nobody listens to ends the process. The next query on it fails
+  // (and is answered 503), and the pool discards it when it is released.
+  pool.on('connect', (client) => client.on('error', () => undefined));
+  try {
+    const u = new URL(url);
+    databaseAddresses.add(`${u.hostname}:${u.port || '5432'}`);
+  } catch {
+    // node-postgres reports an unparseable URL itself, on first use.
+  }
   return pool;
+}
+
+/**
+ * The database cannot serve now (down, restarting, out of connections) rather than refusing
+ * what was asked: a request answered 503 and retried later, not a 500. Judged from the error and
+ * its causes: PostgreSQL's connection and shutdown codes (classes 08 and 57P, 53300), the pool's
+ * and client's words for a lost or timed-out connection, and a refused connection to a database
+ * address a pool was opened on.
+ */
+export function databaseUnavailable(err: unknown): boolean {
+  for (let e: unknown = err, depth = 0; e && depth < 8; e = (e as { cause?: unknown }).cause, depth++) {
+    const x = e as { code?: unknown; severity?: unknown; message?: unknown; address?: unknown; port?: unknown };
+    const code = typeof x.code === 'string' ? x.code : '';
+    if (x.severity && /^(08|57P0[1-3]$|53300$)/.test(code)) return true;
+    if (
+      /^(Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error)/.test(
+        String(x.message ?? ''),
+      )
+    )
+      return true;
+    if (
+      /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT)$/.test(code) &&
+      databaseAddresses.has(`${String(x.address)}:${String(x.port)}`)
+    )
+      return true;
+  }
+  return false;
 }
 
 /** The URL without its password, for messages. */

@@ -2,8 +2,10 @@
 // from the key, and a ledger (SMTP) or the outbox file itself (no SMTP) records what went out,
 // so an activity retried after a crash does not send the same letter twice.
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import crypto from 'node:crypto';
+import { ApplicationFailure } from '@temporalio/common';
 import nodemailer from 'nodemailer';
 import MailComposer from 'nodemailer/lib/mail-composer';
 import type Mail from 'nodemailer/lib/mailer';
@@ -124,6 +126,18 @@ export function outboxMailer(outboxDir: string): Mailer {
 }
 
 /**
+ * How long a reservation to send lasts unless renewed. Its holder renews it every third of that
+ * while the send runs (a slow server keeps it), so only a holder that died, or whose process stood
+ * still that long, loses it; the next attempt then sends again with the same Message-ID. Shorter
+ * than the time a dead worker takes to be noticed (its workflow task's 10 s timeout) plus a new
+ * worker's start, so a retry after a crash rarely has to wait for it.
+ */
+export const SEND_LEASE_MS = 15_000;
+
+/** Another attempt of the same notice is sending it now: retried once its lease would have lapsed. */
+export const SEND_IN_PROGRESS = 'NoticeSendInProgress';
+
+/**
  * SMTP (pooled) with a sent ledger keyed like the outbox: a folder, or the shared ledger in
  * PostgreSQL (storage/sent-ledger.ts) so that a second worker finds what the first one sent.
  */
@@ -134,44 +148,71 @@ export function smtpMailer(url: string, ledgerDirOrStore: string | SentLedger): 
   const transport = nodemailer.createTransport(
     url.includes('pool=') ? url : `${url}${url.includes('?') ? '&' : '?'}pool=true`,
   );
+  async function send(m: OutgoingMail, messageId: string): Promise<Delivery> {
+    const sentAt = new Date().toISOString();
+    let info: {
+      response?: string;
+      rejected?: unknown[];
+      rejectedErrors?: { recipient?: string; responseCode?: number; message: string }[];
+    };
+    try {
+      info = await transport.sendMail(message(m, messageId));
+    } catch (e) {
+      const code = (e as { responseCode?: number }).responseCode;
+      if (code && code >= 500)
+        throw new PermanentDeliveryError(`SMTP refused the notice (${code}): ${(e as Error).message}`, sentAt);
+      throw e;
+    }
+    // Sent to the accepted recipients; a refused one is reported, and not retried (that would
+    // send the letter again to everyone who did receive it).
+    const rejected = (info.rejectedErrors ?? []).map((r) => ({
+      address: r.recipient ?? '',
+      reason: `SMTP refused the notice (${r.responseCode ?? '?'}): ${r.message}`,
+    }));
+    return {
+      messageId,
+      transport: 'smtp',
+      sentAt,
+      deliveredAt: new Date().toISOString(),
+      ...(info.response ? { response: info.response } : {}),
+      duplicate: false,
+      ...(rejected.length ? { rejected } : {}),
+    };
+  }
   return {
     transport: 'smtp',
     async deliver(m) {
       const messageId = messageIdFor(m.key);
       const entry = await ledger.get(m.key);
       if (entry) return { ...entry, duplicate: true };
-      const sentAt = new Date().toISOString();
-      let info: {
-        response?: string;
-        rejected?: unknown[];
-        rejectedErrors?: { recipient?: string; responseCode?: number; message: string }[];
-      };
-      try {
-        info = await transport.sendMail(message(m, messageId));
-      } catch (e) {
-        const code = (e as { responseCode?: number }).responseCode;
-        if (code && code >= 500)
-          throw new PermanentDeliveryError(`SMTP refused the notice (${code}): ${(e as Error).message}`, sentAt);
-        throw e;
+      // Reserved before sending: of two attempts running at once (a retry after a timeout while
+      // the first still sends, on a loaded machine or another worker) only one sends.
+      const holder = `${os.hostname()}/${process.pid}/${crypto.randomUUID()}`;
+      const r = await ledger.reserve(m.key, holder, SEND_LEASE_MS);
+      if (!r.reserved) {
+        throw ApplicationFailure.create({
+          message: `notice ${m.key} is being sent by another attempt (${r.current.holder}); retried when that one has finished or its lease has lapsed`,
+          type: SEND_IN_PROGRESS,
+          nonRetryable: false,
+          nextRetryDelay: Math.max(1000, Math.ceil(r.current.remainingMs) + 500),
+        });
       }
-      // Sent to the accepted recipients; a refused one is reported, and not retried (that would
-      // send the letter again to everyone who did receive it).
-      const rejected = (info.rejectedErrors ?? []).map((r) => ({
-        address: r.recipient ?? '',
-        reason: `SMTP refused the notice (${r.responseCode ?? '?'}): ${r.message}`,
-      }));
-      const delivery: Delivery = {
-        messageId,
-        transport: 'smtp',
-        sentAt,
-        deliveredAt: new Date().toISOString(),
-        ...(info.response ? { response: info.response } : {}),
-        duplicate: false,
-        ...(rejected.length ? { rejected } : {}),
-      };
-      // Insert-if-absent: had another worker recorded this key meanwhile, its record stands.
-      await ledger.record(m.key, delivery);
-      return delivery;
+      const renewal = setInterval(() => {
+        ledger.renew(m.key, holder, SEND_LEASE_MS).catch(() => undefined);
+      }, SEND_LEASE_MS / 3);
+      try {
+        // Recorded between our check and our reservation (that attempt sent, recorded, released).
+        const recorded = await ledger.get(m.key);
+        if (recorded) return { ...recorded, duplicate: true };
+        const delivery = await send(m, messageId);
+        // Insert-if-absent: had an attempt that took over a lapsed reservation recorded this key
+        // meanwhile, its record stands.
+        await ledger.record(m.key, delivery);
+        return delivery;
+      } finally {
+        clearInterval(renewal);
+        await ledger.release(m.key, holder).catch(() => undefined);
+      }
     },
     close() {
       transport.close();

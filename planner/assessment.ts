@@ -1,5 +1,6 @@
 // The assessment's entry points for the CLI, the activities and the benchmark: import a CSV
-// into the store, and assess one point of a campaign's season from the stored figures.
+// into the air-quality store (data folder or PostgreSQL), and assess one point of a campaign's
+// season from the stored figures.
 import fs from 'node:fs';
 import crypto from 'node:crypto';
 import type { Client } from '@temporalio/client';
@@ -8,7 +9,7 @@ import type { WorkingCalendar } from '../domain/calendar';
 import { getCampaign } from './resolve';
 import { shiftDate } from '../domain/season';
 import { parseDailyCsv } from '../storage/air-quality-csv';
-import { importSeries, readSeries, readFalsified, type ImportResult, type SeriesKind } from '../storage/air-quality';
+import type { AirQualityStore, ImportResult, SeriesKind } from '../storage/air-quality';
 import { assessPoint, type CityAssessment } from '../domain/assessment';
 import { assessedUnits, type CampaignTargets } from '../domain/targets';
 import { planAssessments, seasonPeriod, type PlannedPoint } from './assessment-plan';
@@ -35,7 +36,7 @@ export function campaignTargets(
 
 export interface ImportCsvRequest {
   policies: PolicySet;
-  dir: string;
+  store: AirQualityStore;
   campaignId: string;
   season?: number;
   file: string;
@@ -44,7 +45,9 @@ export interface ImportCsvRequest {
   by: string;
 }
 
-export function importCsv(r: ImportCsvRequest): ImportResult & { kind: SeriesKind; season: number; rows: number } {
+export async function importCsv(
+  r: ImportCsvRequest,
+): Promise<ImportResult & { kind: SeriesKind; season: number; rows: number }> {
   const { campaign, targets } = campaignTargets(r.policies, r.campaignId);
   const season = r.season ?? campaign.season;
   const period = seasonPeriod(campaign, season);
@@ -54,7 +57,7 @@ export function importCsv(r: ImportCsvRequest): ImportResult & { kind: SeriesKin
   const bytes = fs.readFileSync(r.file);
   const rows = parseDailyCsv(r.file, bytes.toString('utf8'), { codes: new Set(assessedUnits(targets)), from, to });
   const kind: SeriesKind = r.baseline ? 'baseline' : 'observed';
-  const result = importSeries(r.dir, {
+  const result = await r.store.importSeries({
     campaignId: r.campaignId,
     season,
     kind,
@@ -70,7 +73,7 @@ export function importCsv(r: ImportCsvRequest): ImportResult & { kind: SeriesKin
 export interface RunRequest {
   policies: PolicySet;
   calendar: WorkingCalendar;
-  dir: string;
+  store: AirQualityStore;
   campaignId: string;
   season?: number;
   pointId: string;
@@ -101,18 +104,23 @@ export function plannedPoint(
   return p;
 }
 
-export function runPoint(r: RunRequest): PointRun {
+export async function runPoint(r: RunRequest): Promise<PointRun> {
   const { campaign, targets } = campaignTargets(r.policies, r.campaignId);
   const season = r.season ?? campaign.season;
   const planned = plannedPoint(r.policies, r.calendar, r.campaignId, season, r.pointId);
   const names = new Map([...r.policies.organisations.values()].map((o) => [o.code, o.name]));
+  const [observed, baseline, falsified] = await Promise.all([
+    r.store.readSeries(r.campaignId, season, 'observed'),
+    r.store.readSeries(r.campaignId, season, 'baseline'),
+    r.store.readFalsified(r.campaignId, season),
+  ]);
   const results = assessPoint({
     targets,
     point: planned.point,
     names,
-    observed: readSeries(r.dir, r.campaignId, season, 'observed').days,
-    baseline: readSeries(r.dir, r.campaignId, season, 'baseline').days,
-    falsified: readFalsified(r.dir, r.campaignId, season).marks,
+    observed: observed.days,
+    baseline: baseline.days,
+    falsified: falsified.marks,
     overdueShares: r.overdueShares,
   });
   return { campaignId: r.campaignId, season, planned, results };
@@ -152,7 +160,7 @@ function parseWorkflowId(id: string) {
 export interface PreparedReport {
   rows: number;
   /** Store the figures (after the evidence was received). */
-  apply(): ImportResult;
+  apply(): Promise<ImportResult>;
 }
 
 /**
@@ -160,13 +168,13 @@ export interface PreparedReport {
  * the reporting province's cities and the month it covers: validated whole before the upload, and
  * imported once the obligation has received it. Undefined for every other obligation.
  */
-export function prepareReportCsv(
+export async function prepareReportCsv(
   set: PolicySet,
-  dir: string,
+  store: AirQualityStore,
   workflowId: string,
   file: string,
   by: string,
-): PreparedReport | undefined {
+): Promise<PreparedReport | undefined> {
   const ref = parseWorkflowId(workflowId);
   if (!ref) return undefined;
   const targets = set.targets.get(ref.campaignId);
@@ -199,8 +207,8 @@ export function prepareReportCsv(
     by,
   };
   // Conflicting figures are refused now, before the evidence is received.
-  importSeries(dir, { ...req, dryRun: true });
-  return { rows: rows.length, apply: () => importSeries(dir, req) };
+  await store.importSeries({ ...req, dryRun: true });
+  return { rows: rows.length, apply: () => store.importSeries(req) };
 }
 
 function datesOfMonth(month: string): string[] {

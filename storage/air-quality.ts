@@ -1,7 +1,8 @@
-// Durable air-quality figures, baselines and falsified-data marks under <data>/air-quality/:
-// one JSON file per (campaign, season, kind), replaced atomically (write, fsync, rename), so an
-// import is all or nothing and a crash leaves the previous file intact. Every import and every
-// replacement (with its reason) is kept in the file's log.
+// Durable air-quality figures, baselines and falsified-data marks, behind AirQualityStore: in the
+// data folder (npm start) one JSON file per (campaign, season, kind), replaced atomically (write,
+// fsync, rename), so an import is all or nothing and a crash leaves the previous file intact; in
+// PostgreSQL (production, storage/air-quality-pg.ts) rows written in one transaction. Every import
+// and every replacement (with its reason) is kept in the log.
 import fs from 'node:fs';
 import path from 'node:path';
 import crypto from 'node:crypto';
@@ -85,6 +86,7 @@ export interface ImportRequest {
 }
 
 export interface ImportResult {
+  /** Where the figures are: the file, or the PostgreSQL table and series. */
   file: string;
   added: number;
   unchanged: number;
@@ -93,15 +95,24 @@ export interface ImportResult {
   noop: boolean;
 }
 
+export interface Merged {
+  days: Series;
+  added: number;
+  unchanged: number;
+  replaced: ImportLogEntry['replaced'];
+  noop: boolean;
+  /** The log entry to append (undefined when nothing changes). */
+  entry?: ImportLogEntry;
+}
+
 /**
  * Same figures again: a no-op. Different figures for a stored day: refused (naming every such
- * day) unless `replace` with a reason, which the log keeps with the old and new figures.
+ * day) unless `replace` with a reason, which the log keeps with the old and new figures. Pure:
+ * both stores check an import against what they hold with this.
  */
-export function importSeries(dir: string, req: ImportRequest): ImportResult {
-  const file = seriesPath(dir, req.campaignId, req.season, req.kind);
-  const current = readSeries(dir, req.campaignId, req.season, req.kind);
+export function mergeImport(stored: Series, req: ImportRequest): Merged {
   const days: Series = {};
-  for (const [code, d] of Object.entries(current.days)) days[code] = { ...d };
+  for (const [code, d] of Object.entries(stored)) days[code] = { ...d };
   let added = 0;
   let unchanged = 0;
   const replaced: ImportLogEntry['replaced'] = [];
@@ -128,26 +139,41 @@ export function importSeries(dir: string, req: ImportRequest): ImportResult {
   }
   if (req.replace && !req.replace.reason.trim()) throw new ImportRefused('--replace needs a --reason');
   const noop = added === 0 && replaced.length === 0;
-  if (!noop && !req.dryRun) {
-    const entry: ImportLogEntry = {
-      at: new Date().toISOString(),
-      by: req.by,
-      source: req.source,
-      sha256: req.sha256,
-      added,
-      unchanged,
-      replaced,
-      ...(replaced.length ? { reason: req.replace!.reason } : {}),
-    };
-    writeAtomic(file, { ...current, days, log: [...current.log, entry] } satisfies SeriesFile);
-  }
-  return { file, added, unchanged, replaced, noop };
+  const entry: ImportLogEntry | undefined = noop
+    ? undefined
+    : {
+        at: new Date().toISOString(),
+        by: req.by,
+        source: req.source,
+        sha256: req.sha256,
+        added,
+        unchanged,
+        replaced,
+        ...(replaced.length ? { reason: req.replace!.reason } : {}),
+      };
+  return { days, added, unchanged, replaced, noop, entry };
+}
+
+/** The data folder's import: the whole file replaced at once, or nothing written. */
+export function importSeries(dir: string, req: ImportRequest): ImportResult {
+  const file = seriesPath(dir, req.campaignId, req.season, req.kind);
+  const current = readSeries(dir, req.campaignId, req.season, req.kind);
+  const m = mergeImport(current.days, req);
+  if (m.entry && !req.dryRun)
+    writeAtomic(file, { ...current, days: m.days, log: [...current.log, m.entry] } satisfies SeriesFile);
+  return { file, added: m.added, unchanged: m.unchanged, replaced: m.replaced, noop: m.noop };
 }
 
 export function readFalsified(dir: string, campaignId: string, season: number): FalsifiedFile {
   const file = falsifiedPath(dir, campaignId, season);
   if (!fs.existsSync(file)) return { campaignId, season, marks: {}, log: [] };
   return JSON.parse(fs.readFileSync(file, 'utf8')) as FalsifiedFile;
+}
+
+/** A mark needs its reason and its evidence. */
+export function checkMark(mark: FalsifiedMark): void {
+  if (!mark.reason.trim()) throw new ImportRefused('marking data as falsified needs a reason');
+  if (!mark.evidence.trim()) throw new ImportRefused('marking data as falsified needs evidence');
 }
 
 export function markFalsified(
@@ -157,8 +183,7 @@ export function markFalsified(
   code: string,
   mark: FalsifiedMark,
 ): FalsifiedFile {
-  if (!mark.reason.trim()) throw new ImportRefused('marking data as falsified needs a reason');
-  if (!mark.evidence.trim()) throw new ImportRefused('marking data as falsified needs evidence');
+  checkMark(mark);
   const f = readFalsified(dir, campaignId, season);
   const next: FalsifiedFile = {
     ...f,
@@ -167,4 +192,30 @@ export function markFalsified(
   };
   writeAtomic(falsifiedPath(dir, campaignId, season), next);
   return next;
+}
+
+/** Figures, baselines and falsified-data marks of campaign seasons, wherever they are kept. */
+export interface AirQualityStore {
+  readSeries(campaignId: string, season: number, kind: SeriesKind): Promise<SeriesFile>;
+  /** All or nothing; refused (ImportRefused) as mergeImport says. `dryRun` checks and writes nothing. */
+  importSeries(req: ImportRequest): Promise<ImportResult>;
+  readFalsified(campaignId: string, season: number): Promise<FalsifiedFile>;
+  markFalsified(campaignId: string, season: number, code: string, mark: FalsifiedMark): Promise<FalsifiedFile>;
+}
+
+export function fileAirQualityStore(dir: string): AirQualityStore {
+  return {
+    async readSeries(campaignId, season, kind) {
+      return readSeries(dir, campaignId, season, kind);
+    },
+    async importSeries(req) {
+      return importSeries(dir, req);
+    },
+    async readFalsified(campaignId, season) {
+      return readFalsified(dir, campaignId, season);
+    },
+    async markFalsified(campaignId, season, code, mark) {
+      return markFalsified(dir, campaignId, season, code, mark);
+    },
+  };
 }

@@ -2,7 +2,7 @@
 // folder and SQLite (neither URL set: npm start, unchanged) or PostgreSQL plus an S3-compatible
 // bucket (both set), which every web instance and worker shares. config/env.ts refuses one
 // without the other; a database behind this version's migrations is refused here.
-import type { Pool } from 'pg';
+import { Pool } from 'pg';
 import { dataPaths, type Env } from '../config/env';
 import { openPool, redactedUrl } from '../db/pool';
 import { requireCurrentSchema, SchemaBehind } from '../db/migrate';
@@ -13,6 +13,9 @@ import { fileLetterStore, pgLetterStore, type LetterStore } from './letters';
 import { fileArchiveStore, pgArchiveStore, type ArchiveStore } from './archive';
 import { fileSentLedger, pgSentLedger, type SentLedger } from './sent-ledger';
 import { ensureBucket, fileObjectStore, s3FromUrl, s3ObjectStore, type ObjectStore } from './object-store';
+import { airQualityDir, fileAirQualityStore, type AirQualityStore } from './air-quality';
+import { pgAirQualityStore } from './air-quality-pg';
+import { fileTimelineStore, pgTimelineStore, type AssessmentTimelineStore } from './assessment-timeline';
 
 export interface Stores {
   kind: 'file' | 'production';
@@ -21,6 +24,10 @@ export interface Stores {
   archive: ArchiveStore;
   /** The mailer's record of what went out (SMTP), by notice key. */
   ledger: SentLedger;
+  /** Air-quality figures, baselines and falsified-data marks with their logs. */
+  airQuality: AirQualityStore;
+  /** Each city's assessment acts, by idempotency key. */
+  assessmentTimeline: AssessmentTimelineStore;
   /** Where it all is, for the log (no passwords). */
   describe: string;
   close(): Promise<void>;
@@ -42,6 +49,8 @@ export async function openStores(env: Env): Promise<Stores & { pool?: Pool }> {
       letters: fileLetterStore(data.letters),
       archive: fileArchiveStore(data.archive),
       ledger: fileSentLedger(data.ledger),
+      airQuality: fileAirQualityStore(airQualityDir(data.root)),
+      assessmentTimeline: fileTimelineStore(airQualityDir(data.root)),
       describe: `data folder ${data.root}`,
       async close() {},
     };
@@ -96,6 +105,8 @@ export function productionStores(
     letters: pgLetterStore(pool, pdfs),
     archive: pgArchiveStore(pool),
     ledger: pgSentLedger(pool),
+    airQuality: pgAirQualityStore(pool),
+    assessmentTimeline: pgTimelineStore(pool),
     describe: `PostgreSQL ${redactedUrl(urls.database)}, objects ${redactedUrl(urls.objects)}`,
     async close() {
       await pool.end();
@@ -120,4 +131,58 @@ export async function openUserStore(env: Env): Promise<Users> {
     login: { maxFailures: env.LANTIAN_LOGIN_MAX_FAILURES, lockMs: env.LANTIAN_LOGIN_LOCK_MINUTES * 60_000 },
     ownsPool: true,
   });
+}
+
+export interface AssessmentStores {
+  airQuality: AirQualityStore;
+  assessmentTimeline: AssessmentTimelineStore;
+  close(): Promise<void>;
+}
+
+/**
+ * The air-quality figures and the assessment timelines alone (the CLI's data, assessment and
+ * evidence commands): the data folder, or PostgreSQL once its schema is current. The pool lets
+ * the process exit when idle, so a command that fails before `close` does not hang.
+ */
+export async function openAssessmentStores(env: Env): Promise<AssessmentStores> {
+  const db = env.LANTIAN_DATABASE_URL;
+  if (!db) {
+    const dir = airQualityDir(dataPaths(env.LANTIAN_DATA_DIR).root);
+    return { airQuality: fileAirQualityStore(dir), assessmentTimeline: fileTimelineStore(dir), async close() {} };
+  }
+  const pool = new Pool({ connectionString: db, max: 2, connectionTimeoutMillis: 5000, allowExitOnIdle: true });
+  pool.on('error', () => undefined);
+  try {
+    await requireCurrentSchema(pool);
+  } catch (e) {
+    await pool.end();
+    if (e instanceof SchemaBehind) throw e;
+    throw new Error(`cannot use the database at ${redactedUrl(db)}: ${(e as Error).message}`);
+  }
+  return {
+    airQuality: pgAirQualityStore(pool),
+    assessmentTimeline: pgTimelineStore(pool),
+    close: () => pool.end(),
+  };
+}
+
+/** The same, connected on first use only (a command that may not need them). */
+export function lazyAssessmentStores(env: Env): AssessmentStores {
+  let opened: Promise<AssessmentStores> | undefined;
+  const open = () => (opened ??= openAssessmentStores(env));
+  return {
+    airQuality: {
+      readSeries: async (...a) => (await open()).airQuality.readSeries(...a),
+      importSeries: async (...a) => (await open()).airQuality.importSeries(...a),
+      readFalsified: async (...a) => (await open()).airQuality.readFalsified(...a),
+      markFalsified: async (...a) => (await open()).airQuality.markFalsified(...a),
+    },
+    assessmentTimeline: {
+      record: async (...a) => (await open()).assessmentTimeline.record(...a),
+      read: async (...a) => (await open()).assessmentTimeline.read(...a),
+    },
+    async close() {
+      if (opened) await (await opened.catch(() => undefined))?.close();
+    },
+  };
 }

@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { loadPolicies, PolicyError } from '../planner/load';
 import { parseDailyCsv, CsvRefused } from '../storage/air-quality-csv';
-import { importSeries, readSeries, ImportRefused } from '../storage/air-quality';
+import { importSeries, readSeries, ImportRefused, fileAirQualityStore } from '../storage/air-quality';
 import { assessPoint, datesBetween, type Series } from '../domain/assessment';
 import { targetFor, type CampaignTargets } from '../domain/targets';
 import { importCsv, prepareReportCsv } from '../planner/assessment';
@@ -76,23 +76,24 @@ describe("the provinces' monthly data report: its evidence CSV is validated on u
     fs.writeFileSync(file, text);
     return file;
   };
-  test("Hebei reports November for its cities; another province's city or another month is refused", () => {
+  test("Hebei reports November for its cities; another province's city or another month is refused", async () => {
     const dir = tempDir('aq');
+    const store = fileAirQualityStore(dir);
     const good = write('date,code,pm25,aqi\n2019-11-01,130100,80,150\n2019-11-01,xiongan,60,120\n');
-    const prepared = prepareReportCsv(policies, dir, wf, good, 'hebei')!;
+    const prepared = (await prepareReportCsv(policies, store, wf, good, 'hebei'))!;
     expect(readSeries(dir, 'jjj-2019-2020', 2019, 'observed').days).toEqual({}); // nothing until the evidence is received
-    expect(prepared.apply()).toMatchObject({ added: 2 });
+    expect(await prepared.apply()).toMatchObject({ added: 2 });
     expect(readSeries(dir, 'jjj-2019-2020', 2019, 'observed').days['130100']).toEqual({ '2019-11-01': [80, 150] });
     const other = write('date,code,pm25,aqi\n2019-11-01,140100,80,150\n2019-12-01,130100,80,150\n');
-    expect(() => prepareReportCsv(policies, dir, wf, other, 'hebei')).toThrow(
+    await expect(prepareReportCsv(policies, store, wf, other, 'hebei')).rejects.toThrow(
       /report\.csv:2 code: unknown code "140100" \(not a city of 130000 assessed in this campaign\)\n.*report\.csv:3 date: 2019-12-01 is outside the month this report covers 2019-11-01..2019-11-30/,
     );
     const changed = write('date,code,pm25,aqi\n2019-11-01,130100,81,150\n');
-    expect(() => prepareReportCsv(policies, dir, wf, changed, 'hebei')).toThrow(
+    await expect(prepareReportCsv(policies, store, wf, changed, 'hebei')).rejects.toThrow(
       /already stored with different figures/,
     );
     expect(
-      prepareReportCsv(policies, dir, 'lantian:jjj-2019-2020:2019:steel-capacity-cut:130000', good, 'hebei'),
+      await prepareReportCsv(policies, store, 'lantian:jjj-2019-2020:2019:steel-capacity-cut:130000', good, 'hebei'),
     ).toBeUndefined();
   });
 });
@@ -134,16 +135,19 @@ describe('the store: all or nothing, same figures a no-op, corrections only with
     expect(fs.readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
   });
 
-  test('a refused CSV leaves nothing behind; baselines are checked against the previous year', () => {
+  test('a refused CSV leaves nothing behind; baselines are checked against the previous year', async () => {
     const dir = tempDir('aq');
+    const store = fileAirQualityStore(dir);
     const file = path.join(dir, 'in.csv');
     fs.writeFileSync(file, 'date,code,pm25,aqi\n2020-10-01,130100,50,90\n2020-10-02,130100,-1,90\n');
-    expect(() => importCsv({ policies, dir, campaignId: 'jjj-fenwei-2020-2021', file, by: 't' })).toThrow(CsvRefused);
+    await expect(importCsv({ policies, store, campaignId: 'jjj-fenwei-2020-2021', file, by: 't' })).rejects.toThrow(
+      CsvRefused,
+    );
     expect(readSeries(dir, 'jjj-fenwei-2020-2021', 2020, 'observed').days).toEqual({});
     fs.writeFileSync(file, 'date,code,pm25,aqi\n2020-10-01,130100,50,90\n');
-    expect(() =>
-      importCsv({ policies, dir, campaignId: 'jjj-fenwei-2020-2021', file, baseline: true, by: 't' }),
-    ).toThrow(/outside the campaign period 2019-10-01..2020-03-31/);
+    await expect(
+      importCsv({ policies, store, campaignId: 'jjj-fenwei-2020-2021', file, baseline: true, by: 't' }),
+    ).rejects.toThrow(/outside the campaign period 2019-10-01..2020-03-31/);
   });
 });
 

@@ -20,7 +20,8 @@ import {
 import { campaignTargets, importCsv } from '../planner/assessment';
 import { planAssessments } from '../planner/assessment-plan';
 import { datesBetween } from '../domain/assessment';
-import { readTimeline } from '../storage/assessment-timeline';
+import { fileTimelineStore, type AssessmentTimelineStore } from '../storage/assessment-timeline';
+import { fileAirQualityStore, type AirQualityStore } from '../storage/air-quality';
 import { readLetter } from '../storage/letters';
 import { recordHistory } from './support/histories';
 import { repo, testCalendar, testDeps, testWorker, timeSkippingEnv, tempDir, type TestDeps } from './support/temporal';
@@ -42,11 +43,12 @@ function csv(
 let env: TestWorkflowEnvironment;
 let worker: LantianWorker;
 let running: Promise<void>;
-let deps: TestDeps & { airQualityDir: string };
+let deps: TestDeps & { airQuality: AirQualityStore; assessmentTimeline: AssessmentTimelineStore };
 
 beforeEach(async () => {
   const base = testDeps(calendar, policies);
-  deps = { ...base, policies, airQualityDir: path.join(base.dir, 'air-quality') };
+  const dir = path.join(base.dir, 'air-quality');
+  deps = { ...base, policies, airQuality: fileAirQualityStore(dir), assessmentTimeline: fileTimelineStore(dir) };
   env = await timeSkippingEnv();
   worker = await testWorker(env, deps);
   running = worker.run();
@@ -58,10 +60,10 @@ afterEach(async () => {
   await env.teardown();
 });
 
-function load(campaignId: string, text: string, baseline = false) {
+async function load(campaignId: string, text: string, baseline = false) {
   const file = path.join(tempDir('csv'), baseline ? 'baseline.csv' : 'observed.csv');
   fs.writeFileSync(file, text);
-  return importCsv({ policies, dir: deps.airQualityDir, campaignId, season: SEASON, file, baseline, by: 'test' });
+  return importCsv({ policies, store: deps.airQuality, campaignId, season: SEASON, file, baseline, by: 'test' });
 }
 
 async function runSeason(campaignId: string) {
@@ -92,7 +94,7 @@ const actsOf = (record: Awaited<ReturnType<typeof runSeason>>['record']) =>
 
 test('2020–21 plan: on target → nothing; Oct–Dec stage missed → warning letter on 2031-01-15; final missed → warning letter and public interview', async () => {
   const S = 'jjj-fenwei-2020-2021';
-  load(
+  await load(
     S,
     csv([
       // 石家庄: on target in both stages (jjj targets 63 then 86 µg/m³, 5 then 12 heavy days).
@@ -161,7 +163,7 @@ test('2020–21 plan: on target → nothing; Oct–Dec stage missed → warning 
       .sort((a, b) => a.rank! - b.rank!)
       .map((r) => r.code),
   ).toEqual(['130100', '130200', '610100']);
-  expect(readTimeline(deps.airQualityDir, S, SEASON, '610100').map((a) => a.act)).toEqual([
+  expect((await deps.assessmentTimeline.read(S, SEASON, '610100')).map((a) => a.act)).toEqual([
     'warning-letter',
     'public-interview',
   ]);
@@ -170,7 +172,7 @@ test('2020–21 plan: on target → nothing; Oct–Dec stage missed → warning 
 test('2019–20 plan (year on year): a monthly lag → warning letter, a quarter missed → public interview, the final missed → accountability and regional EIA restriction', async () => {
   const S = 'jjj-2019-2020';
   // Baseline: the same days a year earlier, 100 µg/m³ for each city.
-  load(
+  await load(
     S,
     csv(
       ['130100', '130200', '131000'].map((code) => ({
@@ -183,7 +185,7 @@ test('2019–20 plan (year on year): a monthly lag → warning letter, a quarter
     ),
     true,
   );
-  load(
+  await load(
     S,
     csv([
       // 石家庄: October flat (0 %, the time schedule asks −4 %), then −20 %: only October's bulletin lags.

@@ -2,19 +2,31 @@
 // storm is sent by two worker processes while one of them is SIGKILLed every few seconds and a
 // replacement started, and the Temporal server itself is killed and restarted in the middle of it.
 // Every reminder must arrive; a kill between the SMTP server's acceptance and the ledger write may
-// send one copy again, with the same Message-ID, and never more. On the embedded default (npm
-// test) this file is skipped: its dev server is the test's own process tree, not a service.
+// send one copy again, with the same Message-ID, and never more. And PostgreSQL restarted under
+// two web instances and a worker on production storage: requests during the restart may be
+// refused with 503, none answers 500 once it is back, and a reminder due meanwhile goes out once.
+// On the embedded default (npm test) this file is skipped: its dev server is the test's own
+// process tree, not a service.
 import path from 'node:path';
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, type ChildProcess } from 'node:child_process';
 import { promisify } from 'node:util';
 import { DateTime } from 'luxon';
 import { startTestSmtp, type TestSmtp } from './support/smtp';
-import { devServerEnv, fixturePolicies, repo, tempDir, testCalendar } from './support/temporal';
+import { exited, startWorkerProcess } from './support/worker-process';
+import { devServerEnv, fixturePolicies, fixturePoliciesDir, repo, tempDir, testCalendar } from './support/temporal';
 import { obligationWorkflow } from '../workflows/obligation';
 import { recordQuery } from '../workflows/api';
 import { messageIdFor } from '../notices/mailer';
 import { resolveCampaign } from '../planner/resolve';
 import { median } from '../bench/support';
+import { readEnv } from '../config/env';
+import { migrate } from '../db/migrate';
+import { openPool } from '../db/pool';
+import { ensureBucket, s3FromUrl } from '../storage/object-store';
+import { startWeb, type RunningWeb } from '../web/start';
+import type { PgUserStore } from '../auth/users-pg';
+import { freshSchema, productionUrls, testBucket } from './support/stores';
+import { call, drillWindow } from './support/web';
 
 const onCluster = Boolean(process.env.LANTIAN_TEST_TEMPORAL_ADDRESS);
 const N = 200;
@@ -30,34 +42,8 @@ interface Received {
   at: number;
 }
 
-function startWorker(address: string, namespace: string, taskQueue: string, smtpPort: number, dataDir: string) {
-  const t0 = performance.now();
-  const child = spawn(
-    process.execPath,
-    [
-      '--import',
-      'tsx',
-      path.join(__dirname, 'support', 'crash-worker.ts'),
-      address,
-      taskQueue,
-      `smtp://127.0.0.1:${smtpPort}`,
-      dataDir,
-      namespace,
-    ],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
-  );
-  const ready = new Promise<number>((resolve, reject) => {
-    child.stdout!.on('data', (b: Buffer) => b.toString().includes('ready') && resolve(performance.now() - t0));
-    child.on('exit', (code, signal) => reject(new Error(`worker exited before it was ready (${code ?? signal})`)));
-  });
-  ready.catch(() => undefined);
-  return { child, ready };
-}
-
-const exited = (child: ChildProcess) =>
-  new Promise<void>((resolve) =>
-    child.exitCode !== null || child.signalCode !== null ? resolve() : child.once('exit', () => resolve()),
-  );
+const startWorker = (address: string, namespace: string, taskQueue: string, smtpPort: number, dataDir: string) =>
+  startWorkerProcess({ address, namespace, taskQueue, smtpPort, dataDir });
 
 let smtp: TestSmtp;
 const received: Received[] = [];
@@ -168,6 +154,137 @@ afterAll(() => smtp?.close());
       for (const w of workers) if (w.exitCode === null && w.signalCode === null) w.kill('SIGKILL');
       await Promise.all(workers.map(exited));
       await env.teardown();
+    }
+  },
+);
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+(onCluster ? test : test.skip)(
+  'PostgreSQL restarted under two web instances and a worker: 503 at most while it is down, no 500 once it is back, a reminder due meanwhile sent once',
+  async () => {
+    const urls = productionUrls()!;
+    const schema = await freshSchema(urls.database);
+    const objects = testBucket(urls.objects);
+    const setup = openPool(schema.url, 2);
+    await migrate(setup);
+    await setup.end();
+    const s3 = s3FromUrl(objects);
+    await ensureBucket(s3.client, s3.bucket);
+    s3.client.destroy();
+    const env = await devServerEnv();
+    const namespace = env.namespace ?? 'default';
+    const taskQueue = 'lantian-pg-restart';
+    const calendar = testCalendar(2026, 2032, ['2031-01-01']);
+    const webs: RunningWeb<PgUserStore>[] = [];
+    const worker = startWorkerProcess({
+      address: env.address,
+      namespace,
+      taskQueue,
+      smtpPort: smtp.port,
+      dataDir: tempDir('pg-restart'),
+      stores: { database: schema.url, objects },
+    });
+    let polling = true;
+    let poller: Promise<void> | undefined;
+    try {
+      await worker.ready;
+      const config = (dir: string) =>
+        readEnv({
+          LANTIAN_DATA_DIR: dir,
+          LANTIAN_POLICIES_DIR: fixturePoliciesDir,
+          LANTIAN_TASK_QUEUE: taskQueue,
+          LANTIAN_WEB_CACHE_SECONDS: '0',
+          LANTIAN_SEASON_WINDOW: drillWindow(),
+          LANTIAN_SESSION_SECRET: 'pg-restart-session-secret-0123456789abcdef',
+          LANTIAN_DATABASE_URL: schema.url,
+          LANTIAN_OBJECT_STORE_URL: objects,
+        });
+      for (const name of ['web-a', 'web-b'])
+        webs.push(await startWeb<PgUserStore>(config(tempDir(name)), env.client, fixturePolicies(), calendar, 0));
+      const office = await webs[0].deps.users.add(`office-${Date.now()}`, 'office');
+
+      const row = resolveCampaign(fixturePolicies(), 'drill', calendar, 2030).find(
+        (r) => r.obligationId === 'voc-bypass',
+      )!;
+      // Due at the next whole minute at least 30 s away; PostgreSQL goes down just before it.
+      const dueAt = DateTime.now()
+        .setZone(row.input.timezone)
+        .plus({ seconds: 30 })
+        .startOf('minute')
+        .plus({ minutes: 1 });
+      const dueDate = dueAt.plus({ days: 7 }).toISODate()!;
+      const input = {
+        ...row.input,
+        dueDate,
+        reminders: ['P7D'],
+        sending: { at: dueAt.toFormat('HH:mm'), workingDaysOnly: false },
+      };
+      const workflowId = `${row.workflowId}#pg-restart-${Date.now()}`;
+      const h = await env.client.workflow.start(obligationWorkflow, { taskQueue, workflowId, args: [input] });
+      const key = `${workflowId}#reminder:P7D@${dueDate}`;
+
+      // Both instances asked in turn, every 200 ms, from before the restart until well after it.
+      const answers: { at: number; status: number; message?: string }[] = [];
+      poller = (async () => {
+        for (let i = 0; polling; i++) {
+          const at = Date.now();
+          // A web instance that stopped answering at all counts as status 0.
+          const r = await call(`${webs[i % 2].url}/api/obligations`, { token: office.token }).catch(() => undefined);
+          answers.push({ at, status: r?.status ?? 0, message: r?.body?.message });
+          await sleep(200);
+        }
+      })();
+      await sleep(Math.max(3_000, dueAt.toMillis() - 2_000 - Date.now()));
+      const downAt = Date.now();
+      await cluster('kill', 'postgresql');
+      await cluster('up');
+      const upAt = Date.now();
+      log(`PostgreSQL killed and serving again after ${upAt - downAt} ms`);
+      await sleep(10_000);
+      polling = false;
+      await poller;
+
+      // Nobody crashed: the worker process and both web instances still serve.
+      expect({ exitCode: worker.child.exitCode, signal: worker.child.signalCode }).toEqual({
+        exitCode: null,
+        signal: null,
+      });
+      const status = (from: number, to = Infinity) =>
+        answers.filter((a) => a.at >= from && a.at < to).map((a) => a.status);
+      expect(status(0, downAt).length).toBeGreaterThan(5);
+      expect(new Set(status(0, downAt))).toEqual(new Set([200]));
+      // While it restarts: answered, or refused as unavailable in Chinese; never a 500.
+      for (const a of answers) expect([200, 503]).toContain(a.status);
+      for (const a of answers.filter((x) => x.status === 503)) expect(a.message).toMatch(/数据库/);
+      // Reconnected: two seconds after the restart completed, every answer is a 200.
+      const after = status(upAt + 2_000);
+      expect(after.length).toBeGreaterThan(10);
+      expect(new Set(after)).toEqual(new Set([200]));
+
+      // The reminder due during the outage went out, once.
+      for (let i = 0; i < 180 && !received.some((r) => r.key === key); i++) await sleep(1000);
+      let sent = 0;
+      for (let i = 0; i < 60 && !sent; i++) {
+        sent = (await h.query(recordQuery)).timeline.filter((e) => e.type === 'reminder-sent').length;
+        if (!sent) await sleep(1000);
+      }
+      expect(sent).toBe(1);
+      expect(received.filter((r) => r.key === key).map((r) => r.messageId)).toEqual([messageIdFor(key)]);
+      const refused = answers.filter((a) => a.status === 503).length;
+      console.log(
+        `PostgreSQL restart: down to serving ${upAt - downAt} ms; ${answers.length} requests, ${refused} refused with 503, ` +
+          `last 503 ${Math.max(0, ...answers.filter((a) => a.status === 503).map((a) => a.at - upAt))} ms after it was back; ` +
+          `reminder sent ${Math.round((received.find((r) => r.key === key)!.at - dueAt.toMillis()) / 1000)} s after it fell due`,
+      );
+    } finally {
+      polling = false;
+      await poller?.catch(() => undefined);
+      for (const w of webs) await w.close();
+      worker.child.kill('SIGTERM');
+      await exited(worker.child);
+      await env.teardown();
+      await schema.drop();
     }
   },
 );

@@ -8,9 +8,9 @@
 //    client side of SMTP; the README says so, and this test pins down what happens in it.
 // Both for a reminder and, after the ledger write, for an escalation letter (both local
 // activities; the letter also takes its 文号 from the registry on its own task queue).
-import path from 'node:path';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { startTestSmtp, type TestSmtp } from './support/smtp';
+import { exited, startWorkerProcess } from './support/worker-process';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { obligationWorkflow } from '../workflows/obligation';
 import { recordQuery } from '../workflows/api';
@@ -51,41 +51,23 @@ beforeAll(async () => {
 });
 afterAll(() => smtp.close());
 
-function startWorker(
+const startWorker = async (
   env: TestWorkflowEnvironment,
   taskQueue: string,
   dataDir: string,
   crashAfterLedger: boolean,
-): Promise<ChildProcess> {
-  const child = spawn(
-    process.execPath,
-    [
-      '--import',
-      'tsx',
-      path.join(__dirname, 'support', 'crash-worker.ts'),
-      env.address,
-      taskQueue,
-      `smtp://127.0.0.1:${port}`,
-      dataDir,
-      env.namespace ?? 'default',
-    ],
-    {
-      stdio: ['ignore', 'pipe', 'inherit'],
-      env: { ...process.env, ...(crashAfterLedger ? { LANTIAN_CRASH_AFTER_LEDGER: '1' } : {}) },
-    },
-  );
-  return new Promise((resolve, reject) => {
-    child.stdout!.on('data', (b: Buffer) => b.toString().includes('ready') && resolve(child));
-    child.on('exit', (code) => reject(new Error(`worker exited before it was ready (${code})`)));
+) => {
+  const w = startWorkerProcess({
+    address: env.address,
+    namespace: env.namespace ?? 'default',
+    taskQueue,
+    smtpPort: port,
+    dataDir,
+    crashAfterLedger,
   });
-}
-
-const exited = (child: ChildProcess) =>
-  new Promise<NodeJS.Signals | null>((resolve) =>
-    child.exitCode !== null || child.signalCode !== null
-      ? resolve(child.signalCode)
-      : child.on('exit', (_c, s) => resolve(s)),
-  );
+  await w.ready;
+  return w.child;
+};
 
 /**
  * A reminder and an escalation letter are both sent by a local activity: the dead worker is

@@ -23,6 +23,14 @@ import { fileSentLedger, pgSentLedger, type SentLedger } from '../storage/sent-l
 import { fileArchiveStore, pgArchiveStore, type ArchiveStore } from '../storage/archive';
 import { fileLetterStore, pgLetterStore, type LetterStore, type StoredLetter } from '../storage/letters';
 import { openStores, openWebStores } from '../storage/stores';
+import { fileAirQualityStore, ImportRefused, type AirQualityStore, type ImportRequest } from '../storage/air-quality';
+import { pgAirQualityStore } from '../storage/air-quality-pg';
+import {
+  fileTimelineStore,
+  pgTimelineStore,
+  type AssessmentTimelineStore,
+  type TimelineAct,
+} from '../storage/assessment-timeline';
 import { startWeb, type RunningWeb } from '../web/start';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { LantianWorker } from '../worker/registry';
@@ -40,6 +48,9 @@ import { call, drillWindow, enc, login, oid, upload } from './support/web';
 import { startChannelServer } from './support/channels';
 import { channelDelivery } from '../notices/channels';
 import { freshSchema, productionUrls, testBucket } from './support/stores';
+import { ApplicationFailure } from '@temporalio/common';
+import { smtpMailer, messageIdFor, SEND_IN_PROGRESS, type OutgoingMail } from '../notices/mailer';
+import { startTestSmtp } from './support/smtp';
 
 const urls = productionUrls();
 
@@ -50,6 +61,8 @@ interface Impl {
   archive(): ArchiveStore;
   letters(): LetterStore;
   users(): Users;
+  airQuality(): AirQualityStore;
+  timeline(): AssessmentTimelineStore;
 }
 
 /** One signing key, as every instance of a deployment shares one. */
@@ -64,6 +77,8 @@ const fileImpl = (): Impl => {
     archive: () => fileArchiveStore(path.join(dir, 'archive')),
     letters: () => fileLetterStore(path.join(dir, 'letters')),
     users: () => new UserStore(path.join(dir, 'lantian.db'), { key }),
+    airQuality: () => fileAirQualityStore(path.join(dir, 'air-quality')),
+    timeline: () => fileTimelineStore(path.join(dir, 'air-quality')),
   };
 };
 
@@ -80,6 +95,8 @@ const productionImpl = (): Impl => {
     archive: () => pgArchiveStore(pool!),
     letters: () => pgLetterStore(pool!, s3ObjectStore({ ...s3, prefix: 'letters/' }, 'letter-pdf')),
     users: () => new PgUserStore(pool!, schema!.url, key, { login: { maxFailures: 3, lockMs: 60_000 } }),
+    airQuality: () => pgAirQualityStore(pool!),
+    timeline: () => pgTimelineStore(pool!),
   };
 };
 
@@ -241,6 +258,144 @@ describe.each(impls)('%s stores', (_label, make) => {
     expect(await b.login(name, again.password, now)).toMatchObject({ user: { name } });
     await a.close();
     await b.close();
+  });
+
+  const aqRequest = (
+    campaignId: string,
+    days: string[],
+    pm25: number,
+    more: Partial<ImportRequest> = {},
+  ): ImportRequest => ({
+    campaignId,
+    season: 2030,
+    kind: 'observed',
+    rows: days.map((date, i) => ({ date, code: '130100', pm25, aqi: 100 + i, line: i + 2 })),
+    source: `${campaignId}.csv`,
+    sha256: sha(Buffer.from(`${campaignId}${pm25}${days.join()}`)),
+    by: 'test',
+    ...more,
+  });
+  const octDays = (from: number, to: number) =>
+    Array.from({ length: to - from + 1 }, (_, i) => `2030-10-${String(from + i).padStart(2, '0')}`);
+
+  test('air quality: an import is all or nothing; a refused one leaves the figures and the log as they were', async () => {
+    const store = impl.airQuality();
+    const c = `c-${crypto.randomUUID()}`;
+    expect(await store.importSeries(aqRequest(c, octDays(1, 5), 50))).toMatchObject({ added: 5, noop: false });
+    const before = await store.readSeries(c, 2030, 'observed');
+    expect(Object.keys(before.days['130100'])).toHaveLength(5);
+    expect(before.log).toHaveLength(1);
+    // Five new days and one changed day: refused whole, the new days not stored either.
+    const mixed = aqRequest(c, octDays(5, 10), 50);
+    mixed.rows[0] = { ...mixed.rows[0], pm25: 51 };
+    await expect(store.importSeries(mixed)).rejects.toBeInstanceOf(ImportRefused);
+    await expect(store.importSeries(mixed)).rejects.toThrow(/1 day\(s\) already stored with different figures/);
+    expect(await impl.airQuality().readSeries(c, 2030, 'observed')).toEqual(before);
+    // A dry run checks and stores nothing; the same figures again are a no-op without a log entry.
+    expect(await store.importSeries(aqRequest(c, octDays(6, 8), 50, { dryRun: true }))).toMatchObject({ added: 3 });
+    expect(await store.importSeries(aqRequest(c, octDays(1, 5), 50))).toMatchObject({ noop: true, unchanged: 5 });
+    expect(await impl.airQuality().readSeries(c, 2030, 'observed')).toEqual(before);
+    expect((await store.readSeries(c, 2030, 'baseline')).days).toEqual({});
+  });
+
+  test('air quality: a replacement keeps its reason and the old and new figures in the log', async () => {
+    const store = impl.airQuality();
+    const c = `c-${crypto.randomUUID()}`;
+    await store.importSeries(aqRequest(c, octDays(1, 3), 50));
+    await expect(store.importSeries(aqRequest(c, octDays(1, 3), 55, { replace: { reason: ' ' } }))).rejects.toThrow(
+      '--replace needs a --reason',
+    );
+    expect(
+      await store.importSeries(aqRequest(c, octDays(1, 4), 55, { replace: { reason: '站点校准后更正' } })),
+    ).toMatchObject({ added: 1, noop: false });
+    const stored = await impl.airQuality().readSeries(c, 2030, 'observed');
+    expect(stored.days['130100']).toEqual({
+      '2030-10-01': [55, 100],
+      '2030-10-02': [55, 101],
+      '2030-10-03': [55, 102],
+      '2030-10-04': [55, 103],
+    });
+    expect(stored.log.map((l) => [l.added, l.replaced.length, l.reason])).toEqual([
+      [3, 0, undefined],
+      [1, 3, '站点校准后更正'],
+    ]);
+    expect(stored.log[1].replaced[0]).toEqual({ code: '130100', date: '2030-10-01', was: [50, 100], now: [55, 100] });
+    expect(stored.log[1]).toMatchObject({ by: 'test', source: `${c}.csv` });
+  });
+
+  test('air quality: concurrent imports of one series (two store objects) lose neither rows nor log entries', async () => {
+    const c = `c-${crypto.randomUUID()}`;
+    const batches = [octDays(1, 8), octDays(9, 16), octDays(17, 24), octDays(25, 31)];
+    const results = await Promise.all(batches.map((d, i) => impl.airQuality().importSeries(aqRequest(c, d, 40 + i))));
+    expect(results.map((r) => r.added)).toEqual(batches.map((d) => d.length));
+    const stored = await impl.airQuality().readSeries(c, 2030, 'observed');
+    expect(Object.keys(stored.days['130100']).sort()).toEqual(octDays(1, 31));
+    expect(stored.log.map((l) => l.added).sort()).toEqual(batches.map((d) => d.length).sort());
+    // The same days with different figures at once: one import stands, the other is refused
+    // against it, not written over it unseen.
+    await impl.airQuality().importSeries(aqRequest(`${c}-clash`, octDays(20, 20), 1));
+    const clash = await Promise.allSettled(
+      [60, 61].map((pm25) => impl.airQuality().importSeries(aqRequest(`${c}-clash`, octDays(1, 10), pm25))),
+    );
+    const won = clash.findIndex((r) => r.status === 'fulfilled');
+    expect(clash.map((r) => r.status).sort()).toEqual(['fulfilled', 'rejected']);
+    expect((clash[1 - won] as PromiseRejectedResult).reason).toBeInstanceOf(ImportRefused);
+    const after = await impl.airQuality().readSeries(`${c}-clash`, 2030, 'observed');
+    expect(after.days['130100']['2030-10-01'][0]).toBe(60 + won);
+    expect(after.log).toHaveLength(2);
+  });
+
+  test('air quality: a falsified-data mark is kept with its log; one without a reason is refused', async () => {
+    const store = impl.airQuality();
+    const c = `c-${crypto.randomUUID()}`;
+    const mark = { reason: '采样头被遮挡', evidence: '现场检查记录', by: 'office', at: '2030-12-03T02:00:00.000Z' };
+    await expect(store.markFalsified(c, 2030, '130100', { ...mark, reason: ' ' })).rejects.toBeInstanceOf(
+      ImportRefused,
+    );
+    await store.markFalsified(c, 2030, '130100', mark);
+    expect(await impl.airQuality().readFalsified(c, 2030)).toEqual({
+      campaignId: c,
+      season: 2030,
+      marks: { '130100': mark },
+      log: [{ code: '130100', action: 'marked', ...mark }],
+    });
+    expect((await store.readFalsified(c, 2031)).marks).toEqual({});
+  });
+
+  test('assessment timeline: an act recorded twice under one key stays one, the first standing', async () => {
+    const timeline = impl.timeline();
+    const c = `c-${crypto.randomUUID()}`;
+    const act = (code: string, key: string, issuedAt: string, subject = '预警函'): TimelineAct => ({
+      key,
+      campaignId: c,
+      season: 2030,
+      code,
+      name: code === '130100' ? '石家庄市' : '唐山市',
+      point: 'stage-1',
+      pointTitle: '第一阶段',
+      act: 'warning-letter',
+      verdict: 'fail',
+      verdictCn: '不合格',
+      reasons: ['PM2.5平均浓度70微克/立方米，高于目标63微克/立方米'],
+      falsified: false,
+      documentNumber: '冀环督〔2031〕1号',
+      subject,
+      to: ['sjz@example.cn'],
+      cc: [],
+      messageId: `<${key}@lantian>`,
+      transport: 'smtp',
+      issuedAt,
+      issuedAtLocal: issuedAt,
+    });
+    const first = act('130100', `${c}:stage-1:130100`, '2031-01-15T01:00:00.000Z');
+    expect(await timeline.record(first)).toEqual({ act: first, recorded: true });
+    const again = await Promise.all([1, 2, 3].map(() => impl.timeline().record({ ...first, subject: '重发' })));
+    for (const r of again) expect(r).toEqual({ act: first, recorded: false });
+    const other = act('130200', `${c}:stage-1:130200`, '2031-01-15T00:30:00.000Z');
+    await timeline.record(other);
+    expect(await impl.timeline().read(c, 2030, '130100')).toEqual([first]);
+    expect(await impl.timeline().read(c, 2030)).toEqual([other, first]);
+    expect(await timeline.read(c, 2031)).toEqual([]);
   });
 
   test('users: evidence downloads are listed newest first for their obligation only', async () => {
@@ -546,6 +701,96 @@ test('an unreachable object store: putting is refused as unavailable, reading to
     } finally {
       await down.close();
       await shared.close();
+    }
+  });
+});
+
+// Reservations to send, and the mailer on them: of two attempts of one notice running at once
+// (a retry after a timeout while the first still sends, or two workers) only one sends.
+describe.each(impls)('%s sent ledger reservations', (_label, make) => {
+  let impl: Impl;
+  beforeAll(() => {
+    impl = make();
+  });
+  const fresh = () => `wf:${crypto.randomUUID()}#escalation:1-urging`;
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+  test('a live reservation refuses another holder; renewed and released only by its holder', async () => {
+    const [a, b] = [impl.ledger(), impl.ledger()];
+    const k = fresh();
+    expect(await a.reserve(k, 'attempt-1', 60_000)).toEqual({ reserved: true });
+    const refused = await b.reserve(k, 'attempt-2', 60_000);
+    expect(refused.reserved).toBe(false);
+    if (refused.reserved) return;
+    expect(refused.current.holder).toBe('attempt-1');
+    expect(refused.current.remainingMs).toBeGreaterThan(50_000);
+    expect(refused.current.remainingMs).toBeLessThanOrEqual(60_000);
+    expect(await b.renew(k, 'attempt-2', 60_000)).toBe(false);
+    expect(await a.renew(k, 'attempt-1', 60_000)).toBe(true);
+    await b.release(k, 'attempt-2');
+    expect((await b.reserve(k, 'attempt-2', 60_000)).reserved).toBe(false);
+    await a.release(k, 'attempt-1');
+    expect(await b.reserve(k, 'attempt-2', 60_000)).toEqual({ reserved: true });
+  });
+
+  test('of concurrent reservations of one key, and of concurrent take-overs of a lapsed one, exactly one holds', async () => {
+    const k = fresh();
+    const first = await Promise.all([1, 2, 3, 4].map((n) => impl.ledger().reserve(k, `attempt-${n}`, 300)));
+    expect(first.filter((r) => r.reserved)).toHaveLength(1);
+    const holder = `attempt-${first.findIndex((r) => r.reserved) + 1}`;
+    await sleep(400);
+    // Its holder died: the lease lapsed, and one of the next attempts takes it over.
+    const next = await Promise.all([5, 6, 7, 8].map((n) => impl.ledger().reserve(k, `attempt-${n}`, 60_000)));
+    const took = next.filter((r) => r.reserved);
+    expect(took).toHaveLength(1);
+    expect(took[0]).toMatchObject({ reserved: true, tookOver: { holder } });
+    expect(await impl.ledger().renew(k, holder, 60_000)).toBe(false);
+    for (const r of next.filter((x) => !x.reserved)) expect(r).toMatchObject({ reserved: false });
+  });
+
+  test('two workers sending one notice at once deliver one message; the refused attempt fails retryably, its retry finds the delivery', async () => {
+    const got: { key: string; messageId: string }[] = [];
+    const smtp = await startTestSmtp({
+      onMessage: (m) => got.push({ key: String(m.headers.get('x-lantian-key')), messageId: m.messageId ?? '' }),
+    });
+    const storage = impl.ledger() as SentLedger;
+    const workers = [smtpMailer(smtp.url, storage), smtpMailer(smtp.url, impl.ledger() as SentLedger)];
+    const mail = (key: string): OutgoingMail => ({
+      key,
+      from: 'lantian@localhost',
+      to: ['environment-bureau.130100@placeholder.lantian.invalid'],
+      cc: [],
+      subject: '督办函',
+      text: '请于5个工作日内书面报告整改情况。',
+    });
+    try {
+      const key = fresh();
+      const attempts = await Promise.allSettled([0, 1, 0, 1].map((w) => workers[w].deliver(mail(key))));
+      expect(got.filter((g) => g.key === key)).toEqual([{ key, messageId: messageIdFor(key) }]);
+      const sent = attempts.filter((a) => a.status === 'fulfilled' && !a.value.duplicate);
+      expect(sent).toHaveLength(1);
+      for (const a of attempts) {
+        if (a.status === 'fulfilled') continue;
+        // Refused while the other attempt held the key: retryable, and soon (within the lease).
+        expect(a.reason).toBeInstanceOf(ApplicationFailure);
+        expect(a.reason).toMatchObject({ type: SEND_IN_PROGRESS, nonRetryable: false });
+      }
+      const retry = await workers[1].deliver(mail(key));
+      expect(retry).toMatchObject({ duplicate: true, messageId: messageIdFor(key) });
+      expect(got.filter((g) => g.key === key)).toHaveLength(1);
+
+      // An attempt that died mid-send left its reservation: the next attempt is refused until the
+      // lease lapses, then sends again (the one allowed copy, with the same Message-ID).
+      const orphan = fresh();
+      await storage.reserve(orphan, 'killed-worker', 500);
+      await expect(workers[0].deliver(mail(orphan))).rejects.toMatchObject({ type: SEND_IN_PROGRESS });
+      expect(got.filter((g) => g.key === orphan)).toHaveLength(0);
+      await sleep(600);
+      expect(await workers[0].deliver(mail(orphan))).toMatchObject({ duplicate: false });
+      expect(got.filter((g) => g.key === orphan)).toEqual([{ key: orphan, messageId: messageIdFor(orphan) }]);
+    } finally {
+      workers.forEach((w) => w.close());
+      await smtp.close();
     }
   });
 });

@@ -59,12 +59,15 @@ export function activityDeps(
 }
 
 /**
- * With LANTIAN_DATABASE_URL and LANTIAN_OBJECT_STORE_URL: the letters, the archive and the sent
- * ledger every worker shares, checked (schema current, bucket there) by createWorker before it
- * takes any task. Without them: nothing, and the data folder's paths serve.
+ * With LANTIAN_DATABASE_URL and LANTIAN_OBJECT_STORE_URL: the letters, the archive, the sent
+ * ledger, the air-quality figures and the assessment timelines every worker shares, checked
+ * (schema current, bucket there) by createWorker before it takes any task. Without them: nothing, and the data folder's paths serve.
  */
 function productionStorage(env: Env): {
-  deps: Pick<ActivityDeps, 'letters' | 'archive' | 'storageReady' | 'storageClose'>;
+  deps: Pick<
+    ActivityDeps,
+    'letters' | 'archive' | 'airQuality' | 'assessmentTimeline' | 'storageReady' | 'storageClose'
+  >;
   ledger?: ReturnType<typeof productionStores>['ledger'];
 } {
   const db = env.LANTIAN_DATABASE_URL;
@@ -77,6 +80,8 @@ function productionStorage(env: Env): {
     deps: {
       letters: stores.letters,
       archive: stores.archive,
+      airQuality: stores.airQuality,
+      assessmentTimeline: stores.assessmentTimeline,
       storageClose: () => stores.close(),
       async storageReady() {
         await requireCurrentSchema(pool).catch((e: Error) => {

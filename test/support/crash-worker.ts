@@ -1,7 +1,8 @@
-// The Lantian worker in a process of its own, for the crash-safety test: real activities, the
-// real SMTP mailer and ledger. With LANTIAN_CRASH_AFTER_LEDGER=1 the process SIGKILLs itself
-// the moment the first delivery returns — the server has accepted, the ledger is written, and
-// the activity has not completed — which is the crash the sent ledger exists for.
+// The Lantian worker in a process of its own, for the crash and fault tests (started by
+// test/support/worker-process.ts): real activities, the real SMTP mailer and ledger. With
+// LANTIAN_CRASH_AFTER_LEDGER=1 the process SIGKILLs itself the moment the first delivery
+// returns — the server has accepted, the ledger is written, and the activity has not completed —
+// which is the crash the sent ledger exists for.
 import fs from 'node:fs';
 import path from 'node:path';
 import { NativeConnection } from '@temporalio/worker';
@@ -12,12 +13,21 @@ import { loadPolicies } from '../../planner/load';
 import { smtpMailer, type Mailer } from '../../notices/mailer';
 import { documentNumberAllocator } from '../../client/document-numbers';
 import { digestEnqueuer } from '../../client/digests';
+import { openPool } from '../../db/pool';
+import { s3FromUrl } from '../../storage/object-store';
+import { productionStores } from '../../storage/stores';
 import { fixturePoliciesDir, templatesDir, testCalendar } from './temporal';
 
 async function main() {
   const [address, taskQueue, smtpUrl, dataDir, namespace = 'default'] = process.argv.slice(2);
   const policies = loadPolicies(fixturePoliciesDir, undefined, templatesDir);
-  const real = smtpMailer(smtpUrl, path.join(dataDir, 'ledger'));
+  // On production storage when given (the fault tests on the cluster): the ledger and letters in
+  // PostgreSQL and the object store, as a deployed worker keeps them.
+  const database = process.env.LANTIAN_CRASH_WORKER_DATABASE_URL;
+  const objects = process.env.LANTIAN_CRASH_WORKER_OBJECT_STORE_URL;
+  const stores =
+    database && objects ? productionStores(openPool(database), s3FromUrl(objects), { database, objects }) : undefined;
+  const real = smtpMailer(smtpUrl, stores?.ledger ?? path.join(dataDir, 'ledger'));
   const mailer: Mailer = {
     transport: real.transport,
     async deliver(m) {
@@ -41,6 +51,7 @@ async function main() {
       templatesDir: policies.templatesDir,
       archiveDir: path.join(dataDir, 'archive'),
       lettersDir: path.join(dataDir, 'letters'),
+      ...(stores ? { letters: stores.letters, archive: stores.archive } : {}),
       mailer,
       mailFrom: 'Lantian <lantian@localhost>',
       documentNumbers: documentNumberAllocator(client, taskQueue),
