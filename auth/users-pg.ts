@@ -5,8 +5,9 @@
 import crypto from 'node:crypto';
 import type { Pool } from 'pg';
 import { DUMMY_HASH, hashSecret, hmac, randomSecret, safeEqual, verifySecret } from './secrets';
+import { defaultLoginPolicy, failuresAt, lockedAt, StrangerFailures } from './login-lock';
 import {
-  defaultLoginPolicy,
+  bindingRefusal,
   keyFromFile,
   MAX_NAME_LENGTH,
   UserError,
@@ -43,14 +44,12 @@ const toUser = (r: Row): User => ({
 });
 
 const digest = (s: string) => crypto.createHash('sha256').update(s).digest('hex');
-/** Names that are no user: failures counted in memory, at most this many names at once. */
-const UNKNOWN_NAMES = 10_000;
 
 export class PgUserStore implements Users {
   private keyBytes?: Buffer;
   private readonly policy: LoginPolicy;
   private readonly tokenCache = new Map<string, { userId: number; tokenId: string; until: number }>();
-  private readonly strangers = new Map<string, { failures: number; since: number; lockedUntil: number }>();
+  private readonly strangers: StrangerFailures;
 
   constructor(
     readonly pool: Pool,
@@ -59,6 +58,7 @@ export class PgUserStore implements Users {
     opts: { login?: LoginPolicy; ownsPool?: boolean } = {},
   ) {
     this.policy = opts.login ?? defaultLoginPolicy;
+    this.strangers = new StrangerFailures(this.policy);
     this.ownsPool = opts.ownsPool ?? false;
   }
 
@@ -115,8 +115,8 @@ export class PgUserStore implements Users {
   async add(name: string, r: Role, org?: string): Promise<NewUser> {
     const n = userName.safeParse(name);
     if (!n.success) throw new UserError(`user name ${JSON.stringify(name)}: ${n.error.issues[0].message}`);
-    if (r === 'assignee' && !org) throw new UserError('an assignee user needs --org <organisation code>');
-    if (r !== 'assignee' && org) throw new UserError(`a ${r} user is not bound to an organisation; drop --org`);
+    const unbound = bindingRefusal(r, org);
+    if (unbound) throw new UserError(unbound);
     const password = randomSecret(12);
     const tokenId = randomSecret(6);
     const token = `lt_${tokenId}_${randomSecret(24)}`;
@@ -181,14 +181,15 @@ export class PgUserStore implements Users {
           ).rows[0]?.locked_until ?? 0,
         )
       : (this.strangers.get(name)?.lockedUntil ?? 0);
-    if (lockedUntil > now) return { refused: 'locked', retryAfterSeconds: Math.ceil((lockedUntil - now) / 1000) };
+    const locked = lockedAt(lockedUntil, now);
+    if (locked) return { refused: 'locked', ...locked };
     const ok = verifySecret(password, r?.password_hash ?? DUMMY_HASH) && !!r && !r.disabled;
     if (ok) {
       await this.pool.query('DELETE FROM login_locks WHERE user_id = $1', [r.id]);
       return { user: toUser(r) };
     }
     if (r) await this.countFailure(r.id, now);
-    else this.countStranger(name, now);
+    else this.strangers.fail(name, now);
     return { refused: 'invalid' };
   }
 
@@ -207,20 +208,6 @@ export class PgUserStore implements Users {
     );
   }
 
-  private countStranger(name: string, now: number): void {
-    const lock = this.policy.lockMs;
-    const prev = this.strangers.get(name);
-    const fresh = !prev || prev.since <= now - lock;
-    const failures = fresh ? 1 : prev.failures + 1;
-    this.strangers.delete(name);
-    this.strangers.set(name, {
-      failures,
-      since: fresh ? now : prev.since,
-      lockedUntil: failures >= this.policy.maxFailures ? now + lock : 0,
-    });
-    while (this.strangers.size > UNKNOWN_NAMES) this.strangers.delete(this.strangers.keys().next().value!);
-  }
-
   async failures(name: string, now = Date.now()): Promise<number> {
     const r = await this.one('SELECT * FROM users WHERE name = $1', [name]);
     const f = r
@@ -231,7 +218,7 @@ export class PgUserStore implements Users {
           )
         ).rows.map((x) => ({ failures: x.failures, since: Number(x.since) }))[0]
       : this.strangers.get(name);
-    return f && f.since > now - this.policy.lockMs ? f.failures : 0;
+    return failuresAt(f, now, this.policy);
   }
 
   async createSession(userId: number, ttlMs: number): Promise<{ cookie: string; expiresAt: number }> {

@@ -11,9 +11,22 @@ import crypto from 'node:crypto';
 import Database from 'better-sqlite3';
 import { z } from 'zod';
 import { DUMMY_HASH, hashSecret, hmac, randomSecret, safeEqual, verifySecret } from './secrets';
+import { defaultLoginPolicy, failuresAt, lockedAt, StrangerFailures, type LoginPolicy } from './login-lock';
 
-export const role = z.enum(['office', 'assignee', 'supervisor']);
+/** A team (检查组) user's `org` is its team's id in policies/problems.yaml, as an assignee's is its organisation code. */
+export const role = z.enum(['office', 'assignee', 'supervisor', 'team']);
 export type Role = z.infer<typeof role>;
+
+/** Roles bound to one organisation or team (`org`): the others must have none. */
+export const boundRoles: readonly Role[] = ['assignee', 'team'];
+
+/** Why a user of role `r` with `org` cannot be added; undefined when it can. */
+export function bindingRefusal(r: Role, org: string | undefined): string | undefined {
+  if (r === 'assignee' && !org) return 'an assignee user needs --org <organisation code>';
+  if (r === 'team' && !org) return 'a team user needs --team <team id>';
+  if (!boundRoles.includes(r) && org) return `a ${r} user is not bound to an organisation; drop --org`;
+  return undefined;
+}
 
 export const userName = z
   .string()
@@ -111,14 +124,7 @@ export interface Users {
 /** Login names longer than this are refused before anything is looked up or stored. */
 export const MAX_NAME_LENGTH = 64;
 
-export interface LoginPolicy {
-  /** Failures for one name within `lockMs` that lock it. */
-  maxFailures: number;
-  /** How long the lock lasts (and the window the failures are counted in). */
-  lockMs: number;
-}
-
-export const defaultLoginPolicy: LoginPolicy = { maxFailures: 5, lockMs: 15 * 60_000 };
+export { defaultLoginPolicy, type LoginPolicy } from './login-lock';
 
 export type LoginResult =
   | { user: User }
@@ -132,8 +138,17 @@ export interface UserStoreOptions {
   login?: LoginPolicy;
 }
 
-/** Names that are no user: failures counted in memory, at most this many names at once. */
-const UNKNOWN_NAMES = 10_000;
+/** The users table's columns and checks (the same in a new file and a migrated one). */
+const USERS_COLUMNS = `id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        role TEXT NOT NULL CHECK (role IN ('office','assignee','supervisor','team')),
+        org TEXT,
+        password_hash TEXT NOT NULL,
+        token_id TEXT NOT NULL UNIQUE,
+        token_hash TEXT NOT NULL,
+        disabled INTEGER NOT NULL DEFAULT 0,
+        created_at TEXT NOT NULL,
+        CHECK ((role IN ('assignee','team')) = (org IS NOT NULL))`;
 
 const digest = (s: string) => crypto.createHash('sha256').update(s).digest('hex');
 
@@ -168,7 +183,7 @@ export class UserStore implements Users {
   /** sha256(token) → user id: a verified token is not scrypt-hashed again on every request. */
   private readonly tokenCache = new Map<string, { userId: number; tokenId: string; until: number }>();
   /** Failed logins for names that are no user; never written to the database. */
-  private readonly strangers = new Map<string, { failures: number; since: number; lockedUntil: number }>();
+  private readonly strangers: StrangerFailures;
 
   constructor(
     readonly file: string,
@@ -176,6 +191,7 @@ export class UserStore implements Users {
   ) {
     this.keySource = opts.key ?? { file: path.join(path.dirname(file), 'session.key') };
     this.policy = opts.login ?? defaultLoginPolicy;
+    this.strangers = new StrangerFailures(this.policy);
     fs.mkdirSync(path.dirname(file), { recursive: true });
     // Created 0600 before SQLite opens it; SQLite gives the -wal and -shm files the same mode.
     fs.closeSync(fs.openSync(file, 'a', 0o600));
@@ -187,20 +203,12 @@ export class UserStore implements Users {
     for (const f of [`${file}-wal`, `${file}-shm`]) ownerOnly(f);
     this.db.exec(`
       CREATE TABLE IF NOT EXISTS users (
-        id INTEGER PRIMARY KEY,
-        name TEXT NOT NULL UNIQUE,
-        role TEXT NOT NULL CHECK (role IN ('office','assignee','supervisor')),
-        org TEXT,
-        password_hash TEXT NOT NULL,
-        token_id TEXT NOT NULL UNIQUE,
-        token_hash TEXT NOT NULL,
-        disabled INTEGER NOT NULL DEFAULT 0,
-        created_at TEXT NOT NULL,
-        CHECK ((role = 'assignee') = (org IS NOT NULL))
+        ${USERS_COLUMNS}
       );
       CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
     `);
     this.migrate();
+    this.allowTeams();
     this.db.exec(`
       CREATE TABLE IF NOT EXISTS sessions (
         id_sha256 TEXT PRIMARY KEY,
@@ -294,6 +302,46 @@ export class UserStore implements Users {
     }
   }
 
+  /**
+   * A database from before the team role checks roles without it. SQLite cannot alter a CHECK:
+   * the table is rebuilt with the new one and its rows, in one transaction, with foreign keys
+   * off meanwhile (sessions and login locks keep pointing at the same user ids).
+   */
+  private allowTeams(): void {
+    const current = () =>
+      (
+        this.db.prepare(`SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'users'`).get() as {
+          sql: string;
+        }
+      ).sql.includes("'team'");
+    if (current()) return;
+    const foreignKeys = this.db.pragma('foreign_keys', { simple: true }) as number;
+    this.db.pragma('foreign_keys = OFF');
+    try {
+      // Immediate, and checked again inside: another process opening the same file at this
+      // moment waits for this one, then finds the table already rebuilt.
+      this.db
+        .transaction(() => {
+          if (current()) return;
+          this.db.exec(`
+            CREATE TABLE users_new (
+              ${USERS_COLUMNS}
+            );
+            INSERT INTO users_new (id, name, role, org, password_hash, token_id, token_hash, disabled, created_at)
+              SELECT id, name, role, org, password_hash, token_id, token_hash, disabled, created_at FROM users;
+            DROP TABLE users;
+            ALTER TABLE users_new RENAME TO users;
+          `);
+          const broken = this.db.pragma('foreign_key_check') as unknown[];
+          if (broken.length)
+            throw new Error(`${this.file}: rebuilding the users table broke ${broken.length} references`);
+        })
+        .immediate();
+    } finally {
+      this.db.pragma(`foreign_keys = ${foreignKeys ? 'ON' : 'OFF'}`);
+    }
+  }
+
   get location(): string {
     return this.file;
   }
@@ -309,8 +357,8 @@ export class UserStore implements Users {
   add(name: string, r: Role, org?: string): NewUser {
     const n = userName.safeParse(name);
     if (!n.success) throw new UserError(`user name ${JSON.stringify(name)}: ${n.error.issues[0].message}`);
-    if (r === 'assignee' && !org) throw new UserError('an assignee user needs --org <organisation code>');
-    if (r !== 'assignee' && org) throw new UserError(`a ${r} user is not bound to an organisation; drop --org`);
+    const unbound = bindingRefusal(r, org);
+    if (unbound) throw new UserError(unbound);
     if (this.db.prepare('SELECT 1 FROM users WHERE name = ?').get(name))
       throw new UserError(`user ${name} already exists`);
     const password = randomSecret(12);
@@ -384,7 +432,8 @@ export class UserStore implements Users {
             { locked_until: number } | undefined
         )?.locked_until ?? 0)
       : (this.strangers.get(name)?.lockedUntil ?? 0);
-    if (lockedUntil > now) return { refused: 'locked', retryAfterSeconds: Math.ceil((lockedUntil - now) / 1000) };
+    const locked = lockedAt(lockedUntil, now);
+    if (locked) return { refused: 'locked', ...locked };
     // Verifying and counting run in one synchronous step: no other login in this process
     // interleaves between the check above and the count below.
     const ok = verifySecret(password, r?.password_hash ?? DUMMY_HASH) && !!r && !r.disabled;
@@ -393,7 +442,7 @@ export class UserStore implements Users {
       return { user: toUser(r) };
     }
     if (r) this.countFailure(r.id, now);
-    else this.countStranger(name, now);
+    else this.strangers.fail(name, now);
     return { refused: 'invalid' };
   }
 
@@ -420,21 +469,6 @@ export class UserStore implements Users {
     return { failures: row.failures, lockedUntil: row.locked_until };
   }
 
-  private countStranger(name: string, now: number): void {
-    const lock = this.policy.lockMs;
-    const prev = this.strangers.get(name);
-    const fresh = !prev || prev.since <= now - lock;
-    const failures = fresh ? 1 : prev.failures + 1;
-    this.strangers.delete(name);
-    this.strangers.set(name, {
-      failures,
-      since: fresh ? now : prev.since,
-      lockedUntil: failures >= this.policy.maxFailures ? now + lock : 0,
-    });
-    // Bounded: the oldest names go first.
-    while (this.strangers.size > UNKNOWN_NAMES) this.strangers.delete(this.strangers.keys().next().value!);
-  }
-
   /** For tests and operations: how many failures the name has now (0 after a lock expired). */
   failures(name: string, now = Date.now()): number {
     const r = this.db.prepare('SELECT id FROM users WHERE name = ?').get(name) as { id: number } | undefined;
@@ -442,7 +476,7 @@ export class UserStore implements Users {
       ? (this.db.prepare('SELECT failures, since FROM login_locks WHERE user_id = ?').get(r.id) as
           { failures: number; since: number } | undefined)
       : this.strangers.get(name);
-    return f && f.since > now - this.policy.lockMs ? f.failures : 0;
+    return failuresAt(f, now, this.policy);
   }
 
   // ------------------------------------------------------------------ sessions

@@ -26,7 +26,7 @@ import {
   verifyProblem,
 } from '../workflows/problem-api';
 import { findRebound } from '../domain/problem-ledger';
-import { blobPath, storeEvidence } from '../storage/evidence-store';
+import type { ObjectStore } from '../storage/object-store';
 import { ProblemFileError, readProblemCsv, readProblemRows, type ProblemImportContext } from '../planner/problems';
 import { problemWorkflow } from '../workflows/problem';
 import { inPool } from './launch';
@@ -149,16 +149,19 @@ const mediaTypes: Record<string, string> = {
   '.txt': 'text/plain',
 };
 
-/** Evidence of completion, stored like an obligation's (content-addressed); a refused submission keeps nothing new. */
+/**
+ * Evidence of completion, into the same store as an obligation's (the data folder, or the object
+ * store the web app and worker share); a refused submission keeps nothing new.
+ */
 export async function submitProblemEvidenceFile(
   client: Client,
-  evidenceDir: string,
+  store: ObjectStore,
   workflowId: string,
   file: string,
   actor: Actor,
   note?: string,
 ): Promise<{ evidenceId: string; sha256: string; size: number; fileName: string }> {
-  const stored = await storeEvidence(evidenceDir, fs.createReadStream(file));
+  const stored = await store.putStream(fs.createReadStream(file), 25 * 1024 * 1024);
   const fileName = path.basename(file);
   try {
     const r = await client.workflow.getHandle(workflowId).executeUpdate(submitProblemEvidence, {
@@ -175,7 +178,7 @@ export async function submitProblemEvidenceFile(
     });
     return { evidenceId: r.evidenceId, sha256: stored.sha256, size: stored.size, fileName };
   } catch (e) {
-    if (!stored.existed) fs.rmSync(blobPath(evidenceDir, stored.sha256), { force: true });
+    if (!stored.existed) await store.remove(stored.sha256);
     throw e;
   }
 }
@@ -204,7 +207,7 @@ export function reportSimilar(
  * The records of these problems, `concurrency` queries at a time. A workflow ended before it ever
  * ran (terminated before its first task) has no record and is left out.
  */
-export async function problemRecords(client: Client, ids: string[], concurrency = 32): Promise<ProblemRecord[]> {
+export async function problemRecords(client: Client, ids: string[], concurrency = 64): Promise<ProblemRecord[]> {
   const out: ProblemRecord[] = [];
   await inPool(ids, concurrency, async (id) => {
     try {

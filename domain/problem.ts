@@ -55,16 +55,21 @@ export const problemPolicy = z
     /** 反弹: a problem found again at the same site within this many days of its 销号 reopens as a rebound. */
     rebound: z.object({ windowDays: z.number().int().positive() }).default({ windowDays: 365 }),
     /**
-     * Inspection teams: the users (by name) who record and verify problems, and the cities (or
-     * provinces, with their cities) they work in. A team's users see and act on those cities' problems only.
+     * Inspection teams (检查组): each an id (a `team` user's org, as an assignee's is its
+     * organisation code), its Chinese name, and the cities (or provinces, with their cities) it
+     * works in. A team's users see and act on those cities' problems only. No user names here:
+     * users are added with `lantian user add <name> --role team --team <id>`.
      */
     teams: z
       .array(
-        z.object({
-          name: z.string().min(1),
-          users: z.array(z.string().min(1)).min(1),
-          orgs: z.array(z.string().min(1)).min(1),
-        }),
+        z
+          .object({
+            id: z.string().regex(/^[a-z0-9][a-z0-9-]{0,31}$/, 'is not a short slug (a-z, 0-9 and -)'),
+            name: z.string().min(1),
+            orgs: z.array(z.string().min(1)).min(1),
+          })
+          // A file from before team users named them here: said, not silently dropped.
+          .strict(),
       )
       .default([]),
   })
@@ -80,6 +85,11 @@ export const problemPolicy = z
         if (i > 0 && s.workingDays <= steps[i - 1].workingDays)
           ctx.addIssue({ code: 'custom', path: [...at, i, 'workingDays'], message: 'must come after the step before' });
       });
+    const ids = new Set<string>();
+    p.teams.forEach((t, i) => {
+      if (ids.has(t.id)) ctx.addIssue({ code: 'custom', path: ['teams', i, 'id'], message: `${t.id} twice` });
+      ids.add(t.id);
+    });
     check(p.ladder, ['ladder']);
     p.categories.forEach((c, i) => c.ladder && check(c.ladder, ['categories', i, 'ladder']));
   });

@@ -2,8 +2,6 @@
 // inspection team records and assigns a problem in its city (not another's), the city submits its
 // plan, a photo and 举一反三, the team rejects and then verifies, and the ledger and its exports
 // change; another city's problem is 404 to a city and refused to a team outside its cities.
-import fs from 'node:fs';
-import path from 'node:path';
 import ExcelJS from 'exceljs';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { LantianWorker } from '../worker/registry';
@@ -11,17 +9,11 @@ import { readEnv } from '../config/env';
 import { startWeb, type RunningWeb } from '../web/start';
 import { loadPolicies } from '../planner/load';
 import { call, enc, upload } from './support/web';
-import {
-  devServerEnv,
-  fixturePoliciesDir,
-  repo,
-  tempDir,
-  templatesDir,
-  testCalendar,
-  testDeps,
-  testWorker,
-  type TestDeps,
-} from './support/temporal';
+import { ObjectStoreUnavailable } from '../storage/object-store';
+import { devServerEnv, templatesDir, testCalendar, testDeps, testWorker, type TestDeps } from './support/temporal';
+import { firstTeam, problemPolicies } from './support/problems';
+
+const secondTeam = { id: 'team-2', name: '第二检查组', orgs: ['130200'] };
 
 const TQ = 'lantian-problem-api';
 const calendar = testCalendar(2026, 2032);
@@ -33,22 +25,8 @@ let web: RunningWeb;
 let url: string;
 const tokens: Record<string, string> = {};
 
-/** The drill fixtures, the shipped problems policy, and one inspection team working in 石家庄. */
-function problemPolicies(): string {
-  const dir = path.join(tempDir('problem-api-policies'), 'policies');
-  fs.cpSync(fixturePoliciesDir, dir, { recursive: true, filter: (src) => path.basename(src) !== 'templates' });
-  fs.symlinkSync(templatesDir, path.join(dir, 'templates'));
-  fs.writeFileSync(
-    path.join(dir, 'problems.yaml'),
-    fs
-      .readFileSync(path.join(repo, 'policies', 'problems.yaml'), 'utf8')
-      .replace(/^teams: \[\]$/m, 'teams:\n  - { name: 第一检查组, users: [team1], orgs: ["130100"] }'),
-  );
-  return dir;
-}
-
 beforeAll(async () => {
-  const dir = problemPolicies();
+  const dir = problemPolicies('problem-api-policies', [firstTeam, secondTeam]);
   env = await devServerEnv();
   deps = testDeps(calendar, loadPolicies(dir, undefined, templatesDir));
   worker = await testWorker(env, deps, TQ);
@@ -63,7 +41,8 @@ beforeAll(async () => {
   url = web.url;
   for (const [name, role, org] of [
     ['office1', 'office'],
-    ['team1', 'supervisor'],
+    ['team1', 'team', firstTeam.id],
+    ['team2', 'team', secondTeam.id],
     ['super1', 'supervisor'],
     ['sjz', 'assignee', '130100'],
     ['tangshan', 'assignee', '130200'],
@@ -95,7 +74,7 @@ const problem = (number: string, assignee = '130100') => ({
 });
 
 test('a team records and verifies in its cities, a city acts on its own only, the ledger and exports follow', async () => {
-  // Record: a team in its city; not in another; not a city or a supervisor outside any team.
+  // Record: a team in its city; not in another; not a city or a supervisor.
   const recorded = await post('team1', '/api/problems', problem('API-1'));
   expect(recorded.status).toBe(201);
   const id = recorded.body.workflowId as string;
@@ -113,11 +92,15 @@ test('a team records and verifies in its cities, a city acts on its own only, th
   // Scope: another city's problem is not found; the team sees only its cities.
   expect((await as('tangshan', `/api/problems/${enc(id)}`)).status).toBe(404);
   expect((await as('team1', `/api/problems/${enc(ts)}`)).status).toBe(404);
+  // A team of 唐山: 石家庄's problem is not found to it, and not to be changed either; its own city's is.
+  expect((await as('team2', `/api/problems/${enc(id)}`)).status).toBe(404);
+  expect((await post('team2', `/api/problems/${enc(id)}/assign`, {})).status).toBe(404);
+  expect((await as('team2', `/api/problems/${enc(ts)}`)).status).toBe(200);
   expect((await as('sjz', `/api/problems/${enc(id)}`)).status).toBe(200);
   expect((await as('super1', `/api/problems/${enc(ts)}`)).status).toBe(200);
   expect((await as('sjz', `/api/problems/${enc('lantian-problem:drill:2026:NOPE')}`)).status).toBe(404);
 
-  // 交办: the team, not the city or a supervisor outside any team.
+  // 交办: the team, not the city or a supervisor.
   expect((await post('sjz', `/api/problems/${enc(id)}/assign`, {})).status).toBe(403);
   expect((await post('super1', `/api/problems/${enc(id)}/assign`, {})).status).toBe(403);
   const assigned = await post('team1', `/api/problems/${enc(id)}/assign`, { note: '请立行立改' });
@@ -170,9 +153,11 @@ test('a team records and verifies in its cities, a city acts on its own only, th
     ).status,
   ).toBe(403);
 
-  // 核查: a rejection needs a reason; a supervisor outside any team cannot; the team rejects, then accepts.
+  // 核查: a rejection needs a reason; a supervisor reads but cannot verify; the team rejects, then accepts.
   expect((await post('team1', `/api/problems/${enc(id)}/verify`, { decision: 'reject' })).status).toBe(400);
-  expect((await post('super1', `/api/problems/${enc(id)}/verify`, { decision: 'accept' })).status).toBe(403);
+  const bySupervisor = await post('super1', `/api/problems/${enc(id)}/verify`, { decision: 'accept' });
+  expect([bySupervisor.status, bySupervisor.body.error]).toEqual([403, 'forbidden_role']);
+  expect((await as('super1', `/api/problems/${enc(id)}`)).body.state).toBe('待核查');
   const rejected = await post('team1', `/api/problems/${enc(id)}/verify`, {
     decision: 'reject',
     reason: '现场复核仍有裸露土方',
@@ -238,6 +223,26 @@ test('a team records and verifies in its cities, a city acts on its own only, th
   expect(bytes.subarray(0, 3)).toEqual(Buffer.from([0xef, 0xbb, 0xbf]));
   expect(bytes.subarray(3).toString('utf8').split('\r\n')[0]).toMatch(/^问题编号,责任单位,/);
 
+  // A team has no business with obligations: refused (403, in Chinese), pages and API alike, by
+  // default; its header names its team.
+  for (const p of [
+    '/api/obligations?campaign=drill',
+    '/api/scoreboard',
+    '/api/campaigns',
+    '/obligations',
+    '/scoreboard',
+  ]) {
+    const r = await as('team1', p);
+    expect([p, r.status]).toEqual([p, 403]);
+  }
+  expect((await as('team1', '/api/obligations')).body).toEqual({
+    error: 'forbidden_role',
+    message: '检查组用户无权查看任务。',
+  });
+  const page = await as('team1', '/problems?season=2026');
+  expect(page.status).toBe(200);
+  expect(page.text).toMatch(/<span class="me">第一检查组 · 检查组 <span class="who">team1<\/span>/);
+
   // The OpenAPI document lists every route.
   const doc = (await as('super1', '/docs/json')).body;
   for (const p of [
@@ -250,4 +255,81 @@ test('a team records and verifies in its cities, a city acts on its own only, th
     '/api/problems/{id}/similar',
   ])
     expect(Object.keys(doc.paths)).toContain(p);
+}, 600_000);
+
+test('a problem’s photos and evidence open for those who see the problem: listed with their file ids, scoped, recorded, 503 when the store is down', async () => {
+  // A team records a problem with its photo (the page's form, multipart).
+  const jpeg = Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0]), Buffer.alloc(80, 3)]);
+  const { season, ...fields } = problem('PH-1');
+  const form = upload({ ...fields, season: String(season) }, { name: '现场照片.jpg', content: jpeg });
+  const made = await as('team1', '/problems', { method: 'POST', body: form });
+  expect(made.status).toBe(303);
+  const id = 'lantian-problem:drill:2026:PH-1';
+
+  // The record lists the photo with its file id, name, type and size.
+  const rec = (await as('sjz', `/api/problems/${enc(id)}`)).body;
+  expect(rec.photos).toEqual([
+    { id: 'p1', fileName: '现场照片.jpg', mediaType: 'image/jpeg', size: jpeg.length, sha256: expect.any(String) },
+  ]);
+
+  // Whoever sees the problem opens it: the team of its city, the city, the office and a supervisor;
+  // another city and another team are told there is no such problem.
+  const file = `/api/problems/${enc(id)}/files/p1`;
+  for (const who of ['team1', 'sjz', 'office1', 'super1']) {
+    const r = await fetch(`${url}${file}`, { headers: { authorization: `Bearer ${tokens[who]}` } });
+    expect([who, r.status, r.headers.get('content-type')]).toEqual([who, 200, 'image/jpeg']);
+    expect(r.headers.get('content-disposition')).toMatch(/^inline; filename=.*filename\*=UTF-8''%E7%8E%B0/);
+    expect(r.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(Buffer.from(await r.arrayBuffer())).toEqual(jpeg);
+  }
+  for (const who of ['tangshan', 'team2']) {
+    const r = await as(who, file);
+    expect([who, r.status, r.body.error]).toEqual([who, 404, 'problem_not_found']);
+  }
+  const none = await as('sjz', `/api/problems/${enc(id)}/files/p9`);
+  expect([none.status, none.body.error]).toEqual([404, 'problem_file_not_found']);
+
+  // Evidence by its id, and from the page's link.
+  const assigned = await post('team1', `/api/problems/${enc(id)}/assign`, {});
+  await post('sjz', `/api/problems/${enc(id)}/plan`, { plan: '苫盖', completeBy: assigned.body.dueDate });
+  const pdf = Buffer.from('%PDF-1.7\n整改报告\n%%EOF\n');
+  const ev = await as('sjz', `/api/problems/${enc(id)}/evidence`, {
+    method: 'POST',
+    body: upload({}, { name: '整改报告.pdf', content: pdf }),
+  });
+  expect(ev.body.evidenceId).toBe('e1');
+  const page = await as('team1', `/problems/${enc(id)}`);
+  expect(page.text).toContain(`href="/problems/${enc(id)}/files/p1"`);
+  expect(page.text).toContain(`href="/problems/${enc(id)}/files/e1"`);
+  const fromPage = await fetch(`${url}/problems/${enc(id)}/files/e1`, {
+    headers: { authorization: `Bearer ${tokens.super1}` },
+  });
+  expect([fromPage.status, fromPage.headers.get('content-type')]).toEqual([200, 'application/pdf']);
+  expect(Buffer.from(await fromPage.arrayBuffer())).toEqual(pdf);
+  expect((await as('tangshan', `/problems/${enc(id)}/files/e1`)).status).toBe(404);
+
+  // Each opening is recorded (who, which file), a refused one is not.
+  const downloads = await web.deps.users.downloads(id);
+  expect(downloads.map((x) => `${x.evidenceId} ${x.user} ${x.role}`).reverse()).toEqual([
+    'p1 team1 team',
+    'p1 sjz assignee',
+    'p1 office1 office',
+    'p1 super1 supervisor',
+    'e1 super1 supervisor',
+  ]);
+
+  // The store down: "not now" in Chinese, nothing recorded.
+  const outage = jest
+    .spyOn(web.deps.stores.evidence, 'head')
+    .mockRejectedValue(new ObjectStoreUnavailable(new Error('connect ECONNREFUSED')));
+  try {
+    const down = await as('super1', file);
+    expect([down.status, down.body.error]).toEqual([503, 'unavailable_storage']);
+  } finally {
+    outage.mockRestore();
+  }
+  expect(await web.deps.users.downloads(id)).toHaveLength(5);
+
+  // The OpenAPI document lists the route.
+  expect(Object.keys((await as('super1', '/docs/json')).body.paths)).toContain('/api/problems/{id}/files/{file}');
 }, 600_000);

@@ -15,15 +15,13 @@ import { runCli } from './support/cli';
 import {
   devServerEnv,
   fixturePolicies,
-  fixturePoliciesDir,
-  repo,
   tempDir,
-  templatesDir,
   testCalendar,
   testDeps,
   testWorker,
   type TestDeps,
 } from './support/temporal';
+import { firstTeam, problemPolicies } from './support/problems';
 
 const TQ = 'lantian-problem-cli';
 const calendar = testCalendar(2026, 2032);
@@ -33,17 +31,8 @@ let worker: LantianWorker;
 let running: Promise<void>;
 let policiesDir: string;
 
-/** The drill fixtures with the shipped problems policy and its letters beside them. */
-function problemPolicies(): string {
-  const dir = path.join(tempDir('problem-policies'), 'policies');
-  fs.cpSync(fixturePoliciesDir, dir, { recursive: true, filter: (src) => path.basename(src) !== 'templates' });
-  fs.symlinkSync(templatesDir, path.join(dir, 'templates'));
-  fs.copyFileSync(path.join(repo, 'policies', 'problems.yaml'), path.join(dir, 'problems.yaml'));
-  return dir;
-}
-
 beforeAll(async () => {
-  policiesDir = problemPolicies();
+  policiesDir = problemPolicies('problem-policies', [firstTeam]);
   env = await devServerEnv();
   worker = await testWorker(env, deps, TQ);
   running = worker.run();
@@ -313,3 +302,20 @@ test('assign, submit (plan and evidence), verify: rejected with a reason, then �
   await book.xlsx.readFile(out);
   expect(book.getWorksheet('问题清单')!.rowCount).toBe(5);
 }, 900_000);
+
+test('a team user is added by its team id in problems.yaml; an unknown team is refused, named, in Chinese', async () => {
+  const added = await cli('user', 'add', 'zhang.wei', '--role', 'team', '--team', firstTeam.id, '--json');
+  expect(added.code).toBe(0);
+  expect(JSON.parse(added.out).user).toMatchObject({ name: 'zhang.wei', role: 'team', org: 'team-1' });
+  const unknown = await cli('user', 'add', 'li.na', '--role', 'team', '--team', 'team-9');
+  expect(unknown.code).not.toBe(0);
+  expect(unknown.err).toMatch(/没有检查组 team-9/);
+  expect((await cli('user', 'add', 'li.na', '--role', 'team')).err).toMatch(/--team <team id>/);
+  expect((await cli('user', 'add', 'li.na', '--role', 'team', '--org', '130100')).err).toMatch(
+    /--team <id>, not --org/,
+  );
+  expect((await cli('user', 'add', 'li.na', '--role', 'supervisor', '--team', firstTeam.id)).err).toMatch(
+    /--team is for team users/,
+  );
+  expect((await cli('user', 'list', '--json')).out).not.toMatch(/li\.na/);
+}, 120_000);

@@ -11,16 +11,8 @@ import { readEnv } from '../config/env';
 import { startWeb, type RunningWeb } from '../web/start';
 import { loadPolicies } from '../planner/load';
 import { currentSeason } from '../domain/season';
-import {
-  devServerEnv,
-  fixturePoliciesDir,
-  repo,
-  tempDir,
-  templatesDir,
-  testCalendar,
-  testDeps,
-  testWorker,
-} from './support/temporal';
+import { devServerEnv, repo, templatesDir, testCalendar, testDeps, testWorker } from './support/temporal';
+import { firstTeam, problemPolicies } from './support/problems';
 
 const TQ = 'lantian-problem-e2e';
 let env: TestWorkflowEnvironment;
@@ -33,15 +25,7 @@ const shots = path.join(repo, 'test-artifacts', 'web');
 const season = currentSeason();
 
 beforeAll(async () => {
-  const dir = path.join(tempDir('problem-e2e-policies'), 'policies');
-  fs.cpSync(fixturePoliciesDir, dir, { recursive: true, filter: (src) => path.basename(src) !== 'templates' });
-  fs.symlinkSync(templatesDir, path.join(dir, 'templates'));
-  fs.writeFileSync(
-    path.join(dir, 'problems.yaml'),
-    fs
-      .readFileSync(path.join(repo, 'policies', 'problems.yaml'), 'utf8')
-      .replace(/^teams: \[\]$/m, 'teams:\n  - { name: 第一检查组, users: [team1], orgs: ["130100"] }'),
-  );
+  const dir = problemPolicies('problem-e2e-policies', [firstTeam]);
   env = await devServerEnv();
   const deps = testDeps(testCalendar(2026, 2032), loadPolicies(dir, undefined, templatesDir));
   worker = await testWorker(env, deps, TQ);
@@ -54,7 +38,7 @@ beforeAll(async () => {
   });
   web = await startWeb(config, env.client, loadPolicies(dir, undefined, templatesDir), testCalendar(2026, 2032), 0);
   for (const [name, role, org] of [
-    ['team1', 'supervisor'],
+    ['team1', 'team', firstTeam.id],
     ['super1', 'supervisor'],
     ['sjz', 'assignee', '130100'],
   ] as const)
@@ -105,6 +89,9 @@ test('a team records and assigns, the city plans and sends a photo, the team ver
 
   // The team records a problem in its city and assigns it (交办).
   const team = await signIn('team1');
+  // A team lands on its problems; its header names its team.
+  expect(new URL(team.url()).pathname).toBe('/problems');
+  await expect(team.locator('header .me').innerText()).resolves.toMatch(/^第一检查组 · 检查组\s+team1$/);
   await team.goto(`${web.url}/problems`);
   await team.getByRole('link', { name: '登记问题' }).click();
   await team.getByLabel('问题编号').fill('E2E-1');
@@ -169,4 +156,11 @@ test('a team records and assigns, the city plans and sends a photo, the team ver
     expect.stringContaining('E2E-1'),
   ]);
   await shot(supervisor, 'problem-ledger');
+
+  // The supervisor opens the team's photo from the problem's page: the picture as taken.
+  await supervisor.goto(problemUrl);
+  const href = await supervisor.locator('ul.photos a').getAttribute('href');
+  const opened = await supervisor.request.get(`${web.url}${href}`);
+  expect([opened.status(), opened.headers()['content-type']]).toEqual([200, 'image/jpeg']);
+  expect(await opened.body()).toEqual(found);
 }, 600_000);

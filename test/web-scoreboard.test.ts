@@ -1,12 +1,22 @@
 // The scoreboard a leading group puts on the wall and the forms that behave: its totals, sort
-// order, pace colours and chart with drill-down; the .xlsx exports read back with exceljs beside
+// order, pace colours and chart with drill-down; each city's problems open and overdue beside its
+// obligations, linked to its problem ledger, in the API and the .xlsx too; the .xlsx exports read back with exceljs beside
 // the CSV; who may export what; Post/Redirect/Get; the question before a due date moves past the
 // next season; HTML 404 and error pages; filters offering only what exists; the letters of the
 // coming week; and what `npm start` lists as running and as ready.
 import ExcelJS from 'exceljs';
 import { DateTime } from 'luxon';
-import { call, enc, login, oid, startWebEnv, type WebEnv } from './support/web';
-import { boardRows, overdueChart, paceOf, sortBoard, totals } from '../web/scoreboard';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { LantianWorker } from '../worker/registry';
+import { readEnv } from '../config/env';
+import { loadPolicies } from '../planner/load';
+import { startWeb, type RunningWeb } from '../web/start';
+import { problemService } from '../web/problems-api';
+import { problemRecordQuery } from '../workflows/problem-api';
+import { calendar, call, drillWindow, enc, login, oid, startWebEnv, type WebEnv } from './support/web';
+import { devServerEnv, templatesDir, testDeps, testWorker } from './support/temporal';
+import { problemPolicies } from './support/problems';
+import { boardRows, boardTable, overdueChart, paceOf, sortBoard, totals } from '../web/scoreboard';
 import { campaignListing, launchedSeasons } from '../cli/start-listing';
 import type { ObligationSummary } from '../client/obligations';
 import { statusLabel } from '../web/html';
@@ -77,6 +87,40 @@ describe('the rows, their colours, totals, order and chart', () => {
       ).value,
     ).not.toContain('<svg');
   });
+
+  test('each city’s problems open and overdue: counted, summed, sorted, and linked to its ledger', () => {
+    const problems = [
+      { org: 'b', name: '乙市', open: 5, overdue: 2 },
+      { org: 'e', name: '戊市', open: 1, overdue: 0 },
+      // A city with problems and none of the obligations in view.
+      { org: 'f', name: '己市', province: 'p', open: 3, overdue: 3 },
+    ];
+    const withProblems = boardRows(rows, (c) => names[c], now, problems);
+    const of = (org: string) => withProblems.find((r) => r.org === org)!;
+    expect(of('b')).toMatchObject({ problemsOpen: 5, problemsOverdue: 2, total: 10, pace: 'yellow' });
+    expect(of('a')).toMatchObject({ problemsOpen: 0, problemsOverdue: 0 });
+    expect(of('f')).toMatchObject({ name: '己市', province: 'p', total: 0, problemsOpen: 3, pace: 'green' });
+    // A view narrowed to some obligations shows no organisation without them.
+    expect(boardRows(rows, (c) => names[c], now, problems, false).map((r) => r.org)).not.toContain('f');
+    expect(totals(withProblems)).toMatchObject({ problemsOpen: 9, problemsOverdue: 5, total: rows.length });
+    expect(sortBoard(withProblems, { sort: 'problemsOpen' }).map((r) => r.org)).toEqual(['b', 'f', 'e', 'd', 'c', 'a']);
+    expect(sortBoard(withProblems, { sort: 'problemsOverdue', dir: 'asc' }).map((r) => r.problemsOverdue)).toEqual([
+      0, 0, 0, 0, 2, 3,
+    ]);
+    const table = boardTable(sortBoard(withProblems), { campaign: 'drill', season: 2030 }, {}, '/scoreboard').value;
+    expect(table).toContain(
+      '问题（在办）</a></th><th><a href="/scoreboard?campaign=drill&amp;season=2030&amp;sort=problemsOverdue&amp;dir=desc">问题逾期</a></th>',
+    );
+    const row = /<tr class="board-\w+" data-org="b"[^>]*>(.*?)<\/tr>/s.exec(table)![1];
+    expect(row).toContain('<a href="/problems?campaign=drill&amp;season=2030&amp;assignee=b">5</a>');
+    expect(row).toContain(
+      '<a href="/problems?campaign=drill&amp;season=2030&amp;assignee=b&amp;state=%E9%80%BE%E6%9C%9F">2</a>',
+    );
+    // The totals open the whole ledger; a zero links nowhere.
+    const foot = /<tfoot>(.*?)<\/tfoot>/s.exec(table)![1];
+    expect(foot).toContain('<a href="/problems?campaign=drill&amp;season=2030">9</a>');
+    expect(/<tr class="board-\w+" data-org="a"[^>]*>(.*?)<\/tr>/s.exec(table)![1]).not.toContain('/problems?');
+  });
 });
 
 describe('on a real server', () => {
@@ -123,6 +167,13 @@ describe('on a real server', () => {
     const rank = { red: 2, yellow: 1, green: 0 } as Record<string, number>;
     expect(paces.map((p) => rank[p])).toEqual([...paces.map((p) => rank[p])].sort((a, b) => b - a));
     expect(paces).toContain('red');
+    // The API answers the page's rows in the page's order, with its totals; no problems policy here: no problems.
+    const fromApi = (await call(api('/scoreboard'), { token: w.tokens.super1 })).body;
+    expect(fromApi.rows.map((r: { org: string }) => r.org)).toEqual(trs.map((m) => m[2]));
+    expect(fromApi.rows.map((r: { pace: string }) => r.pace)).toEqual(paces);
+    expect(fromApi.totals).toMatchObject({ org: '', name: '合计', total: numbers.reduce((n, r) => n + r[0], 0) });
+    expect(fromApi.rows.every((r: { problemsOpen: number }) => r.problemsOpen === 0)).toBe(true);
+    expect(trs.map((m) => cells(m[3]).slice(11, 13))).toEqual(trs.map(() => ['0', '0']));
     const only2030 = await get('campaign=drill&season=2030');
     expect([...only2030.matchAll(/data-pace="(\w+)"/g)].every((m) => m[1] === 'green')).toBe(true);
     expect(only2030).toContain('id="overdue-chart-empty"');
@@ -429,8 +480,14 @@ describe('on a real server', () => {
       _csrf: s.csrf,
     });
     expect(r.status).toBe(303);
-    const page = (await call(`${w.url}/overview`, { headers: { cookie: s.cookie } })).text;
-    expect(page).toMatch(/<p class="card" id="letters-ahead">[^<]*<b>1<\/b> 件：督办通知 1 件/);
+    // On the office's overview and its review queue alike.
+    for (const at of ['/overview', '/review']) {
+      const page = (await call(`${w.url}${at}`, { headers: { cookie: s.cookie } })).text;
+      expect({ at, card: /<p class="card" id="letters-ahead">[^<]*<b>1<\/b> 件：督办通知 1 件/.test(page) }).toEqual({
+        at,
+        card: true,
+      });
+    }
     // The supervisor's scoreboard does not carry it.
     const sup = await login(w.url, 'super1', w.passwords.super1);
     expect((await call(`${w.url}/scoreboard`, { headers: { cookie: sup.cookie } })).text).not.toContain(
@@ -461,4 +518,136 @@ describe('on a real server', () => {
       /^ {2}drill +season 2031/,
     );
   });
+});
+
+describe('problems on the scoreboard, with a problems policy', () => {
+  const TQ = 'lantian-scoreboard-problems';
+  let env: TestWorkflowEnvironment;
+  let worker: LantianWorker;
+  let running: Promise<void>;
+  let web: RunningWeb;
+  const tokens: Record<string, string> = {};
+  const passwords: Record<string, string> = {};
+
+  beforeAll(async () => {
+    const dir = problemPolicies('scoreboard-problems');
+    env = await devServerEnv();
+    const deps = testDeps(calendar, loadPolicies(dir, undefined, templatesDir));
+    worker = await testWorker(env, deps, TQ);
+    running = worker.run();
+    const config = readEnv({
+      LANTIAN_DATA_DIR: deps.dir,
+      LANTIAN_POLICIES_DIR: dir,
+      LANTIAN_TASK_QUEUE: TQ,
+      LANTIAN_WEB_CACHE_SECONDS: '0',
+      LANTIAN_SEASON_WINDOW: drillWindow(),
+    });
+    web = await startWeb(config, env.client, loadPolicies(dir, undefined, templatesDir), calendar, 0);
+    for (const [name, role] of [
+      ['office1', 'office'],
+      ['super1', 'supervisor'],
+    ] as const) {
+      const u = await web.deps.users.add(name, role);
+      tokens[name] = u.token;
+      passwords[name] = u.password;
+    }
+  }, 120_000);
+  afterAll(async () => {
+    await web?.close();
+    worker?.shutdown();
+    await running;
+    await env?.teardown();
+  });
+
+  test('which city has the most problems open and overdue: the columns, their order, links, API and .xlsx', async () => {
+    const post = (p: string, json: unknown) => call(`${web.url}${p}`, { method: 'POST', token: tokens.office1, json });
+    expect((await post('/api/campaigns/drill/launch', { season: 2030 })).status).toBe(200);
+    const problem = (number: string, assignee: string) => ({
+      campaign: 'drill',
+      season: 2026,
+      number,
+      assignee,
+      site: `${number} 建材有限公司`,
+      category: '扬尘',
+      description: '料场未苫盖',
+      foundDate: '2026-11-02',
+    });
+    for (const [n, org] of [
+      ['SB-1', '130100'],
+      ['SB-2', '130100'],
+      ['SB-3', '130200'],
+    ])
+      expect((await post('/api/problems', problem(n, org))).status).toBe(201);
+    // SB-1's deadline has long passed: overdue at once; SB-2 and SB-3 are open, not yet assigned.
+    const id = (n: string) => `lantian-problem:drill:2026:${n}`;
+    const assigned = await post(`/api/problems/${enc(id('SB-1'))}/assign`, { dueDate: '2026-11-10' });
+    expect([assigned.status, assigned.body]).toEqual([200, { dueDate: '2026-11-10' }]);
+    const sb1 = env.client.workflow.getHandle(id('SB-1'));
+    for (const until = Date.now() + 60_000; !(await sb1.query(problemRecordQuery)).overdue;) {
+      if (Date.now() > until) throw new Error('SB-1 not overdue');
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    // The ladder's own change reaches the app's copy with its next refresh; here at once.
+    await problemService(web.deps).refreshed(id('SB-1'));
+
+    const s = await login(web.url, 'super1', passwords.super1);
+    const cells = (tr: string) =>
+      [...tr.matchAll(/<t[dh][^>]*>(.*?)<\/t[dh]>/g)].map((m) => m[1].replace(/<[^>]+>/g, '').trim());
+    const get = async (q: string) => (await call(`${web.url}/scoreboard?${q}`, { headers: { cookie: s.cookie } })).text;
+    const rowOf = (page: string, org: string) =>
+      cells(new RegExp(`<tr class="board-\\w+" data-org="${org}"[^>]*>(.*?)</tr>`, 's').exec(page)![1]);
+    const page = await get('campaign=drill&season=2030');
+    const head = [...page.matchAll(/<th[^>]*><a href="[^"]*">([^<]+)<\/a><\/th>/g)].map((m) =>
+      m[1].replace(/ [▲▼]$/, ''),
+    );
+    const col = (label: string) => head.indexOf(label);
+    expect(col('问题（在办）')).toBeGreaterThan(0);
+    // Season 2030's view holds 2026's problems still open (遗留), as the ledger does.
+    expect([rowOf(page, '130100')[col('问题（在办）')], rowOf(page, '130100')[col('问题逾期')]]).toEqual(['2', '1']);
+    expect([rowOf(page, '130200')[col('问题（在办）')], rowOf(page, '130200')[col('问题逾期')]]).toEqual(['1', '0']);
+    const foot = cells(/<tfoot><tr class="totals"[^>]*>(.*?)<\/tr><\/tfoot>/s.exec(page)![1]);
+    expect([foot[col('问题（在办）')], foot[col('问题逾期')]]).toEqual(['3', '1']);
+    // Sorted by either column, who has most first.
+    const orgsOf = (p: string) => [...p.matchAll(/<tr class="board-\w+" data-org="(\w+)"/g)].map((m) => m[1]);
+    expect(orgsOf(await get('campaign=drill&season=2030&sort=problemsOpen')).slice(0, 2)).toEqual(['130100', '130200']);
+    const byOverdue = orgsOf(await get('campaign=drill&season=2030&sort=problemsOverdue&dir=asc'));
+    expect(byOverdue[byOverdue.length - 1]).toBe('130100');
+
+    // Each figure opens the problem ledger of that city (and state), which lists those problems.
+    const link = /<a href="(\/problems\?[^"]+)">1<\/a>/
+      .exec(page.slice(page.indexOf('data-org="130100"')))![1]
+      .replace(/&amp;/g, '&');
+    expect(Object.fromEntries(new URL(link, web.url).searchParams)).toEqual({
+      campaign: 'drill',
+      season: '2030',
+      assignee: '130100',
+      state: '逾期',
+    });
+    const ledger = (await call(`${web.url}${link}`, { headers: { cookie: s.cookie } })).text;
+    const listed = ledger.slice(ledger.indexOf('<table class="problems">'));
+    expect([...listed.matchAll(/>(SB-\d)<\/a>/g)].map((m) => m[1])).toEqual(['SB-1']);
+
+    // The API: the same rows in the page's order, the totals; the .xlsx: the same columns.
+    const board = (await call(`${web.url}/api/scoreboard?campaign=drill&season=2030`, { token: tokens.super1 })).body;
+    expect(board.rows.map((r: { org: string }) => r.org)).toEqual(orgsOf(page));
+    expect(board.rows.find((r: { org: string }) => r.org === '130100')).toMatchObject({
+      problemsOpen: 2,
+      problemsOverdue: 1,
+    });
+    expect(board.totals).toMatchObject({ problemsOpen: 3, problemsOverdue: 1 });
+    const wb = new ExcelJS.Workbook();
+    await wb.xlsx.load(
+      await (
+        await fetch(`${web.url}/api/scoreboard.xlsx?campaign=drill&season=2030&sort=problemsOpen`, {
+          headers: { authorization: `Bearer ${tokens.super1}` },
+        })
+      ).arrayBuffer(),
+    );
+    const values: string[][] = [];
+    wb.worksheets[0].eachRow((r) => values.push((r.values as unknown[]).slice(1).map((v) => String(v ?? ''))));
+    const xHead = values[2];
+    expect(xHead.slice(-2)).toEqual(['问题（在办）', '问题逾期']);
+    expect(values[3].slice(1, 2).concat(values[3].slice(-2))).toEqual(['130100', '2', '1']);
+    expect(values[values.length - 1].slice(-2)).toEqual(['3', '1']);
+  }, 120_000);
 });

@@ -28,9 +28,10 @@ import {
   type WebDeps,
 } from './actions';
 import type { SwaggerTransform } from '@fastify/swagger';
-import { scoreboard, daysLeft } from './read-model';
+import { daysLeft } from './read-model';
 import { obligationSheet, sheetNames, type SheetNames } from './sheet';
-import { boardRows, boardSort, sortBoard, sortKeys } from './scoreboard';
+import { boardSort, sortKeys, totals } from './scoreboard';
+import { scoreboardRows } from './board';
 import { obligationsXlsx, scoreboardXlsx, sendXlsx, XLSX_TYPE } from './export';
 import type { User } from '../auth/users';
 import type { ObligationSummary } from '../client/obligations';
@@ -142,18 +143,25 @@ const summaryRow = z.object({
   daysLeft: z.number().optional(),
   execution: z.string(),
 });
-const scoreRow = z.object({
-  org: z.string(),
+/** A row of the scoreboard as the page shows it (web/scoreboard.ts `BoardRow`). */
+const boardRowDoc = z.object({
+  org: z.string().describe('the organisation’s code; empty on the totals row'),
   name: z.string(),
   province: z.string().optional(),
-  total: z.number(),
-  metOnTime: z.number(),
-  metLate: z.number(),
-  open: z.number(),
-  overdue: z.number(),
-  waived: z.number(),
-  unmet: z.number(),
-  highestLevel: z.number(),
+  pace: z.enum(['green', 'yellow', 'red']).describe('三色 by pace: 绿, 黄, 红'),
+  total: z.number().int(),
+  metOnTime: z.number().int(),
+  metLate: z.number().int(),
+  open: z.number().int(),
+  overdue: z.number().int(),
+  escalated: z.number().int().describe('behind (overdue or closed unmet) and escalated at least once'),
+  unmet: z.number().int(),
+  waived: z.number().int(),
+  highestLevel: z.number().int(),
+  due: z.number().int().describe('obligations whose due date has passed (waived ones aside)'),
+  openLevel: z.number().int().describe('the highest level among obligations still open'),
+  problemsOpen: z.number().int().describe('problems found on inspection not yet closed (销号)'),
+  problemsOverdue: z.number().int().describe('of those, past their rectification deadline (逾期)'),
 });
 const receipt = z.object({
   receipt: z.object({
@@ -670,28 +678,39 @@ export function registerApi(app: FastifyInstance, d: WebDeps) {
     },
   );
 
+  const boardQueryJson = withProps(listQueryJson, boardSortDoc);
+  /** The scoreboard's filter and sort: the list's filter, and the column and direction. */
+  const boardQuery = (req: { query: unknown }) => {
+    const { sort, dir, ...rest } = req.query as Record<string, unknown>;
+    return { q: listQuery.parse(rest), s: boardSort.parse({ sort, dir }) };
+  };
   app.get(
     '/api/scoreboard',
     {
       schema: {
         tags: ['supervision'],
-        summary: 'per organisation: met on time, met late, open, overdue, highest escalation level',
+        summary:
+          'the scoreboard as the page shows it: per organisation its pace colour, obligations met on time, met late, open, overdue, escalated, unmet, waived, highest escalation level, and problems open and overdue; the totals',
         operationId: 'scoreboard',
-        querystring: listQueryJson,
+        querystring: boardQueryJson,
         response: {
-          200: ok(z.object({ rows: z.array(scoreRow) }), 'one row per organisation, who is behind first'),
+          200: ok(
+            z.object({ rows: z.array(boardRowDoc), totals: boardRowDoc }),
+            'one row per organisation in the page’s order (by default who is behind first), and the totals row',
+          ),
           ...refusals(400, 401, 403, 503),
         },
       },
-      config: documented(() => ({ querystring: listQueryDoc })),
+      config: documented(() => ({ querystring: withProps(listQueryDoc, boardSortDoc) })),
     },
     async (req) => {
       requireRole(req.user!, ['office', 'supervisor'], 'read the scoreboard');
-      return { rows: scoreboard(await d.index.list(listQuery.parse(req.query)), orgName(d)) };
+      const { q, s } = boardQuery(req);
+      const rows = await scoreboardRows(d, req, q, s);
+      return { rows, totals: totals(rows) };
     },
   );
 
-  const boardQueryJson = withProps(listQueryJson, boardSortDoc);
   app.get(
     '/api/scoreboard.xlsx',
     {
@@ -708,9 +727,8 @@ export function registerApi(app: FastifyInstance, d: WebDeps) {
     },
     async (req, reply) => {
       requireRole(req.user!, ['office', 'supervisor'], 'read the scoreboard');
-      const { sort, dir, ...rest } = req.query as Record<string, unknown>;
-      const q = listQuery.parse(rest);
-      const rows = sortBoard(boardRows(await d.index.list(q), orgName(d)), boardSort.parse({ sort, dir }));
+      const { q, s } = boardQuery(req);
+      const rows = await scoreboardRows(d, req, q, s);
       return sendXlsx(reply, await scoreboardXlsx(d.policies, rows, q), 'scoreboard.xlsx', '记分板.xlsx');
     },
   );

@@ -95,6 +95,22 @@ function headings(ws: ExcelJS.Worksheet, headers: string[]) {
 
 const exportedAt = (now: number) => `导出时间：${shanghai(new Date(now).toISOString())}（北京时间）`;
 
+/** A workbook of one sheet: its title row, the filters and export time beneath, and the frozen headings. */
+function oneSheet(
+  set: PolicySet,
+  q: Record<string, unknown>,
+  now: number,
+  o: { sheet: string; title: string; headers: string[] },
+) {
+  const wb = new ExcelJS.Workbook();
+  wb.creator = '蓝天';
+  wb.created = new Date(now);
+  const ws = wb.addWorksheet(o.sheet);
+  titled(ws, o.title, `筛选：${filterWords(set, q)} · ${exportedAt(now)}`, o.headers.length);
+  headings(ws, o.headers);
+  return { wb, ws };
+}
+
 /** The obligation list: the same rows as the CSV of the same filters, in the same order. */
 export async function obligationsXlsx(
   set: PolicySet,
@@ -102,16 +118,12 @@ export async function obligationsXlsx(
   q: Record<string, unknown>,
   now = Date.now(),
 ): Promise<Buffer> {
-  const wb = new ExcelJS.Workbook();
-  wb.creator = '蓝天';
-  wb.created = new Date(now);
-  const ws = wb.addWorksheet('任务清单');
   const cols = obligationColumns(set);
-  titled(ws, `任务清单（${rows.length} 项）`, `筛选：${filterWords(set, q)} · ${exportedAt(now)}`, cols.length);
-  headings(
-    ws,
-    cols.map((c) => c.header),
-  );
+  const { wb, ws } = oneSheet(set, q, now, {
+    sheet: '任务清单',
+    title: `任务清单（${rows.length} 项）`,
+    headers: cols.map((c) => c.header),
+  });
   cols.forEach((c, i) => (ws.getColumn(i + 1).width = c.width));
   for (const r of rows) ws.addRow(cols.map((c) => safe(c.value(r))));
   return Buffer.from(await wb.xlsx.writeBuffer());
@@ -126,18 +138,13 @@ export async function scoreboardXlsx(
   q: Record<string, unknown>,
   now = Date.now(),
 ): Promise<Buffer> {
-  const wb = new ExcelJS.Workbook();
-  wb.creator = '蓝天';
-  wb.created = new Date(now);
-  const ws = wb.addWorksheet('记分板');
   const headers = [
     ...boardColumns.slice(0, 1).map((c) => c.label),
     '单位代码',
     '所属省份',
     ...boardColumns.slice(1).map((c) => c.label),
   ];
-  titled(ws, '记分板：各责任单位完成情况', `筛选：${filterWords(set, q)} · ${exportedAt(now)}`, headers.length);
-  headings(ws, headers);
+  const { wb, ws } = oneSheet(set, q, now, { sheet: '记分板', title: '记分板：各责任单位完成情况', headers });
   ws.getColumn(1).width = 20;
   ws.getColumn(3).width = 12;
   const line = (r: BoardRow, name: string) => [
@@ -154,6 +161,8 @@ export async function scoreboardXlsx(
     r.unmet,
     r.waived,
     r.highestLevel ? `${r.highestLevel} ${levelLabel(r.highestLevel)}` : '无',
+    r.problemsOpen,
+    r.problemsOverdue,
   ];
   for (const r of rows) {
     const row = ws.addRow(line(r, r.name).map(safe));

@@ -1,14 +1,22 @@
 // The problems' JSON API (问题台账): record a problem, the ledger (JSON, .xlsx, CSV), one problem,
 // and its changes (交办, 整改方案, evidence, 核查, 举一反三), each an Update of its workflow signed
-// like every other change. Scope: the office sees and acts on all; an inspection team (its users
-// named in policies/problems.yaml `teams`) on the cities it works in; a city on its own problems;
-// a supervisor outside any team reads all. A problem out of reach is "not found", never confirmed.
+// like every other change. Scope: the office sees and acts on all; an inspection team (a `team`
+// user, its team one of policies/problems.yaml `teams`) on the cities it works in; a city on its
+// own problems; a supervisor reads all and changes none. A problem out of reach is "not found", never confirmed.
 import path from 'node:path';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { ApplicationFailure, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import type { User } from '../auth/users';
-import { HttpError, type WebDeps } from './actions';
+import {
+  HttpError,
+  httpRefusal,
+  INLINE_TYPES,
+  sendEvidence,
+  storeCall,
+  type EvidenceFile,
+  type WebDeps,
+} from './actions';
 import { UploadGuard, sanitiseFileName } from './upload';
 import { REFUSED } from '../workflows/api';
 import { localDate } from '../domain/local-date';
@@ -54,6 +62,8 @@ const XLSX_TYPE = 'application/vnd.openxmlformats-officedocument.spreadsheetml.s
 
 /** What a user may do with problems: whose it sees, and as whom it acts. */
 export interface ProblemScope {
+  /** The user's role, for refusals. */
+  role: User['role'];
   /** Organisation codes it sees (a province's code covers its cities); undefined: all. */
   orgs?: Set<string>;
   /** Records problems, 交办 and 核查 (the office everywhere, a team in its cities). */
@@ -64,17 +74,29 @@ export interface ProblemScope {
 }
 
 export function problemScope(u: User, policy: ProblemPolicy): ProblemScope {
-  if (u.role === 'office') return { inspects: true };
-  if (u.role === 'assignee') return { orgs: new Set([u.org!]), inspects: false, city: u.org };
-  const team = policy.teams.find((t) => t.users.includes(u.name));
-  return team ? { orgs: new Set(team.orgs), inspects: true, team: team.name } : { inspects: false };
+  const role = u.role;
+  if (role === 'office') return { role, inspects: true };
+  if (role === 'assignee') return { role, orgs: new Set([u.org!]), inspects: false, city: u.org };
+  if (role === 'team') {
+    // A team no longer in the policy sees nothing and may do nothing, rather than everything.
+    const team = policy.teams.find((t) => t.id === u.org);
+    return team
+      ? { role, orgs: new Set(team.orgs), inspects: true, team: team.name }
+      : { role, orgs: new Set(), inspects: false };
+  }
+  // A supervisor reads every problem and changes none.
+  return { role, inspects: false };
 }
 
-/** Problem workflow actors: a team acts with the supervisor's role (the workflow's "office or inspection team"). */
-const actorOf = (u: User): Actor => ({ role: u.role, id: u.name, ...(u.org ? { org: u.org } : {}) });
+/** Problem workflow actors. */
+export const actorOf = (u: User): Actor =>
+  // A team acts as 'supervisor': the released problem workflow takes an inspector's actions from 'office' or 'supervisor'.
+  u.role === 'team'
+    ? { role: 'supervisor', id: u.name, org: u.org! }
+    : { role: u.role, id: u.name, ...(u.org ? { org: u.org } : {}) };
 
 const refusal = (status: number, code: string, message: string) => new HttpError(status, message, code);
-const notFound = (id: string) => refusal(404, 'problem_not_found', `没有找到问题 ${id}（或您无权查看）`);
+const notFound = (id: string) => httpRefusal(404, 'problem_not_found', { id });
 
 /**
  * The workflow's refusal in Chinese with its catalogue code (the validator sends both in the
@@ -89,6 +111,32 @@ function workflowRefusal(e: unknown): HttpError | undefined {
     ? refusal(409, detail.code, said)
     : refusal(409, 'refused', '该问题的工作流拒绝了这一更改，请刷新后查看其状态');
 }
+
+/** A problem's files as its readers fetch them: photos p1, p2, … (in the order taken), evidence by its id. */
+export interface ProblemFile {
+  id: string;
+  kind: 'photo' | 'evidence';
+  fileName: string;
+  mediaType: string;
+  size: number;
+  sha256: string;
+}
+
+export function problemFiles(rec: ProblemRecord): ProblemFile[] {
+  return [
+    ...(rec.photos ?? []).map((p, i) => ({ id: `p${i + 1}`, kind: 'photo' as const, ...pick(p) })),
+    ...rec.evidence.map((e) => ({ id: e.id, kind: 'evidence' as const, ...pick(e) })),
+  ];
+}
+const pick = (f: ProblemPhoto) => ({ fileName: f.fileName, mediaType: f.mediaType, size: f.size, sha256: f.sha256 });
+
+/** A record as the API answers it: each photo with the file id `GET /api/problems/{id}/files/{file}` takes. */
+export const publicProblem = (rec: ProblemRecord) => ({
+  ...rec,
+  photos: problemFiles(rec)
+    .filter((f) => f.kind === 'photo')
+    .map(({ kind: _kind, ...f }) => f),
+});
 
 /** What the problems' API and pages share: the policy, who sees what, and the changes. */
 export type ProblemService = ReturnType<typeof makeService>;
@@ -129,6 +177,14 @@ function makeService(d: WebDeps) {
     }
   };
   const scopeOf = (req: FastifyRequest) => problemScope(req.user!, problemPolicy());
+  /** A team's Chinese name (the web header shows it); its id when the policy does not name it. */
+  const teamName = (id: string): string => {
+    try {
+      return problemPolicy().teams.find((t) => t.id === id)?.name ?? id;
+    } catch {
+      return id;
+    }
+  };
   const sees = (s: ProblemScope, code: string) =>
     !s.orgs || s.orgs.has(code) || s.orgs.has(d.policies.organisations.get(code)?.parent ?? '');
 
@@ -144,6 +200,39 @@ function makeService(d: WebDeps) {
     return { rec, scope };
   }
 
+  /**
+   * A photo (p1, p2, … in the order taken) or evidence file (e1, …) of a problem the user may
+   * see, from the evidence store; another's is 404 like the record. Each opening is recorded in
+   * the users database, as an obligation's evidence is (`record` false for HEAD).
+   */
+  async function fileOf(req: FastifyRequest, id: string, fileId: string, record: boolean): Promise<EvidenceFile> {
+    const { rec } = await scoped(req, id);
+    const f = problemFiles(rec).find((x) => x.id === fileId);
+    if (!f) throw httpRefusal(404, 'problem_file_not_found', { id: rec.number, file: fileId });
+    const stored = await storeCall(() => d.stores.evidence.head(f.sha256));
+    if (!stored) throw httpRefusal(404, 'evidence_not_stored', { evidence: fileId });
+    return {
+      // Recorded once the bytes are at hand, as an obligation's evidence is.
+      open: async () => {
+        const body = await storeCall(() => d.stores.evidence.stream(f.sha256));
+        if (!body) throw httpRefusal(404, 'evidence_not_stored', { evidence: fileId });
+        if (record) {
+          try {
+            await d.users.recordDownload(id, fileId, req.user!);
+          } catch (e) {
+            body.destroy();
+            throw e;
+          }
+        }
+        return body;
+      },
+      fileName: f.fileName,
+      mediaType: f.mediaType,
+      size: stored.size,
+      inline: INLINE_TYPES.has(f.mediaType),
+    };
+  }
+
   /** The workflow's refusal as 409 with its reason; a closed problem's ended workflow as 409 too. */
   async function change<T>(id: string, fn: () => Promise<T>): Promise<T> {
     try {
@@ -154,17 +243,18 @@ function makeService(d: WebDeps) {
       const refused = workflowRefusal(e);
       if (refused) throw refused;
       if (e instanceof WorkflowNotFoundError || /already completed/i.test((e as Error).message ?? ''))
-        throw refusal(409, 'problem_closed', `问题 ${id} 已销号，不能再更改`);
+        throw httpRefusal(409, 'problem_closed', { action: 'change the problem' });
       throw e;
     }
   }
 
   const inspector = (s: ProblemScope) => {
-    if (!s.inspects) throw refusal(403, 'forbidden_role', '只有大气办或检查组可以这样做');
+    if (!s.inspects)
+      throw httpRefusal(403, 'forbidden_role', { role: s.role, action: 'record, assign or verify problems' });
   };
   const city = (s: ProblemScope, rec: ProblemRecord) => {
     if (s.city !== rec.assignee.code)
-      throw refusal(403, 'forbidden_role', '只有责任单位可以提交整改方案、整改材料或举一反三');
+      throw httpRefusal(403, 'forbidden_role', { role: s.role, action: 'act for the problem’s city' });
   };
 
   // Every problem's record, kept in memory: a ledger is read from all of them, and querying
@@ -184,6 +274,12 @@ function makeService(d: WebDeps) {
         for (const r of await problemRecords(d.client, ids.slice(i, i + 256))) records.set(r.workflowId, r);
       loadedAt = started;
     })().finally(() => (loading = undefined)));
+  /**
+   * The first load, started as the app starts: it reads every record (thousands of queries), so
+   * the first ledger or scoreboard waits on a load already under way, not on one it starts. A load
+   * that fails here is tried again by the first request.
+   */
+  const preload = () => void reload().catch(() => undefined);
   /** Stops refreshing (the web app is closing): no query may outlive its connection. */
   const close = async () => {
     closed = true;
@@ -227,9 +323,9 @@ function makeService(d: WebDeps) {
     const scope = scopeOf(req);
     inspector(scope);
     const campaign = d.policies.campaigns.get(b.campaign);
-    if (!campaign) throw refusal(404, 'campaign_not_found', `没有行动方案 ${b.campaign}`);
+    if (!campaign) throw httpRefusal(404, 'campaign_not_found', { campaign: b.campaign });
     const org = d.policies.organisations.get(b.assignee);
-    if (org && !sees(scope, org.code)) throw refusal(403, 'forbidden_scope', `${org.name} 不在本检查组的范围内`);
+    if (org && !sees(scope, org.code)) throw httpRefusal(403, 'forbidden_scope', { name: org.name });
     const cells = [
       b.number,
       b.assignee,
@@ -275,23 +371,39 @@ function makeService(d: WebDeps) {
       throw e;
     }
     if (!sees(scope, inputs[0].assignee.code))
-      throw refusal(403, 'forbidden_scope', `${inputs[0].assignee.name} 不在本检查组的范围内`);
+      throw httpRefusal(403, 'forbidden_scope', { name: inputs[0].assignee.name });
     if (photos.length) inputs[0].photos = photos;
     markRebounds(inputs, await closedProblems(d.client, campaign.id), problemPolicy().rebound.windowDays);
     const report = await importProblems(d.client, inputs, { taskQueue: d.taskQueue });
     if (report.failed.length) throw new Error(report.failed[0].error);
     const workflowId = problemWorkflowId(campaign.id, b.season, inputs[0].number);
     await refreshed(workflowId);
-    if (report.existing.length) throw refusal(409, 'problem_exists', `问题编号 ${b.number} 已登记`);
+    if (report.existing.length) throw httpRefusal(409, 'problem_exists', { number: b.number });
     return { workflowId, ...(inputs[0].reboundOf ? { reboundOf: inputs[0].reboundOf } : {}) };
   }
 
-  return { problemPolicy, scopeOf, sees, scoped, change, refreshed, inspector, city, ledgerFor, recordOne, close };
+  return {
+    problemPolicy,
+    scopeOf,
+    teamName,
+    sees,
+    scoped,
+    fileOf,
+    change,
+    refreshed,
+    inspector,
+    city,
+    ledgerFor,
+    recordOne,
+    close,
+    preload,
+  };
 }
 
 export function registerProblemApi(app: FastifyInstance, d: WebDeps) {
-  const { scoped, change, inspector, city, ledgerFor, recordOne, close } = problemService(d);
+  const { scoped, fileOf, change, inspector, city, ledgerFor, recordOne, close, preload } = problemService(d);
   app.addHook('onClose', close);
+  app.addHook('onReady', async () => preload());
   const idParams = { type: 'object', required: ['id'], properties: { id: { type: 'string', minLength: 1 } } };
   const errorDoc = {
     type: 'object',
@@ -405,7 +517,54 @@ export function registerProblemApi(app: FastifyInstance, d: WebDeps) {
         response: { 200: okDoc, ...refusals(401, 404, 503) },
       },
     },
-    async (req) => (await scoped(req, (req.params as { id: string }).id)).rec,
+    async (req) => publicProblem((await scoped(req, (req.params as { id: string }).id)).rec),
+  );
+
+  app.get(
+    '/api/problems/:id/files/:file',
+    {
+      schema: {
+        tags: ['problems'],
+        summary:
+          'a photo (p1, p2, …) or evidence file (e1, …) of a problem, as stored (PDF and images inline, others as an attachment under the original name); each download is recorded',
+        operationId: 'getProblemFile',
+        params: {
+          type: 'object',
+          required: ['id', 'file'],
+          properties: { id: { type: 'string', minLength: 1 }, file: { type: 'string', minLength: 1 } },
+        },
+      },
+      // The file is sent as stored; refusals are JSON like everywhere else.
+      config: documented(() => ({
+        response: {
+          200: {
+            description:
+              'the file, with its Content-Type, Content-Disposition (filename* in UTF-8), X-Content-Type-Options: nosniff and a sandboxing Content-Security-Policy',
+            headers: {
+              'content-disposition': {
+                type: 'string',
+                description: 'inline (PDF, images) or attachment, with filename and filename* (RFC 5987)',
+              },
+              'x-content-type-options': { type: 'string', enum: ['nosniff'] },
+            },
+            content: { 'application/octet-stream': { schema: { type: 'string', format: 'binary' } } },
+          },
+          ...Object.fromEntries(
+            [401, 404, 503].map((c) => [
+              c,
+              {
+                description: errorDoc.description,
+                content: { 'application/json': { schema: { type: 'object', properties: errorDoc.properties } } },
+              },
+            ]),
+          ),
+        },
+      })),
+    },
+    async (req, reply) => {
+      const p = req.params as { id: string; file: string };
+      return sendEvidence(reply, await fileOf(req, p.id, p.file, req.method !== 'HEAD'));
+    },
   );
 
   const assignBody = assignment.omit({ actor: true });
@@ -566,7 +725,7 @@ export async function receiveProblemEvidence(
   id: string,
 ): Promise<{ evidenceId: string; sha256: string; size: number; fileName: string; mediaType: string }> {
   const u = req.user!;
-  if (u.role !== 'assignee') throw refusal(403, 'forbidden_role', '只有责任单位可以提交整改材料');
+  if (u.role !== 'assignee') throw httpRefusal(403, 'forbidden_role', { role: u.role, action: 'submit evidence' });
   const rec = id.startsWith('lantian-problem:')
     ? await problemRecord(d.client, id).catch((e: unknown) => {
         if (e instanceof WorkflowNotFoundError) throw notFound(id);

@@ -4,9 +4,16 @@
 // form a team records a problem with. Every change goes through the same service as the API.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { HttpError, type WebDeps } from './actions';
-import { csrfField, html, layout, seasonLabel, shanghai, type Html } from './html';
-import { problemService, readMultipart, receiveProblemEvidence, recordBody } from './problems-api';
+import { HttpError, INLINE_TYPES, sendEvidence, type WebDeps } from './actions';
+import { csrfField, html, Html, layout, seasonLabel, shanghai } from './html';
+import {
+  actorOf,
+  problemFiles,
+  problemService,
+  readMultipart,
+  receiveProblemEvidence,
+  recordBody,
+} from './problems-api';
 import { ledgerStates, type Ledger, type LedgerRow } from '../domain/problem-ledger';
 import type { ProblemEvent, ProblemRecord } from '../domain/problem';
 import { assign, reportSimilar, submitPlan, verify } from '../client/problems';
@@ -33,6 +40,8 @@ const actorWords: Record<string, string> = {
   assignee: '责任单位',
   system: '系统',
 };
+
+const kb = (bytes: number) => `${Math.ceil(bytes / 1024)} KB`;
 
 /** Problems listed on the ledger page; the rest are reached by a filter or the export. */
 const PAGE_ROWS = 200;
@@ -88,6 +97,10 @@ ${
 
 function problemPage(r: ProblemRecord, can: { inspects: boolean; city: boolean }, csrf: string): Html {
   const id = encodeURIComponent(r.workflowId);
+  const photos = problemFiles(r).filter((f) => f.kind === 'photo');
+  // A link, not an <img>: each opening is a recorded download, which a thumbnail on every view would blur.
+  const fileLink = (f: { id: string; fileName: string; mediaType: string }) =>
+    html`<a href="/problems/${id}/files/${f.id}" data-file="${f.id}"${INLINE_TYPES.has(f.mediaType) ? new Html(' target="_blank" rel="noopener"') : ''}>${f.fileName}</a>${f.mediaType === 'application/pdf' ? '（PDF）' : f.mediaType.startsWith('image/') ? '（图片）' : ''}`;
   const forms: Html[] = [];
   if (can.inspects && r.state === '排查')
     forms.push(
@@ -110,8 +123,8 @@ function problemPage(r: ProblemRecord, can: { inspects: boolean; city: boolean }
       html`<form method="post" action="/problems/${id}/similar" class="action">${csrfField(csrf)}<h3>举一反三</h3><label>点位或企业 <input name="site" required></label><label>问题及整改情况 <textarea name="description" rows="2" required></textarea></label><label>整改完成日期 <input type="date" name="fixedOn" required></label><button type="submit">报告</button></form>`,
     );
   return html`<dl class="facts"><dt>状态</dt><dd data-state="${r.state}">${r.state}${r.overdue ? '（逾期）' : ''}${r.level ? `，督办 ${r.level} 级` : ''}</dd><dt>责任单位</dt><dd>${r.assignee.name}</dd><dt>点位或企业</dt><dd>${r.site.name}${r.site.creditCode ? `（${r.site.creditCode}）` : ''}</dd><dt>类别</dt><dd>${r.category}（${r.rule.type}）</dd><dt>问题描述</dt><dd>${r.description}</dd><dt>发现</dt><dd>${r.foundDate}，${r.team}</dd><dt>整改期限</dt><dd>${r.dueDate ?? '未交办'}</dd>${r.plan ? html`<dt>整改方案</dt><dd>${r.plan.text}（计划 ${r.plan.completeBy} 完成）</dd>` : ''}${r.reboundOf ? html`<dt>反弹</dt><dd>此前问题 <a href="/problems/${encodeURIComponent(r.reboundOf.workflowId)}">${r.reboundOf.number}</a> 于 ${shanghai(r.reboundOf.closedAt)} 销号后再次发现</dd>` : ''}</dl>
-${r.photos?.length ? html`<h2>现场照片</h2><ul class="photos">${r.photos.map((p) => html`<li>${p.fileName}（${Math.ceil(p.size / 1024)} KB）</li>`)}</ul>` : ''}
-${r.evidence.length ? html`<h2>整改材料</h2><ul>${r.evidence.map((e) => html`<li>${e.fileName}（${e.state === 'accepted' ? '已通过' : e.state === 'rejected' ? '已退回' : '待核查'}，${shanghai(e.at)}）</li>`)}</ul>` : ''}
+${photos.length ? html`<h2>现场照片</h2><ul class="photos">${photos.map((p) => html`<li>${fileLink(p)}（${kb(p.size)}）</li>`)}</ul>` : ''}
+${r.evidence.length ? html`<h2>整改材料</h2><ul class="evidence">${r.evidence.map((e) => html`<li>${fileLink({ id: e.id, fileName: e.fileName, mediaType: e.mediaType })}（${e.state === 'accepted' ? '已通过' : e.state === 'rejected' ? '已退回' : '待核查'}，${shanghai(e.at)}）</li>`)}</ul>` : ''}
 ${r.similar?.length ? html`<h2>举一反三（${r.similar.length}）</h2><ul>${r.similar.map((s) => html`<li>${s.site}：${s.description}（${s.fixedOn} 完成）</li>`)}</ul>` : ''}
 ${forms}
 <h2>处理记录</h2><ol class="timeline">${r.timeline.map(
@@ -185,10 +198,13 @@ export function registerProblemPages(app: FastifyInstance, d: WebDeps) {
     );
   });
 
-  const actor = (req: FastifyRequest) => {
-    const u = req.user!;
-    return { role: u.role, id: u.name, ...(u.org ? { org: u.org } : {}) };
-  };
+  // A photo or evidence file, opened from the problem's page (scoped and recorded as in the API).
+  app.get('/problems/:id/files/:file', hide, async (req, reply) => {
+    const p = req.params as { id: string; file: string };
+    return sendEvidence(reply, await svc.fileOf(req, p.id, p.file, req.method !== 'HEAD'));
+  });
+
+  const actor = (req: FastifyRequest) => actorOf(req.user!);
 
   app.post('/problems/:id/assign', hide, async (req, reply) => {
     const id = (req.params as { id: string }).id;

@@ -8,20 +8,6 @@ import type { Client } from '@temporalio/client';
 import { summary, visibilityQuery, type ObligationFilter, type ObligationSummary } from '../client/obligations';
 import type { ObligationRecord } from '../domain/obligation';
 
-export interface ScoreRow {
-  org: string;
-  name: string;
-  province?: string;
-  total: number;
-  metOnTime: number;
-  metLate: number;
-  open: number;
-  overdue: number;
-  waived: number;
-  unmet: number;
-  highestLevel: number;
-}
-
 /** A launched season of a campaign: its obligations by state (met: on time or late; open: not yet due or submitted). */
 export interface LaunchedSeason {
   campaign: string;
@@ -136,43 +122,6 @@ export class ObligationIndex {
 }
 
 type Patched = ObligationSummary & { patchedAt?: number };
-
-export function scoreboard(rows: ObligationSummary[], orgName: (code: string) => string | undefined): ScoreRow[] {
-  const by = new Map<string, ScoreRow>();
-  for (const r of rows) {
-    const org = r.assignee ?? '?';
-    let s = by.get(org);
-    if (!s) {
-      s = {
-        org,
-        name: orgName(org) ?? org,
-        province: r.province,
-        total: 0,
-        metOnTime: 0,
-        metLate: 0,
-        open: 0,
-        overdue: 0,
-        waived: 0,
-        unmet: 0,
-        highestLevel: 0,
-      };
-      by.set(org, s);
-    }
-    s.total++;
-    if (r.status === 'met') s.metOnTime++;
-    else if (r.status === 'met-late') s.metLate++;
-    else if (r.status === 'overdue') s.overdue++;
-    else if (r.status === 'waived') s.waived++;
-    else if (r.status === 'unmet') s.unmet++;
-    else s.open++;
-    s.highestLevel = Math.max(s.highestLevel, r.level ?? 0);
-  }
-  // Who is behind first: overdue, then highest level, then code.
-  return [...by.values()].sort(
-    (a, b) =>
-      b.overdue + b.unmet - (a.overdue + a.unmet) || b.highestLevel - a.highestLevel || a.org.localeCompare(b.org),
-  );
-}
 
 /** Whole days from today to the due date in Shanghai: negative when overdue. */
 export function daysLeft(deadlineIso: string | undefined, now = Date.now()): number | undefined {

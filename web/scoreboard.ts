@@ -1,7 +1,9 @@
 // The scoreboard a leading group puts on the wall: one row per organisation with its 三色 pace
 // colour, a totals row, columns sorted by the reader's choice (links, no script), a bar chart of
 // overdue obligations by organisation drawn as SVG on the server, and the letters the coming week
-// will send. Pure functions of the app's copy of visibility and the loaded policies.
+// will send; beside the obligations, each city's problems open and overdue on the problem ledger
+// (问题台账), each a link to those problems. Pure functions of the app's copy of visibility, the
+// ledger's counts and the loaded policies.
 import { z } from 'zod';
 import { DateTime } from 'luxon';
 import type { ObligationSummary } from '../client/obligations';
@@ -11,12 +13,22 @@ import type { WorkingCalendar } from '../domain/calendar';
 import type { PolicySet } from '../planner/load';
 import { resolveCampaign, type PlanRow } from '../planner/resolve';
 import { stepLabels } from '../notices/context';
-import type { ScoreRow } from './read-model';
 import { html, Html, levelLabel } from './html';
 
 const closed = new Set(['met', 'met-late', 'waived', 'unmet']);
 
-export interface BoardRow extends ScoreRow {
+export interface BoardRow {
+  org: string;
+  name: string;
+  province?: string;
+  total: number;
+  metOnTime: number;
+  metLate: number;
+  open: number;
+  overdue: number;
+  waived: number;
+  unmet: number;
+  highestLevel: number;
   /** Obligations whose due date has passed (waived ones aside): what pace is measured against. */
   due: number;
   /** Obligations behind (overdue, or closed unmet) that have climbed at least one escalation step. */
@@ -24,6 +36,19 @@ export interface BoardRow extends ScoreRow {
   /** The highest level among obligations still open (a closed one's letters are history). */
   openLevel: number;
   pace: PaceColour;
+  /** Problems found on inspection not yet closed (销号), from the problem ledger. */
+  problemsOpen: number;
+  /** Of those, the ones past their rectification deadline (the ledger's 逾期). */
+  problemsOverdue: number;
+}
+
+/** A city's problems on the ledger, as the scoreboard counts them. */
+export interface ProblemCounts {
+  org: string;
+  name: string;
+  province?: string;
+  open: number;
+  overdue: number;
 }
 
 export const paceNames: Record<PaceColour, string> = { green: '绿', yellow: '黄', red: '红' };
@@ -54,6 +79,8 @@ export const sortKeys = [
   'unmet',
   'waived',
   'highestLevel',
+  'problemsOpen',
+  'problemsOverdue',
 ] as const;
 export type SortKey = (typeof sortKeys)[number];
 export const boardSort = z.object({
@@ -75,12 +102,21 @@ export const columns: { key: SortKey; label: string }[] = [
   { key: 'unmet', label: '未完成关闭' },
   { key: 'waived', label: '豁免' },
   { key: 'highestLevel', label: '最高督办级别' },
+  { key: 'problemsOpen', label: '问题（在办）' },
+  { key: 'problemsOverdue', label: '问题逾期' },
 ];
 
+/**
+ * One row per organisation with obligations among `rows`, each with its problems from `problems`;
+ * a city with problems and none of these obligations gets a row of its own when `problemRows`
+ * (not when the view is narrowed to some obligations, a status or a level).
+ */
 export function boardRows(
   rows: ObligationSummary[],
   orgName: (code: string) => string | undefined,
   now = Date.now(),
+  problems: ProblemCounts[] = [],
+  problemRows = true,
 ): BoardRow[] {
   // One pass over thousands of rows per request: deadlines are compared as UTC ISO strings
   // (visibility writes them so), which costs a fraction of parsing each.
@@ -106,6 +142,8 @@ export function boardRows(
         due: 0,
         escalated: 0,
         openLevel: 0,
+        problemsOpen: 0,
+        problemsOverdue: 0,
       };
       by.set(org, s);
     }
@@ -125,6 +163,33 @@ export function boardRows(
       s.due++;
     if ((r.status === 'overdue' || r.status === 'unmet') && level >= 1) s.escalated++;
     if (!closed.has(r.status ?? '')) s.openLevel = Math.max(s.openLevel, level);
+  }
+  for (const p of problems) {
+    let s = by.get(p.org);
+    if (!s) {
+      if (!problemRows) continue;
+      s = {
+        org: p.org,
+        name: orgName(p.org) ?? p.name,
+        ...(p.province ? { province: p.province } : {}),
+        total: 0,
+        metOnTime: 0,
+        metLate: 0,
+        open: 0,
+        overdue: 0,
+        waived: 0,
+        unmet: 0,
+        highestLevel: 0,
+        due: 0,
+        escalated: 0,
+        openLevel: 0,
+        problemsOpen: 0,
+        problemsOverdue: 0,
+      };
+      by.set(p.org, s);
+    }
+    s.problemsOpen += p.open;
+    s.problemsOverdue += p.overdue;
   }
   return [...by.values()].map((s) => ({ ...s, pace: paceOf(s) }));
 }
@@ -166,6 +231,8 @@ export function totals(rows: BoardRow[]): BoardRow {
     due: sum('due'),
     escalated: sum('escalated'),
     openLevel: Math.max(0, ...rows.map((r) => r.openLevel)),
+    problemsOpen: sum('problemsOpen'),
+    problemsOverdue: sum('problemsOverdue'),
   };
   return { ...t, pace: paceOf(t) };
 }
@@ -177,7 +244,8 @@ const qs = (o: Record<string, string | number | undefined>) =>
 
 /**
  * The table: headings that sort (a second click reverses), rows coloured by pace, the totals
- * row in the footer; each organisation's name opens its list, each count the list of that status.
+ * row in the footer; each organisation's name opens its list, each count the list of that status,
+ * and each problem count the problem ledger of that city (the totals: of all), open or overdue.
  */
 export function boardTable(
   rows: BoardRow[],
@@ -195,9 +263,14 @@ export function boardTable(
     return html`<th${aria ? new Html(` aria-sort="${aria}"`) : ''}><a href="${action}?${qs({ ...filter, sort: c.key, dir: next })}">${c.label}${current ? (dir === 'asc' ? ' ▲' : ' ▼') : ''}</a></th>`;
   });
   const n = (v: number, org: string, status: string) => (v && org ? html`<a href="${list(org, status)}">${v}</a>` : v);
+  // The ledger's filters: its season view also holds earlier seasons' problems still open (遗留).
+  const problems = (v: number, org: string, state?: string) =>
+    v
+      ? html`<a href="/problems?${qs({ campaign: filter.campaign, season: filter.season, assignee: org || undefined, state })}">${v}</a>`
+      : v;
   const level = (l: number) => (l ? html`<span class="lvl">${l} ${levelLabel(l)}</span>` : '—');
   const cells = (r: BoardRow) =>
-    html`<td class="num">${r.total}</td><td class="num">${n(r.metOnTime, r.org, 'met')}</td><td class="num">${n(r.metLate, r.org, 'met-late')}</td><td class="num">${r.open}</td><td class="num">${n(r.overdue, r.org, 'overdue')}</td><td class="num">${r.escalated}</td><td class="num">${n(r.unmet, r.org, 'unmet')}</td><td class="num">${n(r.waived, r.org, 'waived')}</td><td>${level(r.highestLevel)}</td>`;
+    html`<td class="num">${r.total}</td><td class="num">${n(r.metOnTime, r.org, 'met')}</td><td class="num">${n(r.metLate, r.org, 'met-late')}</td><td class="num">${r.open}</td><td class="num">${n(r.overdue, r.org, 'overdue')}</td><td class="num">${r.escalated}</td><td class="num">${n(r.unmet, r.org, 'unmet')}</td><td class="num">${n(r.waived, r.org, 'waived')}</td><td>${level(r.highestLevel)}</td><td class="num">${problems(r.problemsOpen, r.org)}</td><td class="num">${problems(r.problemsOverdue, r.org, '逾期')}</td>`;
   const badge = (p: PaceColour) => html`<span class="pace pace-${p}">${paceNames[p]}</span>`;
   const t = totals(rows);
   if (!rows.length) return html`<p class="muted">没有符合条件的任务。</p>`;

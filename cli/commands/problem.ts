@@ -9,7 +9,6 @@ import { action, explain, print, Refusal, type Ctx } from '../context';
 import { parseSeason } from './policy';
 import { cleanText } from '../../client/input';
 import { isLocalDate } from '../../domain/local-date';
-import { dataPaths } from '../../config/env';
 import { loadProblemPolicy, ProblemFileError } from '../../planner/problems';
 import {
   assign,
@@ -221,14 +220,7 @@ export function registerProblem(program: Command) {
             ).state;
           if (opts.evidence) {
             out.evidence = await change(ctx, number, opts, (client, id) =>
-              submitProblemEvidenceFile(
-                client,
-                dataPaths(ctx.env.LANTIAN_DATA_DIR).evidence,
-                id,
-                opts.evidence!,
-                actor,
-                opts.note,
-              ),
+              submitProblemEvidenceFile(client, ctx.evidence(), id, opts.evidence!, actor, opts.note),
             );
             out.state = '待核查';
           }

@@ -1,8 +1,11 @@
+import path from 'node:path';
 import type { Command } from 'commander';
 import { action, print, Refusal, type Ctx } from '../context';
 import { role, UserError, type Role, type Users } from '../../auth/users';
 import { openUserStore } from '../../storage/stores';
 import { stripBidi } from '../../client/input';
+import { loadProblemPolicy, ProblemFileError } from '../../planner/problems';
+import { message } from '../../i18n/messages';
 
 /** The user store for one command (SQLite or PostgreSQL): a UserError is a refusal; closed either way. */
 async function withUsers<T>(ctx: Ctx, fn: (store: Users) => Promise<T>): Promise<T> {
@@ -17,24 +20,44 @@ async function withUsers<T>(ctx: Ctx, fn: (store: Users) => Promise<T>): Promise
 }
 
 export function registerUser(program: Command) {
-  const user = program.command('user').description('users of the web app and HTTP API (office, assignee, supervisor)');
+  const user = program
+    .command('user')
+    .description('users of the web app and HTTP API (office, assignee, supervisor, team)');
 
   user
     .command('add')
     .description('create a user; prints its password and API token once (only their hashes are kept)')
     .argument('<name>')
-    .requiredOption('--role <role>', 'office | assignee | supervisor')
+    .requiredOption('--role <role>', 'office | assignee | supervisor | team')
     .option('--org <code>', 'organisation code (assignees only), e.g. 130100')
+    .option('--team <id>', 'inspection team id in problems.yaml `teams` (team users only), e.g. team-1')
     .option('--json', 'machine-readable output')
     .action(
-      action(async (ctx, name: string, opts: { role: string; org?: string; json?: boolean }) => {
+      action(async (ctx, name: string, opts: { role: string; org?: string; team?: string; json?: boolean }) => {
         const r = role.safeParse(opts.role);
-        if (!r.success) throw new Refusal(`--role must be office, assignee or supervisor, not ${opts.role}`);
+        if (!r.success) throw new Refusal(`--role must be office, assignee, supervisor or team, not ${opts.role}`);
+        if (opts.team && r.data !== 'team') throw new Refusal(`--team is for team users; a ${r.data} user has none`);
+        if (r.data === 'team' && opts.org)
+          throw new Refusal('a team user is bound to its team: --team <id>, not --org');
         if (opts.org && !ctx.policies().organisations.has(opts.org))
           throw new Refusal(`no organisation ${opts.org} in ${ctx.env.LANTIAN_POLICIES_DIR}/organisations`);
+        if (opts.team) {
+          const policies = ctx.policies();
+          const file = path.join(policies.dir, 'problems.yaml');
+          let teams;
+          try {
+            teams = loadProblemPolicy(file, policies.templatesDir).teams;
+          } catch (e) {
+            if (e instanceof ProblemFileError) throw new Refusal(e.message);
+            throw e;
+          }
+          if (!teams.some((t) => t.id === opts.team))
+            throw new Refusal(message('team_unknown', { team: opts.team, file }));
+        }
+        const org = r.data === 'team' ? opts.team : opts.org;
         await withUsers(ctx, async (store) => {
           // Bidirectional controls (U+202E…) would make one name read as another.
-          const created = await store.add(stripBidi(name), r.data as Role, opts.org);
+          const created = await store.add(stripBidi(name), r.data as Role, org);
           print(opts.json ?? false, created, () =>
             [
               `user ${created.user.name} (${created.user.role}${created.user.org ? ` of ${created.user.org}` : ''}) added to ${store.location}`,
