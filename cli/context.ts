@@ -11,8 +11,13 @@ import { dataPaths } from '../config/env';
 import { openPool } from '../db/pool';
 import { fileArchiveStore, pgArchiveStore, type ArchiveStore } from '../storage/archive';
 import { fileObjectStore, s3FromUrl, s3ObjectStore, type ObjectStore } from '../storage/object-store';
+import { message, type MessageCode, type MessageParams } from '../i18n/messages';
 
 export { explain, explainChange, Refusal } from '../client/explain';
+
+/** A refusal in the catalogue's words (i18n/messages.ts, Chinese), as the web app's refusals are. */
+export const refusal = <C extends MessageCode>(code: C, params: MessageParams<C>): Refusal =>
+  new Refusal(message(code, params));
 
 export interface Ctx {
   env: Env;
@@ -43,9 +48,7 @@ export function makeContext(): Ctx {
       try {
         connection = await Connection.connect({ address: env.TEMPORAL_ADDRESS, connectTimeout: 3000 });
       } catch (e) {
-        throw new Refusal(
-          `cannot reach Temporal at ${env.TEMPORAL_ADDRESS} (is \`npm start\` running?): ${(e as Error).message}`,
-        );
+        throw refusal('cli_temporal_unreachable', { address: env.TEMPORAL_ADDRESS, detail: (e as Error).message });
       }
       client = new Client({
         connection,

@@ -48,6 +48,7 @@ export const roleWords: Record<string, { zh: string; en: string }> = {
   office: { zh: '办公室', en: 'office' },
   assignee: { zh: '责任单位', en: 'assignee' },
   supervisor: { zh: '监督', en: 'supervisor' },
+  team: { zh: '检查组', en: 'inspection team' },
   system: { zh: '系统', en: 'system' },
 };
 
@@ -71,6 +72,11 @@ export const actionWords: Record<string, string> = {
   'launch campaigns': '下达行动方案',
   'list campaigns': '查看行动方案',
   'read the scoreboard': '查看记分板',
+  'read obligations': '查看任务',
+  'change the problem': '更改该问题',
+  'record, assign or verify problems': '登记、交办或核查问题',
+  'act for the problem’s city': '提交整改方案、整改材料或举一反三（只有该问题的责任单位可以）',
+  'change an obligation': '更改任务',
   'assign the problem': '交办问题',
   'assign a problem': '交办问题',
   'accept a 整改方案': '接收整改方案',
@@ -147,6 +153,10 @@ export const messages = {
     () => '文件存储暂时不可用，本次提交未保存任何内容。请稍后重新提交；如持续出现，请告知管理员。',
     () => 'the object store is unavailable; nothing was stored, try again later',
   ),
+  unavailable_database: m(
+    () => '暂时无法连接数据库（例如数据库正在重启）。请稍后重试；如持续出现，请告知管理员。',
+    () => 'the database cannot be reached (restarting?); try again later',
+  ),
 
   // --- who is asking
   unauthorized: m(
@@ -177,6 +187,10 @@ export const messages = {
     () => '表单已失效（CSRF 令牌缺失或无效），请刷新页面后重试。',
     () => 'CSRF token missing or invalid',
   ),
+  team_unknown: m<{ team: S; file: S }>(
+    (p) => `没有检查组 ${p.team}：${p.file} 的 teams 中没有这个 id。`,
+    (p) => `no inspection team ${p.team} in ${p.file} (teams)`,
+  ),
   forbidden_role: m<{ role: S; action: S }>(
     (p) => `${role(p.role)}用户无权${action(p.action)}。`,
     (p) => `${/^[aeiou]/.test(p.role) ? 'an' : 'a'} ${p.role} may not ${p.action}`,
@@ -202,6 +216,10 @@ export const messages = {
   evidence_not_found: m<{ evidence: S }>(
     (p) => `该任务没有材料 ${p.evidence}。`,
     (p) => `no evidence ${p.evidence}`,
+  ),
+  problem_file_not_found: m<{ id: S; file: S }>(
+    (p) => `问题 ${p.id} 没有文件 ${p.file}。`,
+    (p) => `problem ${p.id} has no file ${p.file}`,
   ),
   evidence_not_stored: m<{ evidence: S }>(
     (p) => `材料 ${p.evidence} 的文件不在存储中，请告知管理员。`,
@@ -409,6 +427,18 @@ export const messages = {
   ),
 
   // --- the problem workflow's refusals
+  problem_not_found: m<{ id: S }>(
+    (p) => `没有找到问题 ${p.id}（或您无权查看）。`,
+    (p) => `no problem ${p.id} (or not yours to see)`,
+  ),
+  problem_exists: m<{ number: S }>(
+    (p) => `问题编号 ${p.number} 已登记。`,
+    (p) => `problem number ${p.number} is already recorded`,
+  ),
+  forbidden_scope: m<{ name: S }>(
+    (p) => `${p.name} 不在本检查组的范围内。`,
+    (p) => `${p.name} is not one of the team's cities`,
+  ),
   problem_closed: m<{ action: S }>(
     (p) => `无法${action(p.action)}：问题已销号。`,
     (p) => `cannot ${p.action}: the problem is closed (已销号)`,
@@ -570,6 +600,117 @@ export const messages = {
   delivery_attempt: m<{ n: N }>(
     (p) => `第 ${p.n} 次尝试`,
     (p) => `attempt ${p.n}`,
+  ),
+
+  // --- the command line's refusals (cli/): the office uses it too. Flags, paths, ids and what a
+  // library said stay as written, so that the line can be acted on or searched for.
+  cli_temporal_unreachable: m<{ address: S; detail: S }>(
+    (p) => `无法连接 Temporal（${p.address}）：请确认 \`npm start\` 正在运行（${p.detail}）。`,
+    (p) => `cannot reach Temporal at ${p.address} (is \`npm start\` running?): ${p.detail}`,
+  ),
+  cli_database_url_unset: m(
+    () => '未设置 LANTIAN_DATABASE_URL：未设置时 Lantian 把状态保存在数据文件夹中，没有需要迁移的数据库。',
+    () =>
+      'LANTIAN_DATABASE_URL is not set: without it Lantian keeps its state in the data folder and has nothing to migrate',
+  ),
+  cli_database_unreachable: m<{ database: S; detail: S }>(
+    (p) => `无法连接数据库 ${p.database}（${p.detail}）。请确认数据库正在运行、地址和密码无误。`,
+    (p) => `cannot reach the database at ${p.database}: ${p.detail}`,
+  ),
+  cli_launch_failed: m<{ count: N }>(
+    (p) => `有 ${p.count} 项任务未能启动（见上方列表）。可再次运行同一命令：已启动的任务不会重复启动。`,
+    (p) => `${p.count} obligations could not be started`,
+  ),
+  cli_notice_no_obligation: m<{ campaign: S; obligation: S; assignee: S; period: S }>(
+    (p) =>
+      `行动方案 ${p.campaign} 中没有责任单位 ${p.assignee} 的任务 ${p.obligation}${p.period ? `（期间 ${p.period}）` : ''}。`,
+    (p) => `${p.campaign} has no obligation ${p.obligation} for ${p.assignee}${p.period ? ` in ${p.period}` : ''}`,
+  ),
+  cli_notice_no_step: m<{ step: S; steps: S }>(
+    (p) => `该任务没有步骤 ${p.step}；它的步骤有：${p.steps}。`,
+    (p) => `no step ${p.step} for this obligation; it has: ${p.steps}`,
+  ),
+  cli_notice_pdf_letter_only: m(
+    () => '只有函件（升级督办步骤）才有 PDF；提醒没有。',
+    () => 'only a letter (an escalation step) has a PDF',
+  ),
+  cli_path_missing: m<{ path: S }>(
+    (p) => `${p.path} 不存在。`,
+    (p) => `${p.path} does not exist`,
+  ),
+  cli_policy_invalid: m<{ count: N; issues: S }>(
+    (p) => `策略有 ${p.count} 处错误：\n${p.issues}`,
+    (p) => `${p.count} policy error${p.count === 1 ? '' : 's'}:\n${p.issues}`,
+  ),
+  cli_no_campaign: m<{ flag: S; campaign: S; known: S }>(
+    (p) => `${p.flag} ${p.campaign}：策略中没有这个行动方案（现有：${p.known}）。`,
+    (p) => `${p.flag} ${p.campaign}: no such campaign in the policies (${p.known})`,
+  ),
+  cli_no_obligation: m<{ obligation: S; campaign: S }>(
+    (p) =>
+      `--obligation ${p.obligation}：${p.campaign ? `行动方案 ${p.campaign}` : '策略的任何行动方案'}中都没有这项任务。`,
+    (p) => `--obligation ${p.obligation}: no such obligation in ${p.campaign || 'any campaign of the policies'}`,
+  ),
+  cli_no_organisation: m<{ flag: S; code: S }>(
+    (p) => `${p.flag} ${p.code}：策略中没有这个单位。`,
+    (p) => `${p.flag} ${p.code}: no such organisation in the policies`,
+  ),
+  cli_not_a_province: m<{ code: S; name: S }>(
+    (p) => `--province ${p.code}：${p.name}不是省级单位（按单位筛选请用 --assignee ${p.code}）。`,
+    (p) => `--province ${p.code}: ${p.name} is not a province (filter by --assignee ${p.code})`,
+  ),
+  cli_no_letter: m<{ id: S; documentNumber: S; letters: S }>(
+    (p) => `${p.id}：没有文号为 ${p.documentNumber} 的函件（现有函件：${p.letters || '无'}）。`,
+    (p) => `${p.id}: no letter ${p.documentNumber} (letters: ${p.letters || 'none'})`,
+  ),
+  cli_file_unreadable: m<{ file: S }>(
+    (p) => `无法读取 ${p.file}：文件不存在。`,
+    (p) => `cannot read ${p.file}: no such file`,
+  ),
+  cli_evidence_refused: m<{ id: S; reason: S; hint: S }>(
+    (p) => `任务 ${p.id} 不接受此次提交：${p.reason}${p.hint ? `（请用 ${p.hint} 填写）` : ''}`,
+    (p) => `${p.id}: ${p.reason}${p.hint ? ` (${p.hint})` : ''}`,
+  ),
+  cli_no_evidence: m<{ id: S; evidence: S; known: S }>(
+    (p) => `${p.id} 没有材料 ${p.evidence}${p.known ? `（现有材料：${p.known}）` : '（尚无材料）'}。`,
+    (p) => `${p.id} has no evidence ${p.evidence}${p.known ? ` (it has ${p.known})` : ''}`,
+  ),
+  cli_evidence_missing: m<{ id: S; evidence: S; sha256: S }>(
+    (p) => `${p.id} ${p.evidence}：材料库中没有文件 ${p.sha256}。`,
+    (p) => `${p.id} ${p.evidence}: ${p.sha256} is not in the evidence store`,
+  ),
+  cli_evidence_corrupt: m<{ id: S; evidence: S; sha256: S }>(
+    (p) => `${p.id} ${p.evidence}：材料库中的文件与其 sha256 ${p.sha256} 不符，文件可能已损坏。`,
+    (p) => `${p.id} ${p.evidence}: the stored file does not match its sha256 ${p.sha256}`,
+  ),
+  cli_out_exists: m<{ file: S }>(
+    (p) => `${p.file} 已存在：请换一个 --out，或加 --force 覆盖。`,
+    (p) => `${p.file} exists; choose another --out or add --force`,
+  ),
+  cli_review_decision: m(
+    () => '请指定 --accept（通过）或 --reject（退回）其中之一。',
+    () => 'say either --accept or --reject',
+  ),
+  cli_replace_needs_reason: m(
+    () => '--replace 须同时用 --reason <理由> 说明为何替换已保存的数据。',
+    () => '--replace needs --reason <text>',
+  ),
+  cli_not_assessed_city: m<{ code: S; campaign: S }>(
+    (p) => `${p.code} 不是行动方案 ${p.campaign} 考核的城市。`,
+    (p) => `${p.code} is not a city assessed in ${p.campaign}`,
+  ),
+  cli_not_confirmed: m(
+    () => '未确认，未发出任何文书。',
+    () => 'not confirmed; nothing issued',
+  ),
+  cli_acts_need_worker: m(
+    () => '发出文书需要 Temporal 和任务处理程序：请确认 `npm start` 正在运行。',
+    () => 'issuing acts needs Temporal and a worker (is `npm start` running?)',
+  ),
+  cli_provisional_hint: m<{ detail: S }>(
+    (p) => `${p.detail}；或按暂定日历规划（--provisional-calendar：尚无放假通知的年份按周一至周五计工作日）。`,
+    (p) =>
+      `${p.detail}; or plan it on a provisional calendar (--provisional-calendar: a year without its notice counts Monday to Friday)`,
   ),
 };
 

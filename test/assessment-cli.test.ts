@@ -43,7 +43,7 @@ test('import a season, refuse a bad file and a silent correction, dry-run the Oc
   expect(r.code).not.toBe(0);
   expect(r.err).toContain('130100 2020-10-01: stored pm25=50 aqi=90, file pm25=55 aqi=90');
   r = await cli(['data', 'import', changed, '--campaign', S, '--replace']);
-  expect(r.err).toContain('--replace needs --reason');
+  expect(r.err).toContain('--replace 须同时用 --reason <理由> 说明为何替换已保存的数据。');
   r = await cli(['data', 'import', changed, '--campaign', S, '--replace', '--reason', '站点校准后更正']);
   expect(r.out).toContain('1 replaced (reason: 站点校准后更正)');
 

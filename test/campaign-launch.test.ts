@@ -132,7 +132,7 @@ test('the CLI submits evidence with a receipt, refuses another city, and the sta
 
   const refused = await cli(['evidence', 'submit', id, file, '--as', '130100', '--quantity', '8']);
   expect(refused.code).not.toBe(0);
-  expect(refused.err).toMatch(/cannot come from assignee 130100/);
+  expect(refused.err).toMatch(/不接受此次提交：唐山市的材料只能由该单位提交（操作人：责任单位 130100）。/);
   // Refused before the file was stored: nothing of it is kept.
   const sha = crypto.createHash('sha256').update(fs.readFileSync(file)).digest('hex');
   expect(fs.existsSync(path.join(deps.dir, 'evidence', sha.slice(0, 2), sha))).toBe(false);

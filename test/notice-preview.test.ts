@@ -50,7 +50,7 @@ test('a step the obligation does not have, or an obligation the assignee does no
   const step = await cli([...args.slice(0, 5), 'accountabilty', '--season', '2024']);
   expect(step.code).not.toBe(0);
   expect(step.err).toMatch(
-    /no step accountabilty for this obligation; it has: reminder, urging, warning-letter, public-interview, accountability/,
+    /该任务没有步骤 accountabilty；它的步骤有：reminder, urging, warning-letter, public-interview, accountability。/,
   );
   const none = await cli([
     'notice',
@@ -63,7 +63,7 @@ test('a step the obligation does not have, or an obligation the assignee does no
     '2024',
   ]);
   expect(none.code).not.toBe(0);
-  expect(none.err).toMatch(/jjj-2019-2020 has no obligation cluster-remediation-plan for 999999/);
+  expect(none.err).toMatch(/行动方案 jjj-2019-2020 中没有责任单位 999999 的任务 cluster-remediation-plan。/);
 });
 
 test('notice preview --pdf writes the PDF the step would issue, its 发文字号 left blank as in a draft', async () => {

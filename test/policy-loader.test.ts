@@ -142,6 +142,7 @@ test('`policy validate` on a bad file exits non-zero with the reason on stderr; 
   const bad = await run(['policy', 'validate', file]);
   expect(bad.code).not.toBe(0);
   expect(bad.err).toMatch(/x\.yaml:\d+ obligations\[1\]\.deadline\.date: "2019-13-31" is not a date/);
+  expect(bad.err).toMatch(/^lantian: 策略有 \d+ 处错误：\n/);
   const ok = await run(['policy', 'validate', good.dir, '--json']);
   expect(ok.code).toBe(0);
   expect(JSON.parse(ok.out)).toMatchObject({ valid: true, campaigns: ['drill'], obligations: 3 });
@@ -340,19 +341,19 @@ test('`obligation list` with a filter the policies do not know → refused with 
   expect(await run(['--campaign', 'nope'])).toMatchObject({
     code: 1,
     err: expect.stringMatching(
-      /--campaign nope: no such campaign in the policies \(jjj-2019-2020, jjj-fenwei-2020-2021\)/,
+      /--campaign nope：策略中没有这个行动方案（现有：jjj-2019-2020, jjj-fenwei-2020-2021）。/,
     ),
   });
   expect(await run(['--assignee', '12000'])).toMatchObject({
     code: 1,
-    err: expect.stringMatching(/--assignee 12000: no such organisation/),
+    err: expect.stringMatching(/--assignee 12000：策略中没有这个单位。/),
   });
   expect(await run(['--campaign', 'jjj-2019-2020', '--obligation', 'coal-boiler'])).toMatchObject({
     code: 1,
-    err: expect.stringMatching(/--obligation coal-boiler: no such obligation in jjj-2019-2020/),
+    err: expect.stringMatching(/--obligation coal-boiler：行动方案 jjj-2019-2020中都没有这项任务。/),
   });
   expect(await run(['--province', '130100'])).toMatchObject({
     code: 1,
-    err: expect.stringMatching(/--province 130100: 石家庄市 is not a province \(filter by --assignee 130100\)/),
+    err: expect.stringMatching(/--province 130100：石家庄市不是省级单位（按单位筛选请用 --assignee 130100）。/),
   });
 });

@@ -1,10 +1,29 @@
 // WCAG 2.1 A/AA checks with axe-core in real Chromium on every page each role opens: the login
 // page (with and without its error), the city's inbox, obligation pages with evidence and letters,
 // the office's review queue, campaigns, overview and lists, the supervisor's scoreboard, the
-// letters awaiting 签收, a letter and a 404. Any serious or critical violation fails the test,
-// listed with the elements it is on.
+// letters awaiting 签收, a letter and a 404; the problems' ledger, a problem in each state with its
+// forms and the form that records one. Any serious or critical violation fails the test, listed
+// with the elements it is on.
+import fs from 'node:fs';
+import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { LantianWorker } from '../worker/registry';
+import { readEnv } from '../config/env';
+import { startWeb, type RunningWeb } from '../web/start';
+import { loadPolicies } from '../planner/load';
+import { currentSeason } from '../domain/season';
 import { call, enc, oid, startWebEnv, upload, type WebEnv } from './support/web';
+import {
+  devServerEnv,
+  fixturePoliciesDir,
+  repo,
+  tempDir,
+  templatesDir,
+  testCalendar,
+  testDeps,
+  testWorker,
+} from './support/temporal';
 
 let w: WebEnv;
 let browser: Browser;
@@ -65,7 +84,7 @@ async function firstLetter(id: string): Promise<string> {
 
 // axe is injected as a script tag; the app's CSP (script-src 'self') would refuse it, so this
 // context alone bypasses the CSP. The pages' own script and style are the same either way.
-async function open(name?: string): Promise<Page> {
+async function open(name?: string, at: { url: string; passwords: Record<string, string> } = w): Promise<Page> {
   const context = await browser.newContext({
     locale: 'zh-CN',
     viewport: { width: 1280, height: 900 },
@@ -73,9 +92,9 @@ async function open(name?: string): Promise<Page> {
   });
   const page = await context.newPage();
   if (!name) return page;
-  await page.goto(`${w.url}/login`);
+  await page.goto(`${at.url}/login`);
   await page.fill('input[name=name]', name);
-  await page.fill('input[name=password]', w.passwords[name]);
+  await page.fill('input[name=password]', at.passwords[name]);
   await Promise.all([page.waitForURL((u) => !u.pathname.startsWith('/login')), page.click('button[type=submit]')]);
   return page;
 }
@@ -88,10 +107,10 @@ interface Violation {
 }
 
 /** The serious and critical violations of WCAG 2.0/2.1 A and AA on each page, as readable lines. */
-async function check(page: Page, paths: string[]): Promise<string[]> {
+async function check(page: Page, paths: string[], url = w.url): Promise<string[]> {
   const found: string[] = [];
   for (const p of paths) {
-    const r = await page.goto(`${w.url}${p}`);
+    const r = await page.goto(`${url}${p}`);
     expect({ path: p, status: r?.status() }).toEqual({ path: p, status: p.startsWith('/nowhere') ? 404 : 200 });
     await page.waitForLoadState('networkidle');
     await page.addScriptTag({ path: axePath });
@@ -183,4 +202,128 @@ test('keyboard: the skip link leads to the content, and every control shows wher
     expect((await focused(page)).outline).toBe('solid');
   }
   await page.close();
+});
+
+/**
+ * The problems' pages, on a server of their own: the drill fixtures with the shipped problems
+ * policy beside them (as the problem tests set it up). Problems in 排查, 交办 and 待核查 show
+ * every form a page has: 交办 and 核查 for the office, 整改方案, evidence and 举一反三 for the city.
+ */
+describe('the problems pages', () => {
+  const TQ = 'lantian-a11y-problems';
+  const calendar = testCalendar(2026, 2032);
+  const season = currentSeason();
+  let env: TestWorkflowEnvironment;
+  let worker: LantianWorker;
+  let running: Promise<void>;
+  let web: RunningWeb;
+  const passwords: Record<string, string> = {};
+  const tokens: Record<string, string> = {};
+  const ids: Record<string, string> = {};
+
+  beforeAll(async () => {
+    const dir = path.join(tempDir('a11y-problem-policies'), 'policies');
+    fs.cpSync(fixturePoliciesDir, dir, { recursive: true, filter: (src) => path.basename(src) !== 'templates' });
+    fs.symlinkSync(templatesDir, path.join(dir, 'templates'));
+    fs.copyFileSync(path.join(repo, 'policies', 'problems.yaml'), path.join(dir, 'problems.yaml'));
+    env = await devServerEnv();
+    const deps = testDeps(calendar, loadPolicies(dir, undefined, templatesDir));
+    worker = await testWorker(env, deps, TQ);
+    running = worker.run();
+    const config = readEnv({
+      LANTIAN_DATA_DIR: deps.dir,
+      LANTIAN_POLICIES_DIR: dir,
+      LANTIAN_TASK_QUEUE: TQ,
+      LANTIAN_WEB_CACHE_SECONDS: '0',
+    });
+    web = await startWeb(config, env.client, loadPolicies(dir, undefined, templatesDir), calendar, 0);
+    for (const [name, role, org] of [
+      ['office1', 'office'],
+      ['super1', 'supervisor'],
+      ['sjz', 'assignee', '130100'],
+    ] as const) {
+      const u = await web.deps.users.add(name, role, org);
+      passwords[name] = u.password;
+      tokens[name] = u.token;
+    }
+    const post = async (who: string, p: string, init: Parameters<typeof call>[1], status = 200) => {
+      const r = await call(`${web.url}/api${p}`, { method: 'POST', token: tokens[who], ...init });
+      expect({ p, status: r.status }).toEqual({ p, status });
+      return r.body;
+    };
+    const today = new Date(Date.now() + 8 * 3600_000).toISOString().slice(0, 10);
+    for (const number of ['A11Y-1', 'A11Y-2', 'A11Y-3'])
+      ids[number] = (
+        await post(
+          'office1',
+          '/problems',
+          {
+            json: {
+              campaign: 'drill',
+              season,
+              number,
+              assignee: '130100',
+              site: `某建材有限公司${number}`,
+              category: '扬尘',
+              description: '料场未苫盖，道路积尘',
+              foundDate: today,
+            },
+          },
+          201,
+        )
+      ).workflowId;
+    // A11Y-1 stays in 排查; A11Y-2 is assigned (交办); A11Y-3 has its plan and a photo (待核查).
+    for (const n of ['A11Y-2', 'A11Y-3']) await post('office1', `/problems/${enc(ids[n])}/assign`, { json: {} });
+    const rec = (await call(`${web.url}/api/problems/${enc(ids['A11Y-3'])}`, { token: tokens.sjz })).body;
+    await post('sjz', `/problems/${enc(ids['A11Y-3'])}/plan`, {
+      json: { plan: '料场全部苫盖', completeBy: rec.dueDate },
+    });
+    const jpeg = Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0]), Buffer.alloc(64, 1)]);
+    await post('sjz', `/problems/${enc(ids['A11Y-3'])}/evidence`, {
+      body: upload({ note: '整改后照片' }, { name: '整改后.jpg', content: jpeg }),
+    });
+  }, 180_000);
+  afterAll(async () => {
+    await web?.close();
+    worker?.shutdown();
+    await running;
+    await env?.teardown();
+  });
+
+  const problem = (n: string) => `/problems/${enc(ids[n])}`;
+  /** The headings of the forms on a problem's page: what was checked is the page with its forms. */
+  const forms = async (page: Page, n: string) => {
+    await page.goto(`${web.url}${problem(n)}`);
+    return page.locator('form.action h3').allInnerTexts();
+  };
+
+  test('the office: the ledger, a filtered list, the record form and each problem with its forms', async () => {
+    const page = await open('office1', { url: web.url, passwords });
+    expect(
+      await check(
+        page,
+        [
+          '/problems',
+          `/problems?season=${season}&assignee=130100&state=${enc('待核查')}`,
+          '/problems/new',
+          problem('A11Y-1'),
+          problem('A11Y-3'),
+        ],
+        web.url,
+      ),
+    ).toEqual([]);
+    expect(await forms(page, 'A11Y-1')).toEqual(['交办']);
+    expect(await forms(page, 'A11Y-3')).toEqual(['核查']);
+    await page.close();
+  });
+
+  test('the city and the supervisor: the ledger and their problems', async () => {
+    const city = await open('sjz', { url: web.url, passwords });
+    expect(await check(city, ['/problems', problem('A11Y-2'), problem('A11Y-3')], web.url)).toEqual([]);
+    expect(await forms(city, 'A11Y-2')).toEqual(['整改方案', '举一反三']);
+    await city.close();
+    const supervisor = await open('super1', { url: web.url, passwords });
+    expect(await check(supervisor, ['/problems', problem('A11Y-3')], web.url)).toEqual([]);
+    await supervisor.close();
+  });
 });

@@ -8,6 +8,7 @@ import { call, enc, login, oid, startWebEnv, upload, type WebEnv } from './suppo
 import { runCli } from './support/cli';
 import { fixturePoliciesDir } from './support/temporal';
 import { contentDisposition } from '../web/actions';
+import { ObjectStoreUnavailable } from '../storage/object-store';
 
 let w: WebEnv;
 const api = (p: string) => `${w.url}/api${p}`;
@@ -125,6 +126,52 @@ test('downloads are recorded in the users database, not the workflow, and listed
   expect(refused.headers.get('content-type')).toMatch(/^text\/html/);
 });
 
+test('a file opened again is served from what the first download learnt, recorded each time, still scoped', async () => {
+  const path1 = api(`/obligations/${enc(sjzBoilers)}/evidence/E1`);
+  const get = (who: string) => fetch(path1, { headers: { authorization: `Bearer ${as(who)}` } });
+  const opened = async () =>
+    (await w.web.deps.users.downloads(sjzBoilers)).filter((r) => r.user === 'super1' && r.evidenceId === 'E1').length;
+  const before = await opened();
+  expect((await get('super1')).status).toBe(200);
+
+  // Warm: neither the supervisor's second download nor another city's refusal asks the workflow.
+  const queried = jest.spyOn(w.web.deps.client.workflow, 'getHandle');
+  try {
+    const again = await get('super1');
+    expect(again.status).toBe(200);
+    expect(again.headers.get('content-type')).toBe('application/pdf');
+    expect(again.headers.get('content-length')).toBe(String(pdf.length));
+    expect(Buffer.from(await again.arrayBuffer())).toEqual(pdf);
+    expect(await opened()).toBe(before + 2);
+    const [latest] = await w.web.deps.users.downloads(sjzBoilers);
+    expect(latest).toMatchObject({ evidenceId: 'E1', user: 'super1', role: 'supervisor' });
+
+    const other = await call(path1, { token: as('tangshan') });
+    expect(other).toMatchObject({ status: 404, body: { error: 'obligation_not_found' } });
+    expect((await w.web.deps.users.downloads(sjzBoilers)).filter((r) => r.user === 'tangshan')).toEqual([]);
+    expect((await get('sjz')).status).toBe(200);
+    expect(queried).not.toHaveBeenCalled();
+  } finally {
+    queried.mockRestore();
+  }
+
+  // Evidence that does not exist is still not found; an object-store outage is still "not now".
+  expect(await call(api(`/obligations/${enc(sjzBoilers)}/evidence/E9`), { token: as('office1') })).toMatchObject({
+    status: 404,
+    body: { error: 'evidence_not_found' },
+  });
+  const outage = jest
+    .spyOn(w.web.deps.stores.evidence, 'stream')
+    .mockRejectedValue(new ObjectStoreUnavailable(new Error('connect ECONNREFUSED')));
+  try {
+    const down = await call(path1, { token: as('super1') });
+    expect(down).toMatchObject({ status: 503, body: { error: 'unavailable_storage' } });
+    expect(await opened()).toBe(before + 2);
+  } finally {
+    outage.mockRestore();
+  }
+});
+
 test('the CLI copies a file out of the store under its name, or to --out, checked against its sha256', async () => {
   const cli = (args: string[], cwd = w.deps.dir) =>
     runCli(['evidence', 'get', ...args], {
@@ -141,8 +188,10 @@ test('the CLI copies a file out of the store under its name, or to --out, checke
   expect(r.out).toContain(`${sjzBoilers} E2: 台账清单.csv (text/csv, ${csv.length} bytes) written to ${out}`);
   expect(fs.readFileSync(out)).toEqual(csv);
   // Not over an existing file without --force; an unknown evidence id says which there are.
-  expect((await cli([sjzBoilers, 'E2', '--out', out])).err).toContain(`${out} exists`);
-  expect((await cli([sjzBoilers, 'E7', '--out', out])).err).toContain('has no evidence E7 (it has E1, E2)');
+  expect((await cli([sjzBoilers, 'E2', '--out', out])).err).toContain(
+    `${out} 已存在：请换一个 --out，或加 --force 覆盖。`,
+  );
+  expect((await cli([sjzBoilers, 'E7', '--out', out])).err).toContain('没有材料 E7（现有材料：E1, E2）。');
   const piped = await cli([sjzBoilers, 'E1', '--out', '-']);
   expect(piped.out).toBe(pdf.toString());
 });

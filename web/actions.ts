@@ -105,7 +105,11 @@ export function genericCode(status: number): string {
   );
 }
 
-export const actorOf = (u: User): Actor => ({ role: u.role, id: u.name, ...(u.org ? { org: u.org } : {}) });
+/** An obligation's actor; an inspection team (检查组) has no business with obligations. */
+export const actorOf = (u: User): Actor => {
+  if (u.role === 'team') throw httpRefusal(403, 'forbidden_role', { role: u.role, action: 'change an obligation' });
+  return { role: u.role, id: u.name, ...(u.org ? { org: u.org } : {}) };
+};
 
 /** `action`: what the user tried, in the English words i18n/messages.ts `actionWords` translates. */
 export function requireRole(u: User, roles: User['role'][], action: string): void {
@@ -119,6 +123,7 @@ export function scopeFilter<T extends { assignee?: string }>(u: User, f: T): T {
 
 /** The obligation's record if the user may see it (without server paths); 404 otherwise, whatever the reason. */
 export async function readScoped(d: WebDeps, u: User, workflowId: string): Promise<ObligationRecord> {
+  if (u.role === 'team') throw httpRefusal(403, 'forbidden_role', { role: u.role, action: 'read obligations' });
   let rec: ObligationRecord;
   try {
     rec = await obligationRecord(d.client, d.stores.archive, workflowId);
@@ -177,10 +182,48 @@ export interface EvidenceFile {
   inline: boolean;
 }
 
+/** What a download needs to know of one piece of evidence; none of it changes once submitted. */
+interface KnownEvidence {
+  sha256: string;
+  fileName: string;
+  mediaType: string;
+  /** The obligation's assignee (never reassigned), for an assignee's scope. */
+  assignee: string;
+  size: number;
+}
+
+/** Evidence downloads remembered, so that opening a file again does not query its workflow. */
+const EVIDENCE_CACHE_SIZE = 4096;
+
+/** A Map in insertion order as a least-recently-used cache: a hit moves to the end, the oldest goes first. */
+class EvidenceCache {
+  private readonly entries = new Map<string, KnownEvidence>();
+  get(key: string): KnownEvidence | undefined {
+    const hit = this.entries.get(key);
+    if (hit) {
+      this.entries.delete(key);
+      this.entries.set(key, hit);
+    }
+    return hit;
+  }
+  set(key: string, value: KnownEvidence): void {
+    this.entries.delete(key);
+    this.entries.set(key, value);
+    if (this.entries.size > EVIDENCE_CACHE_SIZE) this.entries.delete(this.entries.keys().next().value!);
+  }
+}
+
+/** One cache per web app: tests run several in one process, with the same workflow ids. */
+const evidenceCaches = new WeakMap<WebDeps, EvidenceCache>();
+const evidenceCache = (d: WebDeps) =>
+  evidenceCaches.get(d) ?? (evidenceCaches.set(d, new EvidenceCache()), evidenceCaches.get(d)!);
+
 /**
  * An evidence file the user may open (an assignee: its own organisation's; another's is 404 like
  * the record), read from the content-addressed store. Each opening is recorded in the users
  * database (who, when), not in the workflow: reading changes nothing about the obligation.
+ * Evidence is immutable once submitted and the store keyed by its content, so after the first
+ * download the workflow is not queried again; the scope is checked on the remembered assignee.
  */
 export async function evidenceFileAs(
   d: WebDeps,
@@ -190,30 +233,56 @@ export async function evidenceFileAs(
   /** false for HEAD: nothing is downloaded. */
   record = true,
 ): Promise<EvidenceFile> {
-  const rec = await readScoped(d, u, id);
-  const e = rec.evidence.find((x) => x.id === evidenceId);
-  if (!e) throw httpRefusal(404, 'evidence_not_found', { evidence: evidenceId });
-  const stored = await storeCall(() => d.stores.evidence.head(e.sha256));
-  if (!stored) throw httpRefusal(404, 'evidence_not_stored', { evidence: evidenceId });
-  if (record) await d.users.recordDownload(id, evidenceId, u);
+  // As readScoped refuses, before the cache could answer in its place.
+  if (u.role === 'team') throw httpRefusal(403, 'forbidden_role', { role: u.role, action: 'read obligations' });
+  const cache = evidenceCache(d);
+  const key = JSON.stringify([id, evidenceId]);
+  let e = cache.get(key);
+  if (e) {
+    if (u.role === 'assignee' && e.assignee !== u.org) throw httpRefusal(404, 'obligation_not_found', { id });
+  } else {
+    const rec = await readScoped(d, u, id);
+    const found = rec.evidence.find((x) => x.id === evidenceId);
+    if (!found) throw httpRefusal(404, 'evidence_not_found', { evidence: evidenceId });
+    const stored = await storeCall(() => d.stores.evidence.head(found.sha256));
+    if (!stored) throw httpRefusal(404, 'evidence_not_stored', { evidence: evidenceId });
+    e = { ...pickEvidence(found), assignee: rec.input.assignee.code, size: stored.size };
+    cache.set(key, e);
+  }
+  const known = e;
   return {
+    // Recorded once the bytes are at hand: a file the store no longer gives was not downloaded.
     open: async () => {
-      const s = await storeCall(() => d.stores.evidence.stream(e.sha256));
+      const s = await storeCall(() => d.stores.evidence.stream(known.sha256));
       if (!s) throw httpRefusal(404, 'evidence_not_stored', { evidence: evidenceId });
+      if (record) {
+        try {
+          await d.users.recordDownload(id, evidenceId, u);
+        } catch (err) {
+          s.destroy();
+          throw err;
+        }
+      }
       return s;
     },
-    fileName: e.fileName,
-    mediaType: e.mediaType,
-    size: stored.size,
-    inline: INLINE_TYPES.has(e.mediaType),
+    fileName: known.fileName,
+    mediaType: known.mediaType,
+    size: known.size,
+    inline: INLINE_TYPES.has(known.mediaType),
   };
 }
+
+const pickEvidence = ({ sha256, fileName, mediaType }: ObligationRecord['evidence'][number]) => ({
+  sha256,
+  fileName,
+  mediaType,
+});
 
 /**
  * A call to the object store: an outage is "not now" (503, in Chinese), never a half-stored
  * upload or a 500.
  */
-async function storeCall<T>(fn: () => Promise<T>): Promise<T> {
+export async function storeCall<T>(fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (e) {

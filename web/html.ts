@@ -73,6 +73,7 @@ export const roleLabel: Record<string, string> = {
   office: '办公室',
   assignee: '责任单位',
   supervisor: '监督',
+  team: '检查组',
   system: '系统',
 };
 
@@ -100,6 +101,7 @@ const navFor: Record<string, [href: string, label: string][]> = {
     ['/letters', '待签收函件'],
     ['/problems', '问题台账'],
   ],
+  team: [['/problems', '问题台账']],
   supervisor: [
     ['/scoreboard', '记分板'],
     ['/problems', '问题台账'],

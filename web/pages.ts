@@ -41,16 +41,8 @@ const formWords: LaunchWords = {
     `秋冬季 ${n}–${n + 1} 不在可下达的范围内：可下达 ${w.from}–${w.to} 年的秋冬季（当前秋冬季 ${w.current} 之前 ${w.back} 个至之后 ${w.ahead} 个，见 LANTIAN_SEASON_WINDOW）。请检查年份是否输入有误。`,
 };
 import { type LaunchedSeason } from './read-model';
-import {
-  boardRows,
-  boardSort,
-  boardTable,
-  lettersAhead,
-  lettersCard,
-  overdueChart,
-  sortBoard,
-  type BoardSort,
-} from './scoreboard';
+import { boardSort, boardTable, lettersAhead, lettersCard, overdueChart, type BoardSort } from './scoreboard';
+import { scoreboardRows } from './board';
 import { obligationsXlsx, scoreboardXlsx, sendXlsx } from './export';
 import { confirmPage, facets, horizonOf, LaunchReports, type DateChange, type Facets } from './forms';
 import { PolicyError } from '../planner/load';
@@ -95,6 +87,7 @@ const days = (n: number | undefined, s: string | undefined) =>
 const link = (id: string) => `/obligations/${encodeURIComponent(id)}`;
 
 function home(u: User): string {
+  if (u.role === 'team') return '/problems';
   return u.role === 'assignee' ? '/inbox' : u.role === 'office' ? '/review' : '/scoreboard';
 }
 
@@ -517,7 +510,7 @@ export function registerPages(app: FastifyInstance, d: WebDeps, opts: { loginRat
   app.get('/scoreboard.xlsx', hide, async (req, reply) => {
     requireRole(req.user!, ['office', 'supervisor'], 'read the scoreboard');
     const q = query(req);
-    const rows = sortBoard(boardRows(await d.index.list(q), orgName(d)), sortOf(req));
+    const rows = await scoreboardRows(d, req, q, sortOf(req));
     return sendXlsx(reply, await scoreboardXlsx(d.policies, rows, q), 'scoreboard.xlsx', '记分板.xlsx');
   });
 
@@ -626,20 +619,23 @@ export function registerPages(app: FastifyInstance, d: WebDeps, opts: { loginRat
     const items = records.flatMap((rec) =>
       rec ? rec.evidence.filter((e) => e.state === 'pending').map((e) => ({ rec, e })) : [],
     );
+    const letters = lettersCard(lettersAhead(d.policies, d.calendar, await d.index.all()));
     return page(
       reply,
       req,
       d,
       `审核队列（${items.length}）`,
-      items.length
-        ? html`<table><thead><tr><th>提交时间</th><th>任务</th><th>责任单位</th><th>材料</th><th>审核</th></tr></thead><tbody>${items.map(
-            ({
-              rec,
-              e,
-            }) => html`<tr><td>${shanghai(e.submittedAt)}</td><td><a href="${link(rec.workflowId)}">${rec.input.title}</a>${rec.input.period ? ` (${rec.input.period})` : ''}<br><span class="muted">截止 ${rec.dueDate}</span></td><td>${rec.input.assignee.name}</td>
+      html`${letters}${
+        items.length
+          ? html`<table><thead><tr><th>提交时间</th><th>任务</th><th>责任单位</th><th>材料</th><th>审核</th></tr></thead><tbody>${items.map(
+              ({
+                rec,
+                e,
+              }) => html`<tr><td>${shanghai(e.submittedAt)}</td><td><a href="${link(rec.workflowId)}">${rec.input.title}</a>${rec.input.period ? ` (${rec.input.period})` : ''}<br><span class="muted">截止 ${rec.dueDate}</span></td><td>${rec.input.assignee.name}</td>
             <td>${e.id} ${evidenceLink(rec.workflowId, e)}${preview(rec.workflowId, e)}<br><code>${e.sha256.slice(0, 16)}…</code> ${e.size.toLocaleString('zh-CN')} 字节${e.quantity !== undefined ? ` · 数量 ${e.quantity}` : ''}${e.note ? html`<br>${e.note}` : ''}</td><td>${reviewForms(rec.workflowId, e.id, csrf)}</td></tr>`,
-          )}</tbody></table>`
-        : html`<p class="muted">没有待审核的材料。</p>`,
+            )}</tbody></table>`
+          : html`<p class="muted">没有待审核的材料。</p>`
+      }`,
     );
   });
 
@@ -649,8 +645,7 @@ export function registerPages(app: FastifyInstance, d: WebDeps, opts: { loginRat
     requireRole(u, ['office', 'supervisor'], 'read the scoreboard');
     const q = query(req);
     const s = sortOf(req);
-    const obligations = await d.index.list(q);
-    const rows = sortBoard(boardRows(obligations, orgName(d)), s);
+    const rows = await scoreboardRows(d, req, q, s);
     const keep = html`${s.sort ? html`<input type="hidden" name="sort" value="${s.sort}">` : ''}${s.dir ? html`<input type="hidden" name="dir" value="${s.dir}">` : ''}`;
     const exports = html`${keep} <a href="/scoreboard.xlsx?${qs(q)}${s.sort ? `&sort=${s.sort}` : ''}${s.dir ? `&dir=${s.dir}` : ''}">导出记分板 Excel</a> <a href="/obligations.xlsx?${qs(q)}">导出任务清单 Excel</a> <a href="/obligations.csv?${qs(q)}">导出 CSV</a>`;
     return page(

@@ -18,9 +18,10 @@ import type { Env } from '../config/env';
 import type { User } from '../auth/users';
 import { HttpError, httpRefusal, genericCode, type WebDeps } from './actions';
 import { message } from '../i18n/messages';
+import { databaseUnavailable } from '../db/pool';
 import { megabytes } from './upload';
 import { registerApi, registerApiUploads } from './api';
-import { registerProblemApi, registerProblemUploads } from './problems-api';
+import { problemService, registerProblemApi, registerProblemUploads } from './problems-api';
 import { registerProblemPages, registerProblemPageUploads } from './problems-pages';
 import { registerPages, registerPageUploads } from './pages';
 import { registerLetters } from './letters';
@@ -47,6 +48,8 @@ declare module 'fastify' {
 }
 
 const publicPaths = [/^\/login$/, /^\/docs(\/|$)/, /^\/healthz$/, /^\/static\//];
+/** What an inspection team (检查组) may reach: its problems and the pages every user has; the rest is refused by default. */
+const teamPaths = [...publicPaths, /^\/$/, /^\/logout$/, /^\/api\/me$/, /^\/problems(\/|$)/, /^\/api\/problems(\/|$)/];
 
 /** What the web server takes from configuration (config/env.ts); defaults are the same as there. */
 export interface ServerOptions {
@@ -194,7 +197,13 @@ export async function buildServer(d: WebDeps, opts: ServerOptions = {}): Promise
   app.decorateRequest('csrfToken', undefined);
 
   const named = (u: User): User & { orgName?: string } => {
-    const orgName = u.org ? d.policies.organisations.get(u.org)?.name : undefined;
+    // A team's org is its id in problems.yaml: the header shows its Chinese name.
+    const orgName =
+      u.role === 'team'
+        ? problemService(d).teamName(u.org!)
+        : u.org
+          ? d.policies.organisations.get(u.org)?.name
+          : undefined;
     return orgName ? { ...u, orgName } : u;
   };
   app.addHook('onRequest', async (req, reply) => {
@@ -224,6 +233,10 @@ export async function buildServer(d: WebDeps, opts: ServerOptions = {}): Promise
       !d.users.checkCsrf(req.sessionId, req.headers['x-csrf-token'])
     )
       return refuse(req, reply, 403, message('csrf_invalid', {}), 'csrf_invalid');
+    if (req.user?.role === 'team' && !teamPaths.some((p) => p.test(path))) {
+      const r = httpRefusal(403, 'forbidden_role', { role: 'team', action: 'read obligations' });
+      return refuse(req, reply, r.status, r.message, r.code);
+    }
     if (req.user || publicPaths.some((p) => p.test(path))) return;
     const why = req.authRefusal ?? 'unauthorized';
     if (path.startsWith('/api/')) return reply.code(401).send({ error: why, message: message(why, {}) });
@@ -250,6 +263,13 @@ export async function buildServer(d: WebDeps, opts: ServerOptions = {}): Promise
   app.setErrorHandler((err, req, reply) => {
     const r = clientError(err, req, d.maxUploadBytes);
     if (r) return refuse(req, reply, r.status, r.message, r.code, r.details);
+    // A database restarting (or down) is "not now", like Temporal out of reach: the pool
+    // reconnects on the next request.
+    if (databaseUnavailable(err)) {
+      req.log.warn({ err }, 'answered 503: the database is unavailable');
+      reply.header('retry-after', String(RETRY_AFTER_SECONDS));
+      return refuse(req, reply, 503, message('unavailable_database', {}), 'unavailable');
+    }
     const temporal = temporalTrouble(err);
     if (temporal) {
       req.log.warn({ err }, `answered 503: ${temporal}`);

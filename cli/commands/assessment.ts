@@ -6,9 +6,8 @@
 import readline from 'node:readline/promises';
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import type { Command } from 'commander';
-import { action, print, Refusal, type Ctx } from '../context';
+import { action, print, Refusal, refusal as refused, type Ctx } from '../context';
 import { parseSeason } from './policy';
-import { dataPaths } from '../../config/env';
 import {
   importCsv,
   runPoint,
@@ -17,11 +16,11 @@ import {
   AssessmentRefused,
 } from '../../planner/assessment';
 import { CsvRefused } from '../../storage/air-quality-csv';
-import { airQualityDir, ImportRefused, markFalsified } from '../../storage/air-quality';
+import { ImportRefused } from '../../storage/air-quality';
+import { openAssessmentStores } from '../../storage/stores';
 import { assessedUnits } from '../../domain/targets';
 import { planAssessments } from '../../planner/assessment-plan';
 import { localIso } from '../../domain/schedule';
-import { readTimeline } from '../../storage/assessment-timeline';
 import { figureLines } from '../../notices/assessment-letters';
 import { actLabels } from '../../notices/assessment-letters';
 import type { CityAssessment } from '../../domain/assessment';
@@ -30,16 +29,39 @@ import { paceRanking } from '../../client/pace';
 
 const who = () => process.env.LANTIAN_USER ?? process.env.USER ?? 'office';
 
+function refusal(e: unknown): unknown {
+  if (e instanceof CsvRefused || e instanceof ImportRefused || e instanceof AssessmentRefused)
+    return new Refusal(e.message);
+  if ((e as NodeJS.ErrnoException).code === 'ENOENT')
+    return refused('cli_file_unreadable', { file: String((e as NodeJS.ErrnoException).path) });
+  return e;
+}
+
 /** Refusals of the data layer are the user's to fix: stderr, non-zero, no stack. */
 function refusing<T>(fn: () => T): T {
   try {
     return fn();
   } catch (e) {
-    if (e instanceof CsvRefused || e instanceof ImportRefused || e instanceof AssessmentRefused)
-      throw new Refusal(e.message);
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT')
-      throw new Refusal(`cannot read ${(e as NodeJS.ErrnoException).path}: no such file`);
-    throw e;
+    throw refusal(e);
+  }
+}
+
+/** The same for the stores' asynchronous work. */
+const refusingAsync = <T>(p: Promise<T>): Promise<T> =>
+  p.catch((e) => {
+    throw refusal(e);
+  });
+
+/** The air-quality store and the timelines (data folder or PostgreSQL) for one command. */
+async function withAssessmentStores<T>(
+  ctx: Ctx,
+  fn: (s: Awaited<ReturnType<typeof openAssessmentStores>>) => Promise<T>,
+): Promise<T> {
+  const stores = await openAssessmentStores(ctx.env);
+  try {
+    return await fn(stores);
+  } finally {
+    await stores.close();
   }
 }
 
@@ -69,18 +91,21 @@ export function registerData(program: Command) {
             json?: boolean;
           },
         ) => {
-          if (opts.replace && !opts.reason?.trim()) throw new Refusal('--replace needs --reason <text>');
-          const r = refusing(() =>
-            importCsv({
-              policies: ctx.policies(),
-              dir: airQualityDir(dataPaths(ctx.env.LANTIAN_DATA_DIR).root),
-              campaignId: opts.campaign,
-              season: opts.season,
-              file,
-              baseline: opts.baseline,
-              ...(opts.replace ? { replaceReason: opts.reason } : {}),
-              by: who(),
-            }),
+          if (opts.replace && !opts.reason?.trim()) throw refused('cli_replace_needs_reason', {});
+          const policies = refusing(() => ctx.policies());
+          const r = await withAssessmentStores(ctx, (s) =>
+            refusingAsync(
+              importCsv({
+                policies,
+                store: s.airQuality,
+                campaignId: opts.campaign,
+                season: opts.season,
+                file,
+                baseline: opts.baseline,
+                ...(opts.replace ? { replaceReason: opts.reason } : {}),
+                by: who(),
+              }),
+            ),
           );
           print(opts.json ?? false, r, () =>
             r.noop
@@ -108,11 +133,11 @@ export function registerData(program: Command) {
         ) => {
           const { campaign, targets } = refusing(() => campaignTargets(ctx.policies(), opts.campaign));
           if (!assessedUnits(targets).includes(code))
-            throw new Refusal(`${code} is not a city assessed in ${opts.campaign}`);
+            throw refused('cli_not_assessed_city', { code, campaign: opts.campaign });
           const season = opts.season ?? campaign.season;
           const mark = { reason: opts.reason, evidence: opts.evidence, by: who(), at: new Date().toISOString() };
-          refusing(() =>
-            markFalsified(airQualityDir(dataPaths(ctx.env.LANTIAN_DATA_DIR).root), opts.campaign, season, code, mark),
+          await withAssessmentStores(ctx, (s) =>
+            refusingAsync(s.airQuality.markFalsified(opts.campaign, season, code, mark)),
           );
           print(
             opts.json ?? false,
@@ -224,16 +249,18 @@ export function registerAssessment(program: Command) {
             process.stderr.write(
               'lantian: Temporal not reachable: the share of overdue obligations (key tasks) is not measured\n',
             );
-          const run = refusing(() =>
-            runPoint({
-              policies,
-              calendar: ctx.calendar(),
-              dir: airQualityDir(dataPaths(ctx.env.LANTIAN_DATA_DIR).root),
-              campaignId: id,
-              season,
-              pointId: opts.stage,
-              overdueShares: shares,
-            }),
+          const run = await withAssessmentStores(ctx, (s) =>
+            refusingAsync(
+              runPoint({
+                policies,
+                calendar: ctx.calendar(),
+                store: s.airQuality,
+                campaignId: id,
+                season,
+                pointId: opts.stage,
+                overdueShares: shares,
+              }),
+            ),
           );
           const acts = run.results.filter((r) => r.act);
           const out = {
@@ -265,9 +292,9 @@ export function registerAssessment(program: Command) {
             const rl = readline.createInterface({ input: process.stdin, output: process.stderr });
             const answer = await rl.question(`Issue ${acts.length} act(s) for ${run.planned.point.title}? [y/N] `);
             rl.close();
-            if (!/^y(es)?$/i.test(answer.trim())) throw new Refusal('not confirmed; nothing issued');
+            if (!/^y(es)?$/i.test(answer.trim())) throw refused('cli_not_confirmed', {});
           }
-          if (!client) throw new Refusal(`issuing acts needs Temporal and a worker (is \`npm start\` running?)`);
+          if (!client) throw refused('cli_acts_need_worker', {});
           // The acts go out through the same workflow and activities as the season's schedule, with the
           // same idempotency keys, so issuing a point twice (or here and on schedule) sends each act once.
           const workflowId = `${assessmentWorkflowId(id, season)}:run:${opts.stage}`;
@@ -353,7 +380,7 @@ export function registerAssessment(program: Command) {
       action(async (ctx, id: string, opts: { season?: number; city?: string; json?: boolean }) => {
         const { campaign } = refusing(() => campaignTargets(ctx.policies(), id));
         const season = opts.season ?? campaign.season;
-        const acts = readTimeline(airQualityDir(dataPaths(ctx.env.LANTIAN_DATA_DIR).root), id, season, opts.city);
+        const acts = await withAssessmentStores(ctx, (s) => s.assessmentTimeline.read(id, season, opts.city));
         print(opts.json ?? false, acts, () =>
           acts
             .map(

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { SingleBar, Presets } from 'cli-progress';
-import { action, print, Refusal } from '../context';
+import { action, print, Refusal, refusal } from '../context';
 import { parseSeason } from './policy';
 import { getCampaign } from '../../planner/resolve';
 import { launchableRows, SeasonRefusal } from '../../client/seasons';
@@ -81,7 +81,7 @@ export function registerCampaign(program: Command) {
                   : []),
               ].join('\n'),
           );
-          if (report.failed.length) throw new Refusal(`${report.failed.length} obligations could not be started`);
+          if (report.failed.length) throw refusal('cli_launch_failed', { count: report.failed.length });
         },
       ),
     );

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { action, print, Refusal } from '../context';
+import { action, print, refusal } from '../context';
 import { openPool, redactedUrl } from '../../db/pool';
 import { migrate, migrations, pendingMigrations } from '../../db/migrate';
 
@@ -13,10 +13,7 @@ export function registerDb(program: Command) {
     .action(
       action(async (ctx, opts: { status?: boolean; json?: boolean }) => {
         const url = ctx.env.LANTIAN_DATABASE_URL;
-        if (!url)
-          throw new Refusal(
-            'LANTIAN_DATABASE_URL is not set: without it Lantian keeps its state in the data folder and has nothing to migrate',
-          );
+        if (!url) throw refusal('cli_database_url_unset', {});
         const pool = openPool(url, 2);
         try {
           const all = migrations();
@@ -41,7 +38,7 @@ export function registerDb(program: Command) {
           );
         } catch (e) {
           if (/ECONNREFUSED|ENOTFOUND|timeout|password authentication/i.test((e as Error).message))
-            throw new Refusal(`cannot reach the database at ${redactedUrl(url)}: ${(e as Error).message}`);
+            throw refusal('cli_database_unreachable', { database: redactedUrl(url), detail: (e as Error).message });
           throw e;
         } finally {
           await pool.end();

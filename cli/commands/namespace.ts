@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { Connection } from '@temporalio/client';
-import { action, print, Refusal } from '../context';
+import { action, print, refusal } from '../context';
 import { registerSearchAttributes, setRetention } from '../../client/namespace-setup';
 
 export function registerNamespace(program: Command) {
@@ -14,7 +14,7 @@ export function registerNamespace(program: Command) {
       action(async (ctx, opts: { json?: boolean }) => {
         const { TEMPORAL_ADDRESS: address, TEMPORAL_NAMESPACE: namespace, LANTIAN_RETENTION_DAYS: days } = ctx.env;
         const connection = await Connection.connect({ address, connectTimeout: 5000 }).catch((e: Error) => {
-          throw new Refusal(`cannot reach Temporal at ${address}: ${e.message}`);
+          throw refusal('cli_temporal_unreachable', { address, detail: e.message });
         });
         try {
           const added = await registerSearchAttributes(connection, namespace);

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { DateTime } from 'luxon';
-import { action, print, Refusal } from '../context';
+import { action, print, refusal } from '../context';
 import { parseSeason, withProvisionalHint } from './policy';
 import { resolveCampaign, type PlanRow } from '../../planner/resolve';
 import { computeSchedule } from '../../domain/schedule';
@@ -71,16 +71,19 @@ export function registerNotice(program: Command) {
           );
           const row = rows[0];
           if (!row)
-            throw new Refusal(
-              `${campaignId} has no obligation ${obligationId} for ${assignee}${opts.period ? ` in ${opts.period}` : ''}`,
-            );
+            throw refusal('cli_notice_no_obligation', {
+              campaign: campaignId,
+              obligation: obligationId,
+              assignee,
+              period: opts.period ?? '',
+            });
           const schedule = computeSchedule(row.input, ctx.calendar());
           const entry = schedule.entries.find((e) =>
             step === 'reminder' ? e.kind === 'reminder' : e.step?.kind === step,
           );
           if (!entry) {
             const steps = ['reminder', ...row.ladder.map((s) => s.kind)];
-            throw new Refusal(`no step ${step} for this obligation; it has: ${steps.join(', ')}`);
+            throw refusal('cli_notice_no_step', { step, steps: steps.join(', ') });
           }
           const request = stepRequest(row, schedule, entry);
           const at = request.issuedAt;
@@ -106,7 +109,7 @@ export function registerNotice(program: Command) {
           );
           let pdf: { file: string; bytes: number } | undefined;
           if (opts.pdf) {
-            if (entry.kind !== 'escalation') throw new Refusal('only a letter (an escalation step) has a PDF');
+            if (entry.kind !== 'escalation') throw refusal('cli_notice_pdf_letter_only', {});
             // The same PDF the step would issue, but for the 文号: a draft's line stays blank.
             const letter = officialLetter(
               renderNotice(policies.templatesDir, template, { ...context, documentNumber: '' }),

@@ -5,10 +5,9 @@ import { isLocalDate } from '../../domain/local-date';
 import { DateTime } from 'luxon';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { statuses } from '../../domain/statuses';
-import { action, explain, explainChange, print, Refusal, type Ctx } from '../context';
+import { action, explain, explainChange, print, Refusal, refusal, type Ctx } from '../context';
 import { PolicyError, type PolicySet } from '../../planner/load';
 import { parseSeason } from './policy';
-import { dataPaths } from '../../config/env';
 import {
   listObligations,
   obligationRecord,
@@ -19,13 +18,14 @@ import {
   submitEvidenceFile,
   review,
 } from '../../client/obligations';
-import { submissionProblem } from '../../domain/submission';
+import { submissionRefusal } from '../../domain/submission';
+import { message } from '../../i18n/messages';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import crypto from 'node:crypto';
 import type { Actor, ObligationRecord } from '../../domain/obligation';
 import { paceForRecord, paceOfObligations } from '../../client/pace';
 import { prepareReportCsv } from '../../planner/assessment';
-import { airQualityDir } from '../../storage/air-quality';
+import { lazyAssessmentStores } from '../../storage/stores';
 import { CsvRefused } from '../../storage/air-quality-csv';
 
 const office = (): Actor => ({ role: 'office', id: process.env.LANTIAN_USER ?? process.env.USER ?? 'office' });
@@ -133,24 +133,23 @@ export function registerObligation(program: Command) {
           // A filter naming what the policies do not know is a typo, not an empty answer.
           withPolicies(ctx, undefined, (p) => {
             if (opts.campaign && !p.campaigns.has(opts.campaign))
-              throw new Refusal(
-                `--campaign ${opts.campaign}: no such campaign in the policies (${[...p.campaigns.keys()].join(', ')})`,
-              );
+              throw refusal('cli_no_campaign', {
+                flag: '--campaign',
+                campaign: opts.campaign,
+                known: [...p.campaigns.keys()].join(', '),
+              });
             const campaigns = opts.campaign ? [p.campaigns.get(opts.campaign)!] : [...p.campaigns.values()];
             if (opts.obligation && !campaigns.some((c) => c.obligations.some((o) => o.id === opts.obligation))) {
-              throw new Refusal(
-                `--obligation ${opts.obligation}: no such obligation in ${opts.campaign ?? 'any campaign of the policies'}`,
-              );
+              throw refusal('cli_no_obligation', { obligation: opts.obligation, campaign: opts.campaign ?? '' });
             }
             for (const [flag, code] of [
               ['--assignee', opts.assignee],
               ['--province', opts.province],
             ] as const) {
-              if (code && !p.organisations.has(code))
-                throw new Refusal(`${flag} ${code}: no such organisation in the policies`);
+              if (code && !p.organisations.has(code)) throw refusal('cli_no_organisation', { flag, code });
               const org = code ? p.organisations.get(code) : undefined;
               if (flag === '--province' && org && org.kind !== 'province')
-                throw new Refusal(`--province ${code}: ${org.name} is not a province (filter by --assignee ${code})`);
+                throw refusal('cli_not_a_province', { code: org.code, name: org.name });
             }
           });
           if (opts.pace) {
@@ -255,9 +254,11 @@ export function registerObligation(program: Command) {
         });
         const letter = rec.notices.find((n) => n.documentNumber === documentNumber);
         if (!letter)
-          throw new Refusal(
-            `${id}: no letter ${documentNumber} (letters: ${rec.notices.flatMap((n) => n.documentNumber ?? []).join(', ') || 'none'})`,
-          );
+          throw refusal('cli_no_letter', {
+            id,
+            documentNumber,
+            letters: rec.notices.flatMap((n) => n.documentNumber ?? []).join(', '),
+          });
         const actor: Actor = { role: 'assignee', id: process.env.LANTIAN_USER ?? opts.as, org: opts.as };
         const r = await acknowledge(client, id, actor, letter.key).catch(async (e) => {
           throw await explainChange(client, e, id);
@@ -310,16 +311,17 @@ export function registerEvidence(program: Command) {
           const actor: Actor = { role: 'assignee', id: process.env.LANTIAN_USER ?? opts.as, org: opts.as };
           // A data report's CSV is checked whole before it is sent, and its figures stored once received.
           // Evidence goes in even when some policy file is broken; only a data report's figures wait (for `data import`).
-          const report = (() => {
+          // Opened only for a data report's figures (PostgreSQL or the data folder).
+          const figures = lazyAssessmentStores(ctx.env);
+          const report = await (async () => {
             try {
               return fs.existsSync(file)
-                ? withPolicies(
+                ? await withPolicies(
                     ctx,
                     file.toLowerCase().endsWith('.csv')
                       ? 'figures of a data report not checked or imported (import them later with `data import`)'
                       : undefined,
-                    (p) =>
-                      prepareReportCsv(p, airQualityDir(dataPaths(ctx.env.LANTIAN_DATA_DIR).root), id, file, actor.id),
+                    (p) => prepareReportCsv(p, figures.airQuality, id, file, actor.id),
                   )
                 : undefined;
             } catch (e) {
@@ -331,7 +333,7 @@ export function registerEvidence(program: Command) {
             }
           })();
           const client = await ctx.client();
-          if (!fs.existsSync(file)) throw new Refusal(`cannot read ${file}: no such file`);
+          if (!fs.existsSync(file)) throw refusal('cli_file_unreadable', { file });
           // What the record already refuses is refused before the file is stored. A record that
           // cannot be read now (a busy worker) leaves the judging to the Update, which waits.
           const rec = await obligationRecord(client, ctx.archive(), id).catch(async (e) => {
@@ -340,20 +342,23 @@ export function registerEvidence(program: Command) {
           });
           const sha256 = crypto.createHash('sha256').update(fs.readFileSync(file)).digest('hex');
           withPolicies(ctx, undefined, (p) => {
-            if (!p.organisations.has(opts.as))
-              throw new Refusal(`--as ${opts.as}: no such organisation in the policies`);
+            if (!p.organisations.has(opts.as)) throw refusal('cli_no_organisation', { flag: '--as', code: opts.as });
           });
-          const refused = rec && submissionProblem(rec, { actor, quantity: opts.quantity, sha256 });
+          const refused = rec && submissionRefusal(rec, { actor, quantity: opts.quantity, sha256 });
           if (refused)
-            throw new Refusal(`${id}: ${refused}${/quantity achieved$/.test(refused) ? ' (--quantity <n>)' : ''}`);
+            throw refusal('cli_evidence_refused', {
+              id,
+              reason: message(refused.code, refused.params as never),
+              hint: refused.code === 'evidence_quantity_missing' ? '--quantity <n>' : '',
+            });
           const receipt = await submitEvidenceFile(client, ctx.evidence(), id, file, actor, {
             note: opts.note,
             quantity: opts.quantity,
           }).catch(async (e) => {
-            if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new Refusal(`cannot read ${file}: no such file`);
+            if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw refusal('cli_file_unreadable', { file });
             throw await explainChange(client, e, id);
           });
-          const imported = report?.apply();
+          const imported = await report?.apply().finally(() => figures.close());
           print(
             opts.json ?? false,
             imported ? { ...receipt, imported } : receipt,
@@ -384,19 +389,21 @@ export function registerEvidence(program: Command) {
         });
         const ev = rec.evidence.find((e) => e.id === evidenceId);
         if (!ev)
-          throw new Refusal(
-            `${id} has no evidence ${evidenceId}${rec.evidence.length ? ` (it has ${rec.evidence.map((e) => e.id).join(', ')})` : ''}`,
-          );
+          throw refusal('cli_no_evidence', {
+            id,
+            evidence: evidenceId,
+            known: rec.evidence.map((e) => e.id).join(', '),
+          });
         const bytes = await ctx.evidence().get(ev.sha256);
-        if (!bytes) throw new Refusal(`${id} ${evidenceId}: ${ev.sha256} is not in the evidence store`);
+        if (!bytes) throw refusal('cli_evidence_missing', { id, evidence: evidenceId, sha256: ev.sha256 });
         if (crypto.createHash('sha256').update(bytes).digest('hex') !== ev.sha256)
-          throw new Refusal(`${id} ${evidenceId}: the stored file does not match its sha256 ${ev.sha256}`);
+          throw refusal('cli_evidence_corrupt', { id, evidence: evidenceId, sha256: ev.sha256 });
         if (opts.out === '-') {
           process.stdout.write(bytes);
           return;
         }
         const out = opts.out ?? path.basename(ev.fileName.replace(/\\/g, '/'));
-        if (fs.existsSync(out) && !opts.force) throw new Refusal(`${out} exists; choose another --out or add --force`);
+        if (fs.existsSync(out) && !opts.force) throw refusal('cli_out_exists', { file: out });
         fs.writeFileSync(out, bytes);
         print(
           opts.json ?? false,
@@ -431,7 +438,7 @@ export function registerEvidence(program: Command) {
           evidenceId: string,
           opts: { accept?: boolean; reject?: boolean; reason?: string; json?: boolean },
         ) => {
-          if (!!opts.accept === !!opts.reject) throw new Refusal('say either --accept or --reject');
+          if (!!opts.accept === !!opts.reject) throw refusal('cli_review_decision', {});
           const client = await ctx.client();
           const ev = await review(
             client,

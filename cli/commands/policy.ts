@@ -1,8 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
-import { action, print, Refusal } from '../context';
-import { loadPolicies, PolicyError, type PolicyIssue, type PolicySet } from '../../planner/load';
+import { action, print, refusal } from '../context';
+import { formatIssue, loadPolicies, PolicyError, type PolicyIssue, type PolicySet } from '../../planner/load';
 import { loadCalendar, CalendarDataError, CalendarCoverageError } from '../../domain/calendar';
 import { resolveCampaign, type PlanRow } from '../../planner/resolve';
 import { coverageMarkdown, coverageTable } from '../../planner/coverage';
@@ -34,7 +34,7 @@ export function registerPolicy(program: Command) {
     .option('--json', 'machine-readable output')
     .action(
       action(async (ctx, target: string, opts: { json?: boolean }) => {
-        if (!fs.existsSync(target)) throw new Refusal(`${target} does not exist`);
+        if (!fs.existsSync(target)) throw refusal('cli_path_missing', { path: target });
         const abs = path.resolve(target);
         const isDir = fs.statSync(abs).isDirectory();
         // A campaign file (or the campaigns folder) is checked against the policy folder it lies
@@ -64,7 +64,10 @@ export function registerPolicy(program: Command) {
         }
         if (issues.length || !set) {
           if (opts.json) print(true, { valid: false, issues }, () => '');
-          throw new Refusal(new PolicyError(issues).message);
+          throw refusal('cli_policy_invalid', {
+            count: issues.length,
+            issues: issues.map((i) => `  ${formatIssue(i)}`).join('\n'),
+          });
         }
         const loaded = set;
         const obligations = [...loaded.campaigns.values()].reduce((n, c) => n + c.obligations.length, 0);
@@ -171,10 +174,7 @@ export function withProvisionalHint<T>(plan: () => T): T {
   try {
     return plan();
   } catch (e) {
-    if (e instanceof CalendarCoverageError)
-      throw new Refusal(
-        `${e.message}; or plan it on a provisional calendar (--provisional-calendar: a year without its notice counts Monday to Friday)`,
-      );
+    if (e instanceof CalendarCoverageError) throw refusal('cli_provisional_hint', { detail: e.message });
     throw e;
   }
 }
