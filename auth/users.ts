@@ -10,6 +10,7 @@ import path from 'node:path';
 import crypto from 'node:crypto';
 import Database from 'better-sqlite3';
 import { z } from 'zod';
+import { message } from '../i18n/messages';
 import { DUMMY_HASH, hashSecret, hmac, randomSecret, safeEqual, verifySecret } from './secrets';
 import { defaultLoginPolicy, failuresAt, lockedAt, StrangerFailures, type LoginPolicy } from './login-lock';
 
@@ -22,9 +23,9 @@ export const boundRoles: readonly Role[] = ['assignee', 'team'];
 
 /** Why a user of role `r` with `org` cannot be added; undefined when it can. */
 export function bindingRefusal(r: Role, org: string | undefined): string | undefined {
-  if (r === 'assignee' && !org) return 'an assignee user needs --org <organisation code>';
-  if (r === 'team' && !org) return 'a team user needs --team <team id>';
-  if (!boundRoles.includes(r) && org) return `a ${r} user is not bound to an organisation; drop --org`;
+  if (r === 'assignee' && !org) return message('user_needs_org', {});
+  if (r === 'team' && !org) return message('user_needs_team', {});
+  if (!boundRoles.includes(r) && org) return message('user_not_bound', { role: r });
   return undefined;
 }
 

@@ -1,11 +1,17 @@
 // One connection pool per process for LANTIAN_DATABASE_URL. Failing to connect says where to.
 import { Pool } from 'pg';
 
-/** host:port of every database a pool was opened on, to tell its refused connections from others'. */
-const databaseAddresses = new Set<string>();
+/**
+ * Host names and ports of every database a pool was opened on, to tell its refused connections
+ * from others'. A socket error names the resolved address, not the URL's host (postgresql,
+ * localhost), so a refused connect is matched on its port and a failed lookup on its host name.
+ */
+const databaseHosts = new Set<string>();
+const databasePorts = new Set<string>();
 
-export function openPool(url: string, max = 10): Pool {
-  const pool = new Pool({ connectionString: url, max, connectionTimeoutMillis: 5000 });
+/** `allowExitOnIdle`: a CLI command's pool, which must not keep the process alive when idle. */
+export function openPool(url: string, max = 10, o: { allowExitOnIdle?: boolean } = {}): Pool {
+  const pool = new Pool({ connectionString: url, max, connectionTimeoutMillis: 5000, ...o });
   // An idle connection the server dropped (a restart): the pool replaces it; not a crash.
   pool.on('error', () => undefined);
   // Nor one dropped while checked out between two queries (a transaction): the pool listens only
@@ -14,7 +20,8 @@ export function openPool(url: string, max = 10): Pool {
   pool.on('connect', (client) => client.on('error', () => undefined));
   try {
     const u = new URL(url);
-    databaseAddresses.add(`${u.hostname}:${u.port || '5432'}`);
+    databaseHosts.add(u.hostname);
+    databasePorts.add(u.port || '5432');
   } catch {
     // node-postgres reports an unparseable URL itself, on first use.
   }
@@ -30,7 +37,13 @@ export function openPool(url: string, max = 10): Pool {
  */
 export function databaseUnavailable(err: unknown): boolean {
   for (let e: unknown = err, depth = 0; e && depth < 8; e = (e as { cause?: unknown }).cause, depth++) {
-    const x = e as { code?: unknown; severity?: unknown; message?: unknown; address?: unknown; port?: unknown };
+    const x = e as {
+      code?: unknown;
+      severity?: unknown;
+      message?: unknown;
+      port?: unknown;
+      hostname?: unknown;
+    };
     const code = typeof x.code === 'string' ? x.code : '';
     if (x.severity && /^(08|57P0[1-3]$|53300$)/.test(code)) return true;
     if (
@@ -39,11 +52,9 @@ export function databaseUnavailable(err: unknown): boolean {
       )
     )
       return true;
-    if (
-      /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT)$/.test(code) &&
-      databaseAddresses.has(`${String(x.address)}:${String(x.port)}`)
-    )
+    if (/^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH)$/.test(code) && databasePorts.has(String(x.port)))
       return true;
+    if (/^(ENOTFOUND|EAI_AGAIN)$/.test(code) && databaseHosts.has(String(x.hostname))) return true;
   }
   return false;
 }

@@ -427,9 +427,9 @@ export const messages = {
   ),
 
   // --- the problem workflow's refusals
-  problem_not_found: m<{ id: S }>(
-    (p) => `没有找到问题 ${p.id}（或您无权查看）。`,
-    (p) => `no problem ${p.id} (or not yours to see)`,
+  problem_not_found: m<{ number: S }>(
+    (p) => `没有找到问题${p.number ? ` ${p.number}` : ''}（或您无权查看）。`,
+    (p) => `no problem${p.number ? ` ${p.number}` : ''} (or not yours to see)`,
   ),
   problem_exists: m<{ number: S }>(
     (p) => `问题编号 ${p.number} 已登记。`,
@@ -604,6 +604,63 @@ export const messages = {
 
   // --- the command line's refusals (cli/): the office uses it too. Flags, paths, ids and what a
   // library said stay as written, so that the line can be acted on or searched for.
+  cli_user_role: m<{ role: S }>(
+    (p) =>
+      `--role 只能是 office（大气办）、assignee（责任单位）、supervisor（督查）或 team（检查组），不能是 ${p.role}。`,
+    (p) => `--role must be office, assignee, supervisor or team, not ${p.role}`,
+  ),
+  cli_user_team_flag: m<{ role: S }>(
+    (p) => `--team 只用于检查组用户（team）；${p.role} 用户没有检查组。`,
+    (p) => `--team is for team users; a ${p.role} user has none`,
+  ),
+  cli_user_team_not_org: m(
+    () => '检查组用户属于其检查组：请用 --team <检查组编号>，不要用 --org。',
+    () => 'a team user is bound to its team: --team <id>, not --org',
+  ),
+  cli_user_no_organisation: m<{ code: S; dir: S }>(
+    (p) => `--org ${p.code}：${p.dir}/organisations 中没有这个单位。`,
+    (p) => `no organisation ${p.code} in ${p.dir}/organisations`,
+  ),
+  user_needs_org: m(
+    () => '责任单位用户须用 --org <单位代码> 指明所属单位。',
+    () => 'an assignee user needs --org <organisation code>',
+  ),
+  user_needs_team: m(
+    () => '检查组用户须用 --team <检查组编号> 指明所属检查组。',
+    () => 'a team user needs --team <team id>',
+  ),
+  user_not_bound: m<{ role: S }>(
+    (p) => `${p.role} 用户不属于某个单位：请去掉 --org。`,
+    (p) => `a ${p.role} user is not bound to an organisation; drop --org`,
+  ),
+  cli_problem_closed: m<{ number: S }>(
+    (p) => `问题 ${p.number} 已销号，不能再更改。`,
+    (p) => `problem ${p.number} is closed (已销号); nothing can change it`,
+  ),
+  cli_problem_unknown: m<{ number: S }>(
+    (p) => `该行动方案和秋冬季中没有问题 ${p.number}。`,
+    (p) => `no problem ${p.number} in that campaign and season`,
+  ),
+  cli_problem_campaign: m<{ campaign: S }>(
+    (p) => `--campaign ${p.campaign}：策略中没有这个行动方案。`,
+    (p) => `no campaign ${p.campaign}`,
+  ),
+  cli_problem_file_refused: m<{ errors: S }>(
+    (p) => `整个文件未导入（没有启动任何问题）：\n${p.errors}`,
+    (p) => `the file is refused whole:\n${p.errors}`,
+  ),
+  cli_problem_submit_what: m(
+    () => '请指定 --plan（整改方案，须同时给出 --complete-by）、--evidence（整改材料）或两者。',
+    () => 'say --plan (with --complete-by), --evidence, or both',
+  ),
+  cli_problem_plan_date: m(
+    () => '--plan 与 --complete-by 须同时给出。',
+    () => '--plan and --complete-by go together',
+  ),
+  cli_out_format: m<{ file: S }>(
+    (p) => `--out ${p.file}：只能写 .xlsx 或 .csv 文件。`,
+    (p) => `--out ${p.file}: write a .xlsx or a .csv file`,
+  ),
   cli_temporal_unreachable: m<{ address: S; detail: S }>(
     (p) => `无法连接 Temporal（${p.address}）：请确认 \`npm start\` 正在运行（${p.detail}）。`,
     (p) => `cannot reach Temporal at ${p.address} (is \`npm start\` running?): ${p.detail}`,

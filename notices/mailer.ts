@@ -189,14 +189,14 @@ export function smtpMailer(url: string, ledgerDirOrStore: string | SentLedger): 
       // the first still sends, on a loaded machine or another worker) only one sends.
       const holder = `${os.hostname()}/${process.pid}/${crypto.randomUUID()}`;
       const r = await ledger.reserve(m.key, holder, SEND_LEASE_MS);
-      if (!r.reserved) {
-        throw ApplicationFailure.create({
-          message: `notice ${m.key} is being sent by another attempt (${r.current.holder}); retried when that one has finished or its lease has lapsed`,
+      const inProgress = (by: string, remainingMs: number) =>
+        ApplicationFailure.create({
+          message: `notice ${m.key} is being sent by another attempt (${by}); retried when that one has finished or its lease has lapsed`,
           type: SEND_IN_PROGRESS,
           nonRetryable: false,
-          nextRetryDelay: Math.max(1000, Math.ceil(r.current.remainingMs) + 500),
+          nextRetryDelay: Math.max(1000, Math.ceil(remainingMs) + 500),
         });
-      }
+      if (!r.reserved) throw inProgress(r.current.holder, r.current.remainingMs);
       const renewal = setInterval(() => {
         ledger.renew(m.key, holder, SEND_LEASE_MS).catch(() => undefined);
       }, SEND_LEASE_MS / 3);
@@ -204,6 +204,10 @@ export function smtpMailer(url: string, ledgerDirOrStore: string | SentLedger): 
         // Recorded between our check and our reservation (that attempt sent, recorded, released).
         const recorded = await ledger.get(m.key);
         if (recorded) return { ...recorded, duplicate: true };
+        // A holder that stood still past its lease (a paused process) may have been overtaken:
+        // it must not send beside the attempt that took over.
+        if (!(await ledger.renew(m.key, holder, SEND_LEASE_MS)))
+          throw inProgress('an attempt that took over', SEND_LEASE_MS);
         const delivery = await send(m, messageId);
         // Insert-if-absent: had an attempt that took over a lapsed reservation recorded this key
         // meanwhile, its record stands.

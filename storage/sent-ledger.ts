@@ -129,10 +129,9 @@ export function fileSentLedger<T>(dir: string): SentLedger<T> {
       }
     },
     renew: (key, holder, leaseMs) => rewrite(key, holder, Date.now() + leaseMs),
-    async release(key, holder) {
-      const { n, current } = newest(key);
-      if (current?.holder === holder) fs.rmSync(lease(key, n), { force: true });
-    },
+    // Ended, not removed: numbers are probed from 1 upwards, and a removed one would leave a gap
+    // that hides every later reservation from another process.
+    release: async (key, holder) => void (await rewrite(key, holder, 0)),
   };
 }
 

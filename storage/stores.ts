@@ -17,6 +17,19 @@ import { airQualityDir, fileAirQualityStore, type AirQualityStore } from './air-
 import { pgAirQualityStore } from './air-quality-pg';
 import { fileTimelineStore, pgTimelineStore, type AssessmentTimelineStore } from './assessment-timeline';
 
+/** A pool on a database whose schema is current; refused, and the pool ended, otherwise. */
+async function openCheckedPool(db: string, max?: number, o?: { allowExitOnIdle?: boolean }): Promise<Pool> {
+  const pool = openPool(db, max, o);
+  try {
+    await requireCurrentSchema(pool);
+    return pool;
+  } catch (e) {
+    await pool.end();
+    if (e instanceof SchemaBehind) throw e;
+    throw new Error(`cannot use the database at ${redactedUrl(db)}: ${(e as Error).message}`);
+  }
+}
+
 export interface Stores {
   kind: 'file' | 'production';
   evidence: ObjectStore;
@@ -54,14 +67,7 @@ export async function openStores(env: Env): Promise<Stores & { pool?: Pool }> {
       describe: `data folder ${data.root}`,
       async close() {},
     };
-  const pool = openPool(db);
-  try {
-    await requireCurrentSchema(pool);
-  } catch (e) {
-    await pool.end();
-    if (e instanceof SchemaBehind) throw e;
-    throw new Error(`cannot use the database at ${redactedUrl(db)}: ${(e as Error).message}`);
-  }
+  const pool = await openCheckedPool(db);
   const s3 = s3FromUrl(objects);
   try {
     await ensureBucket(s3.client, s3.bucket);
@@ -119,14 +125,7 @@ export function productionStores(
 export async function openUserStore(env: Env): Promise<Users> {
   const db = env.LANTIAN_DATABASE_URL;
   if (!db) return openUsers(env);
-  const pool = openPool(db, 2);
-  try {
-    await requireCurrentSchema(pool);
-  } catch (e) {
-    await pool.end();
-    if (e instanceof SchemaBehind) throw e;
-    throw new Error(`cannot use the database at ${redactedUrl(db)}: ${(e as Error).message}`);
-  }
+  const pool = await openCheckedPool(db, 2);
   return new PgUserStore(pool, db, sessionKeySource(env), {
     login: { maxFailures: env.LANTIAN_LOGIN_MAX_FAILURES, lockMs: env.LANTIAN_LOGIN_LOCK_MINUTES * 60_000 },
     ownsPool: true,
@@ -150,15 +149,7 @@ export async function openAssessmentStores(env: Env): Promise<AssessmentStores> 
     const dir = airQualityDir(dataPaths(env.LANTIAN_DATA_DIR).root);
     return { airQuality: fileAirQualityStore(dir), assessmentTimeline: fileTimelineStore(dir), async close() {} };
   }
-  const pool = new Pool({ connectionString: db, max: 2, connectionTimeoutMillis: 5000, allowExitOnIdle: true });
-  pool.on('error', () => undefined);
-  try {
-    await requireCurrentSchema(pool);
-  } catch (e) {
-    await pool.end();
-    if (e instanceof SchemaBehind) throw e;
-    throw new Error(`cannot use the database at ${redactedUrl(db)}: ${(e as Error).message}`);
-  }
+  const pool = await openCheckedPool(db, 2, { allowExitOnIdle: true });
   return {
     airQuality: pgAirQualityStore(pool),
     assessmentTimeline: pgTimelineStore(pool),

@@ -310,12 +310,12 @@ test('a team user is added by its team id in problems.yaml; an unknown team is r
   const unknown = await cli('user', 'add', 'li.na', '--role', 'team', '--team', 'team-9');
   expect(unknown.code).not.toBe(0);
   expect(unknown.err).toMatch(/没有检查组 team-9/);
-  expect((await cli('user', 'add', 'li.na', '--role', 'team')).err).toMatch(/--team <team id>/);
+  expect((await cli('user', 'add', 'li.na', '--role', 'team')).err).toMatch(/须用 --team <检查组编号>/);
   expect((await cli('user', 'add', 'li.na', '--role', 'team', '--org', '130100')).err).toMatch(
-    /--team <id>, not --org/,
+    /请用 --team <检查组编号>，不要用 --org/,
   );
   expect((await cli('user', 'add', 'li.na', '--role', 'supervisor', '--team', firstTeam.id)).err).toMatch(
-    /--team is for team users/,
+    /--team 只用于检查组用户/,
   );
   expect((await cli('user', 'list', '--json')).out).not.toMatch(/li\.na/);
 }, 120_000);

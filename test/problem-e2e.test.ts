@@ -69,7 +69,14 @@ async function signIn(name: string): Promise<Page> {
   return page;
 }
 
-const shot = (page: Page, name: string) => page.screenshot({ path: path.join(shots, `${name}.png`), fullPage: true });
+// Also into LANTIAN_SCREENSHOTS (docs/screenshots for the README's tour), as test/web-e2e.test.ts does.
+const shot = async (page: Page, name: string) => {
+  for (const dir of [
+    shots,
+    ...(process.env.LANTIAN_SCREENSHOTS ? [path.resolve(repo, process.env.LANTIAN_SCREENSHOTS)] : []),
+  ])
+    await page.screenshot({ path: path.join(dir, `${name}.png`), fullPage: true });
+};
 
 /** The supervisor's count of 石家庄市's problems in `state`, read off the ledger page. */
 async function ledgerCount(page: Page, state: string): Promise<string> {

@@ -50,7 +50,7 @@ test('a users database from before the team role keeps its users, sessions and l
   const team = old.add('zhang.wei', 'team', 'team-1');
   expect(team.user).toMatchObject({ role: 'team', org: 'team-1' });
   expect(() => old.add('li.na', 'team')).toThrow(/--team/);
-  expect(() => old.add('super2', 'supervisor', 'team-1')).toThrow(/drop --org/);
+  expect(() => old.add('super2', 'supervisor', 'team-1')).toThrow(/请去掉 --org/);
   // The table's own checks: a team without a team, or a role no one knows, is refused by SQLite too.
   expect(() =>
     old.db

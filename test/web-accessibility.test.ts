@@ -4,8 +4,7 @@
 // letters awaiting 签收, a letter and a 404; the problems' ledger, a problem in each state with its
 // forms and the form that records one. Any serious or critical violation fails the test, listed
 // with the elements it is on.
-import fs from 'node:fs';
-import path from 'node:path';
+import { firstTeam, problemPolicies } from './support/problems';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { LantianWorker } from '../worker/registry';
@@ -14,16 +13,7 @@ import { startWeb, type RunningWeb } from '../web/start';
 import { loadPolicies } from '../planner/load';
 import { currentSeason } from '../domain/season';
 import { call, enc, oid, startWebEnv, upload, type WebEnv } from './support/web';
-import {
-  devServerEnv,
-  fixturePoliciesDir,
-  repo,
-  tempDir,
-  templatesDir,
-  testCalendar,
-  testDeps,
-  testWorker,
-} from './support/temporal';
+import { devServerEnv, templatesDir, testCalendar, testDeps, testWorker } from './support/temporal';
 
 let w: WebEnv;
 let browser: Browser;
@@ -222,10 +212,7 @@ describe('the problems pages', () => {
   const ids: Record<string, string> = {};
 
   beforeAll(async () => {
-    const dir = path.join(tempDir('a11y-problem-policies'), 'policies');
-    fs.cpSync(fixturePoliciesDir, dir, { recursive: true, filter: (src) => path.basename(src) !== 'templates' });
-    fs.symlinkSync(templatesDir, path.join(dir, 'templates'));
-    fs.copyFileSync(path.join(repo, 'policies', 'problems.yaml'), path.join(dir, 'problems.yaml'));
+    const dir = problemPolicies('a11y-problem-policies', [firstTeam]);
     env = await devServerEnv();
     const deps = testDeps(calendar, loadPolicies(dir, undefined, templatesDir));
     worker = await testWorker(env, deps, TQ);
@@ -241,6 +228,7 @@ describe('the problems pages', () => {
       ['office1', 'office'],
       ['super1', 'supervisor'],
       ['sjz', 'assignee', '130100'],
+      ['team1', 'team', firstTeam.id],
     ] as const) {
       const u = await web.deps.users.add(name, role, org);
       passwords[name] = u.password;
@@ -325,5 +313,12 @@ describe('the problems pages', () => {
     const supervisor = await open('super1', { url: web.url, passwords });
     expect(await check(supervisor, ['/problems', problem('A11Y-3')], web.url)).toEqual([]);
     await supervisor.close();
+  });
+
+  test('the inspection team: its ledger, the record form and a problem to verify', async () => {
+    const team = await open('team1', { url: web.url, passwords });
+    expect(await check(team, ['/problems', '/problems/new', problem('A11Y-3')], web.url)).toEqual([]);
+    expect(await forms(team, 'A11Y-3')).toEqual(['核查']);
+    await team.close();
   });
 });

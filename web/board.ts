@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { FastifyRequest } from 'fastify';
-import type { WebDeps } from './actions';
+import { HttpError, type WebDeps } from './actions';
 import type { ListQuery } from './api';
 import { problemService } from './problems-api';
 import { boardRows, sortBoard, type BoardRow, type BoardSort, type ProblemCounts } from './scoreboard';
@@ -17,11 +17,18 @@ import { boardRows, sortBoard, type BoardRow, type BoardSort, type ProblemCounts
  */
 export async function problemCounts(d: WebDeps, req: FastifyRequest, q: ListQuery): Promise<ProblemCounts[]> {
   if (!fs.existsSync(path.join(d.policies.dir, 'problems.yaml'))) return [];
-  const ledger = await problemService(d).ledgerFor(req, {
-    ...(q.campaign ? { campaign: q.campaign } : {}),
-    ...(q.season !== undefined ? { season: q.season } : {}),
-    ...(q.assignee ? { assignee: q.assignee } : {}),
-  });
+  let ledger;
+  try {
+    ledger = await problemService(d).ledgerFor(req, {
+      ...(q.campaign ? { campaign: q.campaign } : {}),
+      ...(q.season !== undefined ? { season: q.season } : {}),
+      ...(q.assignee ? { assignee: q.assignee } : {}),
+    });
+  } catch (e) {
+    // A broken problems policy closes the problem pages (which say why), not the scoreboard.
+    if (e instanceof HttpError && e.code === 'problems_policy_invalid') return [];
+    throw e;
+  }
   const orgs = d.policies.organisations;
   return ledger.cities.flatMap((c) => {
     const province = orgs.get(c.org)?.parent;

@@ -96,7 +96,11 @@ export const actorOf = (u: User): Actor =>
     : { role: u.role, id: u.name, ...(u.org ? { org: u.org } : {}) };
 
 const refusal = (status: number, code: string, message: string) => new HttpError(status, message, code);
-const notFound = (id: string) => httpRefusal(404, 'problem_not_found', { id });
+/** Named by its problem number (the last part of a problem's workflow ID), never by the ID. */
+const notFound = (id: string) =>
+  httpRefusal(404, 'problem_not_found', {
+    number: id.startsWith('lantian-problem:') ? (id.split(':').at(-1) ?? '') : '',
+  });
 
 /**
  * The workflow's refusal in Chinese with its catalogue code (the validator sends both in the

@@ -68,10 +68,10 @@ function ledgerPage(l: Ledger, q: z.infer<typeof pageQuery>, season: number, ins
     return `/problems?${p.toString()}`;
   };
   const row = (r: LedgerRow, org?: string) =>
-    html`<tr><th scope="row">${org ? html`<a href="${link({ assignee: org })}">${r.name}</a>` : r.name}</th><td>${r.total}</td><td>${r.open}</td>${ledgerStates.map(
+    html`<tr><th scope="row">${org ? html`<a href="${link({ assignee: org })}">${r.name}</a>` : r.name}</th><td class="num">${r.total}</td><td class="num">${r.open}</td>${ledgerStates.map(
       (s) =>
-        html`<td>${r.byState[s] ? html`<a href="${link({ assignee: org, state: s })}" data-state="${s}">${r.byState[s]}</a>` : '0'}</td>`,
-    )}<td>${r.rebounds}</td><td>${r.similar}</td><td>${r.carriedOver}</td></tr>`;
+        html`<td class="num">${r.byState[s] ? html`<a href="${link({ assignee: org, state: s })}" data-state="${s}">${r.byState[s]}</a>` : '0'}</td>`,
+    )}<td class="num">${r.rebounds}</td><td class="num">${r.similar}</td><td class="num">${r.carriedOver}</td></tr>`;
   const exportQuery = new URLSearchParams(
     Object.entries({ campaign: q.campaign, season: String(season), assignee: q.assignee, state: q.state }).filter(
       (e): e is [string, string] => !!e[1],
@@ -79,7 +79,7 @@ function ledgerPage(l: Ledger, q: z.infer<typeof pageQuery>, season: number, ins
   ).toString();
   return html`<form method="get" action="/problems" class="filters"><label>秋冬季 <input name="season" value="${season}" inputmode="numeric" pattern="\\d{4}" size="5"></label>${q.assignee ? html`<input type="hidden" name="assignee" value="${q.assignee}">` : ''}<button type="submit">查看</button> <a href="/problems?season=${season}">全部</a></form>
 <p>${inspects ? html`<a href="/problems/new">登记问题</a> · ` : ''}导出：<a href="/api/problems?${exportQuery}&amp;format=xlsx">Excel</a> · <a href="/api/problems?${exportQuery}&amp;format=csv">CSV</a></p>
-<table class="ledger"><caption>${seasonLabel(season)}问题台账（含以前秋冬季未销号的遗留问题）</caption><thead><tr><th scope="col">责任单位</th><th scope="col">问题数</th><th scope="col">未销号</th>${ledgerStates.map((s) => html`<th scope="col">${s}</th>`)}<th scope="col">反弹</th><th scope="col">举一反三</th><th scope="col">遗留</th></tr></thead>
+<table class="ledger"><caption>${seasonLabel(season)}问题台账（含以前秋冬季未销号的遗留问题）</caption><thead><tr><th scope="col">责任单位</th><th scope="col" class="num">问题数</th><th scope="col" class="num">未销号</th>${ledgerStates.map((s) => html`<th scope="col" class="num">${s}</th>`)}<th scope="col" class="num">反弹</th><th scope="col" class="num">举一反三</th><th scope="col" class="num">遗留</th></tr></thead>
 <tbody>${l.cities.map((c) => row(c, c.org))}</tbody><tfoot>${row(l.region)}</tfoot></table>
 <h2>问题清单${q.state ? `（${q.state}）` : ''}</h2>
 ${l.problems.length > PAGE_ROWS ? html`<p>共 ${l.problems.length} 个问题，按未销号在前、发现早的在前显示前 ${PAGE_ROWS} 个；按责任单位或状态筛选，或导出查看全部。</p>` : ''}
@@ -95,7 +95,21 @@ ${
 }`;
 }
 
-function problemPage(r: ProblemRecord, can: { inspects: boolean; city: boolean }, csrf: string): Html {
+function problemPage(
+  r: ProblemRecord,
+  can: { inspects: boolean; city: boolean },
+  csrf: string,
+  teamName: (id: string) => string,
+): Html {
+  // Who acted, as a reader knows them: a team by its name, the city by its name, then the person.
+  const who = (a: ProblemRecord['timeline'][number]['actor']) =>
+    a.role === 'system'
+      ? actorWords.system
+      : a.role === 'supervisor' && a.org
+        ? `${teamName(a.org)} ${a.id}`
+        : a.role === 'assignee'
+          ? `${r.assignee.name} ${a.id}`
+          : `${actorWords[a.role] ?? a.role} ${a.id}`;
   const id = encodeURIComponent(r.workflowId);
   const photos = problemFiles(r).filter((f) => f.kind === 'photo');
   // A link, not an <img>: each opening is a recorded download, which a thumbnail on every view would blur.
@@ -129,7 +143,7 @@ ${r.similar?.length ? html`<h2>举一反三（${r.similar.length}）</h2><ul>${r
 ${forms}
 <h2>处理记录</h2><ol class="timeline">${r.timeline.map(
     (e) =>
-      html`<li><time>${shanghai(e.at)}</time> <b>${eventWords[e.type] ?? e.type}</b>${e.step ? ` ${e.step}` : ''} · ${actorWords[e.actor.role] ?? e.actor.role} ${e.actor.role === 'system' ? '' : e.actor.id}${e.reason ? html`：${e.reason}` : ''}${e.dueDate ? `（期限 ${e.dueDate}）` : ''}</li>`,
+      html`<li><time>${shanghai(e.at)}</time> <b>${eventWords[e.type] ?? e.type}</b>${e.step ? ` ${e.step}` : ''} · ${who(e.actor)}${e.reason ? html`：${e.reason}` : ''}${e.dueDate ? `（期限 ${e.dueDate}）` : ''}</li>`,
   )}</ol>`;
 }
 
@@ -194,7 +208,12 @@ export function registerProblemPages(app: FastifyInstance, d: WebDeps) {
       reply,
       req,
       `问题 ${rec.number} · ${rec.assignee.name}`,
-      problemPage(rec, { inspects: scope.inspects, city: scope.city === rec.assignee.code }, req.csrfToken ?? ''),
+      problemPage(
+        rec,
+        { inspects: scope.inspects, city: scope.city === rec.assignee.code },
+        req.csrfToken ?? '',
+        svc.teamName,
+      ),
     );
   });
 

@@ -106,6 +106,28 @@ export const columns: { key: SortKey; label: string }[] = [
   { key: 'problemsOverdue', label: '问题逾期' },
 ];
 
+/** A row with nothing counted yet; a literal of fixed shape, since it is counted into thousands of times per request. */
+function emptyRow(org: string, name: string, province: string | undefined): Omit<BoardRow, 'pace'> {
+  return {
+    org,
+    name,
+    province,
+    total: 0,
+    metOnTime: 0,
+    metLate: 0,
+    open: 0,
+    overdue: 0,
+    waived: 0,
+    unmet: 0,
+    highestLevel: 0,
+    due: 0,
+    escalated: 0,
+    openLevel: 0,
+    problemsOpen: 0,
+    problemsOverdue: 0,
+  };
+}
+
 /**
  * One row per organisation with obligations among `rows`, each with its problems from `problems`;
  * a city with problems and none of these obligations gets a row of its own when `problemRows`
@@ -126,25 +148,7 @@ export function boardRows(
     const org = r.assignee ?? '?';
     let s = by.get(org);
     if (!s) {
-      // A literal of fixed shape: counted into thousands of times per request.
-      s = {
-        org,
-        name: orgName(org) ?? org,
-        province: r.province,
-        total: 0,
-        metOnTime: 0,
-        metLate: 0,
-        open: 0,
-        overdue: 0,
-        waived: 0,
-        unmet: 0,
-        highestLevel: 0,
-        due: 0,
-        escalated: 0,
-        openLevel: 0,
-        problemsOpen: 0,
-        problemsOverdue: 0,
-      };
+      s = emptyRow(org, orgName(org) ?? org, r.province);
       by.set(org, s);
     }
     const level = r.level ?? 0;
@@ -168,24 +172,7 @@ export function boardRows(
     let s = by.get(p.org);
     if (!s) {
       if (!problemRows) continue;
-      s = {
-        org: p.org,
-        name: orgName(p.org) ?? p.name,
-        ...(p.province ? { province: p.province } : {}),
-        total: 0,
-        metOnTime: 0,
-        metLate: 0,
-        open: 0,
-        overdue: 0,
-        waived: 0,
-        unmet: 0,
-        highestLevel: 0,
-        due: 0,
-        escalated: 0,
-        openLevel: 0,
-        problemsOpen: 0,
-        problemsOverdue: 0,
-      };
+      s = emptyRow(p.org, orgName(p.org) ?? p.name, p.province);
       by.set(p.org, s);
     }
     s.problemsOpen += p.open;

@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
-import { action, explain, print, Refusal, type Ctx } from '../context';
+import { action, explain, print, refusal, type Ctx } from '../context';
 import { parseSeason } from './policy';
 import { cleanText } from '../../client/input';
 import { isLocalDate } from '../../domain/local-date';
@@ -42,11 +42,7 @@ async function explainProblem(client: Client, err: unknown, workflowId: string, 
       .getHandle(workflowId)
       .describe()
       .catch(() => undefined);
-    return new Refusal(
-      d
-        ? `problem ${number} is closed (已销号); nothing can change it`
-        : `no problem ${number} in that campaign and season`,
-    );
+    return d ? refusal('cli_problem_closed', { number }) : refusal('cli_problem_unknown', { number });
   }
   return explain(err, workflowId);
 }
@@ -89,7 +85,7 @@ export function registerProblem(program: Command) {
       action(async (ctx, file: string, opts: { campaign: string; season: number; json?: boolean }) => {
         const policies = ctx.policies();
         const campaign = policies.campaigns.get(opts.campaign);
-        if (!campaign) throw new Refusal(`no campaign ${opts.campaign}`);
+        if (!campaign) throw refusal('cli_problem_campaign', { campaign: opts.campaign });
         let inputs;
         const policy = loadProblemPolicy(path.join(policies.dir, 'problems.yaml'));
         try {
@@ -100,7 +96,7 @@ export function registerProblem(program: Command) {
             organisations: policies.organisations,
           });
         } catch (e) {
-          if (e instanceof ProblemFileError) throw new Refusal(`the file is refused whole:\n${e.message}`);
+          if (e instanceof ProblemFileError) throw refusal('cli_problem_file_refused', { errors: e.message });
           throw e;
         }
         const client = await ctx.client();
@@ -204,12 +200,12 @@ export function registerProblem(program: Command) {
           number: string,
           opts: Where & { as: string; plan?: string; completeBy?: string; evidence?: string; note?: string },
         ) => {
-          if (!opts.plan && !opts.evidence) throw new Refusal('say --plan (with --complete-by), --evidence, or both');
-          if (!!opts.plan !== !!opts.completeBy) throw new Refusal('--plan and --complete-by go together');
+          if (!opts.plan && !opts.evidence) throw refusal('cli_problem_submit_what', {});
+          if (!!opts.plan !== !!opts.completeBy) throw refusal('cli_problem_plan_date', {});
           if (opts.evidence && !fs.existsSync(opts.evidence))
-            throw new Refusal(`cannot read ${opts.evidence}: no such file`);
+            throw refusal('cli_file_unreadable', { file: opts.evidence });
           if (!ctx.policies().organisations.has(opts.as))
-            throw new Refusal(`--as ${opts.as}: no such organisation in the policies`);
+            throw refusal('cli_no_organisation', { flag: '--as', code: opts.as });
           const actor: Actor = { role: 'assignee', id: process.env.LANTIAN_USER ?? opts.as, org: opts.as };
           const out: { state?: string; evidence?: Awaited<ReturnType<typeof submitProblemEvidenceFile>> } = {};
           if (opts.plan)
@@ -250,7 +246,7 @@ export function registerProblem(program: Command) {
           number: string,
           opts: Where & { accept?: boolean; reject?: boolean; reason?: string; due?: string },
         ) => {
-          if (!!opts.accept === !!opts.reject) throw new Refusal('say either --accept or --reject');
+          if (!!opts.accept === !!opts.reject) throw refusal('cli_review_decision', {});
           const r = await change(ctx, number, opts, (client, id) =>
             verify(client, id, office(), {
               decision: opts.accept ? 'accept' : 'reject',
@@ -275,7 +271,7 @@ export function registerProblem(program: Command) {
       action(
         async (ctx, opts: { campaign?: string; season?: number; assignee?: string; out?: string; json?: boolean }) => {
           const out = opts.out;
-          if (out && !/\.(xlsx|csv)$/i.test(out)) throw new Refusal(`--out ${out}: write a .xlsx or a .csv file`);
+          if (out && !/\.(xlsx|csv)$/i.test(out)) throw refusal('cli_out_format', { file: out });
           const client = await ctx.client();
           const records = (await problemRecords(client, await listProblems(client, opts.campaign))).filter(
             (r) => !opts.assignee || r.assignee.code === opts.assignee,

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { Command } from 'commander';
-import { action, print, Refusal, type Ctx } from '../context';
+import { action, print, Refusal, refusal, type Ctx } from '../context';
 import { role, UserError, type Role, type Users } from '../../auth/users';
 import { openUserStore } from '../../storage/stores';
 import { stripBidi } from '../../client/input';
@@ -35,12 +35,11 @@ export function registerUser(program: Command) {
     .action(
       action(async (ctx, name: string, opts: { role: string; org?: string; team?: string; json?: boolean }) => {
         const r = role.safeParse(opts.role);
-        if (!r.success) throw new Refusal(`--role must be office, assignee, supervisor or team, not ${opts.role}`);
-        if (opts.team && r.data !== 'team') throw new Refusal(`--team is for team users; a ${r.data} user has none`);
-        if (r.data === 'team' && opts.org)
-          throw new Refusal('a team user is bound to its team: --team <id>, not --org');
+        if (!r.success) throw refusal('cli_user_role', { role: opts.role });
+        if (opts.team && r.data !== 'team') throw refusal('cli_user_team_flag', { role: r.data });
+        if (r.data === 'team' && opts.org) throw refusal('cli_user_team_not_org', {});
         if (opts.org && !ctx.policies().organisations.has(opts.org))
-          throw new Refusal(`no organisation ${opts.org} in ${ctx.env.LANTIAN_POLICIES_DIR}/organisations`);
+          throw refusal('cli_user_no_organisation', { code: opts.org, dir: ctx.env.LANTIAN_POLICIES_DIR });
         if (opts.team) {
           const policies = ctx.policies();
           const file = path.join(policies.dir, 'problems.yaml');

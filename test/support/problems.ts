@@ -19,11 +19,10 @@ export function problemPolicies(name: string, teams: TestTeam[] = []): string {
   fs.cpSync(fixturePoliciesDir, dir, { recursive: true, filter: (src) => path.basename(src) !== 'templates' });
   fs.symlinkSync(templatesDir, path.join(dir, 'templates'));
   const shipped = fs.readFileSync(path.join(repo, 'policies', 'problems.yaml'), 'utf8');
-  if (!/^teams: \[\]$/m.test(shipped)) throw new Error('policies/problems.yaml: no `teams: []` line to replace');
-  fs.writeFileSync(
-    path.join(dir, 'problems.yaml'),
-    // JSON is YAML: one line per file is enough for a test.
-    shipped.replace(/^teams: \[\]$/m, `teams: ${JSON.stringify(teams)}`),
-  );
+  // The shipped example team is replaced by the test's own: `teams` is the file's last key.
+  const at = shipped.search(/^teams:/m);
+  if (at < 0) throw new Error('policies/problems.yaml: no `teams:` key to replace');
+  // JSON is YAML: one line per file is enough for a test.
+  fs.writeFileSync(path.join(dir, 'problems.yaml'), `${shipped.slice(0, at)}teams: ${JSON.stringify(teams)}\n`);
   return dir;
 }
