@@ -360,19 +360,27 @@ start_temporal() {
 # one docker-compose.yml's lantian-setup runs), so the list of attributes lives in one place.
 setup_namespace() {
   local address="$host:$temporal_port" i out
+  # Describe can fail while the server is still reconnecting to a restarted PostgreSQL; then the
+  # namespace may already exist, which is what was wanted.
   if ! "$temporal_cli" operator namespace describe --address "$address" -n "$namespace" >/dev/null 2>&1; then
-    "$temporal_cli" operator namespace create --address "$address" -n "$namespace" \
-      --retention "$((retention_days * 24))h" >/dev/null
+    if ! out="$("$temporal_cli" operator namespace create --address "$address" -n "$namespace" \
+      --retention "$((retention_days * 24))h" 2>&1)"; then
+      grep -qi "already exists" <<<"$out" || {
+        printf '%s\n' "$out" >&2
+        die "could not create namespace $namespace"
+      }
+    fi
   fi
   [[ -x "$root/node_modules/.bin/tsx" ]] || die "no node_modules/.bin/tsx: run npm install first"
-  # Right after it is created, a namespace is "not found" for about a second: ask again.
+  # Right after it is created, a namespace is "not found" for about a second, and a server
+  # reconnecting to a restarted PostgreSQL is briefly unavailable: ask again.
   for ((i = 0; ; i++)); do
     if out="$(cd "$root" && TEMPORAL_ADDRESS="$address" TEMPORAL_NAMESPACE="$namespace" \
       LANTIAN_RETENTION_DAYS="$retention_days" "$root/node_modules/.bin/tsx" cli/main.ts namespace setup 2>&1)"; then
       log "$out"
       return 0
     fi
-    if ((i >= 30)) || ! grep -qi "not found" <<<"$out"; then
+    if ((i >= 30)) || ! grep -qiE "not found|unavailable|deadline exceeded|connection refused" <<<"$out"; then
       printf '%s\n' "$out" >&2
       die "namespace setup failed"
     fi
