@@ -249,26 +249,38 @@ export async function evidenceFileAs(
     e = { ...pickEvidence(found), assignee: rec.input.assignee.code, size: stored.size };
     cache.set(key, e);
   }
-  const known = e;
+  return storedFile(d, e, e.size, record ? () => d.users.recordDownload(id, evidenceId, u) : undefined, evidenceId);
+}
+
+/**
+ * A stored file as the answer will send it (an obligation's evidence, a problem's photo or
+ * evidence). The download is recorded once the store hands over the bytes: a file the store no
+ * longer gives was not downloaded.
+ */
+export function storedFile(
+  d: WebDeps,
+  f: { sha256: string; fileName: string; mediaType: string },
+  size: number,
+  recordDownload: (() => unknown) | undefined,
+  /** How a refusal names the file. */
+  label: string,
+): EvidenceFile {
   return {
-    // Recorded once the bytes are at hand: a file the store no longer gives was not downloaded.
     open: async () => {
-      const s = await storeCall(() => d.stores.evidence.stream(known.sha256));
-      if (!s) throw httpRefusal(404, 'evidence_not_stored', { evidence: evidenceId });
-      if (record) {
-        try {
-          await d.users.recordDownload(id, evidenceId, u);
-        } catch (err) {
-          s.destroy();
-          throw err;
-        }
+      const s = await storeCall(() => d.stores.evidence.stream(f.sha256));
+      if (!s) throw httpRefusal(404, 'evidence_not_stored', { evidence: label });
+      try {
+        await recordDownload?.();
+      } catch (err) {
+        s.destroy();
+        throw err;
       }
       return s;
     },
-    fileName: known.fileName,
-    mediaType: known.mediaType,
-    size: known.size,
-    inline: INLINE_TYPES.has(known.mediaType),
+    fileName: f.fileName,
+    mediaType: f.mediaType,
+    size,
+    inline: INLINE_TYPES.has(f.mediaType),
   };
 }
 

@@ -11,7 +11,7 @@ import type { User } from '../auth/users';
 import {
   HttpError,
   httpRefusal,
-  INLINE_TYPES,
+  storedFile,
   sendEvidence,
   storeCall,
   type EvidenceFile,
@@ -215,26 +215,13 @@ function makeService(d: WebDeps) {
     if (!f) throw httpRefusal(404, 'problem_file_not_found', { id: rec.number, file: fileId });
     const stored = await storeCall(() => d.stores.evidence.head(f.sha256));
     if (!stored) throw httpRefusal(404, 'evidence_not_stored', { evidence: fileId });
-    return {
-      // Recorded once the bytes are at hand, as an obligation's evidence is.
-      open: async () => {
-        const body = await storeCall(() => d.stores.evidence.stream(f.sha256));
-        if (!body) throw httpRefusal(404, 'evidence_not_stored', { evidence: fileId });
-        if (record) {
-          try {
-            await d.users.recordDownload(id, fileId, req.user!);
-          } catch (e) {
-            body.destroy();
-            throw e;
-          }
-        }
-        return body;
-      },
-      fileName: f.fileName,
-      mediaType: f.mediaType,
-      size: stored.size,
-      inline: INLINE_TYPES.has(f.mediaType),
-    };
+    return storedFile(
+      d,
+      f,
+      stored.size,
+      record ? () => d.users.recordDownload(id, fileId, req.user!) : undefined,
+      fileId,
+    );
   }
 
   /** The workflow's refusal as 409 with its reason; a closed problem's ended workflow as 409 too. */
