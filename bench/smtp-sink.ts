@@ -59,6 +59,8 @@ const server = new SMTPServer({
     });
   },
 });
+// A sender killed mid-conversation (the restart bench) resets its connection: not the sink's failure.
+server.on('error', () => undefined);
 
 process.on('message', (m: { reset?: true; count?: 'reminder' | 'escalation'; until?: number; counts?: true }) => {
   if (m.reset) {

@@ -10,6 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import ExcelJS from 'exceljs';
 import {
+  problemStates,
   problemWorkflowId,
   type Actor,
   type ProblemInput,
@@ -26,6 +27,8 @@ import {
   verifyProblem,
 } from '../workflows/problem-api';
 import { findRebound } from '../domain/problem-ledger';
+import { LEDGER_MEMO_KEY, ledgerItemOf, type LedgerFacts, type LedgerItem } from '../domain/problem-memo';
+import { z } from 'zod';
 import type { ObjectStore } from '../storage/object-store';
 import { ProblemFileError, readProblemCsv, readProblemRows, type ProblemImportContext } from '../planner/problems';
 import { problemWorkflow } from '../workflows/problem';
@@ -73,6 +76,42 @@ export async function listProblems(client: Client, campaignId?: string, season?:
   for await (const w of client.workflow.list({ query: `WorkflowType = 'problemWorkflow'` }))
     if (w.workflowId.startsWith(prefix)) ids.push(w.workflowId);
   return ids;
+}
+
+/** A memo as the workflow writes it (domain/problem-memo.ts), checked where it is read. */
+const ledgerFacts = z.object({
+  number: z.string(),
+  campaignId: z.string(),
+  season: z.number().int(),
+  assignee: z.object({ code: z.string(), name: z.string() }),
+  site: z.string(),
+  category: z.string(),
+  foundDate: z.string(),
+  dueDate: z.string().optional(),
+  state: z.enum(problemStates),
+  overdue: z.boolean(),
+  level: z.number().int(),
+  rebound: z.boolean(),
+  similar: z.number().int(),
+}) satisfies z.ZodType<LedgerFacts>;
+
+/**
+ * Every problem's ledger facts (of a campaign, or all): from the memos of one visibility listing;
+ * a problem without them (started before the memo was kept, or before its first workflow task)
+ * by query.
+ */
+export async function problemLedgerItems(client: Client, campaignId?: string): Promise<LedgerItem[]> {
+  const prefix = ['lantian-problem', ...(campaignId ? [campaignId] : [])].join(':') + ':';
+  const items: LedgerItem[] = [];
+  const unread: string[] = [];
+  for await (const w of client.workflow.list({ query: `WorkflowType = 'problemWorkflow'` })) {
+    if (!w.workflowId.startsWith(prefix)) continue;
+    const facts = ledgerFacts.safeParse(w.memo?.[LEDGER_MEMO_KEY]);
+    if (facts.success) items.push({ workflowId: w.workflowId, ...facts.data });
+    else unread.push(w.workflowId);
+  }
+  for (const r of await problemRecords(client, unread)) items.push(ledgerItemOf(r));
+  return items;
 }
 
 export async function problemRecord(client: Client, workflowId: string): Promise<ProblemRecord> {

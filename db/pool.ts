@@ -43,6 +43,7 @@ export function databaseUnavailable(err: unknown): boolean {
       message?: unknown;
       port?: unknown;
       hostname?: unknown;
+      syscall?: unknown;
     };
     const code = typeof x.code === 'string' ? x.code : '';
     if (x.severity && /^(08|57P0[1-3]$|53300$)/.test(code)) return true;
@@ -55,6 +56,9 @@ export function databaseUnavailable(err: unknown): boolean {
     if (/^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH)$/.test(code) && databasePorts.has(String(x.port)))
       return true;
     if (/^(ENOTFOUND|EAI_AGAIN)$/.test(code) && databaseHosts.has(String(x.hostname))) return true;
+    // A connection dropped mid-query reports its socket's error, with no address to match: the
+    // web app's only plain sockets are its database's (Temporal's and S3's errors come wrapped).
+    if (/^(ECONNRESET|EPIPE)$/.test(code) && /^(read|write)$/.test(String(x.syscall))) return true;
   }
   return false;
 }

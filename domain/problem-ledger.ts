@@ -4,12 +4,13 @@
 // problems, marked 遗留 (carried over). And 反弹: the closed problem a newly found one repeats.
 import { DateTime } from 'luxon';
 import type { ProblemFound, ProblemRecord, ReboundLink } from './problem';
+import type { LedgerItem } from './problem-memo';
 
 export const ledgerStates = ['排查', '交办', '整改中', '逾期', '待核查', '已销号'] as const;
 export type LedgerState = (typeof ledgerStates)[number];
 
 /** Where a problem stands on the ledger: overdue outranks 交办/整改中; evidence awaiting 核查 is 待核查 even when late. */
-export function ledgerState(r: Pick<ProblemRecord, 'state' | 'overdue'>): LedgerState {
+export function ledgerState(r: Pick<LedgerItem, 'state' | 'overdue'>): LedgerState {
   if (r.state === '已销号' || r.state === '待核查' || r.state === '排查') return r.state;
   return r.overdue ? '逾期' : r.state;
 }
@@ -80,28 +81,28 @@ function add(row: LedgerRow, e: LedgerEntry): void {
   if (e.carriedOver) row.carriedOver++;
 }
 
-export const entryOf = (r: ProblemRecord, season?: number): LedgerEntry => ({
+export const entryOf = (r: LedgerItem, season?: number): LedgerEntry => ({
   workflowId: r.workflowId,
   number: r.number,
   campaignId: r.campaignId,
   season: r.season,
   assignee: r.assignee,
-  site: r.site.name,
+  site: r.site,
   category: r.category,
   foundDate: r.foundDate,
   ...(r.dueDate ? { dueDate: r.dueDate } : {}),
   state: ledgerState(r),
   level: r.level,
   carriedOver: season !== undefined && r.season < season && r.state !== '已销号',
-  rebound: !!r.reboundOf,
-  similar: r.similar?.length ?? 0,
+  rebound: r.rebound,
+  similar: r.similar,
 });
 
 /**
  * The ledger of `records` for `season` (all seasons when none): that season's problems and the
  * earlier seasons' still open. `regionName` heads the totals row.
  */
-export function buildLedger(records: ProblemRecord[], o: { season?: number; regionName: string }): Ledger {
+export function buildLedger(records: LedgerItem[], o: { season?: number; regionName: string }): Ledger {
   const entries = records
     .filter((r) => o.season === undefined || r.season === o.season || (r.season < o.season && r.state !== '已销号'))
     .map((r) => entryOf(r, o.season));

@@ -2,6 +2,7 @@
 // problems oldest first, earlier seasons' open problems carried over (遗留), and 反弹 found by site
 // within the policy's window after 销号.
 import { buildLedger, findRebound, ledgerState } from '../domain/problem-ledger';
+import { ledgerItemOf } from '../domain/problem-memo';
 import type { ProblemFound, ProblemRecord } from '../domain/problem';
 
 const record = (over: Partial<ProblemRecord> & Pick<ProblemRecord, 'number'>): ProblemRecord => ({
@@ -66,7 +67,7 @@ test('ledger: by city and region, category and state; rebounds and 举一反三 
     // A later season is not in 2030's view.
     record({ number: 'NEW-1', season: 2031, foundDate: '2031-11-01' }),
   ];
-  const l = buildLedger(records, { season: 2030, regionName: '全区域' });
+  const l = buildLedger(records.map(ledgerItemOf), { season: 2030, regionName: '全区域' });
   expect(l.problems.map((p) => `${p.number} ${p.state}${p.carriedOver ? ' 遗留' : ''}`)).toEqual([
     'OLD-1 逾期 遗留',
     'A-2 逾期',
@@ -83,7 +84,10 @@ test('ledger: by city and region, category and state; rebounds and 举一反三 
   expect(l.cities[0].byCategory).toEqual({ 扬尘: { total: 4, open: 3 } });
   expect(l.cities[1]).toMatchObject({ rebounds: 1, similar: 1, byCategory: { VOCs: { total: 1, open: 1 } } });
   // All seasons: nothing is carried over, everything counted.
-  expect(buildLedger(records, { regionName: '全区域' }).region).toMatchObject({ total: 7, carriedOver: 0 });
+  expect(buildLedger(records.map(ledgerItemOf), { regionName: '全区域' }).region).toMatchObject({
+    total: 7,
+    carriedOver: 0,
+  });
 });
 
 test('反弹: the same site (credit code, or name at the same city) closed within the window; not before or outside it', () => {

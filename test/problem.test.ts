@@ -11,7 +11,8 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import { recordHistory } from './support/histories';
 import type { LantianWorker } from '../worker/registry';
-import { importProblems, listProblems, problemRecord } from '../client/problems';
+import { importProblems, listProblems, problemLedgerItems, problemRecord } from '../client/problems';
+import { LEDGER_MEMO_KEY, ledgerFactsOf, ledgerItemOf, type LedgerItem } from '../domain/problem-memo';
 import { loadProblemPolicy, parseCsv, readProblemCsv } from '../planner/problems';
 import type { Actor, ProblemInput } from '../domain/problem';
 import {
@@ -212,6 +213,9 @@ test('ignored → 催办, 预警, 约谈, 专项督察 each on its working day a
   ]);
   const mails = outboxMessages(deps).filter((m) => m.raw.includes('DC-001'));
   expect(mails.filter((m) => m.subject.includes('专项督察'))).toHaveLength(1);
+  // The ledger's facts in the memo followed the ladder: overdue, at its fourth step.
+  expect((await h.describe()).memo?.[LEDGER_MEMO_KEY]).toEqual(ledgerFactsOf(rec));
+  expect(ledgerFactsOf(rec)).toMatchObject({ state: '交办', overdue: true, level: 4, dueDate: '2030-11-08' });
 });
 
 test('rejected at 核查 → back to rectification with the reason, then verified', async () => {
@@ -327,6 +331,22 @@ test('list and show on a dev server: the imported problems by campaign and seaso
       'lantian-problem:drill:2030:DC-003',
     ]);
     expect(await listProblems(dev.client, 'drill', 2031)).toEqual([]);
+    // Assigned, one of them: the ledger's listing reads each problem's facts from its memo, the
+    // same as its record says, with no query.
+    await dev.client.workflow.getHandle(ids[0]).executeUpdate(assignProblem, { args: [{ actor: office }] });
+    const records = await Promise.all(ids.map((id) => problemRecord(dev.client, id)));
+    for (const r of records)
+      expect((await dev.client.workflow.getHandle(r.workflowId).describe()).memo?.[LEDGER_MEMO_KEY]).toEqual(
+        ledgerFactsOf(r),
+      );
+    let items: LedgerItem[] = [];
+    for (let i = 0; i < 50; i++) {
+      items = (await problemLedgerItems(dev.client, 'drill')).sort((a, b) => a.number.localeCompare(b.number));
+      if (items[0]?.state === '交办') break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    expect(items).toEqual(records.map(ledgerItemOf));
+    expect(items.map((i) => `${i.number} ${i.state}`)).toEqual(['DC-001 交办', 'DC-002 排查', 'DC-003 排查']);
     expect(await problemRecord(dev.client, ids[2])).toMatchObject({
       number: 'DC-003',
       state: '排查',

@@ -36,13 +36,13 @@ import {
   type ReboundLink,
 } from '../domain/problem';
 import { buildLedger, ledgerStates, type Ledger } from '../domain/problem-ledger';
+import { ledgerItemOf, type LedgerItem } from '../domain/problem-memo';
 import { loadProblemPolicy, ProblemFileError, readProblemRows } from '../planner/problems';
 import {
   assign,
   importProblems,
-  listProblems,
   problemRecord,
-  problemRecords,
+  problemLedgerItems,
   reportSimilar,
   submitPlan,
   verify,
@@ -248,43 +248,45 @@ function makeService(d: WebDeps) {
       throw httpRefusal(403, 'forbidden_role', { role: s.role, action: 'act for the problem’s city' });
   };
 
-  // Every problem's record, kept in memory: a ledger is read from all of them, and querying
-  // thousands of workflows per page would take seconds. Changes made through the app update their
-  // record at once; changes the workflows make themselves (the ladder) arrive with the next
+  // Every problem's ledger facts, kept in memory: read from the workflows' memos in one listing
+  // (a query each only for problems without them). Changes made through the app update their
+  // entry at once; changes the workflows make themselves (the ladder) arrive with the next
   // refresh, which runs in the background once the copy is older than RECORDS_TTL_MS.
-  const records = new Map<string, ProblemRecord>();
+  let items = new Map<string, LedgerItem>();
   let loadedAt = 0;
   let loading: Promise<void> | undefined;
-  let closed = false;
   const reload = () =>
     (loading ??= (async () => {
       const started = Date.now();
-      const ids = await listProblems(d.client);
-      // In slices, so that a server closing mid-refresh stops it between two of them.
-      for (let i = 0; i < ids.length && !closed; i += 256)
-        for (const r of await problemRecords(d.client, ids.slice(i, i + 256))) records.set(r.workflowId, r);
+      const fresh = new Map((await problemLedgerItems(d.client)).map((i) => [i.workflowId, i]));
+      // An entry refreshed through the app while the listing ran is newer than the listing's.
+      for (const [id, at] of changedAt)
+        if (at >= started && items.has(id)) fresh.set(id, items.get(id)!);
+        else changedAt.delete(id);
+      items = fresh;
       loadedAt = started;
     })().finally(() => (loading = undefined)));
+  const changedAt = new Map<string, number>();
   /**
-   * The first load, started as the app starts: it reads every record (thousands of queries), so
-   * the first ledger or scoreboard waits on a load already under way, not on one it starts. A load
-   * that fails here is tried again by the first request.
+   * The first load, started as the app starts, so the first ledger or scoreboard waits on a load
+   * already under way. A load that fails here is tried again by the first request.
    */
   const preload = () => void reload().catch(() => undefined);
-  /** Stops refreshing (the web app is closing): no query may outlive its connection. */
+  /** Stops refreshing (the web app is closing): no listing may outlive its connection. */
   const close = async () => {
-    closed = true;
     await loading?.catch(() => undefined);
   };
-  async function allRecords(): Promise<ProblemRecord[]> {
+  async function allItems(): Promise<LedgerItem[]> {
     if (!loadedAt) await reload();
     else if (Date.now() - loadedAt > RECORDS_TTL_MS) void reload().catch(() => undefined);
-    return [...records.values()];
+    return [...items.values()];
   }
-  /** After a change through the app: its record again, so the next ledger shows it. */
+  /** After a change through the app: its facts again, so the next ledger shows it. */
   const refreshed = async (id: string) => {
     const r = await problemRecord(d.client, id).catch(() => undefined);
-    if (r) records.set(id, r);
+    if (!r) return;
+    items.set(id, ledgerItemOf(r));
+    changedAt.set(id, Date.now());
   };
 
   /** 问题台账 as this user may see it: its cities' problems of the season, and earlier seasons' still open. */
@@ -294,7 +296,7 @@ function makeService(d: WebDeps) {
   ): Promise<Ledger> {
     const season = q.season;
     const scope = scopeOf(req);
-    const records = (await allRecords()).filter(
+    const records = (await allItems()).filter(
       (r) =>
         sees(scope, r.assignee.code) &&
         (!q.campaign || r.campaignId === q.campaign) &&

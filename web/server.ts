@@ -389,12 +389,15 @@ export function temporalTrouble(err: unknown): 'busy' | 'unreachable' | undefine
     const x = e as { name?: string; message?: string; code?: number };
     said.push(`${x.name ?? ''} ${x.message ?? String(e)}`);
     if (x.name === 'WorkflowUpdateRPCTimeoutOrCancelledError') return 'busy';
-    if (x.code === 4) return 'busy'; // gRPC DEADLINE_EXCEEDED
+    if (x.code === 4 || x.code === 8) return 'busy'; // gRPC DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED
     if (x.code === 14) return 'unreachable'; // gRPC UNAVAILABLE
   }
   const all = said.join(': ');
   if (/DEADLINE_EXCEEDED|deadline exceeded|timed? ?out|Timeout or cancellation/i.test(all)) return 'busy';
   if (/UNAVAILABLE|ECONNREFUSED|No connection established/i.test(all)) return 'unreachable';
+  // Temporal's own database restarting, as its server words it (an INTERNAL error naming the cause).
+  if (/connection refused|bad connection|broken pipe|connection reset|database system is|SQLSTATE (08|57P)/i.test(all))
+    return 'unreachable';
   return undefined;
 }
 

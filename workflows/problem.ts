@@ -17,6 +17,7 @@ import {
   verifyProblem,
 } from './problem-api';
 import { ProblemState, type ProblemEntry } from './problem-state';
+import { ledgerMemoOf } from './problem-memo';
 
 const { planProblem } = wf.proxyLocalActivities<Activities>(EXTENSION_PLANNING);
 const { sendProblemNotice } = wf.proxyLocalActivities<Activities>(NOTICE);
@@ -31,6 +32,17 @@ export interface ProblemOutcome {
 export async function problemWorkflow(input: ProblemInput): Promise<ProblemOutcome> {
   const now = () => Date.now();
   const p = new ProblemState(input, wf.workflowInfo().workflowId, now());
+  // What the ledger shows, kept in the memo after every change (from 1.1; see problem-memo.ts).
+  const publish = ledgerMemoOf(p);
+  publish();
+  /** A handler that publishes the ledger facts once it has changed them. */
+  const publishing =
+    <A, R>(fn: (a: A) => R | Promise<R>) =>
+    async (a: A): Promise<R> => {
+      const r = await fn(a);
+      publish();
+      return r;
+    };
   /** A date the calendar cannot plan refuses the Update that named it. */
   const plan = (dueDate?: string) =>
     planProblem(p.planRequest(now(), dueDate)).catch((err) => {
@@ -40,29 +52,37 @@ export async function problemWorkflow(input: ProblemInput): Promise<ProblemOutco
   wf.setHandler(problemRecordQuery, (): ProblemRecord => p.snapshot());
   wf.setHandler(
     assignProblem,
-    async (a) => {
+    publishing(async (a) => {
       const planned = await plan(a.dueDate);
       p.assigned(a, planned, now());
       return { dueDate: planned.dueDate };
-    },
+    }),
     { validator: (a) => void p.checkAssign(a) },
   );
-  wf.setHandler(submitProblemPlan, (s) => ({ state: p.planned(s, now()) }), { validator: (s) => void p.checkPlan(s) });
-  wf.setHandler(submitProblemEvidence, (e) => ({ evidenceId: p.submitted(e, now()) }), {
-    validator: (e) => void p.checkEvidence(e),
-  });
+  wf.setHandler(
+    submitProblemPlan,
+    publishing((s) => ({ state: p.planned(s, now()) })),
+    { validator: (s) => void p.checkPlan(s) },
+  );
+  wf.setHandler(
+    submitProblemEvidence,
+    publishing((e) => ({ evidenceId: p.submitted(e, now()) })),
+    { validator: (e) => void p.checkEvidence(e) },
+  );
   wf.setHandler(
     verifyProblem,
-    async (v) => {
+    publishing(async (v) => {
       const moved = v.decision === 'reject' && v.dueDate ? await plan(v.dueDate) : undefined;
       return { state: p.verified(v, now(), moved), dueDate: p.plan?.dueDate };
-    },
+    }),
     { validator: (v) => void p.checkVerify(v) },
   );
   // A new handler only: it issues no command, so histories recorded without it replay unchanged.
-  wf.setHandler(reportSimilarProblems, (r) => ({ similar: p.similarReported(r, now()) }), {
-    validator: (r) => void p.checkSimilar(r),
-  });
+  wf.setHandler(
+    reportSimilarProblems,
+    publishing((r) => ({ similar: p.similarReported(r, now()) })),
+    { validator: (r) => void p.checkSimilar(r) },
+  );
 
   // 排查: found, waiting to be assigned. 交办: the city is told, with the deadline.
   await wf.condition(() => p.state !== '排查');
@@ -70,6 +90,7 @@ export async function problemWorkflow(input: ProblemInput): Promise<ProblemOutco
   if (assignment.notice) p.noticed(assignment.notice);
   if (assignment.failure)
     p.record('notice-failed', now(), { role: 'system', id: 'lantian' }, { reason: assignment.failure });
+  publish();
 
   while (!p.closed) {
     const next = p.nextEntry();
@@ -87,6 +108,7 @@ export async function problemWorkflow(input: ProblemInput): Promise<ProblemOutco
     if (p.mustHold(next, now())) continue;
     p.done.add(next.key);
     await fire(next);
+    publish();
   }
 
   await wf.condition(wf.allHandlersFinished);

@@ -16,8 +16,8 @@ import {
   importProblems,
   markRebounds,
   listProblems,
+  problemLedgerItems,
   problemRecord,
-  problemRecords,
   readProblemSpreadsheet,
   submitPlan,
   submitProblemEvidenceFile,
@@ -273,7 +273,7 @@ export function registerProblem(program: Command) {
           const out = opts.out;
           if (out && !/\.(xlsx|csv)$/i.test(out)) throw refusal('cli_out_format', { file: out });
           const client = await ctx.client();
-          const records = (await problemRecords(client, await listProblems(client, opts.campaign))).filter(
+          const records = (await problemLedgerItems(client, opts.campaign)).filter(
             (r) => !opts.assignee || r.assignee.code === opts.assignee,
           );
           const ledger = buildLedger(records, { season: opts.season, regionName: '合计' });

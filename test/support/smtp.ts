@@ -43,6 +43,9 @@ export async function startTestSmtp(o: TestSmtpOptions, port = 0): Promise<TestS
       });
     },
   });
+  // A client killed mid-conversation (the fault tests SIGKILL workers) resets its connection; the
+  // server reports that as an 'error' event, which unheard would end the test process.
+  server.on('error', () => undefined);
   await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
   const bound = (server.server.address() as { port: number }).port;
   return {
