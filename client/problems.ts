@@ -27,7 +27,13 @@ import {
   verifyProblem,
 } from '../workflows/problem-api';
 import { findRebound } from '../domain/problem-ledger';
-import { LEDGER_MEMO_KEY, ledgerItemOf, type LedgerFacts, type LedgerItem } from '../domain/problem-memo';
+import {
+  LEDGER_MEMO_KEY,
+  ledgerItemOf,
+  startingLedgerFacts,
+  type LedgerFacts,
+  type LedgerItem,
+} from '../domain/problem-memo';
 import { z } from 'zod';
 import type { ObjectStore } from '../storage/object-store';
 import { ProblemFileError, readProblemCsv, readProblemRows, type ProblemImportContext } from '../planner/problems';
@@ -54,6 +60,7 @@ export async function importProblems(
         taskQueue: o.taskQueue,
         workflowId,
         args: [input],
+        memo: { [LEDGER_MEMO_KEY]: startingLedgerFacts(input) },
         // A closed (销号) problem's ID is not reused either: the number names that problem for good.
         workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
         workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL,
@@ -97,8 +104,7 @@ const ledgerFacts = z.object({
 
 /**
  * Every problem's ledger facts (of a campaign, or all): from the memos of one visibility listing;
- * a problem without them (started before the memo was kept, or before its first workflow task)
- * by query.
+ * a problem without them (started before the memo was kept) by query.
  */
 export async function problemLedgerItems(client: Client, campaignId?: string): Promise<LedgerItem[]> {
   const prefix = ['lantian-problem', ...(campaignId ? [campaignId] : [])].join(':') + ':';

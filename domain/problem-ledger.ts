@@ -8,6 +8,11 @@ import type { LedgerItem } from './problem-memo';
 
 export const ledgerStates = ['排查', '交办', '整改中', '逾期', '待核查', '已销号'] as const;
 export type LedgerState = (typeof ledgerStates)[number];
+/** What a ledger's problem list filters by: one state, or every problem not yet closed (未销号). */
+export const ledgerFilters = [...ledgerStates, '未销号'] as const;
+export type LedgerFilter = (typeof ledgerFilters)[number];
+export const matchesFilter = (state: LedgerState, f: LedgerFilter): boolean =>
+  f === '未销号' ? state !== '已销号' : state === f;
 
 /** Where a problem stands on the ledger: overdue outranks 交办/整改中; evidence awaiting 核查 is 待核查 even when late. */
 export function ledgerState(r: Pick<LedgerItem, 'state' | 'overdue'>): LedgerState {

@@ -1,7 +1,7 @@
 // What a problem workflow keeps in its memo for the ledger (问题台账). A visibility listing returns
 // each workflow's memo, so a ledger of thousands of problems is read in a few pages instead of a
 // query per problem. No runtime imports: the workflow bundle imports this module.
-import type { ProblemRecord, ProblemStateName } from './problem';
+import type { ProblemInput, ProblemRecord, ProblemStateName } from './problem';
 
 /** The memo key the ledger facts are kept under. */
 export const LEDGER_MEMO_KEY = 'ledger';
@@ -41,6 +41,27 @@ export function ledgerFactsOf(r: ProblemRecord): LedgerFacts {
     level: r.level,
     rebound: !!r.reboundOf,
     similar: r.similar?.length ?? 0,
+  };
+}
+
+/**
+ * The facts of a problem just found (排查, not yet assigned): the memo it is started with, so that
+ * a listing shows it before its workflow has run a task.
+ */
+export function startingLedgerFacts(i: ProblemInput): LedgerFacts {
+  return {
+    number: i.number,
+    campaignId: i.campaignId,
+    season: i.season,
+    assignee: { code: i.assignee.code, name: i.assignee.name },
+    site: i.site.name,
+    category: i.category,
+    foundDate: i.foundDate,
+    state: '排查',
+    overdue: false,
+    level: 0,
+    rebound: !!i.reboundOf,
+    similar: 0,
   };
 }
 

@@ -12,7 +12,13 @@ import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/clie
 import { recordHistory } from './support/histories';
 import type { LantianWorker } from '../worker/registry';
 import { importProblems, listProblems, problemLedgerItems, problemRecord } from '../client/problems';
-import { LEDGER_MEMO_KEY, ledgerFactsOf, ledgerItemOf, type LedgerItem } from '../domain/problem-memo';
+import {
+  LEDGER_MEMO_KEY,
+  ledgerFactsOf,
+  ledgerItemOf,
+  startingLedgerFacts,
+  type LedgerItem,
+} from '../domain/problem-memo';
 import { loadProblemPolicy, parseCsv, readProblemCsv } from '../planner/problems';
 import type { Actor, ProblemInput } from '../domain/problem';
 import {
@@ -339,6 +345,9 @@ test('list and show on a dev server: the imported problems by campaign and seaso
       expect((await dev.client.workflow.getHandle(r.workflowId).describe()).memo?.[LEDGER_MEMO_KEY]).toEqual(
         ledgerFactsOf(r),
       );
+    // The facts a problem is started with are the ones its workflow holds before anything happens.
+    const inputs = readProblemCsv('team.csv', GOOD, context);
+    expect(records.slice(1).map(ledgerFactsOf)).toEqual(inputs.slice(1).map(startingLedgerFacts));
     let items: LedgerItem[] = [];
     for (let i = 0; i < 50; i++) {
       items = (await problemLedgerItems(dev.client, 'drill')).sort((a, b) => a.number.localeCompare(b.number));

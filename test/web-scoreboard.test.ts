@@ -112,13 +112,18 @@ describe('the rows, their colours, totals, order and chart', () => {
       '问题（在办）</a></th><th><a href="/scoreboard?campaign=drill&amp;season=2030&amp;sort=problemsOverdue&amp;dir=desc">问题逾期</a></th>',
     );
     const row = /<tr class="board-\w+" data-org="b"[^>]*>(.*?)<\/tr>/s.exec(table)![1];
-    expect(row).toContain('<a href="/problems?campaign=drill&amp;season=2030&amp;assignee=b">5</a>');
+    // 问题（在办） opens the city's problems not yet closed (未销号).
+    expect(row).toContain(
+      `<a href="/problems?campaign=drill&amp;season=2030&amp;assignee=b&amp;state=${encodeURIComponent('未销号')}">5</a>`,
+    );
     expect(row).toContain(
       '<a href="/problems?campaign=drill&amp;season=2030&amp;assignee=b&amp;state=%E9%80%BE%E6%9C%9F">2</a>',
     );
-    // The totals open the whole ledger; a zero links nowhere.
+    // The totals open the whole region's problems not yet closed; a zero links nowhere.
     const foot = /<tfoot>(.*?)<\/tfoot>/s.exec(table)![1];
-    expect(foot).toContain('<a href="/problems?campaign=drill&amp;season=2030">9</a>');
+    expect(foot).toContain(
+      `<a href="/problems?campaign=drill&amp;season=2030&amp;state=${encodeURIComponent('未销号')}">9</a>`,
+    );
     expect(/<tr class="board-\w+" data-org="a"[^>]*>(.*?)<\/tr>/s.exec(table)![1]).not.toContain('/problems?');
   });
 });
@@ -626,6 +631,15 @@ describe('problems on the scoreboard, with a problems policy', () => {
     const ledger = (await call(`${web.url}${link}`, { headers: { cookie: s.cookie } })).text;
     const listed = ledger.slice(ledger.indexOf('<table class="problems">'));
     expect([...listed.matchAll(/>(SB-\d)<\/a>/g)].map((m) => m[1])).toEqual(['SB-1']);
+    // 问题（在办）: the city's problems not yet closed, as many as the board counts.
+    const openLink = /<a href="(\/problems\?[^"]+)">2<\/a>/
+      .exec(page.slice(page.indexOf('data-org="130100"')))![1]
+      .replace(/&amp;/g, '&');
+    expect(new URL(openLink, web.url).searchParams.get('state')).toBe('未销号');
+    const open = (await call(`${web.url}${openLink}`, { headers: { cookie: s.cookie } })).text;
+    const openRows = open.slice(open.indexOf('<table class="problems">'));
+    expect([...openRows.matchAll(/<tr><td><a href="\/problems\/[^"]+">([^<]+)<\/a>/g)]).toHaveLength(2);
+    expect(openRows).not.toContain('已销号');
 
     // The API: the same rows in the page's order, the totals; the .xlsx: the same columns.
     const board = (await call(`${web.url}/api/scoreboard?campaign=drill&season=2030`, { token: tokens.super1 })).body;

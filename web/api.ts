@@ -252,6 +252,34 @@ function refusals(...codes: number[]): Record<number, unknown> {
     ]),
   );
 }
+/**
+ * A download route's responses for OpenAPI: the file as stored (a binary body with its headers),
+ * and the refusals, which are JSON like everywhere else.
+ */
+export function fileResponseDoc(...codes: number[]): { response: Record<number, unknown> } {
+  return {
+    response: {
+      200: {
+        description:
+          'the file, with its Content-Type, Content-Disposition (filename* in UTF-8), X-Content-Type-Options: nosniff and a sandboxing Content-Security-Policy',
+        headers: {
+          'content-disposition': {
+            type: 'string',
+            description: 'inline (PDF, images) or attachment, with filename and filename* (RFC 5987)',
+          },
+          'x-content-type-options': { type: 'string', enum: ['nosniff'] },
+        },
+        content: { 'application/octet-stream': { schema: { type: 'string', format: 'binary' } } },
+      },
+      ...Object.fromEntries(
+        Object.entries(refusals(...codes)).map(([code, r]) => {
+          const { description, headers, ...schema } = r as { description: string; headers?: unknown };
+          return [code, { description, ...(headers ? { headers } : {}), content: { 'application/json': { schema } } }];
+        }),
+      ),
+    },
+  };
+}
 const ok = (schema: z.ZodType, description: string) => ({ ...json(schema, 'output'), description });
 
 export async function listFor(
@@ -522,32 +550,7 @@ export function registerApi(app: FastifyInstance, d: WebDeps) {
         operationId: 'getEvidenceFile',
         params: json(idParams.extend({ evidenceId: z.string().min(1) })),
       },
-      // The file is sent as stored; refusals are JSON like everywhere else.
-      config: documented(() => ({
-        response: {
-          200: {
-            description:
-              'the file, with its Content-Type, Content-Disposition (filename* in UTF-8), X-Content-Type-Options: nosniff and a sandboxing Content-Security-Policy',
-            headers: {
-              'content-disposition': {
-                type: 'string',
-                description: 'inline (PDF, images) or attachment, with filename and filename* (RFC 5987)',
-              },
-              'x-content-type-options': { type: 'string', enum: ['nosniff'] },
-            },
-            content: { 'application/octet-stream': { schema: { type: 'string', format: 'binary' } } },
-          },
-          ...Object.fromEntries(
-            Object.entries(refusals(400, 401, 404, 503)).map(([code, r]) => {
-              const { description, headers, ...schema } = r as { description: string; headers?: unknown };
-              return [
-                code,
-                { description, ...(headers ? { headers } : {}), content: { 'application/json': { schema } } },
-              ];
-            }),
-          ),
-        },
-      })),
+      config: documented(() => fileResponseDoc(400, 401, 404, 503)),
     },
     async (req, reply) => {
       const p = req.params as { id: string; evidenceId: string };

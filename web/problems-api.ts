@@ -35,7 +35,13 @@ import {
   type ProblemPhoto,
   type ReboundLink,
 } from '../domain/problem';
-import { buildLedger, ledgerStates, type Ledger } from '../domain/problem-ledger';
+import {
+  buildLedger,
+  ledgerFilters,
+  matchesFilter,
+  type Ledger,
+  type LedgerFilter,
+} from '../domain/problem-ledger';
 import { ledgerItemOf, type LedgerItem } from '../domain/problem-memo';
 import { loadProblemPolicy, ProblemFileError, readProblemRows } from '../planner/problems';
 import {
@@ -51,7 +57,7 @@ import {
 } from '../client/problems';
 import { submitProblemEvidence } from '../workflows/problem-api';
 import { refusalMessage } from '../i18n/refusals';
-import { documented } from './api';
+import { documented, fileResponseDoc } from './api';
 import { message } from '../i18n/messages';
 import { ledgerCsv, ledgerXlsx } from '../client/problem-ledger-export';
 
@@ -292,7 +298,7 @@ function makeService(d: WebDeps) {
   /** 问题台账 as this user may see it: its cities' problems of the season, and earlier seasons' still open. */
   async function ledgerFor(
     req: FastifyRequest,
-    q: { campaign?: string; season?: number; assignee?: string; state?: string },
+    q: { campaign?: string; season?: number; assignee?: string; state?: LedgerFilter },
   ): Promise<Ledger> {
     const season = q.season;
     const scope = scopeOf(req);
@@ -303,7 +309,7 @@ function makeService(d: WebDeps) {
         (!q.assignee || r.assignee.code === q.assignee),
     );
     const ledger = buildLedger(records, { season, regionName: scope.team ?? '合计' });
-    if (q.state) ledger.problems = ledger.problems.filter((p) => p.state === q.state);
+    if (q.state) ledger.problems = ledger.problems.filter((p) => matchesFilter(p.state, q.state!));
     return ledger;
   }
 
@@ -431,7 +437,7 @@ export function registerProblemApi(app: FastifyInstance, d: WebDeps) {
       .regex(/^(20\d\d|2100)$/)
       .optional(),
     assignee: z.string().optional(),
-    state: z.enum(ledgerStates).optional(),
+    state: z.enum(ledgerFilters).optional(),
     format: z.enum(['json', 'xlsx', 'csv']).optional(),
   });
 
@@ -527,32 +533,7 @@ export function registerProblemApi(app: FastifyInstance, d: WebDeps) {
           properties: { id: { type: 'string', minLength: 1 }, file: { type: 'string', minLength: 1 } },
         },
       },
-      // The file is sent as stored; refusals are JSON like everywhere else.
-      config: documented(() => ({
-        response: {
-          200: {
-            description:
-              'the file, with its Content-Type, Content-Disposition (filename* in UTF-8), X-Content-Type-Options: nosniff and a sandboxing Content-Security-Policy',
-            headers: {
-              'content-disposition': {
-                type: 'string',
-                description: 'inline (PDF, images) or attachment, with filename and filename* (RFC 5987)',
-              },
-              'x-content-type-options': { type: 'string', enum: ['nosniff'] },
-            },
-            content: { 'application/octet-stream': { schema: { type: 'string', format: 'binary' } } },
-          },
-          ...Object.fromEntries(
-            [401, 404, 503].map((c) => [
-              c,
-              {
-                description: errorDoc.description,
-                content: { 'application/json': { schema: { type: 'object', properties: errorDoc.properties } } },
-              },
-            ]),
-          ),
-        },
-      })),
+      config: documented(() => fileResponseDoc(401, 404, 503)),
     },
     async (req, reply) => {
       const p = req.params as { id: string; file: string };

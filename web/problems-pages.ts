@@ -14,7 +14,7 @@ import {
   receiveProblemEvidence,
   recordBody,
 } from './problems-api';
-import { ledgerStates, type Ledger, type LedgerRow } from '../domain/problem-ledger';
+import { ledgerFilters, ledgerStates, type Ledger, type LedgerRow } from '../domain/problem-ledger';
 import type { ProblemEvent, ProblemRecord } from '../domain/problem';
 import { assign, reportSimilar, submitPlan, verify } from '../client/problems';
 import { cleanText } from '../client/input';
@@ -58,7 +58,7 @@ const pageQuery = z.object({
     .regex(/^\d{4}$/)
     .optional(),
   assignee: z.string().optional(),
-  state: z.enum(ledgerStates).optional(),
+  state: z.enum(ledgerFilters).optional(),
 });
 
 function ledgerPage(l: Ledger, q: z.infer<typeof pageQuery>, season: number, inspects: boolean): Html {
@@ -68,7 +68,7 @@ function ledgerPage(l: Ledger, q: z.infer<typeof pageQuery>, season: number, ins
     return `/problems?${p.toString()}`;
   };
   const row = (r: LedgerRow, org?: string) =>
-    html`<tr><th scope="row">${org ? html`<a href="${link({ assignee: org })}">${r.name}</a>` : r.name}</th><td class="num">${r.total}</td><td class="num">${r.open}</td>${ledgerStates.map(
+    html`<tr><th scope="row">${org ? html`<a href="${link({ assignee: org })}">${r.name}</a>` : r.name}</th><td class="num">${r.total}</td><td class="num">${r.open ? html`<a href="${link({ assignee: org, state: '未销号' })}">${r.open}</a>` : '0'}</td>${ledgerStates.map(
       (s) =>
         html`<td class="num">${r.byState[s] ? html`<a href="${link({ assignee: org, state: s })}" data-state="${s}">${r.byState[s]}</a>` : '0'}</td>`,
     )}<td class="num">${r.rebounds}</td><td class="num">${r.similar}</td><td class="num">${r.carriedOver}</td></tr>`;

@@ -257,7 +257,7 @@ export function boardTable(
       : v;
   const level = (l: number) => (l ? html`<span class="lvl">${l} ${levelLabel(l)}</span>` : '—');
   const cells = (r: BoardRow) =>
-    html`<td class="num">${r.total}</td><td class="num">${n(r.metOnTime, r.org, 'met')}</td><td class="num">${n(r.metLate, r.org, 'met-late')}</td><td class="num">${r.open}</td><td class="num">${n(r.overdue, r.org, 'overdue')}</td><td class="num">${r.escalated}</td><td class="num">${n(r.unmet, r.org, 'unmet')}</td><td class="num">${n(r.waived, r.org, 'waived')}</td><td>${level(r.highestLevel)}</td><td class="num">${problems(r.problemsOpen, r.org)}</td><td class="num">${problems(r.problemsOverdue, r.org, '逾期')}</td>`;
+    html`<td class="num">${r.total}</td><td class="num">${n(r.metOnTime, r.org, 'met')}</td><td class="num">${n(r.metLate, r.org, 'met-late')}</td><td class="num">${r.open}</td><td class="num">${n(r.overdue, r.org, 'overdue')}</td><td class="num">${r.escalated}</td><td class="num">${n(r.unmet, r.org, 'unmet')}</td><td class="num">${n(r.waived, r.org, 'waived')}</td><td>${level(r.highestLevel)}</td><td class="num">${problems(r.problemsOpen, r.org, '未销号')}</td><td class="num">${problems(r.problemsOverdue, r.org, '逾期')}</td>`;
   const badge = (p: PaceColour) => html`<span class="pace pace-${p}">${paceNames[p]}</span>`;
   const t = totals(rows);
   if (!rows.length) return html`<p class="muted">没有符合条件的任务。</p>`;

@@ -10,7 +10,8 @@ export const LEDGER_MEMO_PATCH = 'problem-ledger-memo';
 /** Upserts the facts when they differ from the last ones upserted; a no-op for an unpatched run. */
 export function ledgerMemoOf(p: ProblemState): () => void {
   if (!wf.patched(LEDGER_MEMO_PATCH)) return () => undefined;
-  let published = '';
+  // Started with its facts in the memo (client/problems.ts): nothing to upsert until they change.
+  let published = JSON.stringify(wf.workflowInfo().memo?.[LEDGER_MEMO_KEY] ?? null);
   return () => {
     const facts = ledgerFactsOf(p.snapshot());
     const json = JSON.stringify(facts);
