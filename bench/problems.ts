@@ -18,11 +18,11 @@ import type { WorkingCalendar } from '../domain/calendar';
 import type { ProblemInput } from '../domain/problem';
 import { readEnv } from '../config/env';
 import { startWeb } from '../web/start';
-import { median, percentile, rowsFor, stopProcess, waitForTimers, workerProcess } from './support';
+import { median, percentile, rowsFor, stopProcess, waitForFirstTask, waitForTimers, workerProcess } from './support';
 import type { LoadPlan, LoadResult } from './web-load';
 
 /** n problems spread over the campaign's organisations and the policy's categories. */
-function problemInputs(
+export function problemInputs(
   set: PolicySet,
   campaignId: string,
   policiesDir: string,
@@ -115,6 +115,9 @@ export async function problemsBench(
         },
       );
       if (report.started.length !== o.open) throw new Error(`started ${report.started.length} of ${o.open} problems`);
+      // Listed at once (each starts with its ledger facts), but measured once the worker has run
+      // every problem's first task, as the obligations above: the steady state, not the backlog.
+      await waitForFirstTask(env.client, report.started, Math.ceil(report.started.length / 20));
       for (const started = Date.now(); ;) {
         const listed = (await listProblems(env.client)).length;
         if (listed >= o.open) break;

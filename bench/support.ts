@@ -4,6 +4,7 @@ import path from 'node:path';
 import fs from 'node:fs';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import type { Client } from '@temporalio/client';
+import type { temporal } from '@temporalio/proto';
 import { inPool } from '../client/launch';
 import type { PolicySet } from '../planner/load';
 import { resolveCampaign, type PlanRow } from '../planner/resolve';
@@ -41,11 +42,25 @@ export function rowsFor(
  * at all (a time skip must not start before the last timer is set); larger values sample.
  */
 export async function waitForTimers(client: Client, ids: string[], every = 1): Promise<void> {
+  await waitForEvent(client, ids, every, (e) => !!e.timerStartedEventAttributes);
+}
+
+/** Until the workflows (every `every`-th, and the first and last) have completed a workflow task. */
+export async function waitForFirstTask(client: Client, ids: string[], every = 1): Promise<void> {
+  await waitForEvent(client, ids, every, (e) => !!e.workflowTaskCompletedEventAttributes);
+}
+
+async function waitForEvent(
+  client: Client,
+  ids: string[],
+  every: number,
+  has: (e: temporal.api.history.v1.IHistoryEvent) => boolean,
+): Promise<void> {
   const look = every <= 1 ? ids : [ids[0], ids[ids.length - 1], ...ids.filter((_, i) => i % every === 0)];
   await inPool(look, 32, async (id) => {
     for (;;) {
       const h = await client.workflow.getHandle(id).fetchHistory();
-      if (h.events?.some((e) => e.timerStartedEventAttributes)) return;
+      if (h.events?.some(has)) return;
       await new Promise((r) => setTimeout(r, 100));
     }
   });

@@ -489,10 +489,10 @@ stop() {
   log "stopped"
 }
 
-# The test files that use the dev server: those that call devServerEnv, and those that import a
-# test/support module that does (e.g. test/support/web.ts).
+# The test files that use the dev server or the production stores: those that call devServerEnv
+# or productionUrls, and those that import a test/support module that does (test/support/web.ts).
 dev_server_test_files() {
-  local call='[ (=]devServerEnv\(' pattern helper
+  local call='[ (=](devServerEnv|productionUrls)\(' pattern helper
   pattern="$call"
   while read -r helper; do
     pattern+="|support/$(basename "$helper" .ts)['\"]"

@@ -20,8 +20,13 @@ import {
 import { campaignTargets, importCsv } from '../planner/assessment';
 import { planAssessments } from '../planner/assessment-plan';
 import { datesBetween } from '../domain/assessment';
-import { fileTimelineStore, type AssessmentTimelineStore } from '../storage/assessment-timeline';
+import type { Pool } from 'pg';
+import { fileTimelineStore, pgTimelineStore, type AssessmentTimelineStore } from '../storage/assessment-timeline';
 import { fileAirQualityStore, type AirQualityStore } from '../storage/air-quality';
+import { pgAirQualityStore } from '../storage/air-quality-pg';
+import { openPool } from '../db/pool';
+import { migrate } from '../db/migrate';
+import { freshSchema, productionUrls } from './support/stores';
 import { readLetter } from '../storage/letters';
 import { recordHistory } from './support/histories';
 import { repo, testCalendar, testDeps, testWorker, timeSkippingEnv, tempDir, type TestDeps } from './support/temporal';
@@ -45,19 +50,30 @@ let worker: LantianWorker;
 let running: Promise<void>;
 let deps: TestDeps & { airQuality: AirQualityStore; assessmentTimeline: AssessmentTimelineStore };
 
-beforeEach(async () => {
-  const base = testDeps(calendar, policies);
-  const dir = path.join(base.dir, 'air-quality');
-  deps = { ...base, policies, airQuality: fileAirQualityStore(dir), assessmentTimeline: fileTimelineStore(dir) };
-  env = await timeSkippingEnv();
-  worker = await testWorker(env, deps);
-  running = worker.run();
-});
-
-afterEach(async () => {
-  worker.shutdown();
-  await running;
-  await env.teardown();
+// The figures and the timeline in files (the embedded default) and, under npm run test:cluster, in
+// PostgreSQL: the same seasons must come out the same on either.
+type SeasonStores = Pick<typeof deps, 'airQuality' | 'assessmentTimeline'>;
+const urls = productionUrls();
+let schema: Awaited<ReturnType<typeof freshSchema>> | undefined;
+let pool: Pool | undefined;
+const storeKinds: [string, (dir: string) => Promise<SeasonStores>][] = [
+  ['file', async (dir) => ({ airQuality: fileAirQualityStore(dir), assessmentTimeline: fileTimelineStore(dir) })],
+];
+if (urls)
+  storeKinds.push([
+    'PostgreSQL',
+    async () => {
+      if (!pool) {
+        schema = await freshSchema(urls.database);
+        pool = openPool(schema.url, 4);
+        await migrate(pool);
+      }
+      return { airQuality: pgAirQualityStore(pool), assessmentTimeline: pgTimelineStore(pool) };
+    },
+  ]);
+afterAll(async () => {
+  await pool?.end();
+  await schema?.drop();
 });
 
 async function load(campaignId: string, text: string, baseline = false) {
@@ -92,138 +108,154 @@ async function runSeason(campaignId: string) {
 const actsOf = (record: Awaited<ReturnType<typeof runSeason>>['record']) =>
   record.points.flatMap((p) => p.acts.map((a) => `${a.issuedAtLocal.slice(0, 16)} ${a.code} ${p.id} ${a.act}`));
 
-test('2020–21 plan: on target → nothing; Oct–Dec stage missed → warning letter on 2031-01-15; final missed → warning letter and public interview', async () => {
-  const S = 'jjj-fenwei-2020-2021';
-  await load(
-    S,
-    csv([
-      // 石家庄: on target in both stages (jjj targets 63 then 86 µg/m³, 5 then 12 heavy days).
-      { code: '130100', from: '2030-10-01', to: '2031-03-31', pm25: () => 50, aqi: () => 90 },
-      // 唐山: 70 µg/m³ in Oct–Dec (target 63), fine in Jan–Mar.
-      {
-        code: '130200',
-        from: '2030-10-01',
-        to: '2031-03-31',
-        pm25: (d) => (d < '2031-01-01' ? 70 : 60),
-        aqi: () => 120,
-      },
-      // 西安 (Fenwei): fine in Oct–Dec, 95 µg/m³ in Jan–Mar (target 90).
-      {
-        code: '610100',
-        from: '2030-10-01',
-        to: '2031-03-31',
-        pm25: (d) => (d < '2031-01-01' ? 50 : 95),
-        aqi: () => 130,
-      },
-    ]),
-  );
-  const { record, h } = await runSeason(S);
-  expect(record.pending).toEqual([]);
-  expect(actsOf(record)).toEqual([
-    '2031-01-15T09:00 130200 stage-1 warning-letter',
-    '2031-04-15T09:00 610100 stage-2 warning-letter',
-    '2031-04-30T09:00 610100 final public-interview',
-  ]);
-  // Every other city has no data: no verdict, no act.
-  const stage1 = record.points.find((p) => p.id === 'stage-1')!;
-  expect(stage1.results.find((r) => r.code === '130100')!.verdictCn).toBe('合格');
-  expect(stage1.results.find((r) => r.code === '130200')!.verdictCn).toBe('不合格');
-  expect(stage1.results.filter((r) => r.verdict === 'no-data')).toHaveLength(43);
+describe.each(storeKinds)('%s stores', (_kind, storesIn) => {
+  beforeEach(async () => {
+    const base = testDeps(calendar, policies);
+    deps = { ...base, policies, ...(await storesIn(path.join(base.dir, 'air-quality'))) };
+    env = await timeSkippingEnv();
+    worker = await testWorker(env, deps);
+    running = worker.run();
+  });
 
-  // The letter carries the figures that caused it, its 文号 and the clause.
-  const act = stage1.acts[0];
-  expect(act.documentNumber).toMatch(/〔2031〕\d+号$/);
-  const letter = readLetter(deps.lettersDir, act.key)!;
-  expect(letter.subject).toContain('预警通知函');
-  // Addressed to the city's government, and speaking to it as 你市.
-  expect(letter.text).toMatch(/^唐山市人民政府：$/m);
-  expect(letter.text).toContain('你市考核结果为“不合格”');
-  expect(letter.text).toContain('PM2.5平均浓度70微克/立方米，高于目标63微克/立方米');
-  expect(letter.text).toContain('四、（二十二）');
-  expect(letter.text).toContain('2031年1月15日');
+  afterEach(async () => {
+    worker.shutdown();
+    await running;
+    await env.teardown();
+  });
 
-  // The city's timeline: from the workflow's query and from the durable store.
-  const xian = await h.query(cityAssessmentQuery, '610100');
-  expect(xian.points.map((p) => `${p.id} ${p.verdictCn} ${p.act?.act ?? '-'}`)).toEqual([
-    'bulletin-2020-10 通报 -',
-    'bulletin-2020-11 通报 -',
-    'bulletin-2020-12 通报 -',
-    'stage-1 合格 -',
-    'bulletin-2021-01 通报 -',
-    'bulletin-2021-02 通报 -',
-    'bulletin-2021-03 通报 -',
-    'stage-2 不合格 warning-letter',
-    'final 不合格 public-interview',
-  ]);
-  // The monthly bulletin ranks by mean PM2.5 (no act this year): 石家庄 50 < 唐山 60 < 西安 95 in January.
-  const january = record.points.find((p) => p.id === 'bulletin-2021-01')!;
-  expect(
-    january.results
-      .filter((r) => r.rank)
-      .sort((a, b) => a.rank! - b.rank!)
-      .map((r) => r.code),
-  ).toEqual(['130100', '130200', '610100']);
-  expect((await deps.assessmentTimeline.read(S, SEASON, '610100')).map((a) => a.act)).toEqual([
-    'warning-letter',
-    'public-interview',
-  ]);
-});
+  test('2020–21 plan: on target → nothing; Oct–Dec stage missed → warning letter on 2031-01-15; final missed → warning letter and public interview', async () => {
+    const S = 'jjj-fenwei-2020-2021';
+    await load(
+      S,
+      csv([
+        // 石家庄: on target in both stages (jjj targets 63 then 86 µg/m³, 5 then 12 heavy days).
+        { code: '130100', from: '2030-10-01', to: '2031-03-31', pm25: () => 50, aqi: () => 90 },
+        // 唐山: 70 µg/m³ in Oct–Dec (target 63), fine in Jan–Mar.
+        {
+          code: '130200',
+          from: '2030-10-01',
+          to: '2031-03-31',
+          pm25: (d) => (d < '2031-01-01' ? 70 : 60),
+          aqi: () => 120,
+        },
+        // 西安 (Fenwei): fine in Oct–Dec, 95 µg/m³ in Jan–Mar (target 90).
+        {
+          code: '610100',
+          from: '2030-10-01',
+          to: '2031-03-31',
+          pm25: (d) => (d < '2031-01-01' ? 50 : 95),
+          aqi: () => 130,
+        },
+      ]),
+    );
+    const { record, h } = await runSeason(S);
+    expect(record.pending).toEqual([]);
+    expect(actsOf(record)).toEqual([
+      '2031-01-15T09:00 130200 stage-1 warning-letter',
+      '2031-04-15T09:00 610100 stage-2 warning-letter',
+      '2031-04-30T09:00 610100 final public-interview',
+    ]);
+    // Every other city has no data: no verdict, no act.
+    const stage1 = record.points.find((p) => p.id === 'stage-1')!;
+    expect(stage1.results.find((r) => r.code === '130100')!.verdictCn).toBe('合格');
+    expect(stage1.results.find((r) => r.code === '130200')!.verdictCn).toBe('不合格');
+    expect(stage1.results.filter((r) => r.verdict === 'no-data')).toHaveLength(43);
 
-test('2019–20 plan (year on year): a monthly lag → warning letter, a quarter missed → public interview, the final missed → accountability and regional EIA restriction', async () => {
-  const S = 'jjj-2019-2020';
-  // Baseline: the same days a year earlier, 100 µg/m³ for each city.
-  await load(
-    S,
-    csv(
-      ['130100', '130200', '131000'].map((code) => ({
-        code,
-        from: '2029-10-01',
-        to: '2030-03-31',
-        pm25: () => 100,
-        aqi: () => 150,
-      })),
-    ),
-    true,
-  );
-  await load(
-    S,
-    csv([
-      // 石家庄: October flat (0 %, the time schedule asks −4 %), then −20 %: only October's bulletin lags.
-      {
-        code: '130100',
-        from: '2030-10-01',
-        to: '2031-03-31',
-        pm25: (d) => (d < '2030-11-01' ? 100 : 80),
-        aqi: () => 150,
-      },
-      // 唐山: −20 % in Oct–Dec, flat in Jan–Mar: the first quarter of 2031 is missed, the cumulative months and final hold.
-      {
-        code: '130200',
-        from: '2030-10-01',
-        to: '2031-03-31',
-        pm25: (d) => (d < '2031-01-01' ? 80 : 100),
-        aqi: () => 150,
-      },
-      // 衡水: flat all season: every bulletin, both quarters and the final are missed.
-      { code: '131000', from: '2030-10-01', to: '2031-03-31', pm25: () => 100, aqi: () => 150 },
-    ]),
-  );
-  const { record } = await runSeason(S);
-  expect(actsOf(record)).toEqual([
-    '2030-11-15T09:00 130100 month-2019-10 warning-letter',
-    '2030-11-15T09:00 131000 month-2019-10 warning-letter',
-    '2030-12-16T09:00 131000 month-2019-11 warning-letter',
-    '2031-01-15T09:00 131000 month-2019-12 warning-letter',
-    '2031-01-15T09:00 131000 quarter-2019-q4 public-interview',
-    '2031-02-17T09:00 131000 month-2020-01 warning-letter',
-    '2031-03-17T09:00 131000 month-2020-02 warning-letter',
-    '2031-04-15T09:00 130200 quarter-2020-q1 public-interview',
-    '2031-04-15T09:00 131000 quarter-2020-q1 public-interview',
-    '2031-04-30T09:00 131000 final accountability',
-  ]);
-  const final = record.points.find((p) => p.id === 'final')!.acts[0];
-  const letter = readLetter(deps.lettersDir, final.key)!;
-  expect(letter.subject).toContain('区域环评限批');
-  expect(letter.text).toContain('实行区域环评限批');
-  expect(letter.text).toContain('同比0%（去年同期100）');
+    // The letter carries the figures that caused it, its 文号 and the clause.
+    const act = stage1.acts[0];
+    expect(act.documentNumber).toMatch(/〔2031〕\d+号$/);
+    const letter = readLetter(deps.lettersDir, act.key)!;
+    expect(letter.subject).toContain('预警通知函');
+    // Addressed to the city's government, and speaking to it as 你市.
+    expect(letter.text).toMatch(/^唐山市人民政府：$/m);
+    expect(letter.text).toContain('你市考核结果为“不合格”');
+    expect(letter.text).toContain('PM2.5平均浓度70微克/立方米，高于目标63微克/立方米');
+    expect(letter.text).toContain('四、（二十二）');
+    expect(letter.text).toContain('2031年1月15日');
+
+    // The city's timeline: from the workflow's query and from the durable store.
+    const xian = await h.query(cityAssessmentQuery, '610100');
+    expect(xian.points.map((p) => `${p.id} ${p.verdictCn} ${p.act?.act ?? '-'}`)).toEqual([
+      'bulletin-2020-10 通报 -',
+      'bulletin-2020-11 通报 -',
+      'bulletin-2020-12 通报 -',
+      'stage-1 合格 -',
+      'bulletin-2021-01 通报 -',
+      'bulletin-2021-02 通报 -',
+      'bulletin-2021-03 通报 -',
+      'stage-2 不合格 warning-letter',
+      'final 不合格 public-interview',
+    ]);
+    // The monthly bulletin ranks by mean PM2.5 (no act this year): 石家庄 50 < 唐山 60 < 西安 95 in January.
+    const january = record.points.find((p) => p.id === 'bulletin-2021-01')!;
+    expect(
+      january.results
+        .filter((r) => r.rank)
+        .sort((a, b) => a.rank! - b.rank!)
+        .map((r) => r.code),
+    ).toEqual(['130100', '130200', '610100']);
+    expect((await deps.assessmentTimeline.read(S, SEASON, '610100')).map((a) => a.act)).toEqual([
+      'warning-letter',
+      'public-interview',
+    ]);
+  });
+
+  test('2019–20 plan (year on year): a monthly lag → warning letter, a quarter missed → public interview, the final missed → accountability and regional EIA restriction', async () => {
+    const S = 'jjj-2019-2020';
+    // Baseline: the same days a year earlier, 100 µg/m³ for each city.
+    await load(
+      S,
+      csv(
+        ['130100', '130200', '131000'].map((code) => ({
+          code,
+          from: '2029-10-01',
+          to: '2030-03-31',
+          pm25: () => 100,
+          aqi: () => 150,
+        })),
+      ),
+      true,
+    );
+    await load(
+      S,
+      csv([
+        // 石家庄: October flat (0 %, the time schedule asks −4 %), then −20 %: only October's bulletin lags.
+        {
+          code: '130100',
+          from: '2030-10-01',
+          to: '2031-03-31',
+          pm25: (d) => (d < '2030-11-01' ? 100 : 80),
+          aqi: () => 150,
+        },
+        // 唐山: −20 % in Oct–Dec, flat in Jan–Mar: the first quarter of 2031 is missed, the cumulative months and final hold.
+        {
+          code: '130200',
+          from: '2030-10-01',
+          to: '2031-03-31',
+          pm25: (d) => (d < '2031-01-01' ? 80 : 100),
+          aqi: () => 150,
+        },
+        // 衡水: flat all season: every bulletin, both quarters and the final are missed.
+        { code: '131000', from: '2030-10-01', to: '2031-03-31', pm25: () => 100, aqi: () => 150 },
+      ]),
+    );
+    const { record } = await runSeason(S);
+    expect(actsOf(record)).toEqual([
+      '2030-11-15T09:00 130100 month-2019-10 warning-letter',
+      '2030-11-15T09:00 131000 month-2019-10 warning-letter',
+      '2030-12-16T09:00 131000 month-2019-11 warning-letter',
+      '2031-01-15T09:00 131000 month-2019-12 warning-letter',
+      '2031-01-15T09:00 131000 quarter-2019-q4 public-interview',
+      '2031-02-17T09:00 131000 month-2020-01 warning-letter',
+      '2031-03-17T09:00 131000 month-2020-02 warning-letter',
+      '2031-04-15T09:00 130200 quarter-2020-q1 public-interview',
+      '2031-04-15T09:00 131000 quarter-2020-q1 public-interview',
+      '2031-04-30T09:00 131000 final accountability',
+    ]);
+    const final = record.points.find((p) => p.id === 'final')!.acts[0];
+    const letter = readLetter(deps.lettersDir, final.key)!;
+    expect(letter.subject).toContain('区域环评限批');
+    expect(letter.text).toContain('实行区域环评限批');
+    expect(letter.text).toContain('同比0%（去年同期100）');
+  });
 });

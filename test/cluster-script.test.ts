@@ -104,15 +104,16 @@ test('namespace setup registers every attribute of domain/search-attributes.ts, 
   expect(Object.values(added[0]).every((t) => typeof t === 'number' && t > 0)).toBe(true);
 });
 
-test('npm run test:cluster runs every test file that uses the dev server', () => {
+test('npm run test:cluster runs every test file that uses the dev server or the production stores', () => {
   const pkg = JSON.parse(read('package.json')) as { scripts: Record<string, string> };
   expect(pkg.scripts.cluster).toBe('bash scripts/cluster.sh');
   expect(pkg.scripts['test:cluster']).toBe('bash scripts/cluster.sh test');
   const listed = execFileSync('bash', [path.join(repo, 'scripts', 'cluster.sh'), 'list-tests'], { encoding: 'utf8' })
     .trim()
     .split('\n');
-  // Independently: a test file uses the dev server if it calls devServerEnv, or imports a helper that does.
-  const calls = /[ (=]devServerEnv\(/;
+  // Independently: a test file uses the dev server if it calls devServerEnv, or imports a helper
+  // that does; the production stores if it calls productionUrls.
+  const calls = /[ (=](devServerEnv|productionUrls)\(/;
   const helpers = fs
     .readdirSync(path.join(repo, 'test', 'support'))
     .filter((f) => f !== 'temporal.ts' && calls.test(read(`test/support/${f}`)))
@@ -126,6 +127,13 @@ test('npm run test:cluster runs every test file that uses the dev server', () =>
     })
     .map((f) => `test/${f}`)
     .sort();
-  expect(expected).toEqual(expect.arrayContaining(['test/campaign-launch.test.ts', 'test/web-api.test.ts']));
+  expect(expected).toEqual(
+    expect.arrayContaining([
+      'test/campaign-launch.test.ts',
+      'test/web-api.test.ts',
+      'test/storage-contract.test.ts',
+      'test/assessment-season.test.ts',
+    ]),
+  );
   expect(listed).toEqual(expected);
 });
