@@ -92,25 +92,28 @@ const ledgerFacts = z.object({
   season: z.number().int(),
   assignee: z.object({ code: z.string(), name: z.string() }),
   site: z.string(),
+  creditCode: z.string().optional(),
   category: z.string(),
   foundDate: z.string(),
   dueDate: z.string().optional(),
   state: z.enum(problemStates),
   overdue: z.boolean(),
   level: z.number().int(),
+  closedAt: z.string().optional(),
   rebound: z.boolean(),
   similar: z.number().int(),
 }) satisfies z.ZodType<LedgerFacts>;
 
 /**
- * Every problem's ledger facts (of a campaign, or all): from the memos of one visibility listing;
+ * Every problem's ledger facts (of a campaign, or all, and `where` a visibility condition holds): from the memos of one visibility listing;
  * a problem without them (started before the memo was kept) by query.
  */
-export async function problemLedgerItems(client: Client, campaignId?: string): Promise<LedgerItem[]> {
+export async function problemLedgerItems(client: Client, campaignId?: string, where?: string): Promise<LedgerItem[]> {
   const prefix = ['lantian-problem', ...(campaignId ? [campaignId] : [])].join(':') + ':';
   const items: LedgerItem[] = [];
   const unread: string[] = [];
-  for await (const w of client.workflow.list({ query: `WorkflowType = 'problemWorkflow'` })) {
+  const query = [`WorkflowType = 'problemWorkflow'`, ...(where ? [where] : [])].join(' AND ');
+  for await (const w of client.workflow.list({ query })) {
     if (!w.workflowId.startsWith(prefix)) continue;
     const facts = ledgerFacts.safeParse(w.memo?.[LEDGER_MEMO_KEY]);
     if (facts.success) items.push({ workflowId: w.workflowId, ...facts.data });
@@ -272,21 +275,15 @@ const neverRan = (e: unknown): boolean => {
 };
 
 /** A campaign's problems closed by 销号 (any season): the ones a newly found problem may repeat. */
-export async function closedProblems(client: Client, campaignId: string): Promise<ProblemRecord[]> {
-  const prefix = `lantian-problem:${campaignId}:`;
-  const ids: string[] = [];
-  for await (const w of client.workflow.list({
-    query: `WorkflowType = 'problemWorkflow' AND ExecutionStatus = 'Completed'`,
-  }))
-    if (w.workflowId.startsWith(prefix)) ids.push(w.workflowId);
-  return problemRecords(client, ids);
+export async function closedProblems(client: Client, campaignId: string): Promise<LedgerItem[]> {
+  return problemLedgerItems(client, campaignId, `ExecutionStatus = 'Completed'`);
 }
 
 /**
  * Marks each input found again at the site of a problem closed within `windowDays` as its 反弹,
  * linked to it; answers how many were marked.
  */
-export function markRebounds(inputs: ProblemInput[], closed: ProblemRecord[], windowDays: number): number {
+export function markRebounds(inputs: ProblemInput[], closed: LedgerItem[], windowDays: number): number {
   let marked = 0;
   for (const input of inputs) {
     const link = findRebound(input, closed, windowDays, input.timezone);

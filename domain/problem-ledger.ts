@@ -3,7 +3,7 @@
 // stays open across seasons until 销号, so a season's view also holds the earlier seasons' open
 // problems, marked 遗留 (carried over). And 反弹: the closed problem a newly found one repeats.
 import { DateTime } from 'luxon';
-import type { ProblemFound, ProblemRecord, ReboundLink } from './problem';
+import type { ProblemFound, ReboundLink } from './problem';
 import type { LedgerItem } from './problem-memo';
 
 export const ledgerStates = ['排查', '交办', '整改中', '逾期', '待核查', '已销号'] as const;
@@ -136,9 +136,9 @@ export function buildLedger(records: LedgerItem[], o: { season?: number; regionN
 }
 
 /** The same site: the same 统一社会信用代码 when both carry one, otherwise the same name at the same city. */
-function sameSite(found: ProblemFound, r: ProblemRecord): boolean {
-  if (found.site.creditCode && r.site.creditCode) return found.site.creditCode === r.site.creditCode;
-  return found.assignee.code === r.assignee.code && found.site.name === r.site.name;
+function sameSite(found: ProblemFound, r: LedgerItem): boolean {
+  if (found.site.creditCode && r.creditCode) return found.site.creditCode === r.creditCode;
+  return found.assignee.code === r.assignee.code && found.site.name === r.site;
 }
 
 /**
@@ -147,7 +147,7 @@ function sameSite(found: ProblemFound, r: ProblemRecord): boolean {
  */
 export function findRebound(
   found: ProblemFound,
-  closed: ProblemRecord[],
+  closed: LedgerItem[],
   windowDays: number,
   timezone: string,
 ): ReboundLink | undefined {

@@ -13,12 +13,16 @@ export interface LedgerFacts {
   season: number;
   assignee: { code: string; name: string };
   site: string;
+  /** 统一社会信用代码, when known: a later problem at the same enterprise is a rebound (反弹). */
+  creditCode?: string;
   category: string;
   foundDate: string;
   dueDate?: string;
   state: ProblemStateName;
   overdue: boolean;
   level: number;
+  /** 销号: when it was closed. */
+  closedAt?: string;
   rebound: boolean;
   similar: number;
 }
@@ -33,12 +37,14 @@ export function ledgerFactsOf(r: ProblemRecord): LedgerFacts {
     season: r.season,
     assignee: { code: r.assignee.code, name: r.assignee.name },
     site: r.site.name,
+    ...(r.site.creditCode ? { creditCode: r.site.creditCode } : {}),
     category: r.category,
     foundDate: r.foundDate,
     ...(r.dueDate ? { dueDate: r.dueDate } : {}),
     state: r.state,
     overdue: r.overdue,
     level: r.level,
+    ...(r.closedAt ? { closedAt: r.closedAt } : {}),
     rebound: !!r.reboundOf,
     similar: r.similar?.length ?? 0,
   };
@@ -55,6 +61,7 @@ export function startingLedgerFacts(i: ProblemInput): LedgerFacts {
     season: i.season,
     assignee: { code: i.assignee.code, name: i.assignee.name },
     site: i.site.name,
+    ...(i.site.creditCode ? { creditCode: i.site.creditCode } : {}),
     category: i.category,
     foundDate: i.foundDate,
     state: '排查',

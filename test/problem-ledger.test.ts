@@ -100,7 +100,8 @@ test('反弹: the same site (credit code, or name at the same city) closed withi
     foundDate: '2031-03-01',
     team: '第一检查组',
   };
-  const closed = record({ number: 'R-1', state: '已销号', closedAt: '2030-11-30T17:00:00Z' }); // 12-01 in Shanghai
+  // As the closed problem's memo lists it: 12-01 in Shanghai.
+  const closed = ledgerItemOf(record({ number: 'R-1', state: '已销号', closedAt: '2030-11-30T17:00:00Z' }));
   const tz = 'Asia/Shanghai';
   expect(findRebound(found, [closed], 365, tz)).toEqual({
     workflowId: closed.workflowId,
@@ -117,7 +118,7 @@ test('反弹: the same site (credit code, or name at the same city) closed withi
   expect(
     findRebound(
       { ...found, site: { name: '某建材有限公司', creditCode: '91130100MA0A1B2C3D' } },
-      [{ ...closed, site: { name: '某建材有限公司', creditCode: '91130100MA0A1B2C3X' } }],
+      [{ ...closed, site: '某建材有限公司', creditCode: '91130100MA0A1B2C3X' }],
       365,
       tz,
     ),
@@ -126,7 +127,7 @@ test('反弹: the same site (credit code, or name at the same city) closed withi
   expect(
     findRebound(
       { ...found, site: { name: '某建材（东厂区）', creditCode: '91130100MA0A1B2C3D' } },
-      [{ ...closed, site: { name: '某建材有限公司', creditCode: '91130100MA0A1B2C3D' } }],
+      [{ ...closed, site: '某建材有限公司', creditCode: '91130100MA0A1B2C3D' }],
       365,
       tz,
     )?.number,
