@@ -35,13 +35,7 @@ import {
   type ProblemPhoto,
   type ReboundLink,
 } from '../domain/problem';
-import {
-  buildLedger,
-  ledgerFilters,
-  matchesFilter,
-  type Ledger,
-  type LedgerFilter,
-} from '../domain/problem-ledger';
+import { buildLedger, ledgerFilters, matchesFilter, type Ledger, type LedgerFilter } from '../domain/problem-ledger';
 import { ledgerItemOf, type LedgerItem } from '../domain/problem-memo';
 import { loadProblemPolicy, ProblemFileError, readProblemRows } from '../planner/problems';
 import {
