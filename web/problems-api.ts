@@ -255,6 +255,8 @@ function makeService(d: WebDeps) {
   let items = new Map<string, LedgerItem>();
   let loadedAt = 0;
   let loading: Promise<void> | undefined;
+  /** When each entry was last refreshed through the app (kept until a listing has caught up). */
+  const changedAt = new Map<string, number>();
   const reload = () =>
     (loading ??= (async () => {
       const started = Date.now();
@@ -266,7 +268,6 @@ function makeService(d: WebDeps) {
       items = fresh;
       loadedAt = started;
     })().finally(() => (loading = undefined)));
-  const changedAt = new Map<string, number>();
   /**
    * The first load, started as the app starts, so the first ledger or scoreboard waits on a load
    * already under way. A load that fails here is tried again by the first request.
