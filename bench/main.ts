@@ -236,7 +236,7 @@ function rssOf(pid: number): number {
 
 async function memoryBench(set: PolicySet, campaignId: string, dir: string) {
   const env = await devServerEnv(path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'lantian-mem-')), 'temporal.db'));
-  const child = await workerProcess(env.address, 'mem', dir, set.templatesDir);
+  const child = await workerProcess(env.address, 'mem', dir, set.templatesDir, env.namespace);
   try {
     await new Promise((r) => setTimeout(r, 2000));
     const idle = rssOf(child.pid!);

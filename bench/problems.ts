@@ -98,7 +98,7 @@ export async function problemsBench(
 
     // 2. The ledger page with OPEN open problems beside OPEN open obligations, on a worker.
     const taskQueue = 'problems-bench';
-    const worker = await workerProcess(env.address, taskQueue, policiesDir, set.templatesDir);
+    const worker = await workerProcess(env.address, taskQueue, policiesDir, set.templatesDir, env.namespace);
     try {
       const rows = rowsFor(set, campaignId, calendar, o.open, season, 'problems');
       await launchCampaign(env.client, rows, { taskQueue });

@@ -66,12 +66,16 @@ async function waitForEvent(
   });
 }
 
-/** bench/worker-process.ts on `taskQueue`, resolved once it polls. */
+/**
+ * bench/worker-process.ts on `taskQueue` in `namespace` (on the cluster, the test namespace the
+ * bench's environment made; the dev server's is `default`), resolved once it polls.
+ */
 export async function workerProcess(
   address: string,
   taskQueue: string,
   policiesDir: string,
   templatesDir: string,
+  namespace = 'default',
 ): Promise<ChildProcess> {
   // LANTIAN_BENCH_WORKER_NODE_ARGS: extra node flags for the worker, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile it.
   const extra = process.env.LANTIAN_BENCH_WORKER_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
@@ -86,6 +90,7 @@ export async function workerProcess(
       taskQueue,
       policiesDir,
       templatesDir,
+      namespace,
     ],
     { stdio: ['ignore', 'pipe', 'inherit'] },
   );

@@ -46,7 +46,7 @@ export async function webBench(
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lantian-web-bench-'));
   const env = await devServerEnv(path.join(dir, 'temporal.db'));
   const taskQueue = 'web-bench';
-  const worker = await workerProcess(env.address, taskQueue, policiesDir, set.templatesDir);
+  const worker = await workerProcess(env.address, taskQueue, policiesDir, set.templatesDir, env.namespace);
   try {
     const rows = rowsFor(set, campaignId, calendar, o.open, new Date().getFullYear() + 2, 'web');
     await launchCampaign(env.client, rows, { taskQueue });

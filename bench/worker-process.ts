@@ -13,7 +13,7 @@ import { Client, Connection } from '@temporalio/client';
 import { documentNumberAllocator } from '../client/document-numbers';
 
 async function main() {
-  const [address, taskQueue, policiesDir, templatesDir] = process.argv.slice(2);
+  const [address, taskQueue, policiesDir, templatesDir, namespace = 'default'] = process.argv.slice(2);
   // Worker state changes at INFO would interleave with the benchmark's report.
   Runtime.install({ logger: new LantianLogger('WARN') });
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lantian-bench-worker-'));
@@ -28,13 +28,13 @@ async function main() {
     mailer: outboxMailer(path.join(dir, 'outbox')),
     mailFrom: 'bench@localhost',
     documentNumbers: documentNumberAllocator(
-      async () => new Client({ connection: await Connection.connect({ address }) }),
+      async () => new Client({ connection: await Connection.connect({ address }), namespace }),
       taskQueue,
     ),
   };
   const worker = await createWorker({
     connection,
-    namespace: 'default',
+    namespace,
     taskQueue,
     deps,
     maxCachedWorkflows: readEnv().LANTIAN_MAX_CACHED_WORKFLOWS,
