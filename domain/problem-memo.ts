@@ -30,16 +30,23 @@ export interface LedgerFacts {
 /** A listed problem: its workflow ID and ledger facts. */
 export type LedgerItem = LedgerFacts & { workflowId: string };
 
+/** What a problem was found as, the same in its input and its record. */
+type Found = Pick<ProblemRecord, 'number' | 'campaignId' | 'season' | 'assignee' | 'site' | 'category' | 'foundDate'>;
+
+const foundFacts = (f: Found) => ({
+  number: f.number,
+  campaignId: f.campaignId,
+  season: f.season,
+  assignee: { code: f.assignee.code, name: f.assignee.name },
+  site: f.site.name,
+  ...(f.site.creditCode ? { creditCode: f.site.creditCode } : {}),
+  category: f.category,
+  foundDate: f.foundDate,
+});
+
 export function ledgerFactsOf(r: ProblemRecord): LedgerFacts {
   return {
-    number: r.number,
-    campaignId: r.campaignId,
-    season: r.season,
-    assignee: { code: r.assignee.code, name: r.assignee.name },
-    site: r.site.name,
-    ...(r.site.creditCode ? { creditCode: r.site.creditCode } : {}),
-    category: r.category,
-    foundDate: r.foundDate,
+    ...foundFacts(r),
     ...(r.dueDate ? { dueDate: r.dueDate } : {}),
     state: r.state,
     overdue: r.overdue,
@@ -55,21 +62,7 @@ export function ledgerFactsOf(r: ProblemRecord): LedgerFacts {
  * a listing shows it before its workflow has run a task.
  */
 export function startingLedgerFacts(i: ProblemInput): LedgerFacts {
-  return {
-    number: i.number,
-    campaignId: i.campaignId,
-    season: i.season,
-    assignee: { code: i.assignee.code, name: i.assignee.name },
-    site: i.site.name,
-    ...(i.site.creditCode ? { creditCode: i.site.creditCode } : {}),
-    category: i.category,
-    foundDate: i.foundDate,
-    state: '排查',
-    overdue: false,
-    level: 0,
-    rebound: !!i.reboundOf,
-    similar: 0,
-  };
+  return { ...foundFacts(i), state: '排查', overdue: false, level: 0, rebound: !!i.reboundOf, similar: 0 };
 }
 
 export const ledgerItemOf = (r: ProblemRecord): LedgerItem => ({ workflowId: r.workflowId, ...ledgerFactsOf(r) });
