@@ -11,7 +11,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { devServerEnv } from '../test/support/temporal';
 import { login } from '../test/support/web';
-import { launchCampaign } from '../client/launch';
+import { inPool, launchCampaign } from '../client/launch';
 import type { PolicySet } from '../planner/load';
 import type { WorkingCalendar } from '../domain/calendar';
 import { readEnv } from '../config/env';
@@ -132,9 +132,10 @@ export async function webBench(
         );
         const load = JSON.parse(stdout) as LoadResult;
 
-        // Baseline: the same Update straight from a Temporal client, no HTTP, no file.
+        // Baseline: the same Update straight from a Temporal client, no HTTP, no file, from as
+        // many clients at once as the uploads came from.
         const updates: number[] = [];
-        for (const r of direct) {
+        await inPool(direct, o.concurrency, async (r) => {
           const t0 = performance.now();
           await env.client.workflow.getHandle(r.workflowId).executeUpdate(submitEvidence, {
             args: [
@@ -149,7 +150,7 @@ export async function webBench(
             ],
           });
           updates.push(performance.now() - t0);
-        }
+        });
         runs.push({ load, updates });
       }
       // Percentiles within each run; the figure is the median of the runs.

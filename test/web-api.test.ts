@@ -168,6 +168,11 @@ test('writes: a supervisor changes nothing, an assignee acts only on its own, th
     receipt: { evidenceId: 'E1', state: 'pending', obligation: sjzBoilers },
   });
   expect(ok.body.receipt.sha256).toMatch(/^[0-9a-f]{64}$/);
+  // The answer does not wait for the app's copy of the obligation, but the next read sees the change.
+  const listed = await call(api(`/obligations?assignee=130100`), { token: as('sjz') });
+  expect(listed.body.items.find((r: { workflowId: string }) => r.workflowId === sjzBoilers)).toMatchObject({
+    status: 'submitted',
+  });
 
   // Review: office only; the supervisor is forbidden, the other city does not see it.
   const review = (who: string, decision: string, reason?: string) =>

@@ -316,16 +316,14 @@ export async function sendEvidence(reply: FastifyReply, f: EvidenceFile) {
     .send(body);
 }
 
-async function afterChange(d: WebDeps, workflowId: string): Promise<void> {
-  const rec = await obligationRecord(d.client, d.stores.archive, workflowId).catch(() => undefined);
-  if (rec) d.index.patch(rec);
-}
-
-/** Runs one Update; a refusal by the workflow becomes 409 with its reason. */
+/**
+ * Runs one Update; a refusal by the workflow becomes 409 with its reason. The app's copy of the
+ * obligation follows from the workflow's record, read after the answer is on its way.
+ */
 async function update<T>(d: WebDeps, workflowId: string, fn: () => Promise<T>): Promise<T> {
   try {
     const r = await fn();
-    await afterChange(d, workflowId);
+    d.index.follow(() => obligationRecord(d.client, d.stores.archive, workflowId));
     return r;
   } catch (e) {
     if (e instanceof WorkflowUpdateFailedError || e instanceof WorkflowNotFoundError)

@@ -25,6 +25,7 @@ export class ObligationIndex {
   private byId = new Map<string, ObligationSummary>();
   private loadedAt = 0;
   private loading?: Promise<void>;
+  private following = new Set<Promise<void>>();
 
   constructor(
     private readonly client: Client,
@@ -33,6 +34,8 @@ export class ObligationIndex {
 
   /** Every obligation; at most maxAge old (a stale copy is served while a fresh one loads). */
   async all(): Promise<ObligationSummary[]> {
+    // A change this app made is seen by the next read, even while its record is still being read.
+    if (this.following.size) await Promise.all(this.following);
     const age = Date.now() - this.loadedAt;
     if (this.loadedAt === 0) await this.refresh();
     else if (age > this.maxAgeMs) void this.refresh().catch(() => undefined);
@@ -70,7 +73,19 @@ export class ObligationIndex {
     return this.byId.get(workflowId);
   }
 
-  /** After an Update through this app: the workflow's own record is newer than visibility. */
+  /**
+   * After an Update through this app: the workflow's own record, read without keeping the
+   * change's answer waiting, replaces the row; reads until then wait for it.
+   */
+  follow(read: () => Promise<ObligationRecord | undefined>): void {
+    const done: Promise<void> = read()
+      .then((record) => record && this.patch(record))
+      .catch(() => undefined)
+      .finally(() => this.following.delete(done));
+    this.following.add(done);
+  }
+
+  /** The workflow's own record is newer than visibility. */
   patch(record: ObligationRecord): void {
     const row = this.byId.get(record.workflowId);
     if (!row) return;

@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { WorkflowBundle } from '@temporalio/worker';
 import { writeFileAtomically } from '../storage/atomic-file';
-import { bundleWorkflows } from './create';
+import { bundleWorkflows, preloadModules } from './create';
 import { readEnv } from '../config/env';
 
 const root = path.join(__dirname, '..');
@@ -30,7 +30,10 @@ function sourceFiles(dir: string): string[] {
 export function bundleKey(stackTraces: boolean): string {
   const h = crypto.createHash('sha256');
   const sdk = JSON.parse(fs.readFileSync(require.resolve('@temporalio/workflow/package.json'), 'utf8')).version;
-  h.update(`sdk ${sdk} stack-traces ${stackTraces}\n`);
+  h.update(`sdk ${sdk} preload ${preloadModules(stackTraces).map((f) => path.relative(root, f))}\n`);
+  // The libraries bundled with the workflows (zod, the curve) change with the lock file.
+  const lock = path.join(root, 'package-lock.json');
+  if (fs.existsSync(lock)) h.update(fs.readFileSync(lock));
   for (const file of SOURCE_DIRS.flatMap((d) => sourceFiles(path.join(root, d)))) {
     h.update(`${path.relative(root, file)}\n`);
     h.update(fs.readFileSync(file));

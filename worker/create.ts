@@ -128,7 +128,20 @@ export async function createWorker(o: WorkerOptions): Promise<LantianWorker> {
 
 /** Workflow stack traces off (workflows/sandbox.ts) unless LANTIAN_WORKFLOW_STACK_TRACES=true. */
 export const bundleWorkflows = (stackTraces = readEnv().LANTIAN_WORKFLOW_STACK_TRACES) =>
-  bundleWorkflowCode({ workflowsPath, logger: quietLogger, preloadModules: stackTraces ? [] : [sandboxPath] });
+  bundleWorkflowCode({ workflowsPath, logger: quietLogger, preloadModules: preloadModules(stackTraces) });
+
+/**
+ * Modules loaded once per workflow thread and shared by every workflow on it; any other module is
+ * evaluated afresh in each workflow. The signature check is one: evaluated per workflow, the
+ * curve built its 4,000-point table for the base point again on the first Update of every
+ * workflow, some 60 ms of worker time. It holds no state of any workflow, only that table of
+ * pure arithmetic. zod cannot be shared: the SDK freezes shared modules, and zod 4 adds methods
+ * to its schemas when they are first used.
+ */
+export const sharedModules = ['actor-proof.ts'].map((f) => path.join(__dirname, '..', 'domain', f));
+
+/** The sandbox settings (workflows/sandbox.ts), unless stack traces are wanted, and the shared modules. */
+export const preloadModules = (stackTraces: boolean) => [...(stackTraces ? [] : [sandboxPath]), ...sharedModules];
 
 const quietLogger = {
   log() {},

@@ -40,7 +40,7 @@ import { REFUSED } from './api';
 let schemas: typeof UpdateSchemas | undefined;
 // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on the first Update, not with every workflow (above)
 const updateSchemas = (): typeof UpdateSchemas => (schemas ??= require('../domain/updates') as typeof UpdateSchemas);
-// The signature check (and its curve arithmetic) loads with the first Update too.
+// The signature check is loaded once per workflow thread (worker/create.ts `sharedModules`).
 let proofs: typeof ActorProofs | undefined;
 // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on the first Update, like zod
 const actorProofs = (): typeof ActorProofs => (proofs ??= require('../domain/actor-proof') as typeof ActorProofs);
