@@ -26,6 +26,8 @@ export class ObligationIndex {
   private loadedAt = 0;
   private loading?: Promise<void>;
   private following = new Set<Promise<void>>();
+  private listingMs = 0;
+  private closed = false;
 
   constructor(
     private readonly client: Client,
@@ -38,8 +40,24 @@ export class ObligationIndex {
     if (this.following.size) await Promise.all(this.following);
     const age = Date.now() - this.loadedAt;
     if (this.loadedAt === 0) await this.refresh();
-    else if (age > this.maxAgeMs) void this.refresh().catch(() => undefined);
+    else if (age > this.maxAge() && !this.closed) void this.refresh().catch(() => undefined);
     return this.rows;
+  }
+
+  /**
+   * How old the copy may grow: maxAge, or ten times what the last listing took when that is
+   * longer. Listing 50,000 obligations takes the app seconds of work; listed again every few
+   * seconds, it would leave little time for answering pages. Changes made through this app are
+   * in the copy at once all the same (`follow`).
+   */
+  private maxAge(): number {
+    return Math.max(this.maxAgeMs, 10 * this.listingMs);
+  }
+
+  /** Stops refreshing and waits for what is under way: no listing may outlive its connection. */
+  async close(): Promise<void> {
+    this.closed = true;
+    await Promise.all([this.loading?.catch(() => undefined), ...this.following]);
   }
 
   refresh(): Promise<void> {
@@ -61,6 +79,7 @@ export class ObligationIndex {
         this.rows = rows.map((r) => patched.get(r.workflowId) ?? r);
         this.byId = new Map(this.rows.map((r) => [r.workflowId, r]));
         this.loadedAt = started;
+        this.listingMs = Date.now() - started;
       } finally {
         this.loading = undefined;
       }

@@ -71,6 +71,7 @@ export async function startWeb<U extends Users = UserStore>(
     deps,
     async close() {
       await app.close();
+      await deps.index.close();
       if (!extra.stores) await stores.close();
     },
   };
