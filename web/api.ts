@@ -282,13 +282,18 @@ export function fileResponseDoc(...codes: number[]): { response: Record<number, 
 }
 const ok = (schema: z.ZodType, description: string) => ({ ...json(schema, 'output'), description });
 
-export async function listFor(
-  d: WebDeps,
-  u: User,
-  q: ListQuery,
-): Promise<(ObligationSummary & { daysLeft?: number })[]> {
-  const rows = await d.index.list(scopeFilter(u, q));
-  const now = Date.now();
+/** The obligations the user may read that match the query, rows of the app's shared copy (not to be changed). */
+export async function listFor(d: WebDeps, u: User, q: ListQuery): Promise<ObligationSummary[]> {
+  return d.index.list(scopeFilter(u, q));
+}
+
+export type ListedObligation = ObligationSummary & { daysLeft?: number };
+
+/**
+ * Rows as they are handed out (JSON, CSV, Excel), with the days left today. Only what is handed
+ * out gets a copy: at 50,000 obligations, copying every row for each page was most of its time.
+ */
+export function withDaysLeft(rows: ObligationSummary[], now = Date.now()): ListedObligation[] {
   return rows.map((r) => ({ ...r, daysLeft: daysLeft(r.deadline, now) }));
 }
 
@@ -364,7 +369,7 @@ function seasonRefused(d: WebDeps, e: SeasonRefusal) {
 }
 
 /** The list as CSV: UTF-8 with a byte-order mark (for spreadsheet programs), the catalogue's headers. */
-export function toCsv(rows: (ObligationSummary & { daysLeft?: number })[], names: SheetNames): string {
+export function toCsv(rows: ListedObligation[], names: SheetNames): string {
   const sheet = obligationSheet(rows, names);
   const cell = (v: unknown) => {
     const s = v === undefined || v === null ? '' : String(v);
@@ -463,7 +468,7 @@ export function registerApi(app: FastifyInstance, d: WebDeps) {
         },
       },
     },
-    async (req) => ({ items: await listFor(d, req.user!, listQuery.parse(req.query)) }),
+    async (req) => ({ items: withDaysLeft(await listFor(d, req.user!, listQuery.parse(req.query))) }),
   );
 
   app.get(
@@ -496,7 +501,7 @@ export function registerApi(app: FastifyInstance, d: WebDeps) {
       })),
     },
     async (req, reply) => {
-      const rows = await listFor(d, req.user!, listQuery.parse(req.query));
+      const rows = withDaysLeft(await listFor(d, req.user!, listQuery.parse(req.query)));
       return reply
         .type('text/csv; charset=utf-8')
         .header('content-disposition', 'attachment; filename="obligations.csv"')
@@ -517,7 +522,7 @@ export function registerApi(app: FastifyInstance, d: WebDeps) {
     },
     async (req, reply) => {
       const q = listQuery.parse(req.query);
-      const rows = await listFor(d, req.user!, q);
+      const rows = withDaysLeft(await listFor(d, req.user!, q));
       return sendXlsx(reply, await obligationsXlsx(d.policies, rows, q), 'obligations.xlsx', '任务清单.xlsx');
     },
   );

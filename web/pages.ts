@@ -6,6 +6,7 @@ import { paceForRecord } from '../client/pace';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { letterBodyHtml } from '../notices/render';
 import type { NoticeRecord, ObligationRecord, TimelineEvent } from '../domain/obligation';
+import type { ObligationSummary } from '../client/obligations';
 import type { User } from '../auth/users';
 import { MAX_NAME_LENGTH } from '../auth/users';
 import { randomSecret, safeEqual } from '../auth/secrets';
@@ -25,7 +26,7 @@ import {
   INLINE_TYPES,
   type WebDeps,
 } from './actions';
-import { listFor, listQuery, orgName, reloadPolicies, launch, toCsv, type ListQuery } from './api';
+import { listFor, listQuery, orgName, reloadPolicies, launch, toCsv, withDaysLeft, type ListQuery } from './api';
 import { seasonChoices, type LaunchWords } from '../client/seasons';
 import { reasonFrom } from './api';
 import { DateTime } from 'luxon';
@@ -93,8 +94,14 @@ function home(u: User): string {
 
 /** What the user's obligations have: the only values a filter menu offers. */
 async function offered(d: WebDeps, u: User): Promise<Facets> {
-  return facets(await d.index.list(u.role === 'assignee' ? { assignee: u.org } : {}));
+  if (u.role === 'assignee') return facets(await d.index.list({ assignee: u.org }));
+  // Everyone else is offered what all obligations have: worked out once per copy of the list.
+  const all = await d.index.all();
+  let f = facetsOfAll.get(all);
+  if (!f) facetsOfAll.set(all, (f = facets(all)));
+  return f;
 }
+const facetsOfAll = new WeakMap<ObligationSummary[], Facets>();
 
 function filters(q: ListQuery, action: string, u: User, d: WebDeps, launched: Facets, extra?: Html): Html {
   // The value chosen stays offered even when nothing has it (any longer).
@@ -153,18 +160,16 @@ function qs(q: ListQuery): string {
   ).toString();
 }
 
-function obligationTable(rows: Awaited<ReturnType<typeof listFor>>, d: WebDeps, withAssignee: boolean): Html {
+function obligationTable(rows: ObligationSummary[], d: WebDeps, withAssignee: boolean): Html {
   if (!rows.length) return html`<p class="muted">没有符合条件的任务。</p>`;
   const name = orgName(d);
   return html`<table><thead><tr><th>截止日期</th><th>任务</th>${withAssignee ? html`<th>责任单位</th>` : ''}<th>状态</th><th>剩余/逾期</th><th>督办级别</th></tr></thead><tbody>
-  ${rows
-    .slice(0, 500)
-    .map(
-      (r) =>
-        html`<tr class="${r.status}"><td>${shanghai(r.deadline).slice(0, 10)}</td><td><a href="${link(r.workflowId)}">${title(d, r.campaign, r.obligation)}</a>${r.period ? ` (${r.period})` : ''}<br><span class="muted">${campaignLabel(d, r.campaign, r.season)}</span></td>${
-          withAssignee ? html`<td>${name(r.assignee ?? '') ?? r.assignee}</td>` : ''
-        }<td>${tag(r.status)}</td><td>${days(r.daysLeft, r.status)}</td><td>${r.level ? html`<span class="lvl">${r.level} ${levelLabel(r.level)}</span>` : '—'}</td></tr>`,
-    )}</tbody></table>${rows.length > 500 ? html`<p class="muted">共 ${rows.length} 项，仅显示前 500 项；请筛选或导出 CSV。</p>` : ''}`;
+  ${withDaysLeft(rows.slice(0, 500)).map(
+    (r) =>
+      html`<tr class="${r.status}"><td>${shanghai(r.deadline).slice(0, 10)}</td><td><a href="${link(r.workflowId)}">${title(d, r.campaign, r.obligation)}</a>${r.period ? ` (${r.period})` : ''}<br><span class="muted">${campaignLabel(d, r.campaign, r.season)}</span></td>${
+        withAssignee ? html`<td>${name(r.assignee ?? '') ?? r.assignee}</td>` : ''
+      }<td>${tag(r.status)}</td><td>${days(r.daysLeft, r.status)}</td><td>${r.level ? html`<span class="lvl">${r.level} ${levelLabel(r.level)}</span>` : '—'}</td></tr>`,
+  )}</tbody></table>${rows.length > 500 ? html`<p class="muted">共 ${rows.length} 项，仅显示前 500 项；请筛选或导出 CSV。</p>` : ''}`;
 }
 
 /** A campaign as people name it: its Chinese title without the source plan's years, and the season as 2026–2027年秋冬季. */
@@ -493,7 +498,7 @@ export function registerPages(app: FastifyInstance, d: WebDeps, opts: { loginRat
   });
 
   app.get('/obligations.csv', hide, async (req, reply) => {
-    const rows = await listFor(d, req.user!, query(req));
+    const rows = withDaysLeft(await listFor(d, req.user!, query(req)));
     return reply
       .type('text/csv; charset=utf-8')
       .header('content-disposition', 'attachment; filename="obligations.csv"')
@@ -503,7 +508,7 @@ export function registerPages(app: FastifyInstance, d: WebDeps, opts: { loginRat
   // The same list as .xlsx (web/export.ts), and the scoreboard's own export in the page's order.
   app.get('/obligations.xlsx', hide, async (req, reply) => {
     const q = query(req);
-    const rows = await listFor(d, req.user!, q);
+    const rows = withDaysLeft(await listFor(d, req.user!, q));
     return sendXlsx(reply, await obligationsXlsx(d.policies, rows, q), 'obligations.xlsx', '任务清单.xlsx');
   });
 
