@@ -1,16 +1,17 @@
-// `npm run bench -- cluster`: the launch and the web pages measured on the cluster (Temporal on PostgreSQL, visibility in PostgreSQL: `npm run cluster`) and, in the same
-// run, on the embedded default (the dev server on SQLite). Each target runs in a child process of
-// bench/main.ts, because test/support/temporal.ts picks its target once, from
+// `npm run bench -- cluster`: the launch, the deadline storm in real time and the web pages
+// measured on the cluster (Temporal on PostgreSQL, visibility in PostgreSQL: `npm run cluster`)
+// and, in the same run, on the embedded default (the dev server on SQLite). Each target runs in a
+// child process of bench/main.ts, because test/support/temporal.ts picks its target once, from
 // LANTIAN_TEST_TEMPORAL_ADDRESS, when it is loaded. LANTIAN_BENCH_CLUSTER_OPEN sets the open
 // obligations of the web part (50,000 by default; the embedded side gets the same number). The
-// deadline storm is not among the parts: bench/storm.ts skips time on the time-skipping server,
-// which the cluster has no counterpart of.
+// storm is the real-time one (bench/live-storm.ts): part 5 skips time on the time-skipping
+// server, which the cluster has no counterpart of.
 import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 
 const repo = path.join(__dirname, '..');
-const PARTS = process.env.LANTIAN_BENCH_CLUSTER_PARTS ?? 'launch,web';
+const PARTS = process.env.LANTIAN_BENCH_CLUSTER_PARTS ?? 'launch,live-storm,web';
 
 function clusterAddress(): string {
   // Starts what is not running (idempotent), then reads the addresses it wrote.

@@ -45,6 +45,7 @@ import { readEnv } from '../config/env';
 import { documentNumberAllocator } from '../client/document-numbers';
 import { assessmentBench } from './assessment';
 import { stormBench } from './storm';
+import { liveStormBench } from './live-storm';
 import { webBench } from './web';
 import { restartBench } from './restart';
 import { clusterBench } from './cluster';
@@ -300,6 +301,13 @@ async function main() {
     const d = await stormBench(calendar, N, RUNS);
     console.log(
       `5. deadline storm: ${N} reminders due at one instant, immediate delivery over pooled SMTP to smtp-server in a second process: ${f(d.storm, 2)} s until all accepted vs ${f(d.direct, 2)} s sending ${N} directly with nodemailer (same pool, same server), ratio ${f(d.ratio, 2)}× (target ≤ 1.5×); floor: ${N} bare workflows, each a timer and a local activity sending the same message, ${f(d.floor, 2)} s = ${f(d.floor / d.direct, 2)}× direct (worker CPU ${f(d.floorCpuS)} s), Lantian ${f(d.storm / d.floor, 2)}× the floor; with PDF letters (${N} urgings due at one instant, each numbered, its PDF made, stored and attached): ${f(d.pdf, 2)} s = ${f(d.pdfToFloor, 2)}× the same floor (worker CPU ${f(d.pdfWorkerCpuS)} s); first reminder accepted after ${f(d.firstS, 2)} s, half after ${f(d.halfS, 2)} s; CPU during the storm: worker process ${f(d.workerCpuS)} s, time-skipping server ${f(d.serverCpuS)} s, SMTP sink ${f(d.sinkCpuS)} s (direct: ${f(d.directCpuS)} s sender + sink)${d.other ? `; ${d.other} other messages` : ''}${d.duplicates ? `; ${d.duplicates} notices received twice` : ''}  runs ${JSON.stringify(d.runs, (_k, v) => (typeof v === 'number' ? Math.round(v * 100) / 100 : v))}`,
+    );
+  }
+  // In real time, minutes per run: only when named (the cluster bench names it).
+  if (only?.includes('live-storm')) {
+    const d = await liveStormBench(calendar, N, RUNS);
+    console.log(
+      `9. deadline storm in real time: ${N} reminders due at one wall-clock minute, immediate delivery over pooled SMTP to smtp-server in a second process: ${f(d.storm, 2)} s from that minute until all accepted; floor on the same server: ${N} bare workflows, each a timer and a local activity sending the same message, ${f(d.floor, 2)} s; Lantian ${f(d.toFloor, 2)}× the floor; sending the ${N} directly with nodemailer ${f(d.direct, 2)} s; worker CPU during the storm ${f(d.workerCpuS)} s${d.duplicates ? `; ${d.duplicates} notices received twice` : ''}  runs ${JSON.stringify(d.runs, (_k, v) => (typeof v === 'number' ? Math.round(v * 100) / 100 : v))}`,
     );
   }
   if (want('web')) {

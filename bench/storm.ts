@@ -30,7 +30,7 @@ import { median, testServerCpuSeconds, waitForTimers } from './support';
 import { createWorker, sandboxPath } from '../worker/create';
 
 /** The mail server in its own process (bench/smtp-sink.ts), driven over IPC. */
-async function countingServer() {
+export async function countingServer() {
   const child = fork(path.join(__dirname, 'smtp-sink.ts'), [], {
     execArgv: ['--import', 'tsx'],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
@@ -195,7 +195,7 @@ async function stormOnce(
   }
 }
 
-const bareMessage = (key: string, sample: StoredLetter) => ({
+export const bareMessage = (key: string, sample: StoredLetter) => ({
   messageId: `<${key.replace(/[^A-Za-z0-9-]/g, '.')}-${Date.now()}@bench>`,
   from: 'Lantian <lantian@localhost>',
   to: ['environment-bureau@bench.lantian.local'],
@@ -207,6 +207,14 @@ const bareMessage = (key: string, sample: StoredLetter) => ({
 });
 
 let floorBundle: Promise<WorkflowBundle> | undefined;
+/** The floor's workflow code, bundled once per process as Lantian's own bundle is. */
+export const floorWorkflows = () =>
+  // Set up as Lantian's own bundle is (bundleWorkflows): workflow stack traces off the same way.
+  (floorBundle ??= bundleWorkflowCode({
+    workflowsPath: path.join(__dirname, 'floor-workflow.ts'),
+    preloadModules: readEnv().LANTIAN_WORKFLOW_STACK_TRACES ? [] : [sandboxPath],
+    logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error: console.error },
+  }));
 
 /** N bare workflows on the same kind of server, timer then a local activity sending the sample. */
 async function floorOnce(
@@ -215,12 +223,6 @@ async function floorOnce(
   smtp: Awaited<ReturnType<typeof countingServer>>,
   sample: StoredLetter,
 ) {
-  // Set up as Lantian's own bundle is (bundleWorkflows): workflow stack traces off the same way.
-  floorBundle ??= bundleWorkflowCode({
-    workflowsPath: path.join(__dirname, 'floor-workflow.ts'),
-    preloadModules: readEnv().LANTIAN_WORKFLOW_STACK_TRACES ? [] : [sandboxPath],
-    logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error: console.error },
-  });
   const env = await timeSkippingEnv();
   const transport = nodemailer.createTransport(`${url}?pool=true`);
   const ids = [...Array(n).keys()].map((i) => `floor-${i}`);
@@ -228,7 +230,7 @@ async function floorOnce(
     const worker = await Worker.create({
       connection: env.nativeConnection,
       taskQueue: 'floor',
-      workflowBundle: await floorBundle,
+      workflowBundle: await floorWorkflows(),
       workflowThreadPoolSize: readEnv().LANTIAN_WORKFLOW_THREADS,
       activities: {
         async sendReminder(key: string) {
@@ -263,7 +265,7 @@ async function floorOnce(
 }
 
 /** The same number of messages, the same content shape, straight through a pooled nodemailer transport. */
-async function directOnce(
+export async function directOnce(
   n: number,
   url: string,
   smtp: Awaited<ReturnType<typeof countingServer>>,

@@ -1,0 +1,182 @@
+// Part `live-storm` of `npm run bench`: the deadline storm in real time, on a server that cannot
+// skip time (the cluster, Temporal on PostgreSQL, or the dev server), where part 5 skips time on
+// the time-skipping server. N obligations whose reminder falls due at the same whole minute, each
+// delivered at once by a worker in this process over pooled SMTP to the sink in a second process;
+// measured from that minute until the sink has accepted all N. In the same run and on the same
+// server, the floor: N bare workflows (bench/floor-workflow.ts) that sleep until an instant and
+// send the same message from a local activity; and the same N messages sent directly.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import nodemailer from 'nodemailer';
+import { DateTime } from 'luxon';
+import { Worker } from '@temporalio/worker';
+import { devServerEnv, fixturePoliciesDir, templatesDir, workflowBundle } from '../test/support/temporal';
+import { inPool } from '../client/launch';
+import { loadPolicies } from '../planner/load';
+import { resolveCampaign } from '../planner/resolve';
+import type { WorkingCalendar } from '../domain/calendar';
+import { smtpMailer } from '../notices/mailer';
+import { obligationWorkflow } from '../workflows/obligation';
+import { documentNumberAllocator } from '../client/document-numbers';
+import { readEnv } from '../config/env';
+import type { StoredLetter } from '../storage/letters';
+import { createWorker } from '../worker/create';
+import { median, waitForTimers } from './support';
+import { bareMessage, countingServer, directOnce, floorWorkflows } from './storm';
+
+type Sink = Awaited<ReturnType<typeof countingServer>>;
+
+/** Time for starting n workflows and their first tasks before the instant, with room to spare. */
+const leadMs = (n: number) => 20_000 + 25 * n;
+
+const until = (at: number) => new Promise((r) => setTimeout(r, Math.max(0, at - Date.now())));
+
+async function stormOnce(calendar: WorkingCalendar, n: number, smtp: Sink) {
+  const env = await devServerEnv();
+  const namespace = env.namespace ?? 'default';
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lantian-live-storm-'));
+  const set = loadPolicies(fixturePoliciesDir, undefined, templatesDir);
+  const mailer = smtpMailer(smtp.url, path.join(dir, 'ledger'));
+  const row = resolveCampaign(set, 'drill', calendar, new Date().getFullYear() + 1).find(
+    (r) => r.obligationId === 'coal-boilers',
+  )!;
+  const worker = await createWorker({
+    connection: env.nativeConnection,
+    namespace,
+    taskQueue: 'live-storm',
+    workflowBundle: workflowBundle(),
+    workflowThreads: readEnv().LANTIAN_WORKFLOW_THREADS,
+    deps: {
+      calendar,
+      organisations: set.organisations,
+      templatesDir: set.templatesDir,
+      archiveDir: path.join(dir, 'archive'),
+      lettersDir: path.join(dir, 'letters'),
+      mailer,
+      mailFrom: 'Lantian <lantian@localhost>',
+      reminderDelivery: new Map(),
+      documentNumbers: documentNumberAllocator(async () => env.client, 'live-storm'),
+    },
+  });
+  try {
+    const result = await worker.runUntil(async () => {
+      // Reminders are sent at a wall-clock minute (`sending.at`): the first whole minute after the lead.
+      const dueAt = DateTime.now()
+        .setZone(row.input.timezone)
+        .plus({ milliseconds: leadMs(n) })
+        .startOf('minute')
+        .plus({ minutes: 1 });
+      const input = {
+        ...row.input,
+        dueDate: dueAt.plus({ days: 7 }).toISODate()!,
+        reminders: ['P7D'],
+        sending: { at: dueAt.toFormat('HH:mm'), workingDaysOnly: false },
+      };
+      const ids = Array.from({ length: n }, (_, i) => `${row.workflowId}:live-${i}`);
+      await inPool(ids, 64, async (workflowId) => {
+        await env.client.workflow.start(obligationWorkflow, { taskQueue: 'live-storm', workflowId, args: [input] });
+      });
+      await waitForTimers(env.client, ids, Math.ceil(n / 20));
+      const instant = dueAt.toMillis();
+      if (Date.now() > instant - 1000)
+        throw new Error(`live storm: ${n} obligations were not ready before the instant`);
+      await until(instant - 1000);
+      await smtp.reset('reminder');
+      const cpu0 = process.cpuUsage();
+      await smtp.until(n, 'live storm', 600_000);
+      const seconds = (Date.now() - instant) / 1000;
+      const c = process.cpuUsage(cpu0);
+      return { seconds, workerCpuS: (c.user + c.system) / 1e6 };
+    });
+    const { reminders, duplicates } = await smtp.counts();
+    if (reminders !== n) throw new Error(`live storm: server accepted ${reminders} distinct notices, expected ${n}`);
+    const stored = fs.readdirSync(path.join(dir, 'letters')).filter((f) => f.endsWith('.json'));
+    const sample = JSON.parse(fs.readFileSync(path.join(dir, 'letters', stored[0]), 'utf8')) as StoredLetter;
+    return { ...result, duplicates, sample };
+  } finally {
+    mailer.close();
+    await env.teardown();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function floorOnce(n: number, smtp: Sink, sample: StoredLetter) {
+  const env = await devServerEnv();
+  const transport = nodemailer.createTransport(`${smtp.url}?pool=true`);
+  const ids = [...Array(n).keys()].map((i) => `live-floor-${i}`);
+  try {
+    const worker = await Worker.create({
+      connection: env.nativeConnection,
+      namespace: env.namespace ?? 'default',
+      taskQueue: 'live-floor',
+      workflowBundle: await floorWorkflows(),
+      workflowThreadPoolSize: readEnv().LANTIAN_WORKFLOW_THREADS,
+      activities: {
+        async sendReminder(key: string) {
+          await transport.sendMail(bareMessage(key, sample));
+        },
+      },
+    });
+    return await worker.runUntil(async () => {
+      const instant = Date.now() + leadMs(n);
+      await inPool(ids, 64, async (id) => {
+        await env.client.workflow.start('bareReminder', {
+          taskQueue: 'live-floor',
+          workflowId: id,
+          args: [instant, id],
+        });
+      });
+      await waitForTimers(env.client, ids, Math.ceil(n / 20));
+      if (Date.now() > instant - 1000) throw new Error(`live floor: ${n} workflows were not ready before the instant`);
+      await until(instant - 1000);
+      await smtp.reset();
+      await smtp.until(n, 'live floor', 600_000);
+      return { seconds: (Date.now() - instant) / 1000 };
+    });
+  } finally {
+    transport.close();
+    await env.teardown();
+  }
+}
+
+export async function liveStormBench(calendar: WorkingCalendar, n: number, runs: number) {
+  const smtp = await countingServer();
+  const storm: number[] = [];
+  const floor: number[] = [];
+  const direct: number[] = [];
+  const workerCpu: number[] = [];
+  let duplicates = 0;
+  try {
+    let sample: StoredLetter | undefined;
+    for (let run = 0; run < runs; run++) {
+      // The first storm provides the message the others send; then the order turns each run.
+      const order = !sample
+        ? ['storm', 'floor', 'direct']
+        : run % 2
+          ? ['floor', 'direct', 'storm']
+          : ['direct', 'storm', 'floor'];
+      for (const which of order) {
+        if (which === 'storm') {
+          const s = await stormOnce(calendar, n, smtp);
+          storm.push(s.seconds);
+          workerCpu.push(s.workerCpuS);
+          duplicates += s.duplicates;
+          sample = s.sample;
+        } else if (which === 'floor') floor.push((await floorOnce(n, smtp, sample!)).seconds);
+        else direct.push((await directOnce(n, smtp.url, smtp, sample!)).seconds);
+      }
+    }
+  } finally {
+    await smtp.close();
+  }
+  return {
+    storm: median(storm),
+    floor: median(floor),
+    direct: median(direct),
+    toFloor: median(storm) / median(floor),
+    workerCpuS: median(workerCpu),
+    duplicates,
+    runs: { storm, floor, direct },
+  };
+}
