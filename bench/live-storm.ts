@@ -32,10 +32,15 @@ const leadMs = (n: number) => 20_000 + 25 * n;
 
 const until = (at: number) => new Promise((r) => setTimeout(r, Math.max(0, at - Date.now())));
 
+/** The embedded default keeps its state in a SQLite file, as `npm start` does (on the cluster, a namespace of its own). */
+async function serverEnv(dir: string) {
+  return devServerEnv(path.join(dir, 'temporal.db'));
+}
+
 async function stormOnce(calendar: WorkingCalendar, n: number, smtp: Sink) {
-  const env = await devServerEnv();
-  const namespace = env.namespace ?? 'default';
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lantian-live-storm-'));
+  const env = await serverEnv(dir);
+  const namespace = env.namespace ?? 'default';
   const set = loadPolicies(fixturePoliciesDir, undefined, templatesDir);
   const mailer = smtpMailer(smtp.url, path.join(dir, 'ledger'));
   const row = resolveCampaign(set, 'drill', calendar, new Date().getFullYear() + 1).find(
@@ -102,7 +107,8 @@ async function stormOnce(calendar: WorkingCalendar, n: number, smtp: Sink) {
 }
 
 async function floorOnce(n: number, smtp: Sink, sample: StoredLetter) {
-  const env = await devServerEnv();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lantian-live-floor-'));
+  const env = await serverEnv(dir);
   const transport = nodemailer.createTransport(`${smtp.url}?pool=true`);
   const ids = [...Array(n).keys()].map((i) => `live-floor-${i}`);
   try {
@@ -137,6 +143,7 @@ async function floorOnce(n: number, smtp: Sink, sample: StoredLetter) {
   } finally {
     transport.close();
     await env.teardown();
+    fs.rmSync(dir, { recursive: true, force: true });
   }
 }
 
