@@ -140,8 +140,8 @@ export async function webBench(
           ['--import', 'tsx', path.join(__dirname, 'web-load.ts'), planFile],
           { maxBuffer: 64 * 2 ** 20, timeout: 1_800_000 },
         );
-        const load = JSON.parse(stdout) as LoadResult;
         loop.disable();
+        const load = JSON.parse(stdout) as LoadResult;
 
         // Baseline: the same Update straight from a Temporal client, no HTTP, no file, from as
         // many clients at once as the uploads came from.

@@ -7,22 +7,33 @@ import path from 'node:path';
 import type { ClientInterceptors, WorkflowClientInterceptor } from '@temporalio/client';
 import { PROVEN_UPDATES, TRUSTING_WORKFLOWS, proofMessage, type ActorProof } from '../domain/actor-proof';
 import type { Env } from '../config/env';
+import { actorKeyFromText } from '../config/actor-key';
 
 export interface ActorKeyConfig {
   /** The private key file (PEM, PKCS#8); created with mode 0600 when it does not exist. */
   keyFile: string;
+  /** The private key itself (LANTIAN_ACTOR_KEY), used instead of the file. */
+  key?: string;
   /** Public keys (hex, comma-separated) obligations launched now also trust, while a key is being replaced. */
   publicKeys?: string;
 }
 
 /** From the environment: LANTIAN_ACTOR_KEY_FILE (default <data dir>/actor-key.pem), LANTIAN_ACTOR_PUBLIC_KEYS. */
 export function actorKeyConfig(
-  env: Pick<Env, 'LANTIAN_DATA_DIR' | 'LANTIAN_ACTOR_KEY_FILE' | 'LANTIAN_ACTOR_PUBLIC_KEYS'>,
+  env: Pick<Env, 'LANTIAN_DATA_DIR' | 'LANTIAN_ACTOR_KEY_FILE' | 'LANTIAN_ACTOR_KEY' | 'LANTIAN_ACTOR_PUBLIC_KEYS'>,
 ): ActorKeyConfig {
   return {
     keyFile: env.LANTIAN_ACTOR_KEY_FILE ?? path.join(env.LANTIAN_DATA_DIR, 'actor-key.pem'),
+    ...(env.LANTIAN_ACTOR_KEY ? { key: env.LANTIAN_ACTOR_KEY } : {}),
     ...(env.LANTIAN_ACTOR_PUBLIC_KEYS ? { publicKeys: env.LANTIAN_ACTOR_PUBLIC_KEYS } : {}),
   };
+}
+
+function signingKey(c: ActorKeyConfig): crypto.KeyObject {
+  if (c.key === undefined) return privateKey(c.keyFile);
+  const key = actorKeyFromText(c.key);
+  if (key instanceof Error) throw new Error(`LANTIAN_ACTOR_KEY: ${key.message}`);
+  return key;
 }
 
 function privateKey(file: string): crypto.KeyObject {
@@ -50,7 +61,7 @@ export function trustedActorKeys(c: ActorKeyConfig): string[] {
     .split(',')
     .map((k) => k.trim().toLowerCase())
     .filter(Boolean);
-  return [...new Set([publicHex(privateKey(c.keyFile)), ...named])];
+  return [...new Set([publicHex(signingKey(c)), ...named])];
 }
 
 /**
@@ -72,7 +83,7 @@ export function actorProofInterceptors(c: ActorKeyConfig): ClientInterceptors {
   const sign: WorkflowClientInterceptor['startUpdate'] = async (input, next) => {
     const arg = input.args[0];
     if (!PROVEN_UPDATES.includes(input.updateName) || !arg || typeof arg !== 'object') return next(input);
-    key ??= privateKey(c.keyFile);
+    key ??= signingKey(c);
     const issuedAt = new Date().toISOString();
     const message = proofMessage(input.workflowExecution.workflowId, input.updateName, issuedAt, arg);
     const proof: ActorProof = {

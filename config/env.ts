@@ -2,6 +2,7 @@
 // same names for the production topology (a test keeps the two in step).
 import { z } from 'zod';
 import path from 'node:path';
+import { isEd25519PrivateKey } from './actor-key';
 
 export const repoRoot = path.join(__dirname, '..');
 
@@ -74,6 +75,16 @@ export const envSchema = z.object({
   LANTIAN_DB_FILE: z.string().optional(),
   /** The actor key that signs every change (PEM); default <data dir>/actor-key.pem, created 0600. */
   LANTIAN_ACTOR_KEY_FILE: z.string().optional(),
+  /**
+   * The actor key itself, instead of the file: an Ed25519 private key as base64 PKCS#8 DER
+   * (`openssl genpkey -algorithm ed25519 -outform DER | base64 -w0`). Every web instance and CLI
+   * of a deployment must sign with the same key, and keep it across restarts: a key that changes
+   * leaves every obligation launched before refusing changes.
+   */
+  LANTIAN_ACTOR_KEY: z
+    .string()
+    .refine((v) => isEd25519PrivateKey(v), 'not an Ed25519 private key in base64 PKCS#8 DER or PEM')
+    .optional(),
   /** Public keys (hex, comma-separated) that obligations launched now trust beside the key file's (a key being replaced). */
   LANTIAN_ACTOR_PUBLIC_KEYS: z.string().optional(),
   /** The web app and HTTP API; npm start serves it unless LANTIAN_WEB=false. */

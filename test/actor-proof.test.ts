@@ -9,7 +9,8 @@ import { Client, WorkflowUpdateFailedError } from '@temporalio/client';
 import { obligationWorkflow } from '../workflows/obligation';
 import { recordQuery, waiveObligation } from '../workflows/api';
 import { resolveCampaign } from '../planner/resolve';
-import { actorProofInterceptors, trustedActorKeys } from '../client/actor-keys';
+import { actorKeyConfig, actorProofInterceptors, trustedActorKeys } from '../client/actor-keys';
+import { readEnv } from '../config/env';
 import type { LantianWorker } from '../worker/registry';
 import { devServerEnv, fixturePolicies, tempDir, testCalendar, testDeps, testWorker } from './support/temporal';
 
@@ -118,4 +119,43 @@ test('an obligation trusts the launching key, and a key being replaced beside it
   expect(await refusal(env.client.workflow.getHandle(signed).executeUpdate(waiveObligation, { args: [fake] }))).toMatch(
     /not signed by Lantian/,
   );
+});
+
+test('a key given as text (LANTIAN_ACTOR_KEY) launches and signs as its file would, and text that is no Ed25519 key stops the start', async () => {
+  const dir = tempDir('actor-key-text');
+  const { privateKey } = crypto.generateKeyPairSync('ed25519');
+  const text = privateKey.export({ type: 'pkcs8', format: 'der' }).toString('base64');
+  const config = actorKeyConfig(readEnv({ LANTIAN_DATA_DIR: dir, LANTIAN_ACTOR_KEY: text }));
+  // Every instance given the text signs alike; none writes a key file of its own.
+  const instance = stranger(actorProofInterceptors(config));
+  const h = await instance.workflow.start(obligationWorkflow, {
+    taskQueue: TQ,
+    workflowId: `${row.workflowId}#text-key${++seq}`,
+    args: [row.input],
+  });
+  const other = stranger(
+    actorProofInterceptors(actorKeyConfig(readEnv({ LANTIAN_DATA_DIR: tempDir('x'), LANTIAN_ACTOR_KEY: text }))),
+  );
+  expect(await refusal(other.workflow.getHandle(h.workflowId).executeUpdate(waiveObligation, { args: [fake] }))).toBe(
+    'accepted',
+  );
+  expect(fs.existsSync(config.keyFile)).toBe(false);
+  // A key from the environment's own file is trusted by none of these obligations.
+  const byFile = stranger(actorProofInterceptors({ keyFile: path.join(dir, 'own.pem') }));
+  const second = await instance.workflow.start(obligationWorkflow, {
+    taskQueue: TQ,
+    workflowId: `${row.workflowId}#text-key${++seq}`,
+    args: [row.input],
+  });
+  expect(
+    await refusal(byFile.workflow.getHandle(second.workflowId).executeUpdate(waiveObligation, { args: [fake] })),
+  ).toMatch(/not signed by Lantian/);
+  for (const bad of [
+    'not a key',
+    crypto
+      .generateKeyPairSync('ec', { namedCurve: 'P-256' })
+      .privateKey.export({ type: 'pkcs8', format: 'der' })
+      .toString('base64'),
+  ])
+    expect(() => readEnv({ LANTIAN_ACTOR_KEY: bad })).toThrow(/LANTIAN_ACTOR_KEY/);
 });

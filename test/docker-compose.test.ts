@@ -1,12 +1,15 @@
 // No Docker engine runs here, so the production topology is checked by reading it: the services
 // it must have, that every variable it gives a Lantian service is one the code reads, and that
 // it gives them what the cluster test target (scripts/cluster.sh) gives the tests.
+import crypto from 'node:crypto';
 import fs from 'node:fs';
+import os from 'node:os';
 import { builtinModules } from 'node:module';
 import path from 'node:path';
 import { parse } from 'yaml';
 import { envSchema, readEnv } from '../config/env';
 import { repo } from './support/temporal';
+import { actorKeyConfig, trustedActorKeys } from '../client/actor-keys';
 
 interface Service {
   image?: string;
@@ -17,8 +20,18 @@ interface Service {
   volumes?: string[];
   deploy?: { replicas?: number };
 }
-// As Compose reads it: YAML merge keys, and each ${VAR:-default} at its default.
-const composeText = fs.readFileSync(path.join(repo, 'docker-compose.yml'), 'utf8').replace(/\$\{\w+:-([^}]*)\}/g, '$1');
+// As Compose reads it: YAML merge keys, each ${VAR:-default} at its default, and each required
+// ${VAR:?message} at a value the operator would give it.
+const { privateKey: sampleActorKey } = crypto.generateKeyPairSync('ed25519');
+const operatorGives: Record<string, string> = {
+  LANTIAN_SESSION_SECRET: crypto.randomBytes(32).toString('base64'),
+  LANTIAN_ACTOR_KEY: sampleActorKey.export({ type: 'pkcs8', format: 'der' }).toString('base64'),
+};
+const rawCompose = fs.readFileSync(path.join(repo, 'docker-compose.yml'), 'utf8');
+const required = [...rawCompose.matchAll(/\$\{(\w+):\?[^}]*\}/g)].map((m) => m[1]);
+const composeText = rawCompose
+  .replace(/\$\{\w+:-([^}]*)\}/g, '$1')
+  .replace(/\$\{(\w+):\?[^}]*\}/g, (_m, name: string) => operatorGives[name] ?? `<${name}>`);
 const compose = parse(composeText, { merge: true }) as {
   services: Record<string, Service>;
 };
@@ -83,6 +96,20 @@ test("no Lantian service keeps state on its own disk: records in this file's Pos
     expect(compose.services[store.hostname].image).toMatch(/versitygw/);
   }
   expect(compose.services['lantian-migrate'].command).toEqual(['npm', 'run', 'lantian', '--', 'db', 'migrate']);
+});
+
+test('every web instance and restart signs with the same keys: the operator gives them, none is made on a disk', () => {
+  expect(required).toEqual(expect.arrayContaining(['LANTIAN_SESSION_SECRET', 'LANTIAN_ACTOR_KEY']));
+  const web = compose.services['lantian-web'].environment!;
+  expect(web.LANTIAN_SESSION_SECRET).toBe(operatorGives.LANTIAN_SESSION_SECRET);
+  expect(web.LANTIAN_ACTOR_KEY).toBe(operatorGives.LANTIAN_ACTOR_KEY);
+  // The key the instances sign with is the key obligations launched through any of them trust.
+  const config = actorKeyConfig(
+    readEnv({ ...web, LANTIAN_DATA_DIR: fs.mkdtempSync(path.join(os.tmpdir(), 'compose-keys-')) } as NodeJS.ProcessEnv),
+  );
+  const own = crypto.createPublicKey(sampleActorKey).export({ type: 'spki', format: 'der' }).subarray(-32);
+  expect(trustedActorKeys(config)).toEqual([own.toString('hex')]);
+  expect(fs.existsSync(config.keyFile)).toBe(false);
 });
 
 test('Lantian services get the variables the cluster target gives its tests, and the same object store', () => {
