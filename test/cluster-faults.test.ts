@@ -5,6 +5,7 @@
 // send one copy again, with the same Message-ID, and never more. And PostgreSQL restarted under
 // two web instances and a worker on production storage: requests during the restart may be
 // refused with 503, none answers 500 once it is back, and a reminder due meanwhile goes out once.
+// And the object store down when a letter falls due: it waits, then goes out once with its PDF.
 // On the embedded default (npm test) this file is skipped: its dev server is the test's own
 // process tree, not a service.
 import path from 'node:path';
@@ -41,6 +42,8 @@ interface Received {
   key: string;
   messageId: string;
   at: number;
+  /** Whether the message carried a PDF (a letter's 公文). */
+  pdf: boolean;
 }
 
 const startWorker = (address: string, namespace: string, taskQueue: string, smtpPort: number, dataDir: string) =>
@@ -51,7 +54,12 @@ const received: Received[] = [];
 beforeAll(async () => {
   smtp = await startTestSmtp({
     onMessage: (m) => {
-      received.push({ key: String(m.headers.get('x-lantian-key')), messageId: m.messageId ?? '', at: Date.now() });
+      received.push({
+        key: String(m.headers.get('x-lantian-key')),
+        messageId: m.messageId ?? '',
+        at: Date.now(),
+        pdf: m.attachments.some((a) => a.contentType === 'application/pdf'),
+      });
     },
   });
 });
@@ -299,6 +307,88 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
       polling = false;
       await poller?.catch(() => undefined);
       for (const w of webs) await w.close();
+      worker.child.kill('SIGTERM');
+      await exited(worker.child);
+      await env.teardown();
+      await schema.drop();
+    }
+  },
+);
+
+(onCluster ? test : test.skip)(
+  'the object store down when a letter falls due: the letter waits, and goes out once, with its PDF, when the store is back',
+  async () => {
+    const urls = productionUrls()!;
+    const schema = await freshSchema(urls.database);
+    const objects = testBucket(urls.objects);
+    const setup = openPool(schema.url, 2);
+    await migrate(setup);
+    await setup.end();
+    const s3 = s3FromUrl(objects);
+    await ensureBucket(s3.client, s3.bucket);
+    s3.client.destroy();
+    const env = await devServerEnv();
+    const taskQueue = 'lantian-store-down';
+    const worker = startWorkerProcess({
+      address: env.address,
+      namespace: env.namespace ?? 'default',
+      taskQueue,
+      smtpPort: smtp.port,
+      dataDir: tempDir('store-down'),
+      stores: { database: schema.url, objects },
+    });
+    let storeDown = false;
+    try {
+      await worker.ready;
+      const calendar = testCalendar(2026, 2032, ['2031-01-01']);
+      const row = resolveCampaign(fixturePolicies(), 'drill', calendar, 2030).find(
+        (r) => r.obligationId === 'voc-bypass',
+      )!;
+      // The urging (督办, a letter with its PDF) one day after a due date that was yesterday: it
+      // falls due at the next whole minute at least 30 s away.
+      const dueAt = DateTime.now()
+        .setZone(row.input.timezone)
+        .plus({ seconds: 30 })
+        .startOf('minute')
+        .plus({ minutes: 1 });
+      const input = {
+        ...row.input,
+        dueDate: dueAt.minus({ days: 1 }).toISODate()!,
+        reminders: [],
+        ladder: [{ ...row.input.ladder[0], after: 'P1D' }],
+        sending: { at: dueAt.toFormat('HH:mm'), workingDaysOnly: false },
+      };
+      const workflowId = `${row.workflowId}#store-down-${Date.now()}`;
+      const h = await env.client.workflow.start(obligationWorkflow, { taskQueue, workflowId, args: [input] });
+      const key = `${workflowId}#escalation:${input.ladder[0].level}-${input.ladder[0].kind}`;
+
+      await sleep(Math.max(3_000, dueAt.toMillis() - 5_000 - Date.now()));
+      await cluster('kill', 's3');
+      storeDown = true;
+      // Down from before the instant until 20 s after it: nothing may go out meanwhile.
+      await sleep(dueAt.toMillis() + 20_000 - Date.now());
+      expect(received.filter((r) => r.key === key)).toEqual([]);
+      expect((await h.query(recordQuery)).timeline.filter((e) => e.type === 'escalated')).toEqual([]);
+      await cluster('up');
+      storeDown = false;
+      const backAt = Date.now();
+
+      for (let i = 0; i < 240 && !received.some((r) => r.key === key); i++) await sleep(1000);
+      let escalated: unknown[] = [];
+      for (let i = 0; i < 60 && !escalated.length; i++) {
+        escalated = (await h.query(recordQuery)).timeline.filter((e) => e.type === 'escalated');
+        if (!escalated.length) await sleep(1000);
+      }
+      expect(escalated).toHaveLength(1);
+      const got = received.filter((r) => r.key === key);
+      expect(got.map((r) => r.messageId)).toEqual([messageIdFor(key)]);
+      expect(got[0].pdf).toBe(true);
+      console.log(
+        `object store down: the letter due ${Math.round((backAt - dueAt.toMillis()) / 1000)} s before the store was back ` +
+          `went out ${Math.round((got[0].at - backAt) / 1000)} s after it, once, with its PDF`,
+      );
+    } finally {
+      if (storeDown) await cluster('up');
       worker.child.kill('SIGTERM');
       await exited(worker.child);
       await env.teardown();
