@@ -169,18 +169,24 @@ afterAll(() => smtp?.close());
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** A fresh, migrated schema of the cluster's PostgreSQL and a bucket of its object store, for one test. */
+async function productionStores() {
+  const urls = productionUrls()!;
+  const schema = await freshSchema(urls.database);
+  const objects = testBucket(urls.objects);
+  const setup = openPool(schema.url, 2);
+  await migrate(setup);
+  await setup.end();
+  const s3 = s3FromUrl(objects);
+  await ensureBucket(s3.client, s3.bucket);
+  s3.client.destroy();
+  return { schema, objects };
+}
+
 (onCluster ? test : test.skip)(
   'PostgreSQL restarted under two web instances and a worker: 503 at most while it is down, no 500 once it is back, a reminder due meanwhile sent once',
   async () => {
-    const urls = productionUrls()!;
-    const schema = await freshSchema(urls.database);
-    const objects = testBucket(urls.objects);
-    const setup = openPool(schema.url, 2);
-    await migrate(setup);
-    await setup.end();
-    const s3 = s3FromUrl(objects);
-    await ensureBucket(s3.client, s3.bucket);
-    s3.client.destroy();
+    const { schema, objects } = await productionStores();
     const env = await devServerEnv();
     const namespace = env.namespace ?? 'default';
     const taskQueue = 'lantian-pg-restart';
@@ -318,15 +324,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 (onCluster ? test : test.skip)(
   'the object store down when a letter falls due: the letter waits, and goes out once, with its PDF, when the store is back',
   async () => {
-    const urls = productionUrls()!;
-    const schema = await freshSchema(urls.database);
-    const objects = testBucket(urls.objects);
-    const setup = openPool(schema.url, 2);
-    await migrate(setup);
-    await setup.end();
-    const s3 = s3FromUrl(objects);
-    await ensureBucket(s3.client, s3.bucket);
-    s3.client.destroy();
+    const { schema, objects } = await productionStores();
     const env = await devServerEnv();
     const taskQueue = 'lantian-store-down';
     const worker = startWorkerProcess({
