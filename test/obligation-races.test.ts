@@ -189,3 +189,25 @@ test('two offices extend at once and the earlier date is planned last → it is 
   await h.executeUpdate(waiveObligation, { args: [{ actor: office, reason: 'end of test' }] });
   await h.result();
 });
+
+test('an office waives while the launch is still being planned → the timeline reads launched, then waived; the archive keeps what a replay reads', async () => {
+  held = gate();
+  held.dueDate = row.input.dueDate;
+  const h = await start();
+  await held.started;
+  expect(await h.executeUpdate(waiveObligation, { args: [{ actor: office, reason: '企业已关停' }] })).toEqual({
+    status: 'waived',
+  });
+  held.release();
+  await h.result();
+
+  // A closed workflow is no longer cached: the query replays its history.
+  const replayed = await h.query(recordQuery);
+  const [launched, waived] = replayed.timeline;
+  expect(replayed.timeline.map((x) => x.type)).toEqual(['launched', 'waived']);
+  expect(Date.parse(launched.at)).toBeLessThan(Date.parse(waived.at));
+  const archived = JSON.parse(
+    fs.readFileSync(path.join(deps.archiveDir, `${h.workflowId.replace(/[^A-Za-z0-9._-]/g, '_')}.json`), 'utf8'),
+  );
+  expect(archived.timeline).toEqual(replayed.timeline);
+});

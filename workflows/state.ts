@@ -115,11 +115,16 @@ export class ObligationState {
     const provisional = this.assumedYears.length
       ? `; planned on a provisional calendar: ${this.assumedYears.join(', ')} counted Monday to Friday until its holiday notice is in the calendar`
       : '';
-    if (atLaunch)
-      this.record('launched', now, SYSTEM, {
+    // The launch is dated when the workflow began, before its plan was made, and it comes first:
+    // an Update delivered with the first task (an office that waives at once) is applied while
+    // the plan is being made, and must not read as earlier than the launch.
+    if (atLaunch) {
+      this.record('launched', this.launchedAt, SYSTEM, {
         dueDate: this.dueDate,
         reason: `campaign ${this.input.campaignId}, season ${this.input.season}: due ${this.dueDate}${provisional}`,
       });
+      this.timeline.unshift(this.timeline.pop()!);
+    }
     const past = s.entries.filter((e) => !this.done.has(e.key) && Date.parse(e.at) <= now);
     // Pace checks whose time has passed (before launch, or before an extension) are not made late.
     for (const e of past.filter((p) => p.kind === 'pace')) this.done.add(e.key);
