@@ -10,20 +10,16 @@ import os from 'node:os';
 import path from 'node:path';
 import nodemailer from 'nodemailer';
 import { DateTime } from 'luxon';
-import { Worker } from '@temporalio/worker';
-import { devServerEnv, fixturePoliciesDir, templatesDir, workflowBundle } from '../test/support/temporal';
+import { devServerEnv, fixturePoliciesDir, templatesDir } from '../test/support/temporal';
 import { inPool } from '../client/launch';
 import { loadPolicies } from '../planner/load';
 import { resolveCampaign } from '../planner/resolve';
 import type { WorkingCalendar } from '../domain/calendar';
 import { smtpMailer } from '../notices/mailer';
 import { obligationWorkflow } from '../workflows/obligation';
-import { documentNumberAllocator } from '../client/document-numbers';
-import { readEnv } from '../config/env';
 import type { StoredLetter } from '../storage/letters';
-import { createWorker } from '../worker/create';
 import { median, waitForTimers } from './support';
-import { bareMessage, countingServer, directOnce, floorWorkflows } from './storm';
+import { countingServer, directOnce, floorWorker, storedSample, stormWorker } from './storm';
 
 type Sink = Awaited<ReturnType<typeof countingServer>>;
 
@@ -44,27 +40,9 @@ async function stormOnce(calendar: WorkingCalendar, n: number, smtp: Sink) {
   )!;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lantian-live-storm-'));
   const env = await serverEnv(dir);
-  const namespace = env.namespace ?? 'default';
   const mailer = smtpMailer(smtp.url, path.join(dir, 'ledger'));
   try {
-    const worker = await createWorker({
-      connection: env.nativeConnection,
-      namespace,
-      taskQueue: 'live-storm',
-      workflowBundle: workflowBundle(),
-      workflowThreads: readEnv().LANTIAN_WORKFLOW_THREADS,
-      deps: {
-        calendar,
-        organisations: set.organisations,
-        templatesDir: set.templatesDir,
-        archiveDir: path.join(dir, 'archive'),
-        lettersDir: path.join(dir, 'letters'),
-        mailer,
-        mailFrom: 'Lantian <lantian@localhost>',
-        reminderDelivery: new Map(),
-        documentNumbers: documentNumberAllocator(async () => env.client, 'live-storm'),
-      },
-    });
+    const worker = await stormWorker(env, 'live-storm', calendar, dir, mailer);
     const result = await worker.runUntil(async () => {
       // Reminders are sent at a wall-clock minute (`sending.at`): the first whole minute after the lead.
       const dueAt = DateTime.now()
@@ -98,9 +76,7 @@ async function stormOnce(calendar: WorkingCalendar, n: number, smtp: Sink) {
     });
     const { reminders, duplicates } = await smtp.counts();
     if (reminders !== n) throw new Error(`live storm: server accepted ${reminders} distinct notices, expected ${n}`);
-    const stored = fs.readdirSync(path.join(dir, 'letters')).filter((f) => f.endsWith('.json'));
-    const sample = JSON.parse(fs.readFileSync(path.join(dir, 'letters', stored[0]), 'utf8')) as StoredLetter;
-    return { ...result, duplicates, sample };
+    return { ...result, duplicates, sample: storedSample(dir) };
   } finally {
     mailer.close();
     await env.teardown();
@@ -114,18 +90,7 @@ async function floorOnce(n: number, smtp: Sink, sample: StoredLetter) {
   const transport = nodemailer.createTransport(`${smtp.url}?pool=true`);
   const ids = [...Array(n).keys()].map((i) => `live-floor-${i}`);
   try {
-    const worker = await Worker.create({
-      connection: env.nativeConnection,
-      namespace: env.namespace ?? 'default',
-      taskQueue: 'live-floor',
-      workflowBundle: await floorWorkflows(),
-      workflowThreadPoolSize: readEnv().LANTIAN_WORKFLOW_THREADS,
-      activities: {
-        async sendReminder(key: string) {
-          await transport.sendMail(bareMessage(key, sample));
-        },
-      },
-    });
+    const worker = await floorWorker(env, 'live-floor', transport, sample);
     return await worker.runUntil(async () => {
       const instant = Date.now() + leadMs(n);
       await inPool(ids, 64, async (id) => {

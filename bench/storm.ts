@@ -12,16 +12,17 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import nodemailer from 'nodemailer';
+import nodemailer, { type Transporter } from 'nodemailer';
 import { fork } from 'node:child_process';
 import { Worker, bundleWorkflowCode, type WorkflowBundle } from '@temporalio/worker';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { timeSkippingEnv, fixturePoliciesDir, templatesDir, workflowBundle } from '../test/support/temporal';
 import { inPool } from '../client/launch';
 import { loadPolicies } from '../planner/load';
 import { resolveCampaign, type PlanRow } from '../planner/resolve';
 import { computeSchedule } from '../domain/schedule';
 import type { WorkingCalendar } from '../domain/calendar';
-import { smtpMailer } from '../notices/mailer';
+import { smtpMailer, type Mailer } from '../notices/mailer';
 import { obligationWorkflow } from '../workflows/obligation';
 import { documentNumberAllocator } from '../client/document-numbers';
 import { readEnv } from '../config/env';
@@ -128,27 +129,9 @@ async function stormOnce(
 ) {
   const env = await timeSkippingEnv();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lantian-storm-'));
-  const set = loadPolicies(fixturePoliciesDir, undefined, templatesDir);
   const mailer = smtpMailer(url, path.join(dir, 'ledger'));
   const { rows, instant } = stormRows(calendar, n, new Date().getFullYear() + 1, letters);
-  const worker = await createWorker({
-    connection: env.nativeConnection,
-    namespace: 'default',
-    taskQueue: 'storm',
-    workflowBundle: workflowBundle(),
-    workflowThreads: readEnv().LANTIAN_WORKFLOW_THREADS,
-    deps: {
-      calendar,
-      organisations: set.organisations,
-      templatesDir: set.templatesDir,
-      archiveDir: path.join(dir, 'archive'),
-      lettersDir: path.join(dir, 'letters'),
-      mailer,
-      mailFrom: 'Lantian <lantian@localhost>',
-      reminderDelivery: new Map(),
-      documentNumbers: documentNumberAllocator(async () => env.client, 'storm'),
-    },
-  });
+  const worker = await stormWorker(env, 'storm', calendar, dir, mailer);
   try {
     let seconds = 0;
     let stamps: number[] = [];
@@ -184,8 +167,7 @@ async function stormOnce(
     });
     const { reminders, other, duplicates } = await smtp.counts();
     if (reminders !== n) throw new Error(`storm: server accepted ${reminders} distinct notices, expected ${n}`);
-    const stored = fs.readdirSync(path.join(dir, 'letters')).filter((f) => f.endsWith('.json'));
-    const sample = JSON.parse(fs.readFileSync(path.join(dir, 'letters', stored[0]), 'utf8')) as StoredLetter;
+    const sample = storedSample(dir);
     if (letters && !sample.pdf) throw new Error('storm with PDF letters: the letter has no PDF');
     return { seconds, other, duplicates, sample, stamps, cpu };
   } finally {
@@ -216,6 +198,62 @@ export const floorWorkflows = () =>
     logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error: console.error },
   }));
 
+/** Lantian's worker as a storm runs it: the fixture policies, its letters and sent ledger under `dir`. */
+export async function stormWorker(
+  env: TestWorkflowEnvironment,
+  taskQueue: string,
+  calendar: WorkingCalendar,
+  dir: string,
+  mailer: Mailer,
+) {
+  const set = loadPolicies(fixturePoliciesDir, undefined, templatesDir);
+  return createWorker({
+    connection: env.nativeConnection,
+    namespace: env.namespace ?? 'default',
+    taskQueue,
+    workflowBundle: workflowBundle(),
+    workflowThreads: readEnv().LANTIAN_WORKFLOW_THREADS,
+    deps: {
+      calendar,
+      organisations: set.organisations,
+      templatesDir: set.templatesDir,
+      archiveDir: path.join(dir, 'archive'),
+      lettersDir: path.join(dir, 'letters'),
+      mailer,
+      mailFrom: 'Lantian <lantian@localhost>',
+      reminderDelivery: new Map(),
+      documentNumbers: documentNumberAllocator(async () => env.client, taskQueue),
+    },
+  });
+}
+
+/** One letter the storm stored under `dir`: the floor and the direct send copy its content. */
+export function storedSample(dir: string): StoredLetter {
+  const stored = fs.readdirSync(path.join(dir, 'letters')).filter((f) => f.endsWith('.json'));
+  return JSON.parse(fs.readFileSync(path.join(dir, 'letters', stored[0]), 'utf8')) as StoredLetter;
+}
+
+/** The floor's worker: bare workflows whose local activity sends the sample over `transport`. */
+export async function floorWorker(
+  env: TestWorkflowEnvironment,
+  taskQueue: string,
+  transport: Transporter,
+  sample: StoredLetter,
+) {
+  return Worker.create({
+    connection: env.nativeConnection,
+    namespace: env.namespace ?? 'default',
+    taskQueue,
+    workflowBundle: await floorWorkflows(),
+    workflowThreadPoolSize: readEnv().LANTIAN_WORKFLOW_THREADS,
+    activities: {
+      async sendReminder(key: string) {
+        await transport.sendMail(bareMessage(key, sample));
+      },
+    },
+  });
+}
+
 /** N bare workflows on the same kind of server, timer then a local activity sending the sample. */
 async function floorOnce(
   n: number,
@@ -227,17 +265,7 @@ async function floorOnce(
   const transport = nodemailer.createTransport(`${url}?pool=true`);
   const ids = [...Array(n).keys()].map((i) => `floor-${i}`);
   try {
-    const worker = await Worker.create({
-      connection: env.nativeConnection,
-      taskQueue: 'floor',
-      workflowBundle: await floorWorkflows(),
-      workflowThreadPoolSize: readEnv().LANTIAN_WORKFLOW_THREADS,
-      activities: {
-        async sendReminder(key: string) {
-          await transport.sendMail(bareMessage(key, sample));
-        },
-      },
-    });
+    const worker = await floorWorker(env, 'floor', transport, sample);
     const instant = (await env.currentTimeMs()) + 7 * 86_400_000;
     let seconds = 0;
     let cpu = 0;

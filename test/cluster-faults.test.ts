@@ -12,14 +12,13 @@ import path from 'node:path';
 import { execFile, type ChildProcess } from 'node:child_process';
 import { promisify } from 'node:util';
 import { Writable } from 'node:stream';
-import { DateTime } from 'luxon';
 import { startTestSmtp, type TestSmtp } from './support/smtp';
 import { exited, startWorkerProcess } from './support/worker-process';
 import { devServerEnv, fixturePolicies, fixturePoliciesDir, repo, tempDir, testCalendar } from './support/temporal';
 import { obligationWorkflow } from '../workflows/obligation';
 import { recordQuery } from '../workflows/api';
 import { messageIdFor } from '../notices/mailer';
-import { resolveCampaign } from '../planner/resolve';
+import { noticeAtNextMinute } from './support/near-due';
 import { median } from '../bench/support';
 import { readEnv } from '../config/env';
 import { migrate } from '../db/migrate';
@@ -81,30 +80,15 @@ afterAll(() => smtp?.close());
         await w.ready;
         workers.push(w.child);
       }
-      const calendar = testCalendar(2026, 2032, ['2031-01-01']);
-      const row = resolveCampaign(fixturePolicies(), 'drill', calendar, 2030).find(
-        (r) => r.obligationId === 'voc-bypass',
-      )!;
       // Every reminder falls due at one instant: the next whole minute at least 30 s away.
-      const dueAt = DateTime.now()
-        .setZone(row.input.timezone)
-        .plus({ seconds: 30 })
-        .startOf('minute')
-        .plus({ minutes: 1 });
-      const dueDate = dueAt.plus({ days: 7 }).toISODate()!;
-      const input = {
-        ...row.input,
-        dueDate,
-        reminders: ['P7D'],
-        sending: { at: dueAt.toFormat('HH:mm'), workingDaysOnly: false },
-      };
+      const { row, input, dueAt, entry } = noticeAtNextMinute('reminder', 30);
       const ids = Array.from({ length: N }, (_, i) => `${row.workflowId}#storm-${i}`);
       await Promise.all(
         ids.map((workflowId) =>
           env.client.workflow.start(obligationWorkflow, { taskQueue, workflowId, args: [input] }),
         ),
       );
-      const keys = new Set(ids.map((id) => `${id}#reminder:P7D@${dueDate}`));
+      const keys = new Set(ids.map((id) => `${id}#${entry}`));
       const arrived = () => new Set(received.filter((r) => keys.has(r.key)).map((r) => r.key)).size;
 
       // The chaos: from a few seconds before the instant until every reminder has arrived.
@@ -232,25 +216,11 @@ async function productionStores() {
         );
       const office = await webs[0].deps.users.add(`office-${Date.now()}`, 'office');
 
-      const row = resolveCampaign(fixturePolicies(), 'drill', calendar, 2030).find(
-        (r) => r.obligationId === 'voc-bypass',
-      )!;
       // Due at the next whole minute at least 30 s away; PostgreSQL goes down just before it.
-      const dueAt = DateTime.now()
-        .setZone(row.input.timezone)
-        .plus({ seconds: 30 })
-        .startOf('minute')
-        .plus({ minutes: 1 });
-      const dueDate = dueAt.plus({ days: 7 }).toISODate()!;
-      const input = {
-        ...row.input,
-        dueDate,
-        reminders: ['P7D'],
-        sending: { at: dueAt.toFormat('HH:mm'), workingDaysOnly: false },
-      };
+      const { row, input, dueAt, entry } = noticeAtNextMinute('reminder', 30);
       const workflowId = `${row.workflowId}#pg-restart-${Date.now()}`;
       const h = await env.client.workflow.start(obligationWorkflow, { taskQueue, workflowId, args: [input] });
-      const key = `${workflowId}#reminder:P7D@${dueDate}`;
+      const key = `${workflowId}#${entry}`;
 
       // Both instances asked in turn, every 200 ms, from before the restart until well after it.
       const answers: { at: number; status: number; message?: string }[] = [];
@@ -338,27 +308,11 @@ async function productionStores() {
     let storeDown = false;
     try {
       await worker.ready;
-      const calendar = testCalendar(2026, 2032, ['2031-01-01']);
-      const row = resolveCampaign(fixturePolicies(), 'drill', calendar, 2030).find(
-        (r) => r.obligationId === 'voc-bypass',
-      )!;
-      // The urging (督办, a letter with its PDF) one day after a due date that was yesterday: it
-      // falls due at the next whole minute at least 30 s away.
-      const dueAt = DateTime.now()
-        .setZone(row.input.timezone)
-        .plus({ seconds: 30 })
-        .startOf('minute')
-        .plus({ minutes: 1 });
-      const input = {
-        ...row.input,
-        dueDate: dueAt.minus({ days: 1 }).toISODate()!,
-        reminders: [],
-        ladder: [{ ...row.input.ladder[0], after: 'P1D' }],
-        sending: { at: dueAt.toFormat('HH:mm'), workingDaysOnly: false },
-      };
+      // The urging (督办, a letter with its PDF) falls due at the next whole minute at least 30 s away.
+      const { row, input, dueAt, entry } = noticeAtNextMinute('escalation', 30);
       const workflowId = `${row.workflowId}#store-down-${Date.now()}`;
       const h = await env.client.workflow.start(obligationWorkflow, { taskQueue, workflowId, args: [input] });
-      const key = `${workflowId}#escalation:${input.ladder[0].level}-${input.ladder[0].kind}`;
+      const key = `${workflowId}#${entry}`;
 
       await sleep(Math.max(3_000, dueAt.toMillis() - 5_000 - Date.now()));
       await cluster('kill', 's3');

@@ -15,9 +15,8 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { obligationWorkflow } from '../workflows/obligation';
 import { recordQuery } from '../workflows/api';
 import { messageIdFor } from '../notices/mailer';
-import { resolveCampaign } from '../planner/resolve';
-import { DateTime } from 'luxon';
-import { devServerEnv, fixturePolicies, testCalendar, tempDir } from './support/temporal';
+import { noticeAtNextMinute } from './support/near-due';
+import { devServerEnv, tempDir } from './support/temporal';
 
 // On the dev server, in real time: the time-skipping server never timed out the killed attempt
 // (neither its heartbeat nor its start-to-close timeout fired, skipping or not), so the retry
@@ -86,29 +85,10 @@ async function scenario(
     first = await startWorker(env, taskQueue, dataDir, crash === 'after-ledger');
     step('first worker ready');
     const worker = first;
-    const calendar = testCalendar(2026, 2032, ['2031-01-01']);
-    const row = resolveCampaign(fixturePolicies(), 'drill', calendar, 2030).find(
-      (r) => r.obligationId === 'voc-bypass',
-    )!;
-    // The notice falls due at the next whole minute at least 20 s away (Shanghai time), so in
-    // real time shortly after launch: a reminder seven days before a due date a week from now,
-    // or the urging step one day after a due date that was yesterday.
-    const dueAt = DateTime.now()
-      .setZone(row.input.timezone)
-      .plus({ seconds: 20 })
-      .startOf('minute')
-      .plus({ minutes: 1 });
-    const sending = { at: dueAt.toFormat('HH:mm'), workingDaysOnly: false };
-    const dueDate = (kind === 'reminder' ? dueAt.plus({ days: 7 }) : dueAt.minus({ days: 1 })).toISODate()!;
-    const input =
-      kind === 'reminder'
-        ? { ...row.input, dueDate, reminders: ['P7D'], sending }
-        : { ...row.input, dueDate, reminders: [], ladder: [{ ...row.input.ladder[0], after: 'P1D' }], sending };
+    const { row, input, dueAt, entry } = noticeAtNextMinute(kind, 20);
     const workflowId = `${row.workflowId}#${kind}-${crash}`;
     const h = await env.client.workflow.start(obligationWorkflow, { taskQueue, workflowId, args: [input] });
-    const entryKey =
-      kind === 'reminder' ? `reminder:P7D@${dueDate}` : `escalation:${input.ladder[0].level}-${input.ladder[0].kind}`;
-    const key = `${workflowId}#${entryKey}`;
+    const key = `${workflowId}#${entry}`;
     // Server accepted, worker killed before the 250 reaches it, so before its ledger write.
     if (crash === 'before-ledger') onAccepted.set(key, () => worker.kill('SIGKILL'));
     // The reminder falls due and the worker dies while sending it.
@@ -130,7 +110,7 @@ async function scenario(
     }
     step(`${kind} retried`);
     const sent = rec.timeline.filter((e) => e.type === recorded);
-    expect(sent.map((e) => e.entry)).toEqual([entryKey]);
+    expect(sent.map((e) => e.entry)).toEqual([entry]);
     const late = Date.parse(sent[0].at) - dueAt.toMillis();
     step(`${kind} ${crash}: sent ${late / 1000} s after it fell due`);
     // Done well inside the 2-minute start-to-close timeout of the killed send: the workflow
