@@ -27,6 +27,8 @@ export interface ProblemNoticeRequest {
   problem: ProblemInput;
   dueDate: string;
   issuedAt: number;
+  /** The ladder's letters already issued for this problem, oldest first: what a letter may cite. */
+  earlier?: { kind: string; documentNumber?: string }[];
 }
 
 const LETTER_ROLES: Record<string, ContactRole[]> = {

@@ -26,6 +26,26 @@ export interface NoticeRequest {
   pace?: { colour: string; reported: number; expected: number; target: number };
   /** The letter a 催签 urges the addressee to acknowledge (entry kind 'acknowledgement'). */
   letter?: { documentNumber: string; subject: string; sentAt: string };
+  /** The ladder's letters already issued for this obligation, oldest first: what a letter may cite. */
+  earlier?: { kind: string; documentNumber?: string }[];
+}
+
+/** A ladder step as a letter names it among the steps taken (经督办、预警后). */
+const stepShortNames: Record<string, string> = {
+  urging: '督办',
+  'warning-letter': '预警',
+  'public-interview': '约谈',
+  accountability: '问责',
+};
+
+/**
+ * The steps already taken, as a letter cites them: 督办（冀气办〔2030〕3号）、预警（…）. Empty when
+ * none was: a letter must not claim a step its assignee's ladder skipped or never had.
+ */
+export function earlierStepsCn(earlier: { kind: string; documentNumber?: string }[] = []): string {
+  return earlier
+    .map((e) => `${stepShortNames[e.kind] ?? e.kind}${e.documentNumber ? `（${e.documentNumber}）` : ''}`)
+    .join('、');
 }
 
 export const stepLabels: Record<string, string> = {
@@ -210,6 +230,7 @@ export function noticeContext(req: NoticeRequest, calendar?: WorkingCalendar, po
     reference: supervisionNumber(o, policies?.campaigns.get(o.campaignId)),
     documentNumber: req.documentNumber ?? '',
     nextStep: nextStepOf(req, calendar),
+    earlierSteps: earlierStepsCn(req.earlier),
     kind,
     kindLabel: stepLabels[kind] ?? kind,
     level: req.entry.step?.level ?? 0,
@@ -353,7 +374,13 @@ const problemStepNames: Record<string, string> = {
 
 /** What a problem's 交办 notice or ladder letter can use (policies/templates/problems/). */
 export function problemNoticeContext(
-  req: { entry: string; problem: ProblemInput; dueDate: string; issuedAt: number },
+  req: {
+    entry: string;
+    problem: ProblemInput;
+    dueDate: string;
+    issuedAt: number;
+    earlier?: { kind: string; documentNumber?: string }[];
+  },
   documentNumber: string | undefined,
   addressee: string,
   calendar?: WorkingCalendar,
@@ -389,6 +416,7 @@ export function problemNoticeContext(
     addressee,
     reference: p.number,
     nextStep,
+    earlierSteps: earlierStepsCn(req.earlier),
     problem: {
       number: p.number,
       site: p.site.name,

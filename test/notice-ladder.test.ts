@@ -65,6 +65,14 @@ test('a province on an urging-only ladder receives an urging that promises no wa
   expect(rendered.text).not.toMatch(INTERNAL);
 });
 
+test('a public interview on a ladder of its own claims no urging or warning before it', () => {
+  const row = rows.find((r) => r.ladder.length === 1 && r.ladder[0].kind === 'public-interview')!;
+  const { context, rendered } = letterOf(row, 'public-interview');
+  expect(context.earlierSteps).toBe('');
+  expect(rendered.text).toContain('已逾期');
+  expect(rendered.text).not.toMatch(/督办（|预警|经.*后整改/);
+});
+
 test("a city's urging names the warning letter and the date the plan gives it", () => {
   const row = rows.find((r) => r.obligationId === 'coal-boilers-below-35t' && r.assignee === '130100')!;
   expect(row.ladder.map((s) => s.kind)).toEqual(['urging', 'warning-letter', 'public-interview']);

@@ -6,6 +6,7 @@
 //   public interview P1M → Fri 01-31, accountability P2M → Fri 02-28, all at 09:00 +08:00.
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { recordHistory } from './support/histories';
+import { readLetter } from '../storage/letters';
 import { systemReasonCn } from '../web/html';
 import type { LantianWorker } from '../worker/registry';
 import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
@@ -163,6 +164,14 @@ test('city ignores its deadline → urging, warning letter, public interview, ac
   expect(letter.to).toEqual(['zfb@sjz.example.gov.cn']);
   expect(letter.cc).toContain('office@drill.lantian.local');
   expect(letter.subject).toContain('预警通知函');
+  // Each later letter cites the ones before it, by 文号.
+  const text = (kind: string) => readLetter(deps.lettersDir, rec.notices.find((n) => n.kind === kind)!.key)!.text;
+  expect(text('public-interview')).toContain(
+    '经督办（测试大气办〔2031〕1号）、预警（测试大气办〔2031〕2号）后整改不到位',
+  );
+  expect(text('accountability')).toContain(
+    '经督办（测试大气办〔2031〕1号）、预警（测试大气办〔2031〕2号）、约谈（测试大气办〔2031〕3号）后仍未整改到位',
+  );
 });
 
 test('city submits on time and the office accepts → met, no escalation', async () => {
@@ -385,6 +394,11 @@ test('launched after its urging and warning letter fell due → the missed remin
   await skipTo('2031-02-01T10:00:00+08:00');
   rec = await h.query(recordQuery);
   expect(local(rec, 'escalated')).toEqual(['2031-01-20T10:00 L2', '2031-01-31T09:00 L3']);
+  // The interview cites the warning letter it followed, not the urging that was never sent.
+  const [warning, interview] = rec.notices.filter((n) => n.kind === 'warning-letter' || n.kind === 'public-interview');
+  const said = readLetter(deps.lettersDir, interview.key)!.text;
+  expect(said).toContain(`经预警（${warning.documentNumber}）后整改不到位`);
+  expect(said).not.toContain('督办（');
   await h.executeUpdate(waiveObligation, { args: [{ actor: office, reason: 'end of test' }] });
   await h.result();
 });

@@ -10,6 +10,7 @@ import { Client } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import { recordHistory } from './support/histories';
+import { readLetter } from '../storage/letters';
 import type { LantianWorker } from '../worker/registry';
 import { importProblems, listProblems, problemLedgerItems, problemRecord } from '../client/problems';
 import {
@@ -219,6 +220,13 @@ test('ignored → 催办, 预警, 约谈, 专项督察 each on its working day a
   ]);
   const mails = outboxMessages(deps).filter((m) => m.raw.includes('DC-001'));
   expect(mails.filter((m) => m.subject.includes('专项督察'))).toHaveLength(1);
+  // Each letter cites the steps taken before it, by 文号.
+  const text = (kind: string) => readLetter(deps.lettersDir, rec.notices.find((n) => n.kind === kind)!.key)!.text;
+  expect(text('催办')).not.toContain('经');
+  expect(text('预警')).toContain('经催办（测试大气办〔2030〕2号），截至');
+  expect(text('专项督察')).toContain(
+    '经催办（测试大气办〔2030〕2号）、预警（测试大气办〔2030〕3号）、约谈（测试大气办〔2030〕4号），截至',
+  );
   // The ledger's facts in the memo followed the ladder: overdue, at its fourth step.
   expect((await h.describe()).memo?.[LEDGER_MEMO_KEY]).toEqual(ledgerFactsOf(rec));
   expect(ledgerFactsOf(rec)).toMatchObject({ state: '交办', overdue: true, level: 4, dueDate: '2030-11-08' });

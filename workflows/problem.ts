@@ -136,6 +136,7 @@ export async function problemWorkflow(input: ProblemInput): Promise<ProblemOutco
         problem: input,
         dueDate: p.plan!.dueDate,
         issuedAt: now(),
+        ...(entry === 'assignment' ? {} : { earlier: p.earlierLetters() }),
       });
       return { notice };
     } catch (err) {

@@ -646,7 +646,16 @@ export class ObligationState {
       ...(letter
         ? { letter: { documentNumber: letter.documentNumber ?? '', subject: letter.subject, sentAt: letter.sentAt } }
         : {}),
+      ...(entry.kind === 'escalation' ? { earlier: this.earlierLetters() } : {}),
     };
+  }
+
+  /** The ladder's letters issued so far, oldest first: a later letter cites them. */
+  private earlierLetters(): { kind: string; documentNumber?: string }[] {
+    const steps = new Set<string>(this.input.ladder.map((s) => s.kind));
+    return this.notices
+      .filter((n) => steps.has(n.kind))
+      .map((n) => ({ kind: n.kind, ...(n.documentNumber ? { documentNumber: n.documentNumber } : {}) }));
   }
 
   closeUnmet(now: number): void {
