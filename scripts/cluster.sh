@@ -9,6 +9,8 @@
 #   scripts/cluster.sh wipe     stop, then delete .data/cluster (the next start is from scratch)
 #   scripts/cluster.sh test [jest args]   up, then jest on every test file that uses the dev server
 #   scripts/cluster.sh list-tests         those test files
+#   scripts/cluster.sh backup DIR         dump the three databases, copy the object store
+#   scripts/cluster.sh restore DIR        replace the cluster's data with a backup and start it
 #
 # The binaries are built with this machine's Go into a cache outside the clone, keyed by version,
 # Go version and arch. See docs/cluster.md.
@@ -55,6 +57,9 @@ versitygw="$versitygw_dir/bin/versitygw"
 schema_dir="$temporal_dir/gopath/pkg/mod/go.temporal.io/server@$TEMPORAL_VERSION/schema/postgresql/v12"
 
 alive() { [[ -n "${1:-}" ]] && kill -0 "$1" 2>/dev/null; }
+# Stopped: gone, or a zombie. A part started by `test` is a child of the jest it exec'd, which
+# does not reap it, so it stays in the process table after it has stopped serving.
+stopped() { ! alive "$1" || [[ "$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" == Z ]]; }
 
 # Starts `go install` of the given packages in the background (output to <dir>/build.log) unless
 # the binaries exist or a build of the same key already runs; prints the pid to wait for, if any.
@@ -152,7 +157,7 @@ terminate() {
   local pid="$1" what="$2" wait="${3:-30}" i
   kill -TERM "$pid" 2>/dev/null || return 0
   for ((i = 0; i < wait * 10; i++)); do
-    alive "$pid" || return 0
+    stopped "$pid" && return 0
     sleep 0.1
   done
   log "$what (pid $pid) did not stop within $wait s of SIGTERM: SIGKILL"
@@ -489,6 +494,57 @@ stop() {
   log "stopped"
 }
 
+# Backup: Temporal's two databases and Lantian's (pg_dump, custom format), then the object store's
+# files with their extended attributes (versitygw's posix backend keeps each object's metadata
+# there): the procedure docs/operations.md gives for compose. The databases are dumped first: an
+# evidence file or letter is stored before any record names it, so every object a dump refers to
+# is in the copy taken after it.
+backup() {
+  local dir="${1:-}" db
+  [[ -n "$dir" ]] || die "usage: scripts/cluster.sh backup DIR"
+  is_up || die "the cluster is not up: start it (scripts/cluster.sh up) to back it up"
+  pg_bin="$(find_pg_bin)"
+  mkdir -p "$dir"
+  for db in temporal temporal_visibility lantian; do
+    "$pg_bin/pg_dump" -h "$host" -p "$pg_port" -U postgres --format=custom --file="$dir/$db.dump" "$db" ||
+      die "pg_dump of $db failed"
+  done
+  tar --xattrs --xattrs-include='*' -C "$data/s3" -czf "$dir/objects.tgz" . || die "copying the object store failed"
+  cp "$data/s3-credentials" "$dir/s3-credentials"
+  log "backed up to $dir: $(cd "$dir" && du -ch -- *.dump objects.tgz | tail -n 1 | cut -f1) in all"
+}
+
+# Restore: the cluster stopped and its data deleted, the object store's files unpacked, PostgreSQL
+# started with empty databases, each database restored from its dump, then Temporal and the store
+# started as `up` does. Workers and web instances are started again after it.
+restore() {
+  local dir="${1:-}" f db owner t0=$SECONDS
+  [[ -n "$dir" ]] || die "usage: scripts/cluster.sh restore DIR"
+  for f in temporal.dump temporal_visibility.dump lantian.dump objects.tgz s3-credentials; do
+    [[ -f "$dir/$f" ]] || die "$dir/$f is missing: restore takes a folder written by scripts/cluster.sh backup"
+  done
+  build
+  stop
+  rm -rf "$pg_data" "$data"
+  pg_data="$data/pg"
+  mkdir -p "$data/s3"
+  install -m 600 "$dir/s3-credentials" "$data/s3-credentials"
+  tar --xattrs --xattrs-include='*' -C "$data/s3" -xzf "$dir/objects.tgz" || die "unpacking the object store failed"
+  start_postgres
+  for db in temporal:temporal temporal_visibility:temporal lantian:lantian; do
+    owner="${db#*:}" db="${db%%:*}"
+    sql "DROP DATABASE $db"
+    sql "CREATE DATABASE $db OWNER $owner"
+    "$pg_bin/pg_restore" -h "$host" -p "$pg_port" -U postgres --no-owner --role="$owner" --exit-on-error \
+      -d "$db" "$dir/$db.dump" || die "restoring $db from $dir/$db.dump failed"
+  done
+  start_temporal
+  setup_namespace
+  start_versitygw
+  write_env
+  log "restored from $dir in $((SECONDS - t0)) s: Temporal $host:$temporal_port, PostgreSQL $host:$pg_port, S3 $host:$s3_port"
+}
+
 # The test files that use the dev server or the production stores: those that call devServerEnv
 # or productionUrls, and those that import a test/support module that does (test/support/web.ts).
 dev_server_test_files() {
@@ -544,6 +600,8 @@ test)
   run_tests "$@"
   ;;
 list-tests) dev_server_test_files ;;
+backup) backup "${2:-}" ;;
+restore) restore "${2:-}" ;;
 kill)
   # For fault tests: SIGKILL one part, as a crash would; `up` starts it again.
   case "${2:-}" in
@@ -555,10 +613,8 @@ kill)
   [[ -n "$pid" ]] || die "$2 is not running"
   # PostgreSQL's crash is SIGQUIT (immediate shutdown): a SIGKILLed postmaster leaves its backends.
   if [[ "$2" == postgresql ]]; then kill -QUIT "$pid"; else kill -KILL "$pid"; fi
-  # Dead once gone or a zombie: a part started by `test` is a child of the jest it exec'd, which
-  # does not reap it, so it stays in the process table after it has stopped serving.
-  while alive "$pid" && [[ "$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null)" != Z ]]; do sleep 0.05; done
+  while ! stopped "$pid"; do sleep 0.05; done
   log "killed $2 (pid $pid)"
   ;;
-*) die "usage: scripts/cluster.sh [up|build|status|stop|wipe|test [jest args]|list-tests|kill temporal|postgresql|s3]" ;;
+*) die "usage: scripts/cluster.sh [up|build|status|stop|wipe|test [jest args]|list-tests|backup DIR|restore DIR|kill temporal|postgresql|s3]" ;;
 esac

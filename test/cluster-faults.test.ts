@@ -21,12 +21,9 @@ import { messageIdFor } from '../notices/mailer';
 import { noticeAtNextMinute } from './support/near-due';
 import { median } from '../bench/support';
 import { readEnv } from '../config/env';
-import { migrate } from '../db/migrate';
-import { openPool } from '../db/pool';
-import { ensureBucket, s3FromUrl } from '../storage/object-store';
 import { startWeb, type RunningWeb } from '../web/start';
 import type { PgUserStore } from '../auth/users-pg';
-import { freshSchema, productionUrls, testBucket } from './support/stores';
+import { productionStores } from './support/stores';
 import { call, drillWindow } from './support/web';
 
 const onCluster = Boolean(process.env.LANTIAN_TEST_TEMPORAL_ADDRESS);
@@ -152,20 +149,6 @@ afterAll(() => smtp?.close());
 );
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** A fresh, migrated schema of the cluster's PostgreSQL and a bucket of its object store, for one test. */
-async function productionStores() {
-  const urls = productionUrls()!;
-  const schema = await freshSchema(urls.database);
-  const objects = testBucket(urls.objects);
-  const setup = openPool(schema.url, 2);
-  await migrate(setup);
-  await setup.end();
-  const s3 = s3FromUrl(objects);
-  await ensureBucket(s3.client, s3.bucket);
-  s3.client.destroy();
-  return { schema, objects };
-}
 
 (onCluster ? test : test.skip)(
   'PostgreSQL restarted under two web instances and a worker: 503 at most while it is down, no 500 once it is back, a reminder due meanwhile sent once',

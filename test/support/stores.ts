@@ -7,6 +7,9 @@ import path from 'node:path';
 import crypto from 'node:crypto';
 import { Pool } from 'pg';
 import { clusterAddress, repo } from './temporal';
+import { migrate } from '../../db/migrate';
+import { openPool } from '../../db/pool';
+import { ensureBucket, s3FromUrl } from '../../storage/object-store';
 
 export interface ProductionUrls {
   database: string;
@@ -52,4 +55,18 @@ export function testBucket(objects: string): string {
   const u = new URL(objects);
   u.pathname = '/lantian-test';
   return u.toString();
+}
+
+/** A fresh, migrated schema of the cluster's PostgreSQL and a bucket of its object store, for one test. */
+export async function productionStores() {
+  const urls = productionUrls()!;
+  const schema = await freshSchema(urls.database);
+  const objects = testBucket(urls.objects);
+  const setup = openPool(schema.url, 2);
+  await migrate(setup);
+  await setup.end();
+  const s3 = s3FromUrl(objects);
+  await ensureBucket(s3.client, s3.bucket);
+  s3.client.destroy();
+  return { schema, objects };
 }
