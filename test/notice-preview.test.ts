@@ -34,6 +34,8 @@ test('office previews the public interview notice for 雄安新区 → its admin
   expect(lines).toContain('雄安新区管理委员会：');
   expect(r.out).toContain('你区“制定企业集群综合整治方案”任务');
   expect(r.out).toContain('完成时限为2024年10月31日，截至2025年2月5日仍未完成，已逾期97天');
+  // A proof assumes the steps before it were sent; their 文号 are not known yet.
+  expect(r.out).toContain('已逾期97天，经督办、预警后整改不到位。');
   expect(r.out).not.toMatch(/人民政府|你市/);
 
   const html = await cli([...args, '--html']);

@@ -26,8 +26,18 @@ export function stepRequest(row: PlanRow, schedule: Schedule, entry: ScheduleEnt
     daysOverdue: Math.max(0, Math.round(DateTime.fromISO(today).diff(DateTime.fromISO(row.dueDate), 'days').days)),
     issuedAt: at,
     evidence: 0,
+    // A proof assumes the ladder ran: the steps before this one were sent, their 文号 not yet known.
+    ...(entry.kind === 'escalation'
+      ? { earlier: row.ladder.slice(0, stepIndex(row, entry)).map((s) => ({ kind: s.kind })) }
+      : {}),
   };
 }
+
+const stepIndex = (row: PlanRow, entry: ScheduleEntry) =>
+  Math.max(
+    0,
+    row.ladder.findIndex((s) => s.level === entry.step?.level && s.kind === entry.step?.kind),
+  );
 
 export function registerNotice(program: Command) {
   program
