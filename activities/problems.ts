@@ -2,7 +2,7 @@
 // calendar, run as a local activity like planning.ts), and its 交办 notice and ladder letters,
 // each through the one notice pipeline with its 文号, once per (workflow, step).
 import { DateTime } from 'luxon';
-import type { NoticeRecord } from '../domain/obligation';
+import type { EarlierLetter, NoticeRecord } from '../domain/obligation';
 import type { ProblemInput, ProblemPlan } from '../domain/problem';
 import type { ContactRole } from '../domain/policy-schema';
 import { problemNoticeContext } from '../notices/context';
@@ -28,7 +28,7 @@ export interface ProblemNoticeRequest {
   dueDate: string;
   issuedAt: number;
   /** The ladder's letters already issued for this problem, oldest first: what a letter may cite. */
-  earlier?: { kind: string; documentNumber?: string }[];
+  earlier?: EarlierLetter[];
 }
 
 const LETTER_ROLES: Record<string, ContactRole[]> = {

@@ -126,6 +126,23 @@ export interface TimelineEvent {
   previousDueDate?: string;
 }
 
+/** A ladder letter already issued, as a later letter cites it (经督办（文号）、预警…后). */
+export interface EarlierLetter {
+  kind: string;
+  documentNumber?: string;
+}
+
+/** The letters among `notices` that steps of `ladder` issued, oldest first. */
+export function earlierLetters(
+  ladder: readonly { kind: string }[],
+  notices: readonly { kind: string; documentNumber?: string }[],
+): EarlierLetter[] {
+  const steps = new Set(ladder.map((s) => s.kind));
+  return notices
+    .filter((n) => steps.has(n.kind))
+    .map((n) => ({ kind: n.kind, ...(n.documentNumber ? { documentNumber: n.documentNumber } : {}) }));
+}
+
 export interface NoticeRecord {
   /** Workflow ID + step: the idempotency key. */
   key: string;

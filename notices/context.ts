@@ -2,7 +2,7 @@
 // and the schedule entry that fell due. The loader renders every template against a sample of
 // it, so a misspelt variable is a load error rather than a blank in a sent letter.
 import { DateTime } from 'luxon';
-import type { ObligationInput, ScheduleEntry } from '../domain/obligation';
+import type { EarlierLetter, ObligationInput, ScheduleEntry } from '../domain/obligation';
 import { chineseDate } from './render';
 import { applyDelay, computeSchedule } from '../domain/schedule';
 import { CalendarCoverageError, type WorkingCalendar } from '../domain/calendar';
@@ -27,7 +27,7 @@ export interface NoticeRequest {
   /** The letter a 催签 urges the addressee to acknowledge (entry kind 'acknowledgement'). */
   letter?: { documentNumber: string; subject: string; sentAt: string };
   /** The ladder's letters already issued for this obligation, oldest first: what a letter may cite. */
-  earlier?: { kind: string; documentNumber?: string }[];
+  earlier?: EarlierLetter[];
 }
 
 /** A ladder step as a letter names it among the steps taken (经督办、预警后). */
@@ -42,7 +42,7 @@ const stepShortNames: Record<string, string> = {
  * The steps already taken, as a letter cites them: 督办（冀气办〔2030〕3号）、预警（…）. Empty when
  * none was: a letter must not claim a step its assignee's ladder skipped or never had.
  */
-export function earlierStepsCn(earlier: { kind: string; documentNumber?: string }[] = []): string {
+export function earlierStepsCn(earlier: EarlierLetter[] = []): string {
   return earlier
     .map((e) => `${stepShortNames[e.kind] ?? e.kind}${e.documentNumber ? `（${e.documentNumber}）` : ''}`)
     .join('、');
@@ -379,7 +379,7 @@ export function problemNoticeContext(
     problem: ProblemInput;
     dueDate: string;
     issuedAt: number;
-    earlier?: { kind: string; documentNumber?: string }[];
+    earlier?: EarlierLetter[];
   },
   documentNumber: string | undefined,
   addressee: string,

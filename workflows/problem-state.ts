@@ -281,14 +281,6 @@ export class ProblemState {
     else this.record('escalated', now, SYSTEM, { step: step.kind, level: step.level, notice: notice?.documentNumber });
   }
 
-  /** The ladder's letters issued so far, oldest first: a later letter cites them. */
-  earlierLetters(): { kind: string; documentNumber?: string }[] {
-    const steps = new Set<string>(this.input.ladder.map((s) => s.kind));
-    return this.notices
-      .filter((n) => steps.has(n.kind))
-      .map((n) => ({ kind: n.kind, ...(n.documentNumber ? { documentNumber: n.documentNumber } : {}) }));
-  }
-
   noticed(n: NoticeRecord): void {
     this.notices.push({
       key: n.key,

@@ -4,7 +4,7 @@
 // ProblemState (problem-state.ts); this is the loop over the deadline and the ladder.
 import * as wf from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import type { NoticeRecord } from '../domain/obligation';
+import { earlierLetters, type NoticeRecord } from '../domain/obligation';
 import type { ProblemInput, ProblemRecord, ProblemStateName } from '../domain/problem';
 import { REFUSED } from './api';
 import { EXTENSION_PLANNING, failureOf, NOTICE } from './options';
@@ -136,7 +136,7 @@ export async function problemWorkflow(input: ProblemInput): Promise<ProblemOutco
         problem: input,
         dueDate: p.plan!.dueDate,
         issuedAt: now(),
-        ...(entry === 'assignment' ? {} : { earlier: p.earlierLetters() }),
+        ...(entry === 'assignment' ? {} : { earlier: earlierLetters(input.ladder, p.notices) }),
       });
       return { notice };
     } catch (err) {

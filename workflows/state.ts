@@ -28,6 +28,7 @@ import type {
   TimelineEvent,
   Waiver,
 } from '../domain/obligation';
+import { earlierLetters } from '../domain/obligation';
 import type { NoticeRequest } from '../notices/context';
 import type { ObligationPlan } from '../activities/planning';
 import { noticeKey } from '../domain/ids';
@@ -646,16 +647,8 @@ export class ObligationState {
       ...(letter
         ? { letter: { documentNumber: letter.documentNumber ?? '', subject: letter.subject, sentAt: letter.sentAt } }
         : {}),
-      ...(entry.kind === 'escalation' ? { earlier: this.earlierLetters() } : {}),
+      ...(entry.kind === 'escalation' ? { earlier: earlierLetters(this.input.ladder, this.notices) } : {}),
     };
-  }
-
-  /** The ladder's letters issued so far, oldest first: a later letter cites them. */
-  private earlierLetters(): { kind: string; documentNumber?: string }[] {
-    const steps = new Set<string>(this.input.ladder.map((s) => s.kind));
-    return this.notices
-      .filter((n) => steps.has(n.kind))
-      .map((n) => ({ kind: n.kind, ...(n.documentNumber ? { documentNumber: n.documentNumber } : {}) }));
   }
 
   closeUnmet(now: number): void {
